@@ -20,6 +20,7 @@ public final class InvalidEventException extends Exception {
         INVALID_STEP("invalid_step"),
         INVALID_TIME("invalid_time"),
         INVALID_VALUE("invalid_value"),
+        MISSING_KEY("missing_key"),
         KEY_MISMATCH("key_mismatch");
 
         private final String label;

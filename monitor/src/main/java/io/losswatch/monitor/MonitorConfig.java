@@ -1,0 +1,84 @@
+package io.losswatch.monitor;
+
+import io.losswatch.events.Topics;
+import io.losswatch.monitor.detect.DetectorConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * Settings of one monitor instance.
+ *
+ * @param kafka extra Kafka client settings passed through as they are (TLS, SASL, tuning)
+ * @param runIdleTimeout per-run series are removed after this long without a step
+ * @param stateRetention a run's detection state is deleted after this long without a step
+ */
+public record MonitorConfig(
+        String bootstrapServers,
+        String applicationId,
+        String metricsTopic,
+        String alertsTopic,
+        String dlqTopic,
+        Path stateDir,
+        String processingGuarantee,
+        long commitIntervalMs,
+        int streamThreads,
+        Map<String, String> kafka,
+        DetectorConfig detector,
+        Duration runIdleTimeout,
+        Duration stateRetention) {
+
+    public static final String DEFAULT_APPLICATION_ID = "losswatch-monitor";
+
+    public static MonitorConfig defaults(String bootstrapServers) {
+        return new MonitorConfig(bootstrapServers, DEFAULT_APPLICATION_ID, Topics.METRICS, Topics.ALERTS, Topics.DLQ,
+                Path.of(System.getProperty("java.io.tmpdir"), "losswatch-streams"), StreamsConfig.EXACTLY_ONCE_V2,
+                100, 1, Map.of(), DetectorConfig.defaults(), Duration.ofMinutes(30), Duration.ofDays(7));
+    }
+
+    public MonitorConfig withStateDir(Path dir) {
+        return new MonitorConfig(bootstrapServers, applicationId, metricsTopic, alertsTopic, dlqTopic, dir,
+                processingGuarantee, commitIntervalMs, streamThreads, kafka, detector, runIdleTimeout, stateRetention);
+    }
+
+    public MonitorConfig withApplicationId(String id) {
+        return new MonitorConfig(bootstrapServers, id, metricsTopic, alertsTopic, dlqTopic, stateDir,
+                processingGuarantee, commitIntervalMs, streamThreads, kafka, detector, runIdleTimeout, stateRetention);
+    }
+
+    public MonitorConfig withTopics(String metrics, String alerts, String dlq) {
+        return new MonitorConfig(bootstrapServers, applicationId, metrics, alerts, dlq, stateDir,
+                processingGuarantee, commitIntervalMs, streamThreads, kafka, detector, runIdleTimeout, stateRetention);
+    }
+
+    public MonitorConfig withDetector(DetectorConfig d) {
+        return new MonitorConfig(bootstrapServers, applicationId, metricsTopic, alertsTopic, dlqTopic, stateDir,
+                processingGuarantee, commitIntervalMs, streamThreads, kafka, d, runIdleTimeout, stateRetention);
+    }
+
+    public MonitorConfig withKafka(Map<String, String> k) {
+        return new MonitorConfig(bootstrapServers, applicationId, metricsTopic, alertsTopic, dlqTopic, stateDir,
+                processingGuarantee, commitIntervalMs, streamThreads, Map.copyOf(k), detector, runIdleTimeout,
+                stateRetention);
+    }
+
+    /** The Kafka Streams configuration; production and tests both use this. */
+    public Properties streamsProperties() {
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, processingGuarantee);
+        p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitIntervalMs);
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, streamThreads);
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        // a producer that cannot reach the broker retries rather than failing the task
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG), 120_000);
+        p.putAll(kafka);
+        return p;
+    }
+}

@@ -1,0 +1,34 @@
+package io.losswatch.monitor;
+
+import io.losswatch.monitor.detect.Detector;
+import java.time.Clock;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.state.Stores;
+
+/** Builds the monitor's topology: the one method production and every test call. */
+public final class MonitorTopology {
+    public static final String SOURCE = "metrics-source";
+    public static final String DETECT = "detect";
+    public static final String ALERTS_SINK = "alerts-sink";
+    public static final String DLQ_SINK = "dlq-sink";
+    public static final String STATE_STORE = "run-state";
+
+    private MonitorTopology() {}
+
+    public static Topology build(MonitorConfig config, LosswatchMetrics metrics, Clock clock) {
+        Detector detector = new Detector(config.detector());
+        Topology t = new Topology();
+        // raw bytes in, so that a record that is not a valid event can go to the DLQ exactly as received
+        t.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.metricsTopic());
+        t.addProcessor(DETECT, () -> new StepProcessor(detector, metrics, clock, config.runIdleTimeout(),
+                config.stateRetention()), SOURCE);
+        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STATE_STORE),
+                Serdes.String(), Serdes.ByteArray()), DETECT);
+        t.addSink(ALERTS_SINK, config.alertsTopic(), new ByteArraySerializer(), new ByteArraySerializer(), DETECT);
+        t.addSink(DLQ_SINK, config.dlqTopic(), new ByteArraySerializer(), new ByteArraySerializer(), DETECT);
+        return t;
+    }
+}
