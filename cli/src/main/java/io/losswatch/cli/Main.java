@@ -9,9 +9,7 @@ import picocli.CommandLine.Command;
 
 /** The {@code losswatch} command. */
 @Command(name = "losswatch", mixinStandardHelpOptions = true, version = "losswatch 0.1.0",
-        description = {
-            "Watches deep-learning training runs as they happen and says, early and with a reason,",
-            "when a run is diverging.", ""},
+        description = "Watches deep-learning training runs as they happen and says, early and with a reason, when a run is diverging.",
         subcommands = {
             DemoCommand.class,
             BrokerCommand.class,

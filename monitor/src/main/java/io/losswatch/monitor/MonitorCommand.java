@@ -19,12 +19,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code losswatch monitor}: runs the monitor in the foreground until Ctrl-C. */
 @Command(name = "monitor", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {
-            "Watches training runs on the metrics topic, fits exponential growth of the loss over windows",
-            "of steps, and writes alerts to the alerts topic. Serves /metrics and /health over HTTP.",
-            "Without --bootstrap-servers it starts an embedded Kafka broker and prints its address.",
-            "Every option falls back to an environment variable LOSSWATCH_<OPTION> (e.g. LOSSWATCH_HTTP_PORT);",
-            "Kafka client settings pass through as --kafka key=value or LOSSWATCH_KAFKA_<KEY>."})
+        description = "Watches training runs on the metrics topic, fits exponential growth of the loss over windows of steps, and writes alerts to the alerts topic. Serves /metrics and /health over HTTP. Without --bootstrap-servers it starts an embedded Kafka broker and prints its address. Every option falls back to an environment variable LOSSWATCH_<OPTION> (e.g. LOSSWATCH_HTTP_PORT); Kafka client settings pass through as --kafka key=value or LOSSWATCH_KAFKA_<KEY>.")
 public final class MonitorCommand implements Callable<Integer> {
 
     @Spec

@@ -1,0 +1,252 @@
+package io.losswatch.cli;
+
+import io.losswatch.events.AlertEvent;
+import io.losswatch.events.AlertStatus;
+import io.losswatch.events.AlertText;
+import io.losswatch.events.EventJson;
+import io.losswatch.events.Topics;
+import io.losswatch.kafka.local.EmbeddedKafka;
+import io.losswatch.monitor.MonitorApp;
+import io.losswatch.monitor.MonitorConfig;
+import io.losswatch.monitor.MonitorStartupException;
+import io.losswatch.trainer.LeNet;
+import io.losswatch.trainer.TrainConfig;
+import io.losswatch.trainer.TrainResult;
+import io.losswatch.trainer.Trainer;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.core.config.Configurator;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The main job: an embedded broker, the monitor, and two real DL4J runs side by side, one healthy and
+ * one diverging. Alerts are read back from the alerts topic and printed as they arrive.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Starts an embedded Kafka broker and the monitor, then trains two real DL4J LeNet runs on Fashion-MNIST side by side: a healthy one (Adam, lr 1e-3) and a diverging one (plain SGD at a learning rate above its stable range). Prints alerts live as the monitor writes them to training.alerts, then a summary per run. Exit code 0 when the diverging run was alerted and the healthy one was not.")
+public final class DemoCommand implements Callable<Integer> {
+    static final String HEALTHY_RUN = "demo-healthy-adam";
+    static final String DIVERGING_RUN = "demo-diverging-sgd";
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--steps", defaultValue = "200", description = "Steps per run (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--diverging-optimizer", defaultValue = "sgd",
+            description = "Optimizer of the diverging run: adam or sgd (default: ${DEFAULT-VALUE}).")
+    String divergingOptimizer;
+
+    @Option(names = "--diverging-lr", defaultValue = "0.5",
+            description = "Learning rate of the diverging run (default: ${DEFAULT-VALUE}).")
+    double divergingLr;
+
+    @Option(names = "--data", defaultValue = "/usr/share/datasets/fashion-mnist",
+            description = "Fashion-MNIST IDX files; synthetic images when missing (default: ${DEFAULT-VALUE}).")
+    Path data;
+
+    @Option(names = "--http-port", defaultValue = "9400",
+            description = "Port of the monitor's /metrics; a free one when taken (default: ${DEFAULT-VALUE}).")
+    int httpPort;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of both runs (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        LeNet.Optimizer divOpt;
+        try {
+            divOpt = LeNet.Optimizer.valueOf(divergingOptimizer.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            err.println("--diverging-optimizer must be adam or sgd, not '" + divergingOptimizer + "'.");
+            return 2;
+        }
+        // the demo prints alerts it reads back from the topic; the monitor's own alert log would repeat them
+        Configurator.setLevel("losswatch.alerts", Level.OFF);
+
+        Path work = Files.createTempDirectory("losswatch-demo");
+        long t0 = System.nanoTime();
+        out.println("Losswatch demo: starting an embedded Kafka broker...");
+        out.flush();
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Config.defaults())) {
+            out.println("  broker   bootstrap.servers=" + kafka.bootstrapServers());
+            MonitorConfig config = MonitorConfig.defaults(kafka.bootstrapServers())
+                    .withStateDir(work.resolve("streams"));
+            MonitorApp monitor = startMonitor(config, err);
+            if (monitor == null) {
+                return 2;
+            }
+            try (monitor) {
+                if (!monitor.awaitRunning(Duration.ofSeconds(60))) {
+                    err.println("The monitor did not reach RUNNING within 60 s (state "
+                            + monitor.streams().state() + ").");
+                    return 1;
+                }
+                out.println("  monitor  reading " + Topics.METRICS + ", metrics at http://127.0.0.1:"
+                        + monitor.httpPort() + "/metrics");
+                return train(kafka, out, t0);
+            }
+        } finally {
+            deleteQuietly(work);
+        }
+    }
+
+    private MonitorApp startMonitor(MonitorConfig config, PrintWriter err) {
+        try {
+            return MonitorApp.start(config, MonitorApp.Options.defaults().withHttp("127.0.0.1", httpPort));
+        } catch (MonitorStartupException e) {
+            try {
+                return MonitorApp.start(config, MonitorApp.Options.defaults().withHttp("127.0.0.1", 0));
+            } catch (MonitorStartupException again) {
+                err.println(again.getMessage());
+                return null;
+            }
+        }
+    }
+
+    private int train(EmbeddedKafka kafka, PrintWriter out, long t0) throws Exception {
+        List<AlertEvent> alerts = new CopyOnWriteArrayList<>();
+        AtomicBoolean watching = new AtomicBoolean(true);
+        Thread watcher = new Thread(() -> watchAlerts(kafka.bootstrapServers(), alerts, watching, out),
+                "demo-alerts");
+        watcher.setDaemon(true);
+        watcher.start();
+
+        TrainConfig healthy = TrainConfig.defaults(HEALTHY_RUN).withOptimizer(LeNet.Optimizer.ADAM, 1e-3)
+                .withSteps(steps).withSeed(seed).withData(data, 0)
+                .withKafka(kafka.bootstrapServers(), Topics.METRICS, Map.of());
+        TrainConfig diverging = TrainConfig.defaults(DIVERGING_RUN).withOptimizer(
+                        LeNet.Optimizer.valueOf(divergingOptimizer.toUpperCase(Locale.ROOT)), divergingLr)
+                .withSteps(steps).withSeed(seed).withData(data, 0)
+                .withKafka(kafka.bootstrapServers(), Topics.METRICS, Map.of());
+        out.printf(Locale.ROOT, "  training %s (adam, lr 0.001) and %s (%s, lr %s), %d steps each...%n",
+                HEALTHY_RUN, DIVERGING_RUN, divergingOptimizer, divergingLr, steps);
+        out.flush();
+
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        Map<String, Future<TrainResult>> results = new LinkedHashMap<>();
+        Map<String, TrainConfig> configs = Map.of(HEALTHY_RUN, healthy, DIVERGING_RUN, diverging);
+        for (TrainConfig c : List.of(healthy, diverging)) {
+            results.put(c.runId(), pool.submit(() -> new Trainer(c)
+                    .console(line -> {
+                        synchronized (out) {
+                            out.println("  [" + c.runId() + "] " + line);
+                            out.flush();
+                        }
+                    })
+                    .onStep(e -> {
+                        if (e.step() % 50 == 0 || !Double.isFinite(e.loss())) {
+                            synchronized (out) {
+                                out.printf(Locale.ROOT, "  [%s] step %d loss %.4g%n", e.runId(), e.step(), e.loss());
+                                out.flush();
+                            }
+                        }
+                    })
+                    .run()));
+        }
+        pool.shutdown();
+        Map<String, TrainResult> done = new LinkedHashMap<>();
+        for (Map.Entry<String, Future<TrainResult>> en : results.entrySet()) {
+            done.put(en.getKey(), en.getValue().get());
+        }
+        // alerts become readable after the monitor's next commit; give the last steps a moment
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < deadline && alerts.stream().noneMatch(a -> a.runId().equals(DIVERGING_RUN))) {
+            Thread.sleep(100);
+        }
+        Thread.sleep(1500);
+        watching.set(false);
+        watcher.join(5000);
+
+        out.println();
+        out.println("Summary");
+        out.printf(Locale.ROOT, "  %-20s %-14s %6s %12s  %s%n", "run", "optimizer", "steps", "last loss", "alerts");
+        for (TrainResult r : done.values()) {
+            TrainConfig c = configs.get(r.runId());
+            List<String> fired = alerts.stream()
+                    .filter(a -> a.runId().equals(r.runId()) && a.status() == AlertStatus.FIRING)
+                    .map(a -> a.type() + "@" + a.step()).toList();
+            out.printf(Locale.ROOT, "  %-20s %-14s %6d %12.4g  %s%n", r.runId(),
+                    c.optimizer().label() + " " + c.learningRate(), r.steps(), r.lastLoss(),
+                    fired.isEmpty() ? "none" : String.join(", ", fired));
+            if (r.syntheticData()) {
+                out.println("    (trained on synthetic images: Fashion-MNIST was not found in " + data + ")");
+            }
+        }
+        boolean divergingAlerted = alerts.stream().anyMatch(a -> a.runId().equals(DIVERGING_RUN));
+        boolean healthyAlerted = alerts.stream().anyMatch(a -> a.runId().equals(HEALTHY_RUN));
+        out.printf(Locale.ROOT, "Done in %.0f s.%n", (System.nanoTime() - t0) / 1e9);
+        if (divergingAlerted && !healthyAlerted) {
+            out.println("The diverging run was caught; the healthy run raised nothing.");
+            out.flush();
+            return 0;
+        }
+        out.println(divergingAlerted ? "Unexpected: the healthy run raised an alert."
+                : "Unexpected: the diverging run raised no alert (try more --steps or a higher --diverging-lr).");
+        out.flush();
+        return 1;
+    }
+
+    private static void watchAlerts(String bootstrap, List<AlertEvent> alerts, AtomicBoolean watching,
+            PrintWriter out) {
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ConsumerConfig.GROUP_ID_CONFIG, "losswatch-demo-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            c.subscribe(List.of(Topics.ALERTS));
+            while (watching.get()) {
+                c.poll(Duration.ofMillis(200)).forEach(r -> {
+                    try {
+                        AlertEvent a = EventJson.parseAlert(r.value());
+                        alerts.add(a);
+                        synchronized (out) {
+                            out.println(">>> " + AlertText.oneLine(a));
+                            out.flush();
+                        }
+                    } catch (Exception e) {
+                        synchronized (out) {
+                            out.println("(unreadable alert record: " + e.getMessage() + ")");
+                        }
+                    }
+                });
+            }
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            List<Path> all = new ArrayList<>(paths.toList());
+            java.util.Collections.reverse(all);
+            for (Path p : all) {
+                Files.deleteIfExists(p);
+            }
+        } catch (Exception ignored) {
+            // a temp dir; the OS cleans it eventually
+        }
+    }
+}
