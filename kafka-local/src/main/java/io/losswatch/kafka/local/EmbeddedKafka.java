@@ -1,0 +1,404 @@
+package io.losswatch.kafka.local;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.net.BindException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.locks.LockSupport;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.utils.Time;
+
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import kafka.tools.StorageTool$;
+
+/**
+ * A real single-node Apache Kafka broker (KRaft, combined broker and controller) running inside
+ * this JVM from the Kafka jars: the embedded default of {@code losswatch monitor} and
+ * {@code losswatch broker}, and the broker behind {@link KafkaBrokerExtension}.
+ *
+ * <p>Decisions worth knowing:
+ * <ul>
+ *   <li><b>Listeners.</b> Clients connect to {@code 127.0.0.1:port} (PLAINTEXT); port 0 picks a free
+ *       port. The controller listens on another free loopback port, chosen anew on every start.
+ *   <li><b>Quorum.</b> The single controller is a <em>static</em> voter ({@code controller.quorum.voters}),
+ *       so nothing in the data dir remembers the controller's address and a restart on a new
+ *       controller port just works. (A dynamic quorum formatted with {@code --standalone} records
+ *       the voter's endpoint in the metadata log.)
+ *   <li><b>Storage.</b> Kafka's log dir is {@code dataDir/logs}. It is formatted (a new cluster id)
+ *       only when it has no {@code meta.properties} yet; a started-before dir keeps its cluster,
+ *       topics and records. One broker at a time per data dir: a lock file
+ *       ({@code dataDir/.losswatch-broker.lock}) turns a second one away.
+ *   <li><b>No topic auto-creation</b> ({@code auto.create.topics.enable=false}): a topic exists
+ *       because someone created it with the partition count they chose, as the monitor does for
+ *       its topics; a typo in a topic name fails loudly instead of creating a one-partition topic.
+ *       Override with {@link Config#withBrokerProperty(String, String)} if you want Kafka's default.
+ *   <li><b>Light on a small machine:</b> two network and two I/O threads, five partitions for the
+ *       internal offsets, transaction and share-state topics, a 16 MiB log-cleaner buffer. Internal
+ *       topics have replication factor 1 and transactions need only one in-sync replica, so
+ *       idempotent and transactional producers and Kafka Streams {@code exactly_once_v2} work.
+ * </ul>
+ *
+ * <p>Kafka logs through SLF4J 1.7; whoever runs this chooses the binding and levels
+ * ({@code kafka} and {@code org.apache} at WARN keep it quiet).
+ *
+ * <p>A fatal fault in the KRaft metadata layer makes Kafka halt the JVM, as a stand-alone broker
+ * would; this is a real broker, not a mock.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+
+    /** How long {@link #start} waits for the broker to answer an admin request. */
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+    private static final int START_ATTEMPTS = 3;
+    private static final String HOST = "127.0.0.1";
+    private static final int NODE_ID = 1;
+
+    /**
+     * What to start.
+     *
+     * @param port              the client port on 127.0.0.1; 0 picks a free one
+     * @param dataDir           where Kafka keeps its data; {@code null} means a temporary directory
+     *                          that {@link #close()} deletes
+     * @param brokerProperties  extra or overriding Kafka broker settings
+     */
+    public record Config(int port, Path dataDir, Map<String, String> brokerProperties) {
+
+        public Config {
+            if (port < 0 || port > 65_535) {
+                throw new IllegalArgumentException("port must be 0 (any free port) or 1-65535, got " + port);
+            }
+            brokerProperties = Map.copyOf(brokerProperties);
+        }
+
+        /** A free port, a temporary data dir, Kafka settings as {@link EmbeddedKafka} chooses them. */
+        public static Config defaults() {
+            return new Config(0, null, Map.of());
+        }
+
+        public Config withPort(int newPort) {
+            return new Config(newPort, dataDir, brokerProperties);
+        }
+
+        public Config withDataDir(Path newDataDir) {
+            return new Config(port, newDataDir, brokerProperties);
+        }
+
+        public Config withBrokerProperty(String key, String value) {
+            Map<String, String> merged = new LinkedHashMap<>(brokerProperties);
+            merged.put(key, value);
+            return new Config(port, dataDir, merged);
+        }
+    }
+
+    private final KafkaRaftServer server;
+    private final int port;
+    private final Path dataDir;
+    private final boolean deleteDataDirOnClose;
+    private final DataDirLock lock;
+    private final Admin admin;
+    private boolean closed;
+
+    private EmbeddedKafka(KafkaRaftServer server, int port, Path dataDir, boolean deleteDataDirOnClose,
+                          DataDirLock lock) {
+        this.server = server;
+        this.lock = lock;
+        this.port = port;
+        this.dataDir = dataDir;
+        this.deleteDataDirOnClose = deleteDataDirOnClose;
+        this.admin = Admin.create(Map.of(
+                "bootstrap.servers", HOST + ":" + port,
+                "client.id", "losswatch-embedded-kafka-admin"));
+    }
+
+    /**
+     * Starts a broker and returns once it answers admin requests.
+     *
+     * @throws IllegalStateException if the port is taken, the data dir cannot be used, or Kafka
+     *                               does not come up; the message says which
+     */
+    public static EmbeddedKafka start(Config config) {
+        boolean tempDir = config.dataDir() == null;
+        Path dataDir = tempDir ? createTempDir() : prepareDataDir(config.dataDir());
+        DataDirLock lock = null;
+        try {
+            lock = DataDirLock.acquire(dataDir);
+            return startOn(config, dataDir, tempDir, lock);
+        } catch (RuntimeException | Error e) {
+            if (lock != null) {
+                lock.close();
+            }
+            if (tempDir) {
+                Directories.deleteRecursively(dataDir);
+            }
+            throw e;
+        }
+    }
+
+    private static EmbeddedKafka startOn(Config config, Path dataDir, boolean tempDir, DataDirLock lock) {
+        for (int attempt = 1; ; attempt++) {
+            int port = config.port() == 0 ? freePort() : requireFreePort(config.port());
+            Properties props = brokerProperties(config, dataDir, port, freePort());
+            formatIfNew(props, dataDir);
+            KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props), Time.SYSTEM);
+            try {
+                server.startup();
+            } catch (RuntimeException e) {
+                stopQuietly(server);
+                // A free port picked a moment ago can be taken by someone else before Kafka binds it.
+                if (isBindFailure(e) && attempt < START_ATTEMPTS) {
+                    continue;
+                }
+                throw new IllegalStateException("Kafka did not start on " + HOST + ":" + port
+                        + " with data dir " + dataDir + ": " + rootMessage(e), e);
+            }
+            EmbeddedKafka kafka = new EmbeddedKafka(server, port, dataDir, tempDir, lock);
+            try {
+                kafka.awaitReady();
+            } catch (RuntimeException e) {
+                kafka.admin.close(Duration.ofSeconds(5));
+                stopQuietly(server);
+                throw e;
+            }
+            return kafka;
+        }
+    }
+
+    /** The address clients use: {@code 127.0.0.1:PORT}. */
+    public String bootstrapServers() {
+        return HOST + ":" + port;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** Creates the topic with replication factor 1; an existing topic is left as it is. */
+    public void createTopic(String name, int partitions) {
+        createTopics(Map.of(name, partitions));
+    }
+
+    /** Creates the topics (name to partition count); existing ones are left as they are. */
+    public synchronized void createTopics(Map<String, Integer> partitionsByTopic) {
+        if (closed) {
+            throw new IllegalStateException("the broker on " + bootstrapServers() + " is closed");
+        }
+        Topics.create(admin, partitionsByTopic, READY_TIMEOUT);
+    }
+
+    /** Stops the broker and waits until it has stopped; deletes the data dir if it was temporary. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        admin.close(Duration.ofSeconds(5));
+        stopQuietly(server);
+        lock.close();
+        if (deleteDataDirOnClose) {
+            Directories.deleteRecursively(dataDir);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "EmbeddedKafka[" + bootstrapServers() + ", " + dataDir + "]";
+    }
+
+    private void awaitReady() {
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        while (true) {
+            try {
+                if (!admin.describeCluster(new DescribeClusterOptions().timeoutMs(5_000)).nodes().get().isEmpty()) {
+                    return;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for Kafka on " + bootstrapServers(), e);
+            } catch (Exception e) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("Kafka on " + bootstrapServers() + " did not answer within "
+                            + READY_TIMEOUT.toSeconds() + " s: " + rootMessage(e), e);
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("Kafka on " + bootstrapServers() + " reported no live broker within "
+                        + READY_TIMEOUT.toSeconds() + " s");
+            }
+            LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
+        }
+    }
+
+    static Properties brokerProperties(Config config, Path dataDir, int port, int controllerPort) {
+        Properties p = new Properties();
+        p.put("process.roles", "broker,controller");
+        p.put("node.id", String.valueOf(NODE_ID));
+        p.put("controller.quorum.voters", NODE_ID + "@" + HOST + ":" + controllerPort);
+        p.put("controller.listener.names", "CONTROLLER");
+        p.put("listeners", "PLAINTEXT://" + HOST + ":" + port + ",CONTROLLER://" + HOST + ":" + controllerPort);
+        p.put("advertised.listeners", "PLAINTEXT://" + HOST + ":" + port);
+        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.put("inter.broker.listener.name", "PLAINTEXT");
+        p.put("log.dirs", logDir(dataDir).toString());
+
+        p.put("offsets.topic.replication.factor", "1");
+        p.put("offsets.topic.num.partitions", "5");
+        p.put("transaction.state.log.replication.factor", "1");
+        p.put("transaction.state.log.min.isr", "1");
+        p.put("transaction.state.log.num.partitions", "5");
+        p.put("share.coordinator.state.topic.replication.factor", "1");
+        p.put("share.coordinator.state.topic.min.isr", "1");
+        p.put("share.coordinator.state.topic.num.partitions", "5");
+        p.put("group.initial.rebalance.delay.ms", "0");
+        p.put("auto.create.topics.enable", "false");
+
+        p.put("num.network.threads", "2");
+        p.put("num.io.threads", "2");
+        p.put("background.threads", "2");
+        p.put("num.recovery.threads.per.data.dir", "1");
+        p.put("log.cleaner.dedupe.buffer.size", String.valueOf(16 * 1024 * 1024));
+
+        p.putAll(config.brokerProperties());
+        return p;
+    }
+
+    private static Path logDir(Path dataDir) {
+        return dataDir.resolve("logs");
+    }
+
+    /** Formats a new data dir; one that holds a cluster already is left alone. */
+    private static void formatIfNew(Properties props, Path dataDir) {
+        if (Files.exists(logDir(dataDir).resolve("meta.properties"))) {
+            return;
+        }
+        Path configFile = dataDir.resolve("format.properties");
+        ByteArrayOutputStream output = new ByteArrayOutputStream();
+        int exitCode;
+        try {
+            try (Writer w = Files.newBufferedWriter(configFile, StandardCharsets.UTF_8)) {
+                props.store(w, "written by losswatch to format the Kafka storage; safe to delete");
+            }
+            String[] args = {"format", "-t", Uuid.randomUuid().toString(), "-c", configFile.toString()};
+            try (PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8)) {
+                exitCode = StorageTool$.MODULE$.execute(args, out);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write to Kafka data dir " + dataDir + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("formatting Kafka storage in " + dataDir + " failed: " + rootMessage(e), e);
+        } finally {
+            try {
+                Files.deleteIfExists(configFile);
+            } catch (IOException ignored) {
+                // a leftover file does no harm; the next format overwrites it
+            }
+        }
+        if (exitCode != 0) {
+            throw new IllegalStateException("formatting Kafka storage in " + dataDir + " failed (exit " + exitCode
+                    + "): " + output.toString(StandardCharsets.UTF_8).strip());
+        }
+    }
+
+    private static Path createTempDir() {
+        try {
+            return Files.createTempDirectory("losswatch-kafka-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a temporary directory for Kafka: " + e.getMessage(), e);
+        }
+    }
+
+    private static Path prepareDataDir(Path dir) {
+        Path absolute = dir.toAbsolutePath().normalize();
+        try {
+            Files.createDirectories(absolute);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot create Kafka data dir " + absolute + ": " + describe(e), e);
+        }
+        if (!Files.isWritable(absolute)) {
+            throw new IllegalStateException("Kafka data dir " + absolute + " is not writable");
+        }
+        return absolute;
+    }
+
+    /** A port on 127.0.0.1 that nobody listens on right now. */
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot find a free port on " + HOST, e);
+        }
+    }
+
+    /** True when a server could bind {@code 127.0.0.1:port} now. */
+    static boolean isPortFree(int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(true);
+            socket.bind(new InetSocketAddress(InetAddress.getByName(HOST), port), 1);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static int requireFreePort(int port) {
+        if (!isPortFree(port)) {
+            throw new IllegalStateException("port " + port + " on " + HOST + " is already in use");
+        }
+        return port;
+    }
+
+    private static boolean isBindFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BindException
+                    || (t.getMessage() != null && t.getMessage().contains("Address already in use"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void stopQuietly(KafkaRaftServer server) {
+        try {
+            server.shutdown();
+            server.awaitShutdown();
+        } catch (RuntimeException ignored) {
+            // stopping a broker that failed half-way through its start may trip over missing parts
+        }
+    }
+
+    static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return describe(root);
+    }
+
+    private static String describe(Throwable e) {
+        String message = e.getMessage();
+        String type = e.getClass().getSimpleName();
+        if (e instanceof java.nio.file.FileSystemException) {
+            return type.replace("Exception", "").replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase() + " " + message;
+        }
+        return message == null ? type : message;
+    }
+}

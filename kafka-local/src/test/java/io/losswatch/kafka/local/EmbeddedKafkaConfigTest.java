@@ -1,0 +1,59 @@
+package io.losswatch.kafka.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+
+import org.junit.jupiter.api.Test;
+
+class EmbeddedKafkaConfigTest {
+
+    @Test
+    void shouldDefaultToAFreePortATemporaryDirAndNoExtraProperties() {
+        EmbeddedKafka.Config config = EmbeddedKafka.Config.defaults();
+
+        assertThat(config.port()).isZero();
+        assertThat(config.dataDir()).isNull();
+        assertThat(config.brokerProperties()).isEmpty();
+    }
+
+    @Test
+    void shouldReturnChangedCopiesFromWithers() {
+        EmbeddedKafka.Config defaults = EmbeddedKafka.Config.defaults();
+
+        EmbeddedKafka.Config changed = defaults.withPort(19092).withDataDir(Path.of("d"))
+                .withBrokerProperty("num.partitions", "3").withBrokerProperty("num.partitions", "4");
+
+        assertThat(changed).isEqualTo(new EmbeddedKafka.Config(19092, Path.of("d"), Map.of("num.partitions", "4")));
+        assertThat(defaults).isEqualTo(EmbeddedKafka.Config.defaults());
+    }
+
+    @Test
+    void shouldRejectAPortOutOfRange() {
+        assertThatThrownBy(() -> EmbeddedKafka.Config.defaults().withPort(70_000))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("70000");
+    }
+
+    @Test
+    void shouldConfigureASingleNodeThatSupportsTransactionsAndLetUserPropertiesWin() {
+        EmbeddedKafka.Config config = EmbeddedKafka.Config.defaults()
+                .withBrokerProperty("auto.create.topics.enable", "true");
+
+        Properties p = EmbeddedKafka.brokerProperties(config, Path.of("/data"), 9092, 9093);
+
+        assertThat(p).containsEntry("listeners", "PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093")
+                .containsEntry("advertised.listeners", "PLAINTEXT://127.0.0.1:9092")
+                .containsEntry("controller.quorum.voters", "1@127.0.0.1:9093")
+                .containsEntry("log.dirs", Path.of("/data/logs").toString())
+                .containsEntry("offsets.topic.replication.factor", "1")
+                .containsEntry("transaction.state.log.replication.factor", "1")
+                .containsEntry("transaction.state.log.min.isr", "1")
+                .containsEntry("share.coordinator.state.topic.replication.factor", "1")
+                .containsEntry("group.initial.rebalance.delay.ms", "0")
+                .containsEntry("auto.create.topics.enable", "true");
+    }
+}
