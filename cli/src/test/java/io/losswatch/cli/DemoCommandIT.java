@@ -1,0 +1,46 @@
+package io.losswatch.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/**
+ * The main job end to end on real parts: the embedded Kafka broker, the monitor's Streams
+ * application, and two real DL4J runs on Fashion-MNIST (synthetic images where the Debian package
+ * is missing). The demo reads the alerts back from {@code training.alerts} (read_committed).
+ */
+class DemoCommandIT {
+
+    @Test
+    void shouldAlertOnTheDivergingRunAndNotOnTheHealthyOne() {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = Main.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+
+        int exit = cl.execute("demo", "--steps", "120", "--http-port", "0");
+
+        String text = out.toString();
+        assertThat(exit).as(text + err).isZero();
+        assertThat(text).contains(">>> ALERT").contains(DemoCommand.DIVERGING_RUN);
+        assertThat(text.lines().filter(l -> l.startsWith(">>> ALERT")))
+                .allSatisfy(l -> assertThat(l).contains(DemoCommand.DIVERGING_RUN))
+                .anySatisfy(l -> assertThat(l).containsAnyOf("LOSS_EXPONENTIAL_GROWTH", "LOSS_NON_FINITE"));
+        assertThat(text.lines().filter(l -> l.contains(DemoCommand.HEALTHY_RUN) && l.endsWith("none"))).hasSize(1);
+        assertThat(text).contains("The diverging run was caught; the healthy run raised nothing.");
+    }
+
+    @Test
+    void shouldRejectAnUnknownOptimizerInOneSentence() {
+        StringWriter err = new StringWriter();
+        CommandLine cl = Main.commandLine();
+        cl.setErr(new PrintWriter(err, true));
+        int exit = cl.execute("demo", "--diverging-optimizer", "rmsprop");
+        assertThat(exit).isEqualTo(2);
+        assertThat(err.toString()).contains("--diverging-optimizer must be adam or sgd").doesNotContain("Exception");
+    }
+}
