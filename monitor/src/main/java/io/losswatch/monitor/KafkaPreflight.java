@@ -73,6 +73,10 @@ public final class KafkaPreflight {
             }
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
+            if (c instanceof org.apache.kafka.common.errors.TimeoutException) {
+                throw new MonitorStartupException("Cannot reach Kafka at " + bootstrapServers + " within "
+                        + timeoutSeconds + " s: start the broker (./losswatch broker) or fix --bootstrap-servers.");
+            }
             if (c instanceof AuthenticationException) {
                 throw new MonitorStartupException("Kafka at " + bootstrapServers + " refused our credentials ("
                         + c.getMessage() + "): check the --kafka sasl.* / ssl.* settings.");
