@@ -1,0 +1,316 @@
+package io.losswatch.trainer;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+
+import io.losswatch.events.StepEvent;
+import io.losswatch.events.Topics;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code losswatch train}: trains a network on Fashion-MNIST and streams every step to Kafka. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        versionProvider = TrainCommand.Version.class,
+        description = "Train a network on Fashion-MNIST (the LeNet CNN by default) and publish one event per step to Kafka.")
+public final class TrainCommand implements Callable<Integer> {
+
+    /** The jar's version, or "dev" when run from classes. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = TrainCommand.class.getPackage().getImplementationVersion();
+            return new String[] {"losswatch train " + (v == null ? "dev" : v)};
+        }
+    }
+
+    static final int EXIT_USAGE = 2;
+    static final Duration REACHABILITY_TIMEOUT = Duration.ofSeconds(5);
+    private static final String KAFKA_ENV_PREFIX = "LOSSWATCH_KAFKA_";
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--run-id", required = true, description = "Run id on every event: 1-128 of [A-Za-z0-9._:/-].")
+    String runId;
+
+    @Option(names = "--model", defaultValue = "lenet",
+            description = "lenet (the CNN) or linear (linear regression onto one-hot labels). Default: ${DEFAULT-VALUE}.")
+    String model;
+
+    @Option(names = "--loss",
+            description = "mcxent, ce-logits (unclipped cross entropy) or mse. Default: mcxent for lenet, mse for linear.")
+    String loss;
+
+    @Option(names = "--optimizer", defaultValue = "adam", description = "adam or sgd (plain SGD). Default: ${DEFAULT-VALUE}.")
+    String optimizer;
+
+    @Option(names = "--lr", defaultValue = "0.001", description = "Learning rate. Default: ${DEFAULT-VALUE}.")
+    double learningRate;
+
+    @Option(names = "--steps", defaultValue = "300", description = "Training steps (minibatches). Default: ${DEFAULT-VALUE}.")
+    int steps;
+
+    @Option(names = "--batch-size", defaultValue = "32", description = "Examples per step. Default: ${DEFAULT-VALUE}.")
+    int batchSize;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed for weights and data order. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--data", paramLabel = "DIR", defaultValue = "/usr/share/datasets/fashion-mnist",
+            description = "Directory with the Fashion-MNIST IDX files; synthetic images if missing. Default: ${DEFAULT-VALUE}.")
+    Path dataDir;
+
+    @Option(names = "--examples", defaultValue = "0",
+            description = "Training examples to load; 0 loads what the steps need. A small number overfits.")
+    int examples;
+
+    @Option(names = "--l2", defaultValue = "0", description = "L2 weight decay. Default: none.")
+    double l2;
+
+    @Option(names = "--dropout", defaultValue = "0", description = "Dropout probability of the dense layer. Default: none.")
+    double dropout;
+
+    @Option(names = "--validate-every", defaultValue = "0",
+            description = "Send val_loss on a held-out set every N steps; 0 never. Default: ${DEFAULT-VALUE}.")
+    int validateEvery;
+
+    @Option(names = "--bootstrap-servers", defaultValue = "${env:LOSSWATCH_BOOTSTRAP_SERVERS:-127.0.0.1:9092}",
+            description = "Kafka bootstrap servers (env LOSSWATCH_BOOTSTRAP_SERVERS). Default: ${DEFAULT-VALUE}.")
+    String bootstrapServers;
+
+    @Option(names = "--topic", defaultValue = Topics.METRICS, description = "Metrics topic. Default: ${DEFAULT-VALUE}.")
+    String topic;
+
+    @Option(names = "--kafka", paramLabel = "KEY=VALUE",
+            description = "Any Kafka client setting, repeatable (also env LOSSWATCH_KAFKA_<KEY>, e.g. LOSSWATCH_KAFKA_SECURITY_PROTOCOL).")
+    Map<String, String> kafka = new LinkedHashMap<>();
+
+    @Option(names = "--pace-ms", defaultValue = "0",
+            description = "Make each step take at least this many milliseconds, to watch a fast run live. Default: full speed.")
+    long paceMillis;
+
+    @Option(names = "--print-every", defaultValue = "10", description = "Print a progress line every N steps. Default: ${DEFAULT-VALUE}.")
+    int printEvery;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        TrainConfig config;
+        try {
+            config = new TrainConfig(runId, LeNet.Optimizer.parse(optimizer), learningRate, steps, batchSize, seed,
+                    dataDir, bootstrapServers, topic, kafkaProps(System.getenv(), kafka), l2, dropout,
+                    validateEvery, examples, Architecture.parse(model), loss == null ? null : LeNet.Loss.parse(loss));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (printEvery <= 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--print-every must be > 0");
+        }
+        if (paceMillis < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--pace-ms must be >= 0");
+        }
+        String problem = preflight(config.bootstrapServers(), config.topic(), config.kafkaProps(), REACHABILITY_TIMEOUT);
+        if (problem != null) {
+            spec.commandLine().getErr().println(problem);
+            return EXIT_USAGE;
+        }
+
+        out.printf("%s: training %s (%s), %s lr=%s, %d steps of %d, publishing to %s at %s%n", config.runId(),
+                config.architecture().label(), config.loss().label(), config.optimizer().label(), config.learningRate(), config.steps(), config.batchSize(),
+                config.topic(), config.bootstrapServers());
+        out.flush();
+        ProgressPrinter progress = new ProgressPrinter(out, printEvery);
+        Trainer trainer = new Trainer(config).pace(Duration.ofMillis(paceMillis)).console(line -> {
+            out.println(line);
+            out.flush();
+        }).onStep(progress);
+        // Ctrl-C: finish the current step and flush the events already taken, then exit.
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            trainer.stop();
+            try {
+                finished.await(MetricsPublisher.DEFAULT_CLOSE_TIMEOUT.toSeconds() + 2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "losswatch-train-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        TrainResult result;
+        try {
+            result = trainer.run();
+        } finally {
+            finished.countDown();
+        }
+        out.printf(Locale.ROOT, "%s: %s after %d steps, last loss %.4g, %.1f steps/s; events sent %d, dropped %d, failed %d%n",
+                result.runId(), result.stopReason(), result.steps(), result.lastLoss(), result.stepsPerSecond(),
+                result.sent(), result.dropped(), result.failed());
+        out.flush();
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook is running already; nothing to remove
+        }
+        return 0;
+    }
+
+    /** Prints every {@code every}-th step with the speed since the previous line. */
+    static final class ProgressPrinter implements java.util.function.Consumer<StepEvent> {
+        private final PrintWriter out;
+        private final int every;
+        private long lastStep = -1;
+        private long lastNanos;
+
+        ProgressPrinter(PrintWriter out, int every) {
+            this.out = out;
+            this.every = every;
+        }
+
+        @Override
+        public void accept(StepEvent event) {
+            if (event.step() % every != 0) {
+                return;
+            }
+            long now = System.nanoTime();
+            out.println(progressLine(event, lastStep < 0 ? -1 : (event.step() - lastStep) * 1e9 / (now - lastNanos)));
+            out.flush();
+            lastStep = event.step();
+            lastNanos = now;
+        }
+    }
+
+    /** One plain line; {@code stepsPerSecond < 0} leaves the speed out (the first line has none yet). */
+    static String progressLine(StepEvent event, double stepsPerSecond) {
+        String line = String.format(Locale.ROOT, "step %d loss %.4g lr %s", event.step(), event.loss(), event.learningRate());
+        return stepsPerSecond < 0 ? line : line + String.format(Locale.ROOT, " %.1f steps/s", stepsPerSecond);
+    }
+
+    /** {@code --kafka} settings win over {@code LOSSWATCH_KAFKA_SECURITY_PROTOCOL=...} style variables. */
+    static Map<String, String> kafkaProps(Map<String, String> env, Map<String, String> flags) {
+        Map<String, String> props = new LinkedHashMap<>();
+        env.forEach((name, value) -> {
+            if (name.startsWith(KAFKA_ENV_PREFIX) && name.length() > KAFKA_ENV_PREFIX.length()) {
+                props.put(name.substring(KAFKA_ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.'), value);
+            }
+        });
+        props.putAll(flags);
+        return props;
+    }
+
+    /**
+     * Asks the cluster for its nodes and the metrics topic; a producer would instead wait
+     * silently for metadata and then fail every event.
+     *
+     * @return one sentence saying what is wrong and what to do, or null when all is well
+     */
+    static String preflight(String bootstrapServers, String topic, Map<String, String> kafkaProps, Duration timeout) {
+        Properties p = new Properties();
+        p.putAll(kafkaProps);
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(timeout.toMillis()));
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Long.toString(timeout.toMillis()));
+        String unreachable = "Cannot reach Kafka at " + bootstrapServers + " within " + timeout.toSeconds()
+                + " s: start a broker (losswatch broker) or pass --bootstrap-servers HOST:PORT.";
+        Admin admin;
+        try {
+            admin = Admin.create(p);
+        } catch (KafkaException | IllegalArgumentException e) {
+            return "Cannot use the Kafka settings for " + bootstrapServers + " (" + rootMessage(e)
+                    + "): check --bootstrap-servers and --kafka.";
+        }
+        try {
+            Collection<Node> nodes = admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            if (topicMissing(admin, topic, timeout) && !autoCreatesTopics(admin, nodes, timeout)) {
+                return "Topic " + topic + " does not exist at " + bootstrapServers
+                        + ": start the monitor first (it creates its topics), create the topic, or pass --topic.";
+            }
+            return null;
+        } catch (ExecutionException | TimeoutException e) {
+            return unreachable;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return unreachable;
+        } finally {
+            admin.close(Duration.ofMillis(500));
+        }
+    }
+
+    /** True only when the broker says so; anything else (no permission to look, say) lets the run go on. */
+    private static boolean topicMissing(Admin admin, String topic, Duration timeout)
+            throws InterruptedException, TimeoutException {
+        try {
+            admin.describeTopics(List.of(topic)).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return false;
+        } catch (ExecutionException e) {
+            return e.getCause() instanceof UnknownTopicOrPartitionException;
+        }
+    }
+
+    private static boolean autoCreatesTopics(Admin admin, Collection<Node> nodes, Duration timeout)
+            throws InterruptedException, TimeoutException {
+        if (nodes.isEmpty()) {
+            return false;
+        }
+        ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, nodes.iterator().next().idString());
+        try {
+            Config config = admin.describeConfigs(List.of(broker)).all()
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS).get(broker);
+            ConfigEntry entry = config == null ? null : config.get("auto.create.topics.enable");
+            return entry != null && "true".equalsIgnoreCase(entry.value());
+        } catch (ExecutionException e) {
+            return true; // cannot tell: let the producer find out
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+    }
+
+    /** Builds the command line with one-sentence errors for bad flags. */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new TrainCommand());
+        cl.setParameterExceptionHandler((e, args) -> {
+            CommandLine c = e.getCommandLine();
+            c.getErr().println(e.getMessage() + " (see 'train --help')");
+            c.getErr().flush();
+            return EXIT_USAGE;
+        });
+        cl.setExecutionExceptionHandler((e, c, parsed) -> {
+            c.getErr().println("train failed: " + rootMessage(e));
+            c.getErr().flush();
+            return 1;
+        });
+        return cl;
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+}

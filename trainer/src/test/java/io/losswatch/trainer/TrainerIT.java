@@ -1,0 +1,160 @@
+package io.losswatch.trainer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.losswatch.events.EventJson;
+import io.losswatch.events.StepEvent;
+import io.losswatch.events.Topics;
+import io.losswatch.kafka.local.KafkaBrokerExtension;
+
+class TrainerIT {
+
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+
+    private KafkaConsumer<String, byte[]> consumer;
+
+    @BeforeAll
+    static void createTopic() {
+        KAFKA.createTopic(Topics.METRICS, 3);
+    }
+
+    @AfterEach
+    void closeConsumer() {
+        if (consumer != null) {
+            consumer.close();
+        }
+    }
+
+    private TrainConfig config(String runId, LeNet.Optimizer optimizer, double lr, int steps) {
+        return TrainConfig.defaults(runId).withOptimizer(optimizer, lr).withSteps(steps)
+                .withKafka(KAFKA.bootstrapServers(), Topics.METRICS, Map.of("linger.ms", "1"));
+    }
+
+    /** Reads the step events of {@code runId} until {@code count} have arrived. */
+    private List<StepEvent> readSteps(String runId, int count) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "trainer-it-" + UUID.randomUUID());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+        consumer.subscribe(List.of(Topics.METRICS));
+        List<StepEvent> events = new ArrayList<>();
+        await().alias(count + " step events of " + runId + " are on " + Topics.METRICS)
+                .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ZERO)
+                .until(() -> {
+                    for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                        if (runId.equals(r.key())) {
+                            events.add(EventJson.parseStep(r.value()));
+                        }
+                    }
+                    return events.size() >= count;
+                });
+        return events;
+    }
+
+    @Test
+    void shouldPublishOneStepEventPerTrainingStep() throws Exception {
+        TrainConfig config = config("it-adam", LeNet.Optimizer.ADAM, 1e-3, 20);
+
+        TrainResult result = new Trainer(config).run();
+
+        assertThat(result.steps()).isEqualTo(20);
+        assertThat(result.nonFinite()).isFalse();
+        assertThat(result.sent()).isEqualTo(20);
+        assertThat(result.dropped() + result.failed()).isZero();
+        List<StepEvent> events = readSteps("it-adam", 20);
+        assertThat(events).extracting(StepEvent::step)
+                .containsExactlyElementsOf(java.util.stream.LongStream.range(0, 20).boxed().toList());
+        assertThat(events).allSatisfy(e -> {
+            assertThat(e.loss()).isFinite().isPositive();
+            assertThat(e.gradNorm()).isPositive();
+            assertThat(e.learningRate()).isEqualTo(1e-3);
+            assertThat(e.paramNorm()).isPositive();
+            assertThat(e.updateRatio()).isPositive();
+            assertThat(e.layerGradNorms()).containsKeys("0_W", "0_b", "2_W", "4_W", "5_W");
+            assertThat(e.labels()).containsEntry("optimizer", "adam").containsEntry("model", "lenet5")
+                    .containsEntry("num_classes", "10");
+        });
+    }
+
+    @Test
+    void shouldTrainAHealthyAndADivergingRunSideBySide() throws Exception {
+        Trainer healthy = new Trainer(config("it-healthy", LeNet.Optimizer.ADAM, 1e-3, 25));
+        Trainer diverging = new Trainer(config("it-diverging", LeNet.Optimizer.SGD, 0.5, 25));
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        TrainResult h;
+        TrainResult d;
+        try {
+            Future<TrainResult> hf = pool.submit(healthy::run);
+            Future<TrainResult> df = pool.submit(diverging::run);
+            h = hf.get();
+            d = df.get();
+        } finally {
+            pool.shutdownNow();
+        }
+
+        assertThat(h.steps()).isEqualTo(25);
+        assertThat(h.nonFinite()).isFalse();
+        assertThat(d.nonFinite()).isTrue();
+        assertThat(d.stopReason()).startsWith("non-finite loss");
+        assertThat(d.steps()).isLessThan(25);
+        List<StepEvent> events = readSteps("it-diverging", (int) d.steps());
+        assertThat(events.get(events.size() - 1).loss()).isNaN();
+        assertThat(events.stream().mapToDouble(StepEvent::loss).filter(Double::isFinite).max().orElseThrow())
+                .isGreaterThan(10);
+    }
+
+    @Test
+    void shouldRefuseInOneSentenceToTrainIntoATopicThatDoesNotExist() {
+        StringWriter err = new StringWriter();
+        picocli.CommandLine cl = TrainCommand.commandLine();
+        cl.setOut(new PrintWriter(new StringWriter(), true));
+        cl.setErr(new PrintWriter(err, true));
+
+        int code = cl.execute("--run-id", "it-typo", "--topic", "training.metrcs", "--bootstrap-servers",
+                KAFKA.bootstrapServers());
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString().strip()).isEqualTo("Topic training.metrcs does not exist at " + KAFKA.bootstrapServers()
+                + ": start the monitor first (it creates its topics), create the topic, or pass --topic.");
+    }
+
+    @Test
+    void shouldTrainFromTheCommandLine() {
+        StringWriter out = new StringWriter();
+        picocli.CommandLine cl = TrainCommand.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(new StringWriter(), true));
+
+        int code = cl.execute("--run-id", "it-cli", "--steps", "6", "--print-every", "5",
+                "--bootstrap-servers", KAFKA.bootstrapServers());
+
+        assertThat(code).isZero();
+        assertThat(out.toString()).contains("step 0 loss", "step 5 loss", "completed after 6 steps", "sent 6");
+        assertThat(readSteps("it-cli", 6)).hasSize(6);
+    }
+}
