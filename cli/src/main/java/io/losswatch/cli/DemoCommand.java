@@ -9,6 +9,7 @@ import io.losswatch.kafka.local.EmbeddedKafka;
 import io.losswatch.monitor.MonitorApp;
 import io.losswatch.monitor.MonitorConfig;
 import io.losswatch.monitor.MonitorStartupException;
+import io.losswatch.trainer.Architecture;
 import io.losswatch.trainer.LeNet;
 import io.losswatch.trainer.TrainConfig;
 import io.losswatch.trainer.TrainResult;
@@ -43,10 +44,11 @@ import picocli.CommandLine.Option;
  * one diverging. Alerts are read back from the alerts topic and printed as they arrive.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Starts an embedded Kafka broker and the monitor, then trains two real DL4J LeNet runs on Fashion-MNIST side by side: a healthy one (Adam, lr 1e-3) and a diverging one (plain SGD at a learning rate above its stable range). Prints alerts live as the monitor writes them to training.alerts, then a summary per run. Exit code 0 when the diverging run was alerted and the healthy one was not.")
+        description = "Starts an embedded Kafka broker and the monitor, then trains three real DL4J runs side by side on Fashion-MNIST: a healthy LeNet CNN (Adam, lr 1e-3), a LeNet CNN with plain SGD above its stable learning rate (lr 0.2: it trains normally for about 14 steps, then blows up within a few steps and turns NaN), and a linear model with plain SGD at lr 0.1, whose loss grows exponentially step after step (the textbook curve). Prints alerts live as the monitor writes them to training.alerts, then a summary per run. Exit code 0 when both diverging runs were alerted and the healthy one was not.")
 public final class DemoCommand implements Callable<Integer> {
     static final String HEALTHY_RUN = "demo-healthy-adam";
     static final String DIVERGING_RUN = "demo-diverging-sgd";
+    static final String EXPONENTIAL_RUN = "demo-exponential-linear";
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -58,9 +60,13 @@ public final class DemoCommand implements Callable<Integer> {
             description = "Optimizer of the diverging run: adam or sgd (default: ${DEFAULT-VALUE}).")
     String divergingOptimizer;
 
-    @Option(names = "--diverging-lr", defaultValue = "0.5",
+    @Option(names = "--diverging-lr", defaultValue = "0.2",
             description = "Learning rate of the diverging run (default: ${DEFAULT-VALUE}).")
     double divergingLr;
+
+    @Option(names = "--[no-]exponential-run", defaultValue = "true", negatable = true,
+            description = "Also train the linear model whose loss grows exponentially (default: ${DEFAULT-VALUE}).")
+    boolean exponentialRun;
 
     @Option(names = "--data", defaultValue = "/usr/share/datasets/fashion-mnist",
             description = "Fashion-MNIST IDX files; synthetic images when missing (default: ${DEFAULT-VALUE}).")
@@ -135,22 +141,34 @@ public final class DemoCommand implements Callable<Integer> {
         watcher.setDaemon(true);
         watcher.start();
 
-        TrainConfig healthy = TrainConfig.defaults(HEALTHY_RUN).withOptimizer(LeNet.Optimizer.ADAM, 1e-3)
-                .withSteps(steps).withSeed(seed).withData(data, 0)
-                .withKafka(kafka.bootstrapServers(), Topics.METRICS, Map.of());
-        TrainConfig diverging = TrainConfig.defaults(DIVERGING_RUN).withOptimizer(
-                        LeNet.Optimizer.valueOf(divergingOptimizer.toUpperCase(Locale.ROOT)), divergingLr)
-                .withSteps(steps).withSeed(seed).withData(data, 0)
-                .withKafka(kafka.bootstrapServers(), Topics.METRICS, Map.of());
-        out.printf(Locale.ROOT, "  training %s (adam, lr 0.001) and %s (%s, lr %s), %d steps each...%n",
-                HEALTHY_RUN, DIVERGING_RUN, divergingOptimizer, divergingLr, steps);
+        String servers = kafka.bootstrapServers();
+        List<TrainConfig> runs = new ArrayList<>();
+        runs.add(TrainConfig.defaults(HEALTHY_RUN).withOptimizer(LeNet.Optimizer.ADAM, 1e-3));
+        runs.add(TrainConfig.defaults(DIVERGING_RUN).withOptimizer(
+                LeNet.Optimizer.valueOf(divergingOptimizer.toUpperCase(Locale.ROOT)), divergingLr));
+        if (exponentialRun) {
+            runs.add(TrainConfig.defaults(EXPONENTIAL_RUN).withOptimizer(LeNet.Optimizer.SGD, 0.1)
+                    .withModel(Architecture.LINEAR, null));
+        }
+        Map<String, TrainConfig> configs = new LinkedHashMap<>();
+        for (TrainConfig c : runs) {
+            configs.put(c.runId(), c.withSteps(steps).withSeed(seed).withData(data, 0)
+                    .withKafka(servers, Topics.METRICS, Map.of()));
+        }
+        out.printf(Locale.ROOT, "  training %d runs of %d steps each:%n", configs.size(), steps);
+        for (TrainConfig c : configs.values()) {
+            out.printf(Locale.ROOT, "    %-24s %s, %s, lr %s%n", c.runId(), c.architecture().label(),
+                    c.optimizer().label(), c.learningRate());
+        }
         out.flush();
 
-        ExecutorService pool = Executors.newFixedThreadPool(2);
+        ExecutorService pool = Executors.newFixedThreadPool(configs.size());
         Map<String, Future<TrainResult>> results = new LinkedHashMap<>();
-        Map<String, TrainConfig> configs = Map.of(HEALTHY_RUN, healthy, DIVERGING_RUN, diverging);
-        for (TrainConfig c : List.of(healthy, diverging)) {
+        for (TrainConfig c : configs.values()) {
+            // the linear model takes a few ms a step: pace it so that it runs alongside the CNNs
+            Duration pace = c.architecture() == Architecture.LINEAR ? Duration.ofMillis(50) : Duration.ZERO;
             results.put(c.runId(), pool.submit(() -> new Trainer(c)
+                    .pace(pace)
                     .console(line -> {
                         synchronized (out) {
                             out.println("  [" + c.runId() + "] " + line);
@@ -158,7 +176,7 @@ public final class DemoCommand implements Callable<Integer> {
                         }
                     })
                     .onStep(e -> {
-                        if (e.step() % 50 == 0 || !Double.isFinite(e.loss())) {
+                        if (e.step() % 50 == 0) {
                             synchronized (out) {
                                 out.printf(Locale.ROOT, "  [%s] step %d loss %.4g%n", e.runId(), e.step(), e.loss());
                                 out.flush();
@@ -174,7 +192,9 @@ public final class DemoCommand implements Callable<Integer> {
         }
         // alerts become readable after the monitor's next commit; give the last steps a moment
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (System.nanoTime() < deadline && alerts.stream().noneMatch(a -> a.runId().equals(DIVERGING_RUN))) {
+        List<String> diverging = configs.keySet().stream().filter(r -> !r.equals(HEALTHY_RUN)).toList();
+        while (System.nanoTime() < deadline
+                && !diverging.stream().allMatch(r -> alerts.stream().anyMatch(a -> a.runId().equals(r)))) {
             Thread.sleep(100);
         }
         Thread.sleep(1500);
@@ -183,29 +203,31 @@ public final class DemoCommand implements Callable<Integer> {
 
         out.println();
         out.println("Summary");
-        out.printf(Locale.ROOT, "  %-20s %-14s %6s %12s  %s%n", "run", "optimizer", "steps", "last loss", "alerts");
+        out.printf(Locale.ROOT, "  %-24s %-20s %6s %12s  %s%n", "run", "model", "steps", "last loss", "alerts");
         for (TrainResult r : done.values()) {
             TrainConfig c = configs.get(r.runId());
             List<String> fired = alerts.stream()
                     .filter(a -> a.runId().equals(r.runId()) && a.status() == AlertStatus.FIRING)
                     .map(a -> a.type() + "@" + a.step()).toList();
-            out.printf(Locale.ROOT, "  %-20s %-14s %6d %12.4g  %s%n", r.runId(),
-                    c.optimizer().label() + " " + c.learningRate(), r.steps(), r.lastLoss(),
+            out.printf(Locale.ROOT, "  %-24s %-20s %6d %12.4g  %s%n", r.runId(),
+                    c.architecture().label() + " " + c.optimizer().label() + " " + c.learningRate(), r.steps(),
+                    r.lastLoss(),
                     fired.isEmpty() ? "none" : String.join(", ", fired));
             if (r.syntheticData()) {
                 out.println("    (trained on synthetic images: Fashion-MNIST was not found in " + data + ")");
             }
         }
-        boolean divergingAlerted = alerts.stream().anyMatch(a -> a.runId().equals(DIVERGING_RUN));
+        boolean divergingAlerted = diverging.stream()
+                .allMatch(r -> alerts.stream().anyMatch(a -> a.runId().equals(r)));
         boolean healthyAlerted = alerts.stream().anyMatch(a -> a.runId().equals(HEALTHY_RUN));
         out.printf(Locale.ROOT, "Done in %.0f s.%n", (System.nanoTime() - t0) / 1e9);
         if (divergingAlerted && !healthyAlerted) {
-            out.println("The diverging run was caught; the healthy run raised nothing.");
+            out.println("Every diverging run was caught; the healthy run raised nothing.");
             out.flush();
             return 0;
         }
         out.println(divergingAlerted ? "Unexpected: the healthy run raised an alert."
-                : "Unexpected: the diverging run raised no alert (try more --steps or a higher --diverging-lr).");
+                : "Unexpected: a diverging run raised no alert (try more --steps or a higher --diverging-lr).");
         out.flush();
         return 1;
     }
