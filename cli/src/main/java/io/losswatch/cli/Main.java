@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             BrokerCommand.class,
             MonitorCommand.class,
+            io.losswatch.monitor.notify.NotifyCommand.class,
             TrainCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Run 'losswatch COMMAND --help' for the options of a command."})

@@ -4,16 +4,22 @@ import io.losswatch.events.KafkaClientSettings;
 import io.losswatch.events.Topics;
 import io.losswatch.kafka.local.EmbeddedKafka;
 import io.losswatch.monitor.detect.DetectorConfig;
+import io.losswatch.monitor.notify.Notifier;
+import io.losswatch.monitor.notify.NotifierConfig;
+import io.losswatch.monitor.notify.WebhookOptions;
+import io.losswatch.monitor.notify.WebhookTarget;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.streams.StreamsConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -106,6 +112,10 @@ public final class MonitorCommand implements Callable<Integer> {
             description = "Any Kafka client setting, passed through (repeatable), e.g. --kafka security.protocol=SSL.")
     Map<String, String> kafka = new LinkedHashMap<>();
 
+    /** Alert delivery in this process, when a --webhook or --webhook-config is given. */
+    @Mixin
+    WebhookOptions webhooks = new WebhookOptions();
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -118,6 +128,13 @@ public final class MonitorCommand implements Callable<Integer> {
         }
         if (partitions < 1 || threads < 1) {
             err.println("--partitions and --threads must be at least 1.");
+            return 2;
+        }
+        List<WebhookTarget> targets;
+        try {
+            targets = webhooks.targets(System.getenv());
+        } catch (IllegalArgumentException e) {
+            err.println(e.getMessage());
             return 2;
         }
         EmbeddedKafka embedded = null;
@@ -133,11 +150,15 @@ public final class MonitorCommand implements Callable<Integer> {
             out.println("embedded Kafka broker: bootstrap.servers=" + servers);
         }
         MonitorConfig config;
+        NotifierConfig notifierConfig = null;
         try {
             config = new MonitorConfig(servers, applicationId, metricsTopic, alertsTopic, dlqTopic,
                     stateDir.toAbsolutePath(), processingGuarantee, commitIntervalMs, threads,
                     KafkaClientSettings.merge(System.getenv(), kafka), DetectorConfig.defaults().withCeiling(ceiling),
                     runIdleTimeout, stateRetention);
+            if (!targets.isEmpty()) {
+                notifierConfig = webhooks.config(servers, config.kafka(), alertsTopic, targets);
+            }
         } catch (IllegalArgumentException e) {
             err.println(e.getMessage());
             closeQuietly(embedded);
@@ -151,12 +172,19 @@ public final class MonitorCommand implements Callable<Integer> {
             closeQuietly(embedded);
             return 2;
         }
+        Notifier notifier = notifierConfig == null ? null : Notifier.start(notifierConfig, app.registry());
         out.printf("losswatch monitor: reading %s from %s, alerts to %s%s%n", metricsTopic, servers, alertsTopic,
                 app.httpPort() > 0 ? ", metrics at http://" + displayHost() + ":" + app.httpPort() + "/metrics" : "");
+        if (notifier != null) {
+            out.println("delivering alerts to " + notifierConfig.targets());
+        }
         out.flush();
         CountDownLatch stopped = new CountDownLatch(1);
         EmbeddedKafka broker = embedded;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (notifier != null) {
+                notifier.close();
+            }
             app.close();
             closeQuietly(broker);
             stopped.countDown();
