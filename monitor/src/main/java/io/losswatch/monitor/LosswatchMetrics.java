@@ -40,6 +40,8 @@ public final class LosswatchMetrics {
     public static final String DOUBLING_STEPS = "losswatch.loss.doubling.steps";
     public static final String FIT_R2 = "losswatch.fit.r2";
     public static final String ALERT_ACTIVE = "losswatch.alert.active";
+    /** 1 while an alert is firing for a run, labelled with its diagnosed cause: the dashboards' run table. */
+    public static final String ALERT_CAUSE = "losswatch.alert.cause";
     public static final String RECORDS = "losswatch.records";
     public static final String INVALID_RECORDS = "losswatch.invalid.records";
     public static final String IGNORED_RECORDS = "losswatch.ignored.records";
@@ -82,6 +84,8 @@ public final class LosswatchMetrics {
         final double[] alertActive = new double[AlertType.values().length];
         volatile long lastSeenNanos;
         final List<Meter> meters = new ArrayList<>();
+        /** Per alert type, the cause series of the firing alert; absent while the type is not firing. */
+        final Map<AlertType, Meter> causes = new ConcurrentHashMap<>();
     }
 
     public LosswatchMetrics(MeterRegistry registry) {
@@ -124,6 +128,7 @@ public final class LosswatchMetrics {
         RunGauges g = runs.get(a.runId());
         if (g != null) {
             g.alertActive[a.type().ordinal()] = a.status() == AlertStatus.FIRING ? 1 : 0;
+            alertCause(a, g);
         }
         if (a.status() != AlertStatus.FIRING) {
             return;
@@ -163,6 +168,21 @@ public final class LosswatchMetrics {
         }
         g.lastSeenNanos = nowNanos;
         return created;
+    }
+
+    private void alertCause(AlertEvent a, RunGauges g) {
+        Meter previous = g.causes.remove(a.type());
+        if (previous != null) {
+            registry.remove(previous);
+        }
+        if (a.status() == AlertStatus.FIRING) {
+            String cause = a.diagnosis() == null ? "UNKNOWN" : a.diagnosis().cause().name();
+            g.causes.put(a.type(), Gauge.builder(ALERT_CAUSE, () -> 1)
+                    .tags(RUN_ID, a.runId(), TYPE, a.type().name(), CAUSE, cause)
+                    .description("1 while an alert of this type is firing for the run, labelled with its diagnosed "
+                            + "cause; absent otherwise")
+                    .register(registry));
+        }
     }
 
     /** Restores the alert-active gauges of a run whose state came from the store (after a restart). */
@@ -206,6 +226,7 @@ public final class LosswatchMetrics {
             if (nowNanos - en.getValue().lastSeenNanos > idle.toNanos()) {
                 if (runs.remove(en.getKey(), en.getValue())) {
                     en.getValue().meters.forEach(registry::remove);
+                    en.getValue().causes.values().forEach(registry::remove);
                     removed++;
                 }
             }

@@ -9,12 +9,14 @@ import io.losswatch.events.AlertType;
 import io.losswatch.events.EventJson;
 import io.losswatch.events.StepEvent;
 import io.losswatch.events.Topics;
+import io.losswatch.monitor.bench.RealCurves;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -117,5 +119,54 @@ class MonitorTopologyTest {
         assertThat(meters.registry().get(LosswatchMetrics.IGNORED_RECORDS).tag("reason", "stale_step").counter().count())
                 .isEqualTo(2);
         assertThat(meters.registry().get(LosswatchMetrics.LOSS).tag("run_id", "r").gauge().value()).isEqualTo(1);
+    }
+
+    private static String lifecycle(AlertEvent a) {
+        return a.status().name() + " " + a.type() + "@" + a.step();
+    }
+
+    @Test
+    void shouldRaiseAndResolveBlowUpAndCollapseOnIssue9sAdamLr1Run() {
+        double[] loss = RealCurves.ISSUE_9.get(0).exact();
+        for (int i = 0; i < loss.length; i++) {
+            send(StepEvent.of("adam-lr1", i, loss[i]).withLearningRate(1.0)
+                    .withLabels(Map.of("optimizer", "adam", "num_classes", "10")));
+        }
+        List<AlertEvent> out = readAlerts();
+        // jumps 35000x at step 1 and stays up: blow-up; pinned at ln 10 after it: collapse; back near its
+        // earlier level for 50 steps: the blow-up resolves while the collapse stays
+        assertThat(out).extracting(MonitorTopologyTest::lifecycle).containsExactly(
+                "FIRING LOSS_BLOWUP@6", "FIRING TRAINING_COLLAPSED@24", "RESOLVED LOSS_BLOWUP@56");
+        assertThat(out.get(0).onsetStep()).isEqualTo(1);
+        assertThat(out.get(0).diagnosis().cause()).isEqualTo(io.losswatch.events.Cause.LEARNING_RATE_TOO_HIGH);
+        assertThat(out.get(2).alertId()).isEqualTo(out.get(0).alertId());
+        assertThat(meters.registry().get(LosswatchMetrics.ALERT_ACTIVE).tags("run_id", "adam-lr1", "type",
+                "TRAINING_COLLAPSED").gauge().value()).isEqualTo(1);
+        assertThat(meters.registry().get(LosswatchMetrics.ALERT_ACTIVE).tags("run_id", "adam-lr1", "type",
+                "LOSS_BLOWUP").gauge().value()).isZero();
+    }
+
+    @Test
+    void shouldRaiseAndResolveGradientExplosionAndValidationDivergence() {
+        for (int i = 0; i < 1600; i++) {
+            // gradients double every 8 steps from step 100 to 160, then fall back
+            double grad = i <= 100 ? 1.0 : i <= 160 ? Math.exp(Math.log(2) / 8 * (i - 100)) : 1.0;
+            send(StepEvent.of("grads", i, 2 * Math.exp(-i / 2000.0)).withGradNorm(grad));
+            // validation climbs from step 400 while training falls; regularization added at 900 brings it back
+            StepEvent e = StepEvent.of("overfit", i, 2 * Math.exp(-i / 400.0) + 0.01);
+            if (i > 0 && i % 20 == 0) {
+                double val = 0.6 + 0.4 * Math.exp(-i / 200.0) + (i > 400 && i < 900 ? 0.0008 * (i - 400) : 0);
+                e = e.withValLoss(val);
+            }
+            send(e);
+        }
+        List<AlertEvent> out = readAlerts();
+        assertThat(out).filteredOn(a -> a.runId().equals("grads")).extracting(a -> a.status() + " " + a.type())
+                .containsExactly("FIRING GRADIENT_EXPLOSION", "RESOLVED GRADIENT_EXPLOSION");
+        assertThat(out).filteredOn(a -> a.runId().equals("overfit")).extracting(a -> a.status() + " " + a.type())
+                .containsExactly("FIRING VALIDATION_DIVERGENCE", "RESOLVED VALIDATION_DIVERGENCE");
+        AlertEvent val = out.stream().filter(a -> a.type() == AlertType.VALIDATION_DIVERGENCE).findFirst().orElseThrow();
+        assertThat(val.diagnosis().cause()).isEqualTo(io.losswatch.events.Cause.INSUFFICIENT_REGULARIZATION);
+        assertThat(val.onsetStep()).isBetween(300L, 500L);
     }
 }

@@ -16,11 +16,24 @@ import java.util.List;
  * the same inputs give the same alerts, so the benchmark, the unit tests and the stream all run
  * exactly this code.
  *
- * <p>Exponential growth is a straight line in ln(loss) against step. Two windows are fitted by least
- * squares with running sums: a short one catches sudden blow-ups, a long one slow steady growth. A
- * window counts as growing only when the slope, the R^2, the total rise over the window, and the
- * order of its thirds all agree, for {@code confirmSteps} steps in a row: a single spike, a schedule
- * restart or noise fails at least one of those.
+ * <ul>
+ * <li>{@code LOSS_NON_FINITE}: immediately.
+ * <li>{@code LOSS_EXPONENTIAL_GROWTH}: ln(loss) is a straight rising line in at least one window
+ *     (8, 16, 64 steps, and 32 block means of 8 steps for slow growth under heavy noise): rate, R^2,
+ *     rise and the order of its thirds all agree, two steps in a row. Right after the learning rate
+ *     jumps back to a level the run already trained at (a warm restart), a bump up to the run's
+ *     earlier loss level is expected and not alerted.
+ * <li>{@code LOSS_BLOWUP}: a jump far above the median of the previous steps that does not come
+ *     back within a few steps ({@link JumpTracker}).
+ * <li>{@code TRAINING_COLLAPSED}: the loss pinned at chance level after a blow-up jump, or while the
+ *     gradient norm has fallen far below its early level (dead units).
+ * <li>{@code GRADIENT_EXPLOSION}: the gradient norm grows exponentially or jumps and stays up, and is
+ *     far above its own early level.
+ * <li>{@code VALIDATION_DIVERGENCE}: {@link ValidationTracker}.
+ * </ul>
+ *
+ * <p>Work per step is O(1) on the common path: running sums, and the O(window) checks only once the
+ * O(1) ones have passed.
  */
 public final class Detector {
 
@@ -30,15 +43,21 @@ public final class Detector {
     /**
      * @param outcome whether the step was used
      * @param alerts firing or resolved alerts this step produced (often empty)
-     * @param fit the fit the growth decision is based on (the short window, or the long one when it grows)
+     * @param fit the loss fit the growth decision is based on (the short window, or the one that grows)
      */
     public record Result(Outcome outcome, List<AlertEvent> alerts, LinearFit fit) {}
 
+    /** Steps between the points whose differences measure a run's noise: past step-to-step correlation. */
+    static final int NOISE_LAG = 8;
+
     private final DetectorConfig config;
-    private final Diagnoser diagnoser = new Diagnoser();
+    private final Thresholds t;
+    private final Diagnoser diagnoser;
 
     public Detector(DetectorConfig config) {
         this.config = config;
+        this.t = new Thresholds(config);
+        this.diagnoser = new Diagnoser(config);
     }
 
     public DetectorConfig config() {
@@ -49,16 +68,32 @@ public final class Detector {
         return new RunState(config);
     }
 
+    /** Collects the alerts of one step; allocates only when there is one. */
+    private static final class Out {
+        List<AlertEvent> alerts;
+
+        void add(AlertEvent a) {
+            if (alerts == null) {
+                alerts = new ArrayList<>(2);
+            }
+            alerts.add(a);
+        }
+
+        List<AlertEvent> list() {
+            return alerts == null ? List.of() : alerts;
+        }
+    }
+
     /**
      * @param eventTime when the step ran (from the event, or the record timestamp)
      * @param now the decision time written into {@code detected_at}
      */
     public Result onStep(RunState s, StepEvent e, Instant eventTime, Instant now) {
-        List<AlertEvent> alerts = new ArrayList<>(0);
+        Out out = new Out();
         Outcome outcome = Outcome.ACCEPTED;
         if (s.lastStep >= 0 && e.step() <= s.lastStep) {
             if (e.step() == 0 && s.lastStep > 0) {
-                resolveAll(s, e, eventTime, now, alerts); // the job restarted: close what the old attempt raised
+                resolveAll(s, e, eventTime, now, out); // the job restarted: close what the old attempt raised
                 s.startNewAttempt();
                 outcome = Outcome.NEW_ATTEMPT;
             } else {
@@ -82,97 +117,311 @@ public final class Detector {
             nf.healthySteps = 0;
             if (!nf.firing) {
                 fire(s, AlertType.LOSS_NON_FINITE, Severity.CRITICAL, s.firstNonFiniteStep, e, eventTime, now,
-                        null, alerts);
+                        null, null, out);
             }
-            return new Result(outcome, alerts, s.shortLoss.fit());
+            return new Result(outcome, out.list(), s.loss.fitNewest(config.growth().shortScale().points()));
         }
         s.firstNonFiniteStep = -1;
         if (nf.firing && ++nf.healthySteps >= config.resolveSteps()) {
-            resolve(s, AlertType.LOSS_NON_FINITE, e, eventTime, now, alerts);
+            resolve(s, AlertType.LOSS_NON_FINITE, e, eventTime, now, out);
         }
 
-        // ---- exponential growth of the loss
-        LinearFit fit = s.shortLoss.fit();
+        LinearFit fit = LinearFit.EMPTY;
         if (e.loss() > 0) {
-            double y = Math.log(e.loss());
-            s.shortLoss.add(e.step(), y);
-            s.longLoss.add(e.step(), y);
-            fit = s.shortLoss.fit();
-            LinearFit longFit = s.longLoss.fit();
-            boolean shortGrows = grows(s.shortLoss, fit, config.shortMinRate(), config.shortMinR2());
-            boolean longGrows = grows(s.longLoss, longFit, config.longMinRate(), config.longMinR2());
-            LinearFit used = shortGrows ? fit : longGrows ? longFit : fit;
-            RunState.Slot g = s.slot(AlertType.LOSS_EXPONENTIAL_GROWTH);
-            if (shortGrows || longGrows) {
-                s.growthStreak++;
-                g.healthySteps = 0;
-                if (!g.firing && s.growthStreak >= config.confirmSteps()) {
-                    long onset = onset(s.longLoss); // it holds the short window's points and older ones
-                    // report the rate of the growth itself, not diluted by the steps before it began
-                    LinearFit since = s.longLoss.fitFrom(onset);
-                    if (since.slope() > used.slope()) {
-                        used = since;
-                    }
-                    Severity sev = used.doublingSteps() <= config.criticalDoublingSteps()
-                            ? Severity.CRITICAL : Severity.WARNING;
-                    fire(s, AlertType.LOSS_EXPONENTIAL_GROWTH, sev, onset, e, eventTime, now, used, alerts);
-                }
-            } else {
-                s.growthStreak = 0;
-                if (g.firing && ++g.healthySteps >= config.resolveSteps()) {
-                    resolve(s, AlertType.LOSS_EXPONENTIAL_GROWTH, e, eventTime, now, alerts);
-                }
-            }
-            fit = used;
+            fit = onLoss(s, e, Math.log(e.loss()), eventTime, now, out);
         }
-        return new Result(outcome, alerts, fit);
+        Double g = e.gradNorm();
+        if (g != null && g > 0 && Double.isFinite(g)) {
+            onGradient(s, e, Math.log(g), eventTime, now, out);
+        }
+        Double v = e.valLoss();
+        if (v != null && v > 0 && Double.isFinite(v)) {
+            onValidation(s, e, Math.log(v), eventTime, now, out);
+        }
+        return new Result(outcome, out.list(), fit);
     }
+
+    // ------------------------------------------------------------------ loss
+
+    private LinearFit onLoss(RunState s, StepEvent e, double y, Instant eventTime, Instant now, Out out) {
+        long step = e.step();
+        DetectorConfig.Growth g = config.growth();
+        if (Double.isNaN(s.chanceLn) && s.loss.size() == 0 && step <= 1) {
+            s.chanceLn = y; // a classifier starts at chance level: ln(number of classes)
+        }
+
+        // blow-up: judged against the steps before this one
+        JumpTracker.Event jump = s.lossJump.onPoint(step, y, s.loss, t.lossJump,
+                s.chanceFromLabel ? s.chanceLn : Double.NaN);
+        RunState.Slot bs = s.slot(AlertType.LOSS_BLOWUP);
+        if (jump == JumpTracker.Event.CONFIRMED && !bs.firing) {
+            fire(s, AlertType.LOSS_BLOWUP, Severity.CRITICAL, s.lossJump.jumpStep, e, eventTime, now, null, null, out);
+        } else if (bs.firing) {
+            if (s.lossJump.stillUp(y)) {
+                bs.healthySteps = 0;
+            } else if (++bs.healthySteps >= config.resolveSteps()) {
+                resolve(s, AlertType.LOSS_BLOWUP, e, eventTime, now, out);
+                s.lossJump.reset();
+            }
+        }
+
+        s.loss.add(step, y);
+        if (s.lossBlocks.add(step, y)) {
+            RollingFit blocks = s.lossBlocks.blocks();
+            double m = blocks.newestValue();
+            s.maxBlockLn = Double.isNaN(s.maxBlockLn) ? m : Math.max(s.maxBlockLn, m);
+            s.blocksGrow = g.blocks() != null && grows(blocks, g.blocks(), t.blocksMinRise, blocks.fit(),
+                    g.blocks().points() / 2, g.riseSigmas(), 2);
+        }
+
+        // exponential growth, shortest window first
+        LinearFit used = null;
+        boolean fromBlocks = false;
+        for (int i = 0; i < t.lossScales.length; i++) {
+            DetectorConfig.Scale sc = t.lossScales[i];
+            LinearFit f = s.loss.fitNewest(sc.points());
+            // the long window may judge from half its points at the start of a run
+            int minCount = sc == g.longScale() ? sc.points() / 2 : sc.points();
+            if (grows(s.loss, sc, t.lossMinRise[i], f, minCount, g.riseSigmas(), NOISE_LAG)) {
+                used = f;
+                break;
+            }
+        }
+        if (used == null && s.blocksGrow) {
+            used = s.lossBlocks.blocks().fit();
+            fromBlocks = true;
+        }
+        boolean growing = used != null;
+        if (s.plannedSinceStep >= 0) {
+            double level = s.loss.meanNewest(g.shortScale().points());
+            if (y > s.plannedCeilingLn
+                    || (step - s.plannedSinceStep >= g.plannedSteps() && level <= s.plannedFromLn)) {
+                s.plannedSinceStep = -1; // above anything planned, or the bump is over
+            } else if (growing) {
+                growing = false; // a warm restart's bump, back towards where the loss has already been
+            }
+        }
+        RunState.Slot gs = s.slot(AlertType.LOSS_EXPONENTIAL_GROWTH);
+        if (growing) {
+            s.growthStreak++;
+            gs.healthySteps = 0;
+            if (!gs.firing && s.growthStreak >= g.confirmSteps()) {
+                long onset = fromBlocks ? blockOnset(s) : lowPoint(s.loss);
+                // report the rate of the growth itself, not diluted by the steps before it began
+                LinearFit since = s.loss.fitFrom(onset);
+                if (since.n() >= 3 && since.slope() > used.slope() && since.r2() >= used.r2() * 0.9) {
+                    used = since;
+                }
+                Severity sev = used.doublingSteps() <= config.criticalDoublingSteps() ? Severity.CRITICAL : Severity.WARNING;
+                fire(s, AlertType.LOSS_EXPONENTIAL_GROWTH, sev, onset, e, eventTime, now, used, forecast(used), out);
+            }
+        } else {
+            s.growthStreak = 0;
+            if (gs.firing && ++gs.healthySteps >= config.resolveSteps()) {
+                resolve(s, AlertType.LOSS_EXPONENTIAL_GROWTH, e, eventTime, now, out);
+            }
+        }
+
+        collapse(s, e, y, eventTime, now, out);
+        return used != null ? used : s.loss.fitNewest(g.shortScale().points());
+    }
+
+    private void collapse(RunState s, StepEvent e, double y, Instant eventTime, Instant now, Out out) {
+        if (Double.isNaN(s.chanceLn)) {
+            return;
+        }
+        DetectorConfig.Collapse c = config.collapse();
+        long step = e.step();
+        boolean pinned = y >= s.chanceLn + t.bandLow && y <= s.chanceLn + t.bandHigh;
+        if (pinned) {
+            if (s.pinnedStreak == 0) {
+                s.pinnedSince = step;
+            }
+            s.pinnedStreak++;
+        } else {
+            s.pinnedStreak = 0;
+        }
+        boolean gradKnown = s.gradPoints >= config.gradient().earlyPoints();
+        double gradLevel = gradKnown ? s.grad.meanNewest(config.gradientGrowth().shortScale().points()) : Double.NaN;
+        long jumpAt = s.lossJump.lastJumpStep;
+        boolean afterJump = jumpAt >= 0 && s.pinnedSince > jumpAt && s.pinnedSince - jumpAt <= c.jumpLookback()
+                // chance level guessed from the first loss means something only for a blow-up right at the start
+                && (s.chanceFromLabel || jumpAt - s.firstStep <= c.firstLossChanceSteps())
+                && s.pinnedStreak >= c.pinnedAfterJump()
+                && (gradKnown ? gradLevel <= s.earlyGradLn - t.afterJumpGradient
+                        // without gradients: a dead network's outputs no longer change, so neither does its loss
+                        : s.loss.madNewest(c.pinnedAfterJump()) <= c.flatSpread());
+        boolean dead = gradKnown && gradLevel <= s.earlyGradLn - t.deadGradient;
+        boolean collapsed = pinned && ((afterJump && s.pinnedStreak >= c.pinnedAfterJump())
+                || (dead && s.pinnedStreak >= c.pinnedWithDeadGradients()));
+        RunState.Slot cs = s.slot(AlertType.TRAINING_COLLAPSED);
+        if (collapsed) {
+            cs.healthySteps = 0;
+            if (!cs.firing) {
+                fire(s, AlertType.TRAINING_COLLAPSED, Severity.CRITICAL, afterJump ? jumpAt : s.pinnedSince, e,
+                        eventTime, now, null, null, out);
+            }
+        } else if (cs.firing && ++cs.healthySteps >= config.resolveSteps()) {
+            resolve(s, AlertType.TRAINING_COLLAPSED, e, eventTime, now, out);
+        }
+    }
+
+    // ------------------------------------------------------------------ gradient norm
+
+    private void onGradient(RunState s, StepEvent e, double gy, Instant eventTime, Instant now, Out out) {
+        long step = e.step();
+        DetectorConfig.Gradient gc = config.gradient();
+        DetectorConfig.Growth gg = config.gradientGrowth();
+        s.gradJump.onPoint(step, gy, s.grad, t.gradJump, Double.NaN);
+        s.grad.add(step, gy);
+        if (s.gradPoints == 0) {
+            s.gradFastLn = gy;
+            s.gradSlowLn = gy;
+        }
+        s.gradFastLn += (gy - s.gradFastLn) / 8;
+        s.gradSlowLn += (gy - s.gradSlowLn) / 128;
+        if (++s.gradPoints <= gc.earlyPoints()) {
+            s.earlyGradLn = s.gradPoints == gc.earlyPoints() ? s.grad.medianNewest(gc.earlyPoints())
+                    : Double.isNaN(s.earlyGradLn) ? gy : Math.min(s.earlyGradLn, gy);
+        }
+        boolean aboveEarly = gy >= s.earlyGradLn + t.riseOverEarly;
+        if (s.gradJump.confirmed && !aboveEarly && !s.slot(AlertType.GRADIENT_EXPLOSION).firing) {
+            s.gradJump.reset(); // up and staying, but not far above where this run's gradients began
+        }
+        LinearFit used = null;
+        for (int i = 0; i < t.gradScales.length; i++) {
+            DetectorConfig.Scale sc = t.gradScales[i];
+            LinearFit f = s.grad.fitNewest(sc.points());
+            if (grows(s.grad, sc, t.gradMinRise[i], f, sc.points(), gg.riseSigmas(), NOISE_LAG)) {
+                used = f;
+                break;
+            }
+        }
+        s.gradGrowthStreak = used != null && aboveEarly ? s.gradGrowthStreak + 1 : 0;
+        boolean jumped = s.gradJump.confirmed && s.gradJump.stillUp(gy) && aboveEarly;
+        boolean exploding = jumped || s.gradGrowthStreak >= gg.confirmSteps();
+        RunState.Slot xs = s.slot(AlertType.GRADIENT_EXPLOSION);
+        if (exploding) {
+            xs.healthySteps = 0;
+            if (!xs.firing) {
+                long onset = used != null ? lowPoint(s.grad) : s.gradJump.jumpStep;
+                LinearFit fit = used;
+                if (used != null) {
+                    LinearFit since = s.grad.fitFrom(onset);
+                    if (since.n() >= 3 && since.slope() > used.slope() && since.r2() >= used.r2() * 0.9) {
+                        fit = since;
+                    }
+                }
+                Severity sev = fit == null || fit.doublingSteps() <= config.criticalDoublingSteps()
+                        ? Severity.CRITICAL : Severity.WARNING;
+                fire(s, AlertType.GRADIENT_EXPLOSION, sev, onset, e, eventTime, now, fit, lossForecast(s), out);
+            }
+        } else if (xs.firing && ++xs.healthySteps >= config.resolveSteps()) {
+            resolve(s, AlertType.GRADIENT_EXPLOSION, e, eventTime, now, out);
+            s.gradJump.reset();
+        }
+    }
+
+    // ------------------------------------------------------------------ validation loss
+
+    private void onValidation(RunState s, StepEvent e, double v, Instant eventTime, Instant now, Out out) {
+        DetectorConfig.Validation c = config.validation();
+        double train = s.loss.size() > 0 ? s.loss.meanNewest(config.growth().shortScale().points()) : Double.NaN;
+        boolean rising = s.validation.onValidation(e.step(), v, train, c, t.validationMinRise);
+        RunState.Slot vs = s.slot(AlertType.VALIDATION_DIVERGENCE);
+        if (rising) {
+            s.validation.calmPoints = 0;
+            if (!vs.firing && s.validation.streak >= c.confirmPoints()) {
+                fire(s, AlertType.VALIDATION_DIVERGENCE, Severity.WARNING, s.validation.bestStep, e, eventTime, now,
+                        s.validation.fit(), null, out);
+            }
+        } else if (vs.firing) {
+            // only a validation loss back near its minimum ends it, not a pause in the climb
+            boolean back = s.validation.smoothLn - s.validation.bestLn < t.validationMinRise * 0.5;
+            s.validation.calmPoints = back ? s.validation.calmPoints + 1 : 0;
+            if (s.validation.calmPoints >= c.resolvePoints()) {
+                resolve(s, AlertType.VALIDATION_DIVERGENCE, e, eventTime, now, out);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ shared
 
     private void track(RunState s, StepEvent e) {
-        if (e.learningRate() != null && Double.isFinite(e.learningRate())) {
-            double lr = e.learningRate();
-            if (Double.isNaN(s.minLearningRate) || lr < s.minLearningRate) {
-                s.minLearningRate = lr;
+        Double lrBox = e.learningRate();
+        if (lrBox != null && Double.isFinite(lrBox) && lrBox > 0) {
+            double lr = lrBox;
+            if (!Double.isNaN(s.lastLearningRate) && lr >= 1.5 * s.lastLearningRate) {
+                if (lr <= 1.05 * s.maxLearningRate && !Double.isNaN(s.maxBlockLn) && s.loss.size() > 0) {
+                    // back up to a rate this run already trained at: a warm restart, its bump is planned
+                    s.plannedSinceStep = e.step();
+                    s.plannedFromLn = s.loss.meanNewest(config.growth().shortScale().points());
+                    s.plannedCeilingLn = s.maxBlockLn + t.plannedBump;
+                } else {
+                    s.learningRateRiseStep = e.step();
+                }
             }
-            if (!Double.isNaN(s.lastLearningRate) && lr > s.lastLearningRate * 1.5) {
-                s.learningRateRiseStep = e.step();
-            }
+            s.maxLearningRate = Double.isNaN(s.maxLearningRate) ? lr : Math.max(s.maxLearningRate, lr);
             s.lastLearningRate = lr;
         }
-        if (e.updateRatio() != null && Double.isFinite(e.updateRatio())) {
+        Double ur = e.updateRatio();
+        if (ur != null && Double.isFinite(ur)) {
             // decays so that one old large update does not colour a diagnosis forever
             double prev = Double.isNaN(s.recentMaxUpdateRatio) ? 0 : s.recentMaxUpdateRatio * 0.98;
-            s.recentMaxUpdateRatio = Math.max(prev, e.updateRatio());
+            s.recentMaxUpdateRatio = Math.max(prev, ur);
         }
-        if (e.gradNorm() != null && e.gradNorm() > 0 && Double.isFinite(e.gradNorm())) {
-            s.longGrad.add(e.step(), Math.log(e.gradNorm()));
-        }
-        String opt = e.labels().get("optimizer");
-        if (opt != null && opt.length() <= 64) {
-            s.optimizer = opt;
+        if (!e.labels().isEmpty()) {
+            String opt = e.labels().get("optimizer");
+            if (opt != null && opt.length() <= 64 && !opt.equals(s.optimizer)) {
+                s.optimizer = opt;
+            }
+            String classes = s.processedSteps <= 1 ? e.labels().get("num_classes") : null;
+            if (classes != null) {
+                try {
+                    int c = Integer.parseInt(classes.trim());
+                    if (c >= 2) {
+                        s.chanceLn = Math.log(Math.log(c));
+                        s.chanceFromLabel = true;
+                    }
+                } catch (NumberFormatException ignored) {
+                    // a label, not a contract: a bad one only means chance level is estimated instead
+                }
+            }
         }
     }
 
-    /** Sustained and consistent growth over a full window. */
-    boolean grows(RollingFit w, LinearFit f, double minRate, double minR2) {
-        if (!w.isFull() || f.slope() < minRate || f.r2() < minR2) {
+    /**
+     * Sustained and consistent growth over the newest {@code sc.points()} points (at least
+     * {@code minCount} of them): rate, R^2, fitted rise (also against the run's own noise), thirds
+     * in order, and the newest point really above the window's low. The O(1) tests go first.
+     */
+    static boolean grows(RollingFit w, DetectorConfig.Scale sc, double minRise, LinearFit f, int minCount,
+            double riseSigmas, int noiseLag) {
+        int n = Math.min(w.size(), sc.points());
+        if (n < minCount || f.slope() < sc.minRate() || f.r2() < sc.minR2()) {
             return false;
         }
-        double span = w.newestStep() - w.stepAt(0);
-        if (f.slope() * span < Math.log(config.minRiseFactor())) {
+        int first = w.size() - n;
+        double span = w.newestStep() - w.stepAt(first);
+        double rise = f.slope() * span;
+        if (rise < minRise) {
             return false;
         }
-        int n = w.size();
         int third = n / 3;
-        double a = w.mean(0, third);
-        double b = w.mean(third, n - third);
-        double c = w.mean(n - third, n);
-        // the newest loss must really be above the window's low point, not only the fitted line
-        return a < b && b < c && w.newestValue() - w.min() >= Math.log(config.minRiseFactor()) * 0.5;
+        double a = w.mean(first, first + third);
+        double b = w.mean(first + third, first + n - third);
+        double c = w.mean(first + n - third, first + n);
+        // the newest value must really be above the window's low point, not only the fitted line
+        if (!(a < b && b < c && w.newestValue() - w.minNewest(n) >= minRise * 0.5)) {
+            return false;
+        }
+        // standard error of the fitted rise over n evenly spaced points is noise * sqrt(12 (n-1) / (n (n+1)))
+        double riseError = w.diffNoise(noiseLag) * Math.sqrt(12.0 * (n - 1) / (n * (n + 1.0)));
+        return rise >= riseSigmas * riseError;
     }
 
     /** Where the growth began: the last low point of the window before the climb. */
-    static long onset(RollingFit w) {
+    static long lowPoint(RollingFit w) {
         int best = 0;
         double min = Double.POSITIVE_INFINITY;
         for (int i = 0; i < w.size(); i++) {
@@ -184,8 +433,20 @@ public final class Detector {
         return w.stepAt(best);
     }
 
+    private long blockOnset(RunState s) {
+        RollingFit b = s.lossBlocks.blocks();
+        return Math.max(s.firstStep, lowPoint(b) - s.lossBlocks.blockSize() / 2);
+    }
+
+    private AlertEvent.Forecast lossForecast(RunState s) {
+        DetectorConfig.Scale sc = config.growth().shortScale();
+        LinearFit f = s.loss.fitNewest(sc.points());
+        return grows(s.loss, sc, t.lossMinRise[1], f, sc.points(), config.growth().riseSigmas(), NOISE_LAG)
+                ? forecast(f) : null;
+    }
+
     private void fire(RunState s, AlertType type, Severity severity, long onset, StepEvent e, Instant eventTime,
-            Instant now, LinearFit fit, List<AlertEvent> out) {
+            Instant now, LinearFit fit, AlertEvent.Forecast forecast, Out out) {
         RunState.Slot slot = s.slot(type);
         slot.firing = true;
         slot.onsetStep = onset;
@@ -193,14 +454,11 @@ public final class Detector {
         slot.healthySteps = 0;
         AlertEvent.Fit f = fit == null ? null
                 : new AlertEvent.Fit(fit.n(), fit.slope(), fit.doublingSteps(), fit.r2());
-        AlertEvent.Forecast forecast = fit == null ? null : forecast(fit);
         out.add(new AlertEvent(1, AlertEvent.alertId(e.runId(), type, onset), e.runId(), type, AlertStatus.FIRING,
-                severity, e.step(), onset, eventTime, now, f, forecast,
-                diagnoser.diagnose(type, s, e, fit, onset)));
+                severity, e.step(), onset, eventTime, now, f, forecast, diagnoser.diagnose(type, s, e, fit, onset)));
     }
 
-    private void resolve(RunState s, AlertType type, StepEvent e, Instant eventTime, Instant now,
-            List<AlertEvent> out) {
+    private void resolve(RunState s, AlertType type, StepEvent e, Instant eventTime, Instant now, Out out) {
         RunState.Slot slot = s.slot(type);
         slot.firing = false;
         slot.healthySteps = 0;
@@ -208,7 +466,7 @@ public final class Detector {
                 AlertStatus.RESOLVED, Severity.WARNING, e.step(), slot.onsetStep, eventTime, now, null, null, null));
     }
 
-    private void resolveAll(RunState s, StepEvent e, Instant eventTime, Instant now, List<AlertEvent> out) {
+    private void resolveAll(RunState s, StepEvent e, Instant eventTime, Instant now, Out out) {
         for (AlertType t : AlertType.values()) {
             if (s.slot(t).firing) {
                 resolve(s, t, e, eventTime, now, out);
@@ -219,7 +477,7 @@ public final class Detector {
     /** Steps until the fitted loss reaches the ceiling at the fitted rate; infinite when not growing. */
     public AlertEvent.Forecast forecast(LinearFit fit) {
         double steps = fit.slope() > 0
-                ? Math.max(0, (Math.log(config.ceiling()) - fit.fittedLast()) / fit.slope())
+                ? Math.max(0, (t.ceiling - fit.fittedLast()) / fit.slope())
                 : Double.POSITIVE_INFINITY;
         return new AlertEvent.Forecast(Math.rint(steps), config.ceiling());
     }

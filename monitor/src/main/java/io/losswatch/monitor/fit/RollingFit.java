@@ -1,34 +1,57 @@
 package io.losswatch.monitor.fit;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /**
  * Least squares of y on x over the last {@code capacity} points, updated in O(1) per point with
- * running sums. To keep the sums exact, x is stored relative to an origin that is moved to the
- * oldest point, with the sums recomputed, once every {@code capacity} points: O(1) amortized, and
- * no drift however long the run.
+ * running sums; optionally also over nested windows of the newest points ({@code new RollingFit(64,
+ * 16)} fits the last 64 and the last 16 points from one ring). To keep the sums exact, x is stored
+ * relative to an origin that is moved to the oldest point, with the sums recomputed, once every
+ * {@code capacity} points: O(1) amortized, and no drift however long the run.
  */
 public final class RollingFit {
+    private static final int SX = 0, SY = 1, SXX = 2, SXY = 3, SYY = 4;
+
     private final int capacity;
+    private final int[] inner;
     private final long[] steps;
     private final double[] ys;
     private int size;
     private int head; // index of the oldest point
     private long origin;
     private int sinceRebase;
-    private double sx, sy, sxx, sxy, syy;
+    /** [0]: the whole window; [1 + i]: the newest {@code inner[i]} points. Each {sx, sy, sxx, sxy, syy}. */
+    private final double[][] sums;
 
-    public RollingFit(int capacity) {
+    /**
+     * @param capacity points in the window
+     * @param inner sizes of nested windows of the newest points, each smaller than {@code capacity}
+     */
+    public RollingFit(int capacity, int... inner) {
         if (capacity < 3) {
             throw new IllegalArgumentException("a fit window needs at least 3 points, got " + capacity);
         }
+        for (int c : inner) {
+            if (c < 2 || c >= capacity) {
+                throw new IllegalArgumentException("a nested window needs 2.." + (capacity - 1) + " points, got " + c);
+            }
+        }
         this.capacity = capacity;
+        this.inner = inner.clone();
         this.steps = new long[capacity];
         this.ys = new double[capacity];
+        this.sums = new double[1 + inner.length][5];
     }
 
     public int capacity() {
         return capacity;
+    }
+
+    /** Ring index of the i-th point from the oldest, for 0 <= i < 2 * capacity - head; no division. */
+    private int at(int i) {
+        int k = head + i;
+        return k >= capacity ? k - capacity : k;
     }
 
     public int size() {
@@ -43,7 +66,9 @@ public final class RollingFit {
         size = 0;
         head = 0;
         sinceRebase = 0;
-        sx = sy = sxx = sxy = syy = 0;
+        for (double[] s : sums) {
+            Arrays.fill(s, 0);
+        }
     }
 
     /** Adds a point; y must be finite. */
@@ -51,69 +76,117 @@ public final class RollingFit {
         if (size == 0) {
             origin = step;
         }
+        for (int i = 0; i < inner.length; i++) {
+            if (size >= inner[i]) {
+                int idx = at(size - inner[i]); // leaves the nested window
+                remove(sums[1 + i], steps[idx] - origin, ys[idx]);
+            }
+        }
         if (size == capacity) {
-            double ox = steps[head] - origin;
-            double oy = ys[head];
-            sx -= ox;
-            sy -= oy;
-            sxx -= ox * ox;
-            sxy -= ox * oy;
-            syy -= oy * oy;
+            remove(sums[0], steps[head] - origin, ys[head]);
             steps[head] = step;
             ys[head] = y;
-            head = (head + 1) % capacity;
+            head = at(1);
         } else {
-            int idx = (head + size) % capacity;
+            int idx = at(size);
             steps[idx] = step;
             ys[idx] = y;
             size++;
         }
         double x = step - origin;
-        sx += x;
-        sy += y;
-        sxx += x * x;
-        sxy += x * y;
-        syy += y * y;
+        for (double[] s : sums) {
+            s[SX] += x;
+            s[SY] += y;
+            s[SXX] += x * x;
+            s[SXY] += x * y;
+            s[SYY] += y * y;
+        }
         if (++sinceRebase >= capacity) {
             rebase();
         }
     }
 
+    private static void remove(double[] s, double x, double y) {
+        s[SX] -= x;
+        s[SY] -= y;
+        s[SXX] -= x * x;
+        s[SXY] -= x * y;
+        s[SYY] -= y * y;
+    }
+
     private void rebase() {
         origin = steps[head];
-        sx = sy = sxx = sxy = syy = 0;
-        for (int i = 0; i < size; i++) {
-            int idx = (head + i) % capacity;
-            double x = steps[idx] - origin;
-            double y = ys[idx];
-            sx += x;
-            sy += y;
-            sxx += x * x;
-            sxy += x * y;
-            syy += y * y;
+        for (int w = 0; w < sums.length; w++) {
+            double[] s = sums[w];
+            Arrays.fill(s, 0);
+            int n = w == 0 ? size : Math.min(size, inner[w - 1]);
+            for (int i = size - n; i < size; i++) {
+                int idx = at(i);
+                double x = steps[idx] - origin;
+                double y = ys[idx];
+                s[SX] += x;
+                s[SY] += y;
+                s[SXX] += x * x;
+                s[SXY] += x * y;
+                s[SYY] += y * y;
+            }
         }
         sinceRebase = 0;
     }
 
+    /** The fit over the whole window. */
     public LinearFit fit() {
-        if (size < 2) {
+        return fit(sums[0], size);
+    }
+
+    /** The fit over the newest {@code window} points: the whole window or one of the nested ones. */
+    public LinearFit fitNewest(int window) {
+        if (window == capacity) {
+            return fit();
+        }
+        for (int i = 0; i < inner.length; i++) {
+            if (inner[i] == window) {
+                return fit(sums[1 + i], Math.min(size, window));
+            }
+        }
+        throw new IllegalArgumentException("no nested window of " + window + " points");
+    }
+
+    /** Mean of y over the newest {@code window} points (a nested window or the whole), O(1). */
+    public double meanNewest(int window) {
+        int w = window == capacity ? 0 : -1;
+        for (int i = 0; w < 0 && i < inner.length; i++) {
+            if (inner[i] == window) {
+                w = 1 + i;
+            }
+        }
+        if (w < 0) {
+            throw new IllegalArgumentException("no nested window of " + window + " points");
+        }
+        int n = w == 0 ? size : Math.min(size, window);
+        return n == 0 ? Double.NaN : sums[w][SY] / n;
+    }
+
+    private LinearFit fit(double[] s, int count) {
+        if (count < 2) {
             return LinearFit.EMPTY;
         }
-        double n = size;
-        double vx = n * sxx - sx * sx;
-        double vy = n * syy - sy * sy;
-        double cov = n * sxy - sx * sy;
+        double n = count;
+        double vx = n * s[SXX] - s[SX] * s[SX];
+        double vy = n * s[SYY] - s[SY] * s[SY];
+        double cov = n * s[SXY] - s[SX] * s[SY];
+        double lastX = newestStep() - origin;
         if (vx <= 0) {
-            return new LinearFit(size, 0, sy / n, 0, newestStep() - origin);
+            return new LinearFit(count, 0, s[SY] / n, 0, lastX);
         }
         // relative tolerance: a flat series has vy ~ rounding noise, not variance
-        if (vy <= 1e-12 * Math.max(1, syy * n)) {
-            return new LinearFit(size, 0, sy / n, 0, newestStep() - origin);
+        if (vy <= 1e-12 * Math.max(1, s[SYY] * n)) {
+            return new LinearFit(count, 0, s[SY] / n, 0, lastX);
         }
         double slope = cov / vx;
-        double intercept = (sy - slope * sx) / n;
+        double intercept = (s[SY] - slope * s[SX]) / n;
         double r2 = Math.min(1, (cov * cov) / (vx * vy));
-        return new LinearFit(size, slope, intercept, r2, newestStep() - origin);
+        return new LinearFit(count, slope, intercept, r2, lastX);
     }
 
     /** A fresh fit over the points at or after {@code fromStep}: O(window), for the rare moments that need it. */
@@ -122,7 +195,7 @@ public final class RollingFit {
         long o = -1;
         long last = 0;
         for (int i = 0; i < size; i++) {
-            int idx = (head + i) % capacity;
+            int idx = at(i);
             if (steps[idx] < fromStep) {
                 continue;
             }
@@ -152,54 +225,208 @@ public final class RollingFit {
         return new LinearFit((int) n, slope, (ay - slope * ax) / n, Math.min(1, cov * cov / (vx * vy)), last - o);
     }
 
+    /** How many points are at or after {@code fromStep}. */
+    public int countFrom(long fromStep) {
+        int n = 0;
+        for (int i = size - 1; i >= 0 && steps[at(i)] >= fromStep; i--) {
+            n++;
+        }
+        return n;
+    }
+
     /** i-th point from the oldest (0) to the newest (size-1). */
     public long stepAt(int i) {
-        return steps[(head + i) % capacity];
+        return steps[at(i)];
     }
 
     public double valueAt(int i) {
-        return ys[(head + i) % capacity];
+        return ys[at(i)];
     }
 
     public long newestStep() {
-        return steps[(head + size - 1) % capacity];
+        return steps[at(size - 1)];
     }
 
     public double newestValue() {
-        return ys[(head + size - 1) % capacity];
+        return ys[at(size - 1)];
     }
 
     public double min() {
+        return minNewest(size);
+    }
+
+    /** Smallest of the newest {@code n} values; +infinity when empty. O(n). */
+    public double minNewest(int n) {
         double m = Double.POSITIVE_INFINITY;
-        for (int i = 0; i < size; i++) {
-            m = Math.min(m, ys[(head + i) % capacity]);
+        for (int i = Math.max(0, size - n); i < size; i++) {
+            m = Math.min(m, ys[at(i)]);
         }
         return m;
+    }
+
+    public double max() {
+        double m = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < size; i++) {
+            m = Math.max(m, ys[at(i)]);
+        }
+        return m;
+    }
+
+    /** Median of the newest {@code n} values (the lower one of an even count); NaN when empty. O(n log n). */
+    public double medianNewest(int n) {
+        double[] v = newest(n);
+        if (v.length == 0) {
+            return Double.NaN;
+        }
+        Arrays.sort(v);
+        return v[(v.length - 1) / 2];
+    }
+
+    /** 1.4826 x the median absolute deviation of the newest {@code n} values: a robust noise scale. */
+    public double madNewest(int n) {
+        double[] v = newest(n);
+        if (v.length < 3) {
+            return 0;
+        }
+        Arrays.sort(v);
+        double med = v[v.length / 2];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = Math.abs(v[i] - med);
+        }
+        Arrays.sort(v);
+        return 1.4826 * v[v.length / 2];
+    }
+
+    private double[] newest(int n) {
+        int k = Math.min(n, size);
+        double[] v = new double[k];
+        for (int i = 0; i < k; i++) {
+            v[i] = ys[at(size - k + i)];
+        }
+        return v;
+    }
+
+    /**
+     * Robust noise scale of the values: 1.4826 x the median absolute deviation of the differences
+     * {@code y[i + lag] - y[i]}, divided by sqrt 2 (a difference carries the noise of two points). A
+     * steady trend only shifts the differences, so it does not count as noise; a lag of several steps
+     * also sees noise that is correlated from step to step, which lag 1 would underrate. O(n log n).
+     */
+    public double diffNoise(int lag) {
+        if (size < lag + 3) {
+            return 0;
+        }
+        double[] d = new double[size - lag];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = ys[at(i + lag)] - ys[at(i)];
+        }
+        Arrays.sort(d);
+        double med = d[d.length / 2];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = Math.abs(d[i] - med);
+        }
+        Arrays.sort(d);
+        return 1.4826 * d[d.length / 2] / Math.sqrt(2);
+    }
+
+    /**
+     * Robust noise scale from second differences {@code y[i+1] - 2 y[i] + y[i-1]} (their spread is
+     * sqrt 6 times the noise): neither a trend nor a gentle curve counts as noise. For short, curved
+     * series such as validation losses. O(n log n).
+     */
+    public double curveNoise() {
+        return curveNoiseNewest(size);
+    }
+
+    /** {@link #curveNoise()} over the newest {@code n} points only (at least 5, else 0). */
+    public double curveNoiseNewest(int n) {
+        int k = Math.min(n, size);
+        if (k < 5) {
+            return 0;
+        }
+        double[] d = new double[k - 2];
+        for (int i = 0; i < d.length; i++) {
+            int a = size - k + i;
+            d[i] = ys[at(a + 2)] - 2 * ys[at(a + 1)] + ys[at(a)];
+        }
+        Arrays.sort(d);
+        double med = d[d.length / 2];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = Math.abs(d[i] - med);
+        }
+        Arrays.sort(d);
+        return 1.4826 * d[d.length / 2] / Math.sqrt(6);
+    }
+
+    /** {@link #diffNoise(int)} over the newest {@code n} points only, at lag 1. */
+    public double diffNoiseNewest(int n) {
+        int k = Math.min(n, size);
+        if (k < 3) {
+            return 0;
+        }
+        double[] d = new double[k - 1];
+        for (int i = 0; i < d.length; i++) {
+            int a = size - k + i;
+            d[i] = ys[at(a + 1)] - ys[at(a)];
+        }
+        Arrays.sort(d);
+        double med = d[d.length / 2];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = Math.abs(d[i] - med);
+        }
+        Arrays.sort(d);
+        return 1.4826 * d[d.length / 2] / Math.sqrt(2);
     }
 
     /** Mean of points [from, to) counted from the oldest. */
     public double mean(int from, int to) {
         double s = 0;
         for (int i = from; i < to; i++) {
-            s += ys[(head + i) % capacity];
+            s += ys[at(i)];
         }
         return to > from ? s / (to - from) : Double.NaN;
     }
 
     // -- compact binary form for the state store. The running sums go too, bit for bit, so that a
-    // restored run makes exactly the decisions it would have made without the restart.
+    // restored run makes exactly the decisions it would have made without the restart. Steps are
+    // written as 32-bit offsets from the origin when they fit (they always do unless steps jump by
+    // more than 2^31 inside one window).
 
     public int serializedSize() {
-        return 4 + 8 + 4 + 5 * 8 + size * 16;
+        return 4 + 8 + 4 + 4 + 1 + 4 * inner.length + sums.length * 5 * 8 + 1 + size * (wideSteps() ? 16 : 12);
+    }
+
+    private boolean wideSteps() {
+        for (int i = 0; i < size; i++) {
+            long d = steps[at(i)] - origin;
+            if (d < Integer.MIN_VALUE || d > Integer.MAX_VALUE) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public void writeTo(ByteBuffer b) {
         b.putInt(size);
         b.putLong(origin).putInt(sinceRebase);
-        b.putDouble(sx).putDouble(sy).putDouble(sxx).putDouble(sxy).putDouble(syy);
+        b.putInt(capacity).put((byte) inner.length);
+        for (int c : inner) {
+            b.putInt(c);
+        }
+        for (double[] s : sums) {
+            for (double v : s) {
+                b.putDouble(v);
+            }
+        }
+        boolean wide = wideSteps();
+        b.put((byte) (wide ? 1 : 0));
         for (int i = 0; i < size; i++) {
-            int idx = (head + i) % capacity;
-            b.putLong(steps[idx]);
+            int idx = at(i);
+            if (wide) {
+                b.putLong(steps[idx]);
+            } else {
+                b.putInt((int) (steps[idx] - origin));
+            }
             b.putDouble(ys[idx]);
         }
     }
@@ -209,9 +436,21 @@ public final class RollingFit {
         int n = b.getInt();
         long o = b.getLong();
         int since = b.getInt();
-        double[] sums = {b.getDouble(), b.getDouble(), b.getDouble(), b.getDouble(), b.getDouble()};
+        int writtenCapacity = b.getInt();
+        int[] writtenInner = new int[b.get()];
+        for (int i = 0; i < writtenInner.length; i++) {
+            writtenInner[i] = b.getInt();
+        }
+        int windows = 1 + writtenInner.length;
+        double[][] read = new double[windows][5];
+        for (double[] s : read) {
+            for (int k = 0; k < 5; k++) {
+                s[k] = b.getDouble();
+            }
+        }
+        boolean wide = b.get() == 1;
         for (int i = 0; i < n; i++) {
-            long s = b.getLong();
+            long s = wide ? b.getLong() : o + b.getInt();
             double y = b.getDouble();
             if (i >= n - capacity) {
                 steps[size] = s;
@@ -220,16 +459,14 @@ public final class RollingFit {
             }
         }
         head = 0;
-        if (n <= capacity) {
-            origin = o;
+        origin = o;
+        if (n <= capacity && writtenCapacity == capacity && Arrays.equals(writtenInner, inner)) {
             sinceRebase = since;
-            sx = sums[0];
-            sy = sums[1];
-            sxx = sums[2];
-            sxy = sums[3];
-            syy = sums[4];
+            for (int w = 0; w < windows; w++) {
+                System.arraycopy(read[w], 0, sums[w], 0, 5);
+            }
         } else {
-            rebase(); // written with a larger window: the sums no longer apply
+            rebase(); // written with other windows: the sums no longer apply
         }
     }
 }

@@ -1,0 +1,64 @@
+package io.losswatch.monitor.bench;
+
+import io.losswatch.monitor.detect.DetectorConfig;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code losswatch bench detection}: the labelled detection benchmark of issues 3 and 9. */
+@Command(name = "detection", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Scores the detector and today's baselines (NaN only, an absolute threshold, a PromQL deriv(ln(loss)) rule) "
+                + "on a labelled corpus of diverging and healthy runs drawn from fixed seeds, and prints one table per half.",
+                "Baselines are tuned on the tuning half only; the held-out half has other seeds."})
+public final class BenchDetectionCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--half", defaultValue = "both",
+            description = "Which half to score: tuning, held-out or both (default: ${DEFAULT-VALUE}).")
+    String half;
+
+    @Option(names = "--families", description = "Also print caught runs / false alarms per family.")
+    boolean families;
+
+    @Option(names = "--details", description = "Also list Losswatch's misses, false alarms, early alerts, wrong causes and slow catches, run by run.")
+    boolean details;
+
+    @Option(names = "--speed-seconds", defaultValue = "2",
+            description = "Seconds for each throughput measurement; 0 skips it (default: ${DEFAULT-VALUE}).")
+    double speedSeconds;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        List<Corpus.Half> halves = switch (half.toLowerCase(Locale.ROOT)) {
+            case "tuning" -> List.of(Corpus.Half.TUNING);
+            case "held-out", "heldout" -> List.of(Corpus.Half.HELD_OUT);
+            case "both" -> List.of(Corpus.Half.TUNING, Corpus.Half.HELD_OUT);
+            default -> null;
+        };
+        if (halves == null) {
+            spec.commandLine().getErr().println("--half must be tuning, held-out or both, not '" + half + "'.");
+            return 2;
+        }
+        DetectorConfig config = DetectorConfig.defaults();
+        out.println("Losswatch detection benchmark (./losswatch bench detection)");
+        out.println("recall: diverging runs alerted at or after their onset; false alarms: healthy runs with any alert;");
+        out.println("early: diverging runs alerted before their onset; delay: steps from onset to the first alert;");
+        out.println("alerted before NaN / lead: runs that end in NaN, alerted before the first NaN, and by how many steps;");
+        out.println("cause right: diagnosis of the first alert on runs made with a known cause.");
+        DetectionBenchmark.print(DetectionBenchmark.run(config, halves), out, families, details);
+        if (speedSeconds > 0) {
+            out.println();
+            DetectorSpeedCommand.print(config, speedSeconds, out);
+        }
+        out.flush();
+        return 0;
+    }
+}

@@ -1,0 +1,116 @@
+package io.losswatch.monitor.detect;
+
+import io.losswatch.monitor.fit.RollingFit;
+import java.nio.ByteBuffer;
+
+/**
+ * Watches one series (ln of the loss, or of the gradient norm) for a jump far above its recent
+ * robust level that does not come back: a blow-up. A spike that returns within a few steps is
+ * forgotten. The reference is the median of the steps before the jump, so one earlier spike does
+ * not move it, and the thresholds grow with the series' own robust noise, so a very noisy run needs
+ * a bigger jump.
+ *
+ * <p>O(1) per step on the common path: the median is computed only when a step is at least the
+ * jump factor above the window's minimum, which the median cannot be below.
+ */
+final class JumpTracker {
+    /** Fewer steps than this before a jump say little about the run's noise. */
+    static final int WEAK_REFERENCE = 4;
+    /** Within 10% of the quiet level counts as at it. */
+    static final double QUIET_MATCH = Math.log(1.1);
+
+    /** What one point did. */
+    enum Event { NONE, JUMP, CONFIRMED, RETURNED }
+
+    long jumpStep = -1;   // the pending or confirmed jump, -1 when none
+    double refLn;         // ln level before the jump
+    double stayLn;        // the series must stay above this to count as not back
+    double peakLn;        // highest value since the jump
+    int stay;             // steps after the jump spent above stayLn
+    boolean confirmed;    // the jump stayed up: a blow-up
+    long lastJumpStep = -1; // the most recent jump, confirmed or not
+
+    /**
+     * @param y ln of the new value
+     * @param before the series' window, not yet holding {@code y}
+     * @param quietLn ln of a level at which the series is known to be quiet (a classifier's chance
+     *     level from {@code num_classes}: at initialisation every batch scores about ln C), NaN if none
+     */
+    Event onPoint(long step, double y, RollingFit before, Thresholds.Jump c, double quietLn) {
+        if (jumpStep >= 0 && !confirmed) {
+            peakLn = Math.max(peakLn, y);
+            if (y - before.newestValue() >= c.lnJump()) {
+                stay = 0; // a fresh spike on top: the clock starts again, so two spikes are not one blow-up
+                return Event.NONE;
+            }
+            if (y >= stayLn) {
+                if (++stay >= c.staySteps()) {
+                    confirmed = true;
+                    return Event.CONFIRMED;
+                }
+                return Event.NONE;
+            }
+            jumpStep = -1;
+            return Event.RETURNED;
+        }
+        if (confirmed || before.size() == 0) {
+            return Event.NONE;
+        }
+        double lnJump = c.lnJump();
+        if (y - before.minNewest(c.referencePoints()) < lnJump) {
+            return Event.NONE;
+        }
+        double ref = before.medianNewest(c.referencePoints());
+        double sigma = before.madNewest(c.referencePoints());
+        // with only a few steps before, their noise is unknown: ask for a jump no noise explains, unless
+        // they sat at a level known to be quiet
+        boolean weak = before.size() < WEAK_REFERENCE && !(Math.abs(ref - quietLn) <= QUIET_MATCH);
+        double needed = weak ? c.lnWeakJump() : Math.max(lnJump, c.jumpSigmas() * sigma);
+        if (y - ref < needed) {
+            return Event.NONE;
+        }
+        jumpStep = step;
+        lastJumpStep = step;
+        refLn = ref;
+        peakLn = y;
+        stayLn = ref + Math.max(c.lnStay(), c.staySigmas() * sigma);
+        stay = 0;
+        return Event.JUMP;
+    }
+
+    /** True while a confirmed blow-up has not come back below the stay level. */
+    boolean stillUp(double y) {
+        return confirmed && y >= stayLn;
+    }
+
+    /** Forgets the confirmed blow-up (its alert resolved, or it was not wanted). */
+    void reset() {
+        jumpStep = -1;
+        confirmed = false;
+        stay = 0;
+    }
+
+    void clear() {
+        reset();
+        lastJumpStep = -1;
+    }
+
+    static int serializedSize() {
+        return 8 + 8 + 8 + 8 + 4 + 1 + 8;
+    }
+
+    void writeTo(ByteBuffer b) {
+        b.putLong(jumpStep).putDouble(refLn).putDouble(stayLn).putDouble(peakLn).putInt(stay).put((byte) (confirmed ? 1 : 0))
+                .putLong(lastJumpStep);
+    }
+
+    void readFrom(ByteBuffer b) {
+        jumpStep = b.getLong();
+        refLn = b.getDouble();
+        stayLn = b.getDouble();
+        peakLn = b.getDouble();
+        stay = b.getInt();
+        confirmed = b.get() == 1;
+        lastJumpStep = b.getLong();
+    }
+}
