@@ -3,6 +3,7 @@ package io.losswatch.monitor.detect;
 import io.losswatch.events.AlertEvent;
 import io.losswatch.events.AlertStatus;
 import io.losswatch.events.AlertType;
+import io.losswatch.events.Cause;
 import io.losswatch.events.Severity;
 import io.losswatch.events.StepEvent;
 import io.losswatch.monitor.fit.LinearFit;
@@ -454,22 +455,37 @@ public final class Detector {
         slot.healthySteps = 0;
         AlertEvent.Fit f = fit == null ? null
                 : new AlertEvent.Fit(fit.n(), fit.slope(), fit.doublingSteps(), fit.r2());
+        AlertEvent.Diagnosis d = diagnoser.diagnose(type, s, e, fit, onset);
+        slot.severity = (byte) severity.ordinal();
+        slot.cause = (byte) d.cause().ordinal();
+        slot.confidencePercent = (byte) Math.round(Math.max(0, Math.min(1, d.confidence())) * 100);
         out.add(new AlertEvent(1, AlertEvent.alertId(e.runId(), type, onset), e.runId(), type, AlertStatus.FIRING,
-                severity, e.step(), onset, eventTime, now, f, forecast, diagnoser.diagnose(type, s, e, fit, onset)));
+                severity, e.step(), onset, eventTime, now, f, forecast, d));
     }
 
     private void resolve(RunState s, AlertType type, StepEvent e, Instant eventTime, Instant now, Out out) {
+        resolve(s, type, e, eventTime, now, out,
+                "no " + type + " condition for " + s.slot(type).healthySteps + " steps, up to step " + e.step());
+    }
+
+    private void resolve(RunState s, AlertType type, StepEvent e, Instant eventTime, Instant now, Out out,
+            String why) {
         RunState.Slot slot = s.slot(type);
         slot.firing = false;
         slot.healthySteps = 0;
+        // same severity and cause as the firing: receivers (Alertmanager) match a resolve to its firing by labels
+        Severity severity = Severity.values()[Math.min(slot.severity, Severity.values().length - 1)];
+        Cause cause = Cause.values()[Math.min(slot.cause, Cause.values().length - 1)];
+        AlertEvent.Diagnosis d = new AlertEvent.Diagnosis(cause, slot.confidencePercent / 100.0, List.of(why),
+                "Resolved; nothing to do unless it fires again.");
         out.add(new AlertEvent(1, AlertEvent.alertId(e.runId(), type, slot.onsetStep), e.runId(), type,
-                AlertStatus.RESOLVED, Severity.WARNING, e.step(), slot.onsetStep, eventTime, now, null, null, null));
+                AlertStatus.RESOLVED, severity, e.step(), slot.onsetStep, eventTime, now, null, null, d));
     }
 
     private void resolveAll(RunState s, StepEvent e, Instant eventTime, Instant now, Out out) {
         for (AlertType t : AlertType.values()) {
             if (s.slot(t).firing) {
-                resolve(s, t, e, eventTime, now, out);
+                resolve(s, t, e, eventTime, now, out, "the run started over at step " + e.step() + " (a new attempt)");
             }
         }
     }

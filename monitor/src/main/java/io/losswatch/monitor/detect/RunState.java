@@ -14,7 +14,7 @@ import java.nio.charset.StandardCharsets;
  * norms and validation losses about 2.6 KB (12 bytes a point: steps are stored as offsets).
  */
 public final class RunState {
-    private static final byte FORMAT = 2;
+    private static final byte FORMAT = 3;
     private static final AlertType[] TYPES = AlertType.values();
 
     /** Lifecycle of one alert type for this run. */
@@ -23,6 +23,10 @@ public final class RunState {
         long onsetStep;
         long firedAtStep;
         int healthySteps;
+        /** What the firing said, so that its resolved carries the same labels (receivers match on them). */
+        byte severity;
+        byte cause;
+        byte confidencePercent;
 
         public boolean firing() {
             return firing;
@@ -159,7 +163,7 @@ public final class RunState {
                 + loss.serializedSize() + lossBlocks.serializedSize() + 8 + 1 + 4 + JumpTracker.serializedSize() + 8
                 + grad.serializedSize() + 4 + 8 + 4 + 16 + JumpTracker.serializedSize()
                 + validation.serializedSize()
-                + 1 + TYPES.length * (1 + 8 + 8 + 4);
+                + 1 + TYPES.length * (1 + 8 + 8 + 4 + 3);
         ByteBuffer b = ByteBuffer.allocate(size);
         b.put(FORMAT);
         b.putLong(lastStep).putLong(firstStep).putLong(lastSeenMillis).putLong(processedSteps).putLong(firstNonFiniteStep);
@@ -181,6 +185,7 @@ public final class RunState {
         b.put((byte) TYPES.length);
         for (Slot s : slots) {
             b.put((byte) (s.firing ? 1 : 0)).putLong(s.onsetStep).putLong(s.firedAtStep).putInt(s.healthySteps);
+            b.put(s.severity).put(s.cause).put(s.confidencePercent);
         }
         if (b.hasRemaining()) {
             throw new IllegalStateException("run state size miscounted by " + b.remaining() + " bytes");
@@ -235,12 +240,18 @@ public final class RunState {
             long onset = b.getLong();
             long fired = b.getLong();
             int healthy = b.getInt();
+            byte severity = b.get();
+            byte cause = b.get();
+            byte confidence = b.get();
             if (i < r.slots.length) { // types added later start empty; removed ones are dropped
                 Slot s = r.slots[i];
                 s.firing = firing;
                 s.onsetStep = onset;
                 s.firedAtStep = fired;
                 s.healthySteps = healthy;
+                s.severity = severity;
+                s.cause = cause;
+                s.confidencePercent = confidence;
             }
         }
         return r;

@@ -111,7 +111,12 @@ class DetectorTest {
         assertThat(firing(alerts, AlertType.LOSS_EXPONENTIAL_GROWTH)).hasSize(1);
         List<AlertEvent> done = resolved(alerts, AlertType.LOSS_EXPONENTIAL_GROWTH);
         assertThat(done).hasSize(1);
-        assertThat(done.get(0).alertId()).isEqualTo(firing(alerts, AlertType.LOSS_EXPONENTIAL_GROWTH).get(0).alertId());
+        AlertEvent fired = firing(alerts, AlertType.LOSS_EXPONENTIAL_GROWTH).get(0);
+        assertThat(done.get(0).alertId()).isEqualTo(fired.alertId());
+        // receivers such as Alertmanager match a resolve to its firing by labels: keep severity and cause
+        assertThat(done.get(0).severity()).isEqualTo(fired.severity());
+        assertThat(done.get(0).diagnosis().cause()).isEqualTo(fired.diagnosis().cause());
+        assertThat(done.get(0).diagnosis().evidence()).singleElement().asString().contains("no LOSS_EXPONENTIAL_GROWTH");
     }
 
     @Test
