@@ -16,7 +16,6 @@ import picocli.CommandLine.Command;
             MonitorCommand.class,
             io.losswatch.monitor.notify.NotifyCommand.class,
             TrainCommand.class,
-            io.losswatch.trainer.attach.AttachCommand.class,
             BenchCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Run 'losswatch COMMAND --help' for the options of a command."})
