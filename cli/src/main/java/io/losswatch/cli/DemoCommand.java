@@ -79,6 +79,11 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "Seed of both runs (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--with-prometheus",
+            description = "Also start a Prometheus (/usr/bin/prometheus, Debian's prometheus package) that scrapes the "
+                    + "monitor and evaluates deploy/prometheus/rules, print its URL, and stop it at the end.")
+    boolean withPrometheus;
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
@@ -113,11 +118,51 @@ public final class DemoCommand implements Callable<Integer> {
                 }
                 out.println("  monitor  reading " + Topics.METRICS + ", metrics at http://127.0.0.1:"
                         + monitor.httpPort() + "/metrics");
-                return train(kafka, out, t0);
+                LocalPrometheus prometheus = withPrometheus ? startPrometheus(work, monitor.httpPort(), out) : null;
+                try {
+                    return train(kafka, out, t0);
+                } finally {
+                    if (prometheus != null) {
+                        prometheus.close();
+                    }
+                }
             }
         } finally {
             deleteQuietly(work);
         }
+    }
+
+    /** A Prometheus scraping the monitor, or null (said in one line) when it is not installed or fails. */
+    private static LocalPrometheus startPrometheus(Path work, int monitorPort, PrintWriter out) throws Exception {
+        if (!LocalPrometheus.installed()) {
+            out.println("  prometheus  not started: " + LocalPrometheus.BINARY
+                    + " is missing (apt-get install prometheus); going on without it.");
+            return null;
+        }
+        LocalPrometheus p = LocalPrometheus.start(work.resolve("prometheus"), "127.0.0.1:" + monitorPort,
+                LocalPrometheus.ruleFiles(repositoryRoot()), Duration.ofSeconds(5));
+        if (!p.awaitReady(Duration.ofSeconds(30))) {
+            out.println("  prometheus  did not start; going on without it. Its log: " + p.logTail());
+            p.close();
+            return null;
+        }
+        out.println("  prometheus  " + p.url() + " scraping the monitor every 5 s (try losswatch_loss, "
+                + "losswatch_alert_active == 1); stopped when the demo ends");
+        return p;
+    }
+
+    /** The checkout the jar was built in (cli/target/x.jar), or the working directory. */
+    private static Path repositoryRoot() {
+        try {
+            Path jar = Path.of(DemoCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path root = jar.getParent() == null ? null : jar.getParent().getParent();
+            if (root != null && root.getParent() != null && Files.isDirectory(root.getParent().resolve("deploy"))) {
+                return root.getParent();
+            }
+        } catch (Exception e) {
+            // fall back to the working directory
+        }
+        return Path.of("").toAbsolutePath();
     }
 
     private MonitorApp startMonitor(MonitorConfig config, PrintWriter err) {

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             io.losswatch.monitor.notify.NotifyCommand.class,
             TrainCommand.class,
             BenchCommand.class,
+            io.losswatch.cli.plot.PlotCommand.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Run 'losswatch COMMAND --help' for the options of a command."})
 public final class Main implements Runnable {

@@ -203,7 +203,8 @@ public final class LosswatchMetrics {
         g.meters.add(Gauge.builder(LEARNING_RATE, g, x -> x.learningRate).tags(t)
                 .description("Latest learning rate of the run").register(registry));
         g.meters.add(Gauge.builder(STEP, g, x -> x.step).tags(t)
-                .description("Latest step seen for the run").baseUnit("steps").register(registry));
+                .description("Latest step seen for the run (in steps; no base unit, which would rename it "
+                        + "losswatch_step_steps)").register(registry));
         g.meters.add(Gauge.builder(GROWTH_RATE, g, x -> x.growthRate).tags(t)
                 .description("Fitted growth rate of ln(loss) per step").register(registry));
         g.meters.add(Gauge.builder(DOUBLING_STEPS, g, x -> x.doublingSteps).tags(t)

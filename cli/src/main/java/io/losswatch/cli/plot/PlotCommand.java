@@ -1,0 +1,91 @@
+package io.losswatch.cli.plot;
+
+import io.losswatch.events.KafkaClientSettings;
+import io.losswatch.events.Topics;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.kafka.common.KafkaException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code losswatch plot}: a PNG of one run's loss, its fitted growth and its alerts, read from the topics. */
+@Command(name = "plot", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Reads one run's step events and alerts from the topics and draws its loss on a log axis, "
+                + "with the fitted growth and the alerts marked, as a PNG.")
+public final class PlotCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--run-id", required = true, description = "The run to draw.")
+    String runId;
+
+    @Option(names = "--out", defaultValue = "run.png", description = "PNG file to write (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--bootstrap-servers", defaultValue = "${env:LOSSWATCH_BOOTSTRAP_SERVERS:-127.0.0.1:9092}",
+            description = "Kafka to read from; env LOSSWATCH_BOOTSTRAP_SERVERS (default: ${DEFAULT-VALUE}).")
+    String bootstrapServers;
+
+    @Option(names = "--metrics-topic", defaultValue = "${env:LOSSWATCH_METRICS_TOPIC:-" + Topics.METRICS + "}",
+            description = "Default: ${DEFAULT-VALUE}.")
+    String metricsTopic;
+
+    @Option(names = "--alerts-topic", defaultValue = "${env:LOSSWATCH_ALERTS_TOPIC:-" + Topics.ALERTS + "}",
+            description = "Default: ${DEFAULT-VALUE}.")
+    String alertsTopic;
+
+    @Option(names = "--kafka", paramLabel = "KEY=VALUE",
+            description = "Any Kafka client setting (TLS, SASL); also LOSSWATCH_KAFKA_<KEY>.")
+    Map<String, String> kafka = new LinkedHashMap<>();
+
+    @Option(names = "--width", defaultValue = "1000", description = "Pixels (default: ${DEFAULT-VALUE}).")
+    int width;
+
+    @Option(names = "--height", defaultValue = "560", description = "Pixels (default: ${DEFAULT-VALUE}).")
+    int height;
+
+    @Option(names = "--timeout", defaultValue = "15s", converter = io.losswatch.monitor.DurationConverter.class,
+            description = "How long to wait for Kafka (default: ${DEFAULT-VALUE}).")
+    Duration timeout;
+
+    @Override
+    public Integer call() throws Exception {
+        System.setProperty("java.awt.headless", "true");
+        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter stdout = spec.commandLine().getOut();
+        if (width < 200 || height < 150) {
+            err.println("--width and --height must be at least 200 x 150 pixels.");
+            return 2;
+        }
+        RunHistory run;
+        try {
+            run = RunHistory.read(bootstrapServers, KafkaClientSettings.merge(System.getenv(), kafka), metricsTopic,
+                    alertsTopic, runId, timeout);
+        } catch (KafkaException e) {
+            err.println("Cannot read the topics from " + bootstrapServers + " (" + e.getMessage()
+                    + "): check --bootstrap-servers and that the broker is up.");
+            return 2;
+        }
+        if (run.steps().isEmpty()) {
+            err.println("No step events for run '" + runId + "' on " + metricsTopic + " at " + bootstrapServers
+                    + ": check --run-id (the record key) and --bootstrap-servers.");
+            return 1;
+        }
+        Path parent = out.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        try (OutputStream os = Files.newOutputStream(out)) {
+            LossChart.writePng(run, os, width, height);
+        }
+        stdout.printf("Wrote %s: run %s, %d steps, %d alerts.%n", out, runId, run.steps().size(), run.alerts().size());
+        return 0;
+    }
+}
