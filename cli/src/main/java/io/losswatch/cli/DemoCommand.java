@@ -44,11 +44,12 @@ import picocli.CommandLine.Option;
  * one diverging. Alerts are read back from the alerts topic and printed as they arrive.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Starts an embedded Kafka broker and the monitor, then trains three real DL4J runs side by side on Fashion-MNIST: a healthy LeNet CNN (Adam, lr 1e-3), a LeNet CNN with plain SGD above its stable learning rate (lr 0.2: it trains normally for about 14 steps, then blows up within a few steps and turns NaN), and a linear model with plain SGD at lr 0.1, whose loss grows exponentially step after step (the textbook curve). Prints alerts live as the monitor writes them to training.alerts, then a summary per run. Exit code 0 when both diverging runs were alerted and the healthy one was not.")
+        description = "Starts an embedded Kafka broker and the monitor, then trains four real DL4J runs side by side on Fashion-MNIST: a healthy LeNet CNN (Adam, lr 1e-3), a LeNet CNN with plain SGD above its stable learning rate (lr 0.2: it trains normally for about 14 steps, then blows up within a few steps and turns NaN), a LeNet CNN with Adam at lr 1.0 (the loss jumps to ~20 at the first step and never recovers), and a linear model with plain SGD at lr 0.1, whose loss grows exponentially step after step (the textbook curve). Prints alerts live as the monitor writes them to training.alerts, then a summary per run. Exit code 0 when every diverging run was alerted and the healthy one was not.")
 public final class DemoCommand implements Callable<Integer> {
     static final String HEALTHY_RUN = "demo-healthy-adam";
     static final String DIVERGING_RUN = "demo-diverging-sgd";
     static final String EXPONENTIAL_RUN = "demo-exponential-linear";
+    static final String ADAM_LR1_RUN = "demo-adam-lr1";
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -63,6 +64,11 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--diverging-lr", defaultValue = "0.2",
             description = "Learning rate of the diverging run (default: ${DEFAULT-VALUE}).")
     double divergingLr;
+
+    @Option(names = "--[no-]adam-lr1-run", defaultValue = "true", negatable = true,
+            description = "Also train the LeNet CNN with Adam at lr 1.0, whose loss jumps by orders of magnitude at "
+                    + "the first step and never recovers (default: ${DEFAULT-VALUE}).")
+    boolean adamLr1Run;
 
     @Option(names = "--[no-]exponential-run", defaultValue = "true", negatable = true,
             description = "Also train the linear model whose loss grows exponentially (default: ${DEFAULT-VALUE}).")
@@ -191,6 +197,9 @@ public final class DemoCommand implements Callable<Integer> {
         runs.add(TrainConfig.defaults(HEALTHY_RUN).withOptimizer(LeNet.Optimizer.ADAM, 1e-3));
         runs.add(TrainConfig.defaults(DIVERGING_RUN).withOptimizer(
                 LeNet.Optimizer.valueOf(divergingOptimizer.toUpperCase(Locale.ROOT)), divergingLr));
+        if (adamLr1Run) {
+            runs.add(TrainConfig.defaults(ADAM_LR1_RUN).withOptimizer(LeNet.Optimizer.ADAM, 1.0));
+        }
         if (exponentialRun) {
             runs.add(TrainConfig.defaults(EXPONENTIAL_RUN).withOptimizer(LeNet.Optimizer.SGD, 0.1)
                     .withModel(Architecture.LINEAR, null));

@@ -32,6 +32,9 @@ class DemoCommandIT {
         assertThat(alertLines).anySatisfy(l -> assertThat(l).contains(DemoCommand.DIVERGING_RUN));
         assertThat(alertLines).anySatisfy(l ->
                 assertThat(l).contains(DemoCommand.EXPONENTIAL_RUN).contains("LOSS_EXPONENTIAL_GROWTH"));
+        // Adam at lr 1.0 does not grow exponentially: it blows up at once; the diagnosis names the learning rate
+        assertThat(alertLines).anySatisfy(l -> assertThat(l).contains(DemoCommand.ADAM_LR1_RUN)
+                .contains("LOSS_BLOWUP").contains("LEARNING_RATE_TOO_HIGH"));
         assertThat(text.lines().filter(l -> l.contains(DemoCommand.HEALTHY_RUN) && l.endsWith("none"))).hasSize(1);
         assertThat(text).contains("Every diverging run was caught; the healthy run raised nothing.");
     }
