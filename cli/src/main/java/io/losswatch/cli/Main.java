@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             MonitorCommand.class,
             io.losswatch.monitor.notify.NotifyCommand.class,
             TrainCommand.class,
+            io.losswatch.trainer.attach.AttachCommand.class,
             BenchCommand.class,
             io.losswatch.cli.plot.PlotCommand.class,
             CommandLine.HelpCommand.class},

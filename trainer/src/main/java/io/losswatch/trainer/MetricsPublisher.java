@@ -50,6 +50,8 @@ public final class MetricsPublisher implements AutoCloseable {
     /** Offered and accepted, but not yet acknowledged or failed. Guarded by {@code this} for waits. */
     private long pending;
     private volatile boolean closed;
+    /** Set by close once the counts are final; later callbacks change nothing. Guarded by {@code this}. */
+    private boolean settled;
     private volatile Exception lastError;
 
     /** Publishes to {@link Topics#METRICS} with the default buffer. */
@@ -193,10 +195,15 @@ public final class MetricsPublisher implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         producer.close(Duration.ofMillis(remainingMillis(deadline)));
-        // Whatever never reached the producer is lost; count it so the numbers add up.
-        int abandoned = buffer.size();
+        // Whatever is still unacknowledged (in the buffer, or taken by the sender but never completed) is
+        // lost; count it so the numbers add up, and ignore any callback that comes later.
         buffer.clear();
-        completed(abandoned, false);
+        synchronized (this) {
+            failed.addAndGet(pending);
+            pending = 0;
+            settled = true;
+            notifyAll();
+        }
     }
 
     private static long remainingMillis(long deadline) {
@@ -231,7 +238,7 @@ public final class MetricsPublisher implements AutoCloseable {
     }
 
     private synchronized void completed(int count, boolean ok) {
-        if (count == 0) {
+        if (count == 0 || settled) {
             return;
         }
         (ok ? sent : failed).addAndGet(count);

@@ -47,15 +47,36 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    static final int EXIT_USAGE = 2;
-    static final Duration REACHABILITY_TIMEOUT = Duration.ofSeconds(5);
+    public static final int EXIT_USAGE = 2;
+    public static final Duration REACHABILITY_TIMEOUT = Duration.ofSeconds(5);
     private static final String KAFKA_ENV_PREFIX = "LOSSWATCH_KAFKA_";
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--run-id", required = true, description = "Run id on every event: 1-128 of [A-Za-z0-9._:/-].")
+    @Option(names = "--run-id", description = "Run id on every event: 1-128 of [A-Za-z0-9._:/-]. Required, "
+            + "except with --scenario (default: the scenario's name).")
     String runId;
+
+    @Option(names = "--scenario", paramLabel = "NAME",
+            description = "A measured preset (model, optimizer, lr, steps, data, regularization); --steps, --seed, --data "
+                    + "and --batch-size still apply. See --list-scenarios.")
+    String scenario;
+
+    @Option(names = "--list-scenarios", description = "Print the scenarios, one line each, and exit.")
+    boolean listScenarios;
+
+    @Option(names = "--on-alert", defaultValue = "ignore", paramLabel = "ACTION",
+            description = "On a critical alert for this run from the monitor: stop (save a checkpoint and stop), rollback "
+                    + "(restore the last checkpoint before the onset, lr / 10, go on) or ignore. Default: ${DEFAULT-VALUE}.")
+    String onAlert;
+
+    @Option(names = "--checkpoint-dir", defaultValue = "checkpoints", paramLabel = "DIR",
+            description = "Where --on-alert stop saves the network. Default: ${DEFAULT-VALUE}.")
+    Path checkpointDir;
+
+    @Option(names = "--alerts-topic", defaultValue = Topics.ALERTS, description = "Alerts topic followed for --on-alert. Default: ${DEFAULT-VALUE}.")
+    String alertsTopic;
 
     @Option(names = "--model", defaultValue = "lenet",
             description = "lenet (the CNN) or linear (linear regression onto one-hot labels). Default: ${DEFAULT-VALUE}.")
@@ -113,19 +134,44 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Make each step take at least this many milliseconds, to watch a fast run live. Default: full speed.")
     long paceMillis;
 
+    @Option(names = "--progress", defaultValue = "auto", paramLabel = "MODE",
+            description = "auto (a progress bar on a terminal, plain lines otherwise), bar or plain. Default: ${DEFAULT-VALUE}.")
+    String progressMode;
+
     @Option(names = "--print-every", defaultValue = "10", description = "Print a progress line every N steps. Default: ${DEFAULT-VALUE}.")
     int printEvery;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (listScenarios) {
+            out.print(Scenario.listing());
+            out.flush();
+            return 0;
+        }
         TrainConfig config;
+        AlertAction action;
         try {
-            config = new TrainConfig(runId, LeNet.Optimizer.parse(optimizer), learningRate, steps, batchSize, seed,
+            Scenario preset = scenario == null ? null : Scenario.parse(scenario);
+            String id = runId != null ? runId : preset != null ? preset.label() : null;
+            if (id == null) {
+                throw new IllegalArgumentException("Missing required option: '--run-id=<runId>'");
+            }
+            config = new TrainConfig(id, LeNet.Optimizer.parse(optimizer), learningRate, steps, batchSize, seed,
                     dataDir, bootstrapServers, topic, kafkaProps(System.getenv(), kafka), l2, dropout,
                     validateEvery, examples, Architecture.parse(model), loss == null ? null : LeNet.Loss.parse(loss));
+            if (preset != null) {
+                config = preset.apply(config);
+                if (spec.commandLine().getParseResult().hasMatchedOption("--steps")) {
+                    config = config.withSteps(steps);
+                }
+            }
+            action = AlertAction.parse(onAlert);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (!List.of("auto", "bar", "plain").contains(progressMode)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--progress must be auto, bar or plain, got '" + progressMode + "'");
         }
         if (printEvery <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--print-every must be > 0");
@@ -143,11 +189,29 @@ public final class TrainCommand implements Callable<Integer> {
                 config.architecture().label(), config.loss().label(), config.optimizer().label(), config.learningRate(), config.steps(), config.batchSize(),
                 config.topic(), config.bootstrapServers());
         out.flush();
-        ProgressPrinter progress = new ProgressPrinter(out, printEvery);
+        boolean terminal = "bar".equals(progressMode) || "auto".equals(progressMode) && System.console() != null;
+        ProgressBar bar = terminal ? new ProgressBar(out, config.steps()) : null;
+        java.util.function.Consumer<StepEvent> progress = terminal ? bar : new ProgressPrinter(out, printEvery);
         Trainer trainer = new Trainer(config).pace(Duration.ofMillis(paceMillis)).console(line -> {
-            out.println(line);
-            out.flush();
-        }).onStep(progress);
+            if (bar != null) {
+                bar.note(line);
+            } else {
+                out.println(line);
+                out.flush();
+            }
+        }).onStep(progress).checkpointDir(checkpointDir);
+        AlertFollower follower = null;
+        if (action != AlertAction.IGNORE) {
+            try {
+                follower = new AlertFollower(config.bootstrapServers(), alertsTopic, config.kafkaProps(), config.runId());
+            } catch (RuntimeException e) {
+                spec.commandLine().getErr().println("Cannot follow " + alertsTopic + " at " + config.bootstrapServers()
+                        + " (" + rootMessage(e) + "): start the monitor first, or pass --on-alert ignore.");
+                return EXIT_USAGE;
+            }
+            trainer.onAlert(action, follower.queue());
+            out.printf("%s: following %s; on a critical alert: %s%n", config.runId(), alertsTopic, action.label());
+        }
         // Ctrl-C: finish the current step and flush the events already taken, then exit.
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
@@ -163,6 +227,12 @@ public final class TrainCommand implements Callable<Integer> {
         try {
             result = trainer.run();
         } finally {
+            if (follower != null) {
+                follower.close();
+            }
+            if (bar != null) {
+                bar.finish();
+            }
             finished.countDown();
         }
         out.printf(Locale.ROOT, "%s: %s after %d steps, last loss %.4g, %.1f steps/s; events sent %d, dropped %d, failed %d%n",
@@ -226,7 +296,7 @@ public final class TrainCommand implements Callable<Integer> {
      *
      * @return one sentence saying what is wrong and what to do, or null when all is well
      */
-    static String preflight(String bootstrapServers, String topic, Map<String, String> kafkaProps, Duration timeout) {
+    public static String preflight(String bootstrapServers, String topic, Map<String, String> kafkaProps, Duration timeout) {
         Properties p = new Properties();
         p.putAll(kafkaProps);
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -285,7 +355,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private static String rootMessage(Throwable e) {
+    public static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null) {
             t = t.getCause();

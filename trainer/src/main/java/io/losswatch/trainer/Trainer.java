@@ -1,17 +1,30 @@
 package io.losswatch.trainer;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Deque;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.BlockingQueue;
 import java.util.function.Consumer;
 
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
+import io.losswatch.events.AlertEvent;
+import io.losswatch.events.AlertStatus;
+import io.losswatch.events.Severity;
 import io.losswatch.events.StepEvent;
 
 /**
@@ -23,6 +36,21 @@ public final class Trainer {
 
     /** Consecutive non-finite losses after which training stops: the run cannot recover. */
     public static final int NON_FINITE_PATIENCE = 5;
+    /** Steps between the in-memory checkpoints a rollback can go back to. */
+    public static final int CHECKPOINT_EVERY = 5;
+    /** In-memory checkpoints kept (the oldest, taken before step 0, is always kept). */
+    public static final int CHECKPOINTS_KEPT = 32;
+    /** How long a run whose loss has gone non-finite waits for the monitor's alert before it gives up. */
+    public static final Duration ALERT_WAIT = Duration.ofSeconds(30);
+
+    /** What one rollback did. */
+    public record Rollback(long atStep, String alertType, long onsetStep, long checkpointStep, double oldLearningRate,
+            double newLearningRate) {
+    }
+
+    /** A copy of the network's parameters and optimizer state before step {@code step} was trained. */
+    private record Checkpoint(long step, INDArray params, INDArray updaterState) {
+    }
 
     private final TrainConfig config;
     private Consumer<StepEvent> progress = e -> { };
@@ -30,6 +58,10 @@ public final class Trainer {
     private MetricsPublisher sharedPublisher;
     private Duration pace = Duration.ZERO;
     private volatile boolean stopRequested;
+    private AlertAction alertAction = AlertAction.IGNORE;
+    private BlockingQueue<AlertEvent> alerts;
+    private Path checkpointDir = Path.of("checkpoints");
+    private final List<Rollback> rollbacks = new ArrayList<>();
 
     public Trainer(TrainConfig config) {
         this.config = Objects.requireNonNull(config, "config");
@@ -66,6 +98,29 @@ public final class Trainer {
         }
         this.pace = minStepTime;
         return this;
+    }
+
+    /**
+     * Acts on the run's alerts, which another thread puts into {@code queue} (an {@link AlertFollower}
+     * in production): between steps the loop takes them and, on a critical firing alert, stops after
+     * saving a checkpoint to {@link #checkpointDir} or rolls back to the last in-memory checkpoint
+     * taken before the alert's onset with a tenfold lower learning rate.
+     */
+    public Trainer onAlert(AlertAction action, BlockingQueue<AlertEvent> queue) {
+        this.alertAction = Objects.requireNonNull(action, "action");
+        this.alerts = queue;
+        return this;
+    }
+
+    /** Where {@code --on-alert stop} saves the network (DL4J's ModelSerializer zip). Default: ./checkpoints. */
+    public Trainer checkpointDir(Path dir) {
+        this.checkpointDir = Objects.requireNonNull(dir, "dir");
+        return this;
+    }
+
+    /** The rollbacks done so far; read after {@link #run()}. */
+    public synchronized List<Rollback> rollbacks() {
+        return List.copyOf(rollbacks);
     }
 
     /** Asks the training loop to stop after the current step; safe from any thread. */
@@ -127,11 +182,18 @@ public final class Trainer {
         int batchInEpoch = 0;
         String reason = "completed";
         long start = System.nanoTime();
+        AlertHandling handling = new AlertHandling(net);
         for (int step = 0; step < config.steps(); step++) {
             if (stopRequested) {
                 reason = "stopped on request";
                 break;
             }
+            String stop = handling.takeAlerts(step, null);
+            if (stop != null) {
+                reason = stop;
+                break;
+            }
+            handling.checkpoint(step);
             long stepStart = System.nanoTime();
             if (batchInEpoch == batchesPerEpoch) {
                 epoch++;
@@ -145,6 +207,18 @@ public final class Trainer {
             INDArray labels = train.getLabels().getRows(rows);
             net.fit(new DataSet(features, labels));
             if (tracker.nonFiniteStreak >= NON_FINITE_PATIENCE) {
+                if (alertAction != AlertAction.IGNORE && alerts != null) {
+                    // The monitor's verdict is on its way: wait for it rather than give up.
+                    String verdict = handling.takeAlerts(step + 1, ALERT_WAIT);
+                    if (verdict != null) {
+                        reason = verdict;
+                        break;
+                    }
+                    if (handling.rolledBackAt == step + 1) {
+                        tracker.nonFiniteStreak = 0;
+                        continue;
+                    }
+                }
                 reason = "non-finite loss for %d steps in a row since step %d"
                         .formatted(NON_FINITE_PATIENCE, tracker.firstNonFiniteStep);
                 console.accept(config.runId() + ": stopping: " + reason);
@@ -158,6 +232,126 @@ public final class Trainer {
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
         return new TrainResult(config.runId(), tracker.steps, tracker.lastLoss, tracker.firstNonFiniteStep >= 0,
                 reason, data.synthetic(), 0, 0, 0, elapsed);
+    }
+
+    /** Takes alerts off the queue between steps and acts on them; owns the in-memory checkpoints. */
+    private final class AlertHandling {
+        private final MultiLayerNetwork net;
+        private final Deque<Checkpoint> checkpoints = new ArrayDeque<>();
+        private double learningRate = config.learningRate();
+        /** Alerts whose onset lies before this step describe a trajectory already rolled back. */
+        private long ignoreOnsetsBefore;
+        long rolledBackAt = -1;
+
+        AlertHandling(MultiLayerNetwork net) {
+            this.net = net;
+        }
+
+        void checkpoint(long step) {
+            if (alertAction != AlertAction.ROLLBACK || step % CHECKPOINT_EVERY != 0) {
+                return;
+            }
+            if (!Double.isFinite(net.params().sumNumber().doubleValue())) {
+                return; // nothing worth going back to
+            }
+            INDArray state = net.getUpdater() == null ? null : net.getUpdater().getStateViewArray();
+            checkpoints.addLast(new Checkpoint(step, net.params().dup(), state == null ? null : state.dup()));
+            if (checkpoints.size() > CHECKPOINTS_KEPT) {
+                // keep the very first (before any training): the onset may be step 0
+                Checkpoint first = checkpoints.pollFirst();
+                checkpoints.pollFirst();
+                checkpoints.addFirst(first);
+            }
+        }
+
+        /**
+         * Acts on the queued alerts before {@code step} is trained; with {@code wait}, waits that long for one.
+         *
+         * @return why training stops, or null to go on
+         */
+        String takeAlerts(long step, Duration wait) {
+            if (alerts == null) {
+                return null;
+            }
+            AlertEvent a;
+            try {
+                a = wait == null ? alerts.poll() : alerts.poll(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return "stopped on request";
+            }
+            while (a != null) {
+                String stop = act(a, step);
+                if (stop != null) {
+                    return stop;
+                }
+                a = alerts.poll();
+            }
+            return null;
+        }
+
+        private String act(AlertEvent a, long step) {
+            if (a.status() != AlertStatus.FIRING) {
+                return null;
+            }
+            String what = "%s %s alert %s (onset step %d, cause %s) at step %d".formatted(a.severity().name().toLowerCase(Locale.ROOT),
+                    a.status().name().toLowerCase(Locale.ROOT), a.type(), a.onsetStep(),
+                    a.diagnosis() == null ? "-" : a.diagnosis().cause(), step);
+            if (a.severity() != Severity.CRITICAL || alertAction == AlertAction.IGNORE || a.onsetStep() < ignoreOnsetsBefore) {
+                console.accept(config.runId() + ": " + what + ": going on");
+                return null;
+            }
+            if (alertAction == AlertAction.STOP) {
+                return "stopped on " + what + "; " + saveCheckpoint(step);
+            }
+            return rollback(a, step, what);
+        }
+
+        private String saveCheckpoint(long step) {
+            try {
+                Files.createDirectories(checkpointDir);
+                Path file = checkpointDir.resolve(config.runId().replaceAll("[^A-Za-z0-9._-]", "_") + "-step-" + step + ".zip");
+                ModelSerializer.writeModel(net, file.toFile(), true);
+                return "checkpoint " + file;
+            } catch (IOException e) {
+                return "could not save a checkpoint to " + checkpointDir + ": " + e.getMessage();
+            }
+        }
+
+        private String rollback(AlertEvent a, long step, String what) {
+            Checkpoint target = null;
+            for (Iterator<Checkpoint> it = checkpoints.descendingIterator(); it.hasNext();) {
+                Checkpoint c = it.next();
+                if (c.step() <= a.onsetStep()) {
+                    target = c;
+                    break;
+                }
+            }
+            if (target == null) {
+                target = checkpoints.peekFirst();
+            }
+            if (target == null) {
+                return "stopped on " + what + ": no checkpoint to roll back to";
+            }
+            while (checkpoints.peekLast() != target) {
+                checkpoints.pollLast();
+            }
+            net.setParams(target.params().dup());
+            if (target.updaterState() != null && net.getUpdater() != null && net.getUpdater().getStateViewArray() != null) {
+                net.getUpdater().getStateViewArray().assign(target.updaterState());
+            }
+            double old = learningRate;
+            learningRate = old / 10;
+            net.setLearningRate(learningRate);
+            ignoreOnsetsBefore = step;
+            rolledBackAt = step;
+            synchronized (Trainer.this) {
+                rollbacks.add(new Rollback(step, a.type().name(), a.onsetStep(), target.step(), old, learningRate));
+            }
+            console.accept(String.format(Locale.ROOT, "%s: %s: rolled back to the checkpoint of step %d, learning rate %s -> %s",
+                    config.runId(), what, target.step(), old, learningRate));
+            return null;
+        }
     }
 
     /** Sleeps out the rest of the step's pace; false when interrupted. */
