@@ -75,14 +75,28 @@ public final class EmbeddedKafka implements AutoCloseable {
      * @param dataDir           where Kafka keeps its data; {@code null} means a temporary directory
      *                          that {@link #close()} deletes
      * @param brokerProperties  extra or overriding Kafka broker settings
+     * @param saslUsers         empty: the client listener is PLAINTEXT; otherwise it is SASL_PLAINTEXT
+     *                          with mechanism PLAIN and these users (name to password), and only they
+     *                          get in; the first user is the one the broker itself uses
      */
-    public record Config(int port, Path dataDir, Map<String, String> brokerProperties) {
+    public record Config(int port, Path dataDir, Map<String, String> brokerProperties, Map<String, String> saslUsers) {
 
         public Config {
             if (port < 0 || port > 65_535) {
                 throw new IllegalArgumentException("port must be 0 (any free port) or 1-65535, got " + port);
             }
             brokerProperties = Map.copyOf(brokerProperties);
+            saslUsers = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(saslUsers));
+            for (String user : saslUsers.keySet()) {
+                if (!user.matches("[A-Za-z0-9._-]+")) {
+                    throw new IllegalArgumentException("SASL user names are letters, digits, '.', '_' and '-', got "
+                            + user);
+                }
+            }
+        }
+
+        public Config(int port, Path dataDir, Map<String, String> brokerProperties) {
+            this(port, dataDir, brokerProperties, Map.of());
         }
 
         /** A free port, a temporary data dir, Kafka settings as {@link EmbeddedKafka} chooses them. */
@@ -91,17 +105,56 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
 
         public Config withPort(int newPort) {
-            return new Config(newPort, dataDir, brokerProperties);
+            return new Config(newPort, dataDir, brokerProperties, saslUsers);
         }
 
         public Config withDataDir(Path newDataDir) {
-            return new Config(port, newDataDir, brokerProperties);
+            return new Config(port, newDataDir, brokerProperties, saslUsers);
         }
 
         public Config withBrokerProperty(String key, String value) {
             Map<String, String> merged = new LinkedHashMap<>(brokerProperties);
             merged.put(key, value);
-            return new Config(port, dataDir, merged);
+            return new Config(port, dataDir, merged, saslUsers);
+        }
+
+        /**
+         * Requires SASL PLAIN authentication from every client: only these users (name to password)
+         * get in. The first is also the user the broker and its own admin client connect as.
+         */
+        public Config withSaslPlain(Map<String, String> users) {
+            if (users.isEmpty()) {
+                throw new IllegalArgumentException("SASL needs at least one user");
+            }
+            return new Config(port, dataDir, brokerProperties, users);
+        }
+
+        public boolean sasl() {
+            return !saslUsers.isEmpty();
+        }
+
+        /**
+         * Puts TLS under SASL (listener SASL_SSL): the broker presents the key in {@code keystore}
+         * (PKCS12, for 127.0.0.1) and trusts {@code truststore}, both opened with {@code password}.
+         * Needs {@link #withSaslPlain}.
+         */
+        public Config withTls(Path keystore, Path truststore, String password) {
+            return withBrokerProperty("ssl.keystore.location", keystore.toAbsolutePath().toString())
+                    .withBrokerProperty("ssl.keystore.type", "PKCS12")
+                    .withBrokerProperty("ssl.keystore.password", password)
+                    .withBrokerProperty("ssl.key.password", password)
+                    .withBrokerProperty("ssl.truststore.location", truststore.toAbsolutePath().toString())
+                    .withBrokerProperty("ssl.truststore.type", "PKCS12")
+                    .withBrokerProperty("ssl.truststore.password", password);
+        }
+
+        public boolean tls() {
+            return brokerProperties.containsKey("ssl.keystore.location");
+        }
+
+        /** The client listener's security protocol. */
+        String securityProtocol() {
+            return !sasl() ? "PLAINTEXT" : tls() ? "SASL_SSL" : "SASL_PLAINTEXT";
         }
     }
 
@@ -114,15 +167,51 @@ public final class EmbeddedKafka implements AutoCloseable {
     private boolean closed;
 
     private EmbeddedKafka(KafkaRaftServer server, int port, Path dataDir, boolean deleteDataDirOnClose,
-                          DataDirLock lock) {
+                          DataDirLock lock, Map<String, String> clientSecurity) {
         this.server = server;
         this.lock = lock;
         this.port = port;
         this.dataDir = dataDir;
         this.deleteDataDirOnClose = deleteDataDirOnClose;
-        this.admin = Admin.create(Map.of(
-                "bootstrap.servers", HOST + ":" + port,
-                "client.id", "losswatch-embedded-kafka-admin"));
+        Map<String, Object> adminConfig = new LinkedHashMap<>(clientSecurity);
+        adminConfig.put("bootstrap.servers", HOST + ":" + port);
+        adminConfig.put("client.id", "losswatch-embedded-kafka-admin");
+        this.admin = Admin.create(adminConfig);
+    }
+
+    /**
+     * The client settings a user of a SASL broker passes to any Kafka client (as {@code --kafka k=v}
+     * or {@code LOSSWATCH_KAFKA_*}); empty for a PLAINTEXT broker.
+     */
+    public static Map<String, String> saslClientSettings(String user, String password) {
+        return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN",
+                "sasl.jaas.config", plainLogin(user, password, Map.of()));
+    }
+
+    /**
+     * The settings a client of this broker passes (as {@code --kafka k=v} or {@code LOSSWATCH_KAFKA_*}):
+     * SASL PLAIN with this user, and over TLS the broker's truststore.
+     */
+    public static Map<String, String> clientSettings(Config config, String user, String password) {
+        Map<String, String> c = new LinkedHashMap<>(saslClientSettings(user, password));
+        c.put("security.protocol", config.securityProtocol());
+        if (config.tls()) {
+            for (String k : new String[] {"ssl.truststore.location", "ssl.truststore.type", "ssl.truststore.password"}) {
+                c.put(k, config.brokerProperties().get(k));
+            }
+        }
+        return c;
+    }
+
+    private static String plainLogin(String user, String password, Map<String, String> users) {
+        StringBuilder s = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required username=\"")
+                .append(escapeJaas(user)).append("\" password=\"").append(escapeJaas(password)).append('"');
+        users.forEach((u, pw) -> s.append(" user_").append(u).append("=\"").append(escapeJaas(pw)).append('"'));
+        return s.append(';').toString();
+    }
+
+    private static String escapeJaas(String s) {
+        return s.replace("\\", "\\\\").replace("\"", "\\\"");
     }
 
     /**
@@ -166,7 +255,12 @@ public final class EmbeddedKafka implements AutoCloseable {
                 throw new IllegalStateException("Kafka did not start on " + HOST + ":" + port
                         + " with data dir " + dataDir + ": " + rootMessage(e), e);
             }
-            EmbeddedKafka kafka = new EmbeddedKafka(server, port, dataDir, tempDir, lock);
+            Map<String, String> clientSecurity = Map.of();
+            if (config.sasl()) {
+                Map.Entry<String, String> self = config.saslUsers().entrySet().iterator().next();
+                clientSecurity = clientSettings(config, self.getKey(), self.getValue());
+            }
+            EmbeddedKafka kafka = new EmbeddedKafka(server, port, dataDir, tempDir, lock, clientSecurity);
             try {
                 kafka.awaitReady();
             } catch (RuntimeException e) {
@@ -259,6 +353,19 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
         p.put("inter.broker.listener.name", "PLAINTEXT");
         p.put("log.dirs", logDir(dataDir).toString());
+        if (config.sasl()) {
+            // clients and the broker itself authenticate; the controller listener stays on loopback only
+            String protocol = config.securityProtocol();
+            p.put("listeners", protocol + "://" + HOST + ":" + port + ",CONTROLLER://" + HOST + ":" + controllerPort);
+            p.put("advertised.listeners", protocol + "://" + HOST + ":" + port);
+            p.put("listener.security.protocol.map", protocol + ":" + protocol + ",CONTROLLER:PLAINTEXT");
+            p.put("inter.broker.listener.name", protocol);
+            p.put("sasl.enabled.mechanisms", "PLAIN");
+            p.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
+            Map.Entry<String, String> self = config.saslUsers().entrySet().iterator().next();
+            p.put("listener.name." + protocol.toLowerCase(java.util.Locale.ROOT) + ".plain.sasl.jaas.config",
+                    plainLogin(self.getKey(), self.getValue(), config.saslUsers()));
+        }
 
         p.put("offsets.topic.replication.factor", "1");
         p.put("offsets.topic.num.partitions", "5");

@@ -56,4 +56,26 @@ class EmbeddedKafkaConfigTest {
                 .containsEntry("group.initial.rebalance.delay.ms", "0")
                 .containsEntry("auto.create.topics.enable", "true");
     }
+
+    @Test
+    void shouldRequireSaslPlainOnTheClientListenerWhenUsersAreGiven() {
+        Map<String, String> users = new java.util.LinkedHashMap<>();
+        users.put("admin", "pw\"1");
+        users.put("alice", "pw2");
+        EmbeddedKafka.Config config = EmbeddedKafka.Config.defaults().withSaslPlain(users).withPort(9092);
+
+        Properties p = EmbeddedKafka.brokerProperties(config, Path.of("/data"), 9092, 9093);
+
+        assertThat(config.sasl()).isTrue();
+        assertThat(p).containsEntry("listeners", "SASL_PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093")
+                .containsEntry("advertised.listeners", "SASL_PLAINTEXT://127.0.0.1:9092")
+                .containsEntry("inter.broker.listener.name", "SASL_PLAINTEXT")
+                .containsEntry("sasl.enabled.mechanisms", "PLAIN");
+        assertThat(p.getProperty("listener.name.sasl_plaintext.plain.sasl.jaas.config"))
+                .contains("username=\"admin\" password=\"pw\\\"1\"", "user_alice=\"pw2\"");
+        assertThat(EmbeddedKafka.saslClientSettings("alice", "pw2"))
+                .containsEntry("security.protocol", "SASL_PLAINTEXT").containsEntry("sasl.mechanism", "PLAIN");
+        assertThatThrownBy(() -> EmbeddedKafka.Config.defaults().withSaslPlain(Map.of("bad name", "x")))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
 }
