@@ -93,8 +93,9 @@ public final class MetricsPublisher implements AutoCloseable {
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.CLIENT_ID_CONFIG, "losswatch-trainer-" + (INSTANCES.get() + 1));
-        // The sender thread, not training, waits for metadata; still, do not hang for a minute on close.
-        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
+        // Only the sender thread waits here, never training: ride out a broker outage of up to two minutes
+        // (the delivery timeout) instead of counting the steps of a short restart as failed.
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "120000");
         p.putAll(new HashMap<>(kafkaProps));
         return p;
     }
