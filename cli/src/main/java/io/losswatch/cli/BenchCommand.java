@@ -2,13 +2,18 @@ package io.losswatch.cli;
 
 import io.losswatch.monitor.bench.BenchDetectionCommand;
 import io.losswatch.monitor.bench.DetectorSpeedCommand;
+import io.losswatch.monitor.perf.LatencyBenchCommand;
+import io.losswatch.monitor.perf.ThroughputBenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code losswatch bench}: measurements that back the README's numbers. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks: detection quality on a labelled corpus, detector throughput.",
-        subcommands = {BenchDetectionCommand.class, DetectorSpeedCommand.class, CommandLine.HelpCommand.class})
+        description = "Benchmarks: detection quality on a labelled corpus, detector speed, monitor throughput, alert latency.",
+        subcommands = {BenchDetectionCommand.class, DetectorSpeedCommand.class,
+                ThroughputBenchCommand.class,
+                LatencyBenchCommand.class,
+                CommandLine.HelpCommand.class})
 public final class BenchCommand implements Runnable {
 
     @CommandLine.Spec

@@ -25,8 +25,10 @@ public final class MonitorTopology {
         t.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.metricsTopic());
         t.addProcessor(DETECT, () -> new StepProcessor(detector, metrics, clock, config.runIdleTimeout(),
                 config.stateRetention()), SOURCE);
+        // cached: a run's state is put on every step, and the cache turns those puts into one RocksDB write
+        // and one changelog record per run and commit
         t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STATE_STORE),
-                Serdes.String(), Serdes.ByteArray()), DETECT);
+                Serdes.String(), Serdes.ByteArray()).withCachingEnabled(), DETECT);
         t.addSink(ALERTS_SINK, config.alertsTopic(), new ByteArraySerializer(), new ByteArraySerializer(), DETECT);
         t.addSink(DLQ_SINK, config.dlqTopic(), new ByteArraySerializer(), new ByteArraySerializer(), DETECT);
         return t;

@@ -18,7 +18,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.KeyValue;
@@ -40,12 +42,26 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(StepProcessor.class);
     /** One line per alert; the launcher's logging shows this logger on the console. */
     private static final Logger ALERT_LOG = LoggerFactory.getLogger("losswatch.alerts");
+    /** Bounds the live states kept per task (a few KB each); runs past it are read from the store. */
+    static final int MAX_LIVE_RUNS = 10_000;
 
     private final Detector detector;
     private final LosswatchMetrics metrics;
     private final Clock clock;
     private final Duration idleTimeout;
     private final Duration stateRetention;
+    /**
+     * Live run states of this task, so that a step does not deserialize its run's state again. The
+     * store stays the durable copy and is written on every step (its record cache coalesces those
+     * writes per commit). Cleared on init and close: after a rebalance, an exactly-once abort or a
+     * task revival the store (restored from its changelog) is the truth, and states are read again.
+     */
+    private final Map<String, RunState> live = new LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, RunState> eldest) {
+            return size() > MAX_LIVE_RUNS;
+        }
+    };
     private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<String, byte[]> store;
 
@@ -62,6 +78,7 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     public void init(ProcessorContext<byte[], byte[]> context) {
         this.context = context;
         this.store = context.getStateStore(MonitorTopology.STATE_STORE);
+        live.clear();
         Duration every = Duration.ofMillis(Math.max(1000, Math.min(60_000, idleTimeout.toMillis() / 4)));
         context.schedule(every, PunctuationType.WALL_CLOCK_TIME, this::expire);
     }
@@ -86,6 +103,7 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
             detect(record, event);
         } catch (RuntimeException e) {
             // a bug must cost one record, not the service: keep the record for inspection
+            live.remove(event.runId()); // the state may be half updated: read the stored one next time
             LOG.error("could not process step {} of run {}: {}", event.step(), event.runId(), e.toString(), e);
             deadLetter(record, "processing_error", "the monitor failed on this record: " + e);
         }
@@ -93,17 +111,10 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
 
     private void detect(Record<byte[], byte[]> record, StepEvent event) {
         String runId = event.runId();
-        byte[] stored = store.get(runId);
-        RunState state;
-        if (stored == null) {
-            state = detector.newState();
-        } else {
-            try {
-                state = RunState.fromBytes(stored, detector.config());
-            } catch (RuntimeException e) {
-                LOG.warn("discarding unreadable state of run {}: {}", runId, e.toString());
-                state = detector.newState();
-            }
+        RunState state = live.get(runId);
+        if (state == null) {
+            state = load(runId);
+            live.put(runId, state);
         }
         Instant now = clock.instant();
         Instant eventTime = event.time() != null ? event.time() : Instant.ofEpochMilli(record.timestamp());
@@ -128,6 +139,24 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
             metrics.alert(a, now.toEpochMilli() - eventTime.toEpochMilli());
             ALERT_LOG.info(AlertText.oneLine(a));
         }
+    }
+
+    private RunState load(String runId) {
+        byte[] stored = store.get(runId);
+        if (stored == null) {
+            return detector.newState();
+        }
+        try {
+            return RunState.fromBytes(stored, detector.config());
+        } catch (RuntimeException e) {
+            LOG.warn("discarding unreadable state of run {}: {}", runId, e.toString());
+            return detector.newState();
+        }
+    }
+
+    @Override
+    public void close() {
+        live.clear();
     }
 
     private void deadLetter(Record<byte[], byte[]> record, String reason, String message) {
@@ -178,6 +207,9 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
                 }
             }
         }
-        old.forEach(store::delete);
+        old.forEach(k -> {
+            store.delete(k);
+            live.remove(k);
+        });
     }
 }

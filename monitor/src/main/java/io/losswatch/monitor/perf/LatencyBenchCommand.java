@@ -1,0 +1,268 @@
+package io.losswatch.monitor.perf;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import com.sun.net.httpserver.HttpServer;
+import io.losswatch.events.AlertEvent;
+import io.losswatch.events.AlertStatus;
+import io.losswatch.events.EventJson;
+import io.losswatch.events.InvalidEventException;
+import io.losswatch.kafka.local.EmbeddedKafka;
+import io.losswatch.monitor.MonitorApp;
+import io.losswatch.monitor.MonitorConfig;
+import io.losswatch.monitor.notify.Notifier;
+import io.losswatch.monitor.notify.NotifierConfig;
+import io.losswatch.monitor.notify.WebhookFormat;
+import io.losswatch.monitor.notify.WebhookTarget;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.PrintWriter;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code losswatch bench latency}: at a steady event rate, the time from the producer sending the
+ * step that crossed a threshold to the alert being readable on the alerts topic (read_committed),
+ * and to a webhook receiver getting it through the notifier.
+ */
+@Command(name = "latency", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Sends step events at a steady rate over many runs (a share diverging) to the monitor on the "
+                + "embedded broker, with exactly-once on, and measures for each alert the time from sending the step "
+                + "that raised it to the alert being readable on the alerts topic (read_committed) and to a local "
+                + "webhook receiver getting it. Prints p50, p99 and max."})
+public final class LatencyBenchCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--rate", defaultValue = "5000", description = "Step events per second (default: ${DEFAULT-VALUE}).")
+    int rate;
+
+    @Option(names = "--runs", defaultValue = "500", description = "Runs sending at once (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--seconds", defaultValue = "30", description = "How long to send (default: ${DEFAULT-VALUE}).")
+    int seconds;
+
+    @Option(names = "--diverging", defaultValue = "0.2",
+            description = "Share of runs whose loss grows exponentially part-way (default: ${DEFAULT-VALUE}).")
+    double diverging;
+
+    @Option(names = "--partitions", defaultValue = "4", description = "Partitions of the topics (default: ${DEFAULT-VALUE}).")
+    int partitions;
+
+    @Option(names = "--processing-guarantee", defaultValue = StreamsConfig.EXACTLY_ONCE_V2,
+            description = "The monitor's guarantee (default: ${DEFAULT-VALUE}).")
+    String guarantee;
+
+    @Option(names = "--commit-interval-ms", defaultValue = "100",
+            description = "The monitor's commit interval: alerts are readable after the next commit "
+                    + "(default: ${DEFAULT-VALUE}, the production default).")
+    long commitIntervalMs;
+
+    @Option(names = "--kafka", description = "Extra Kafka Streams/client setting for the monitor, KEY=VALUE, repeatable "
+            + "(e.g. producer.linger.ms=0).")
+    Map<String, String> kafkaSettings = new java.util.LinkedHashMap<>();
+
+    @Option(names = "--linger-ms", defaultValue = "5",
+            description = "The trainer-side producer's linger.ms (default: ${DEFAULT-VALUE}, Kafka's default).")
+    int lingerMs;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        if (rate < 1 || runs < 1 || seconds < 1 || partitions < 1 || diverging <= 0 || diverging > 1) {
+            spec.commandLine().getErr().println("--rate, --runs, --seconds and --partitions must be positive; "
+                    + "--diverging above 0 and at most 1.");
+            return 2;
+        }
+        out.println("Losswatch latency benchmark (./losswatch bench latency)");
+        out.println("machine: " + PerfSupport.machine());
+        out.printf(Locale.ROOT, "load: %,d events/s over %d runs for %d s; monitor %s, commit interval %d ms; "
+                + "producer linger.ms %d, acks all%s%n", rate, runs, seconds, guarantee, commitIntervalMs, lingerMs,
+                kafkaSettings.isEmpty() ? "" : "; monitor " + kafkaSettings);
+        out.flush();
+        Path brokerDir = PerfSupport.scratch("latency-broker");
+        Path stateDir = PerfSupport.scratch("latency-state");
+        String id = "latency-" + UUID.randomUUID().toString().substring(0, 8);
+        Map<String, Long> sentAt = new ConcurrentHashMap<>();
+        List<Long> toTopic = Collections.synchronizedList(new ArrayList<>());
+        List<Long> toWebhook = Collections.synchronizedList(new ArrayList<>());
+        HttpServer receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        receiver.createContext("/hook", ex -> {
+            long now = System.nanoTime();
+            byte[] body = ex.getRequestBody().readAllBytes();
+            ex.sendResponseHeaders(204, -1);
+            ex.close();
+            record(body, now, sentAt, toWebhook);
+        });
+        receiver.start();
+        AtomicBoolean reading = new AtomicBoolean(true);
+        try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Config.defaults().withDataDir(brokerDir))) {
+            MonitorConfig defaults = MonitorConfig.defaults(kafka.bootstrapServers()).withStateDir(stateDir)
+                    .withApplicationId(id).withTopics(id + ".metrics", id + ".alerts", id + ".dlq");
+            MonitorConfig config = PerfSupport.tuned(defaults.withKafka(kafkaSettings), guarantee, commitIntervalMs);
+            WebhookTarget hook = WebhookTarget.of("bench", "http://127.0.0.1:" + receiver.getAddress().getPort() + "/hook",
+                    WebhookFormat.GENERIC, null, Map.of());
+            try (MonitorApp app = MonitorApp.start(config, new MonitorApp.Options("127.0.0.1", -1, true, partitions, 30));
+                    Notifier notifier = Notifier.start(NotifierConfig.of(kafka.bootstrapServers(), List.of(hook))
+                            .withTopic(config.alertsTopic()).withGroupPrefix(id), new SimpleMeterRegistry())) {
+                if (!app.awaitRunning(Duration.ofSeconds(120))) {
+                    spec.commandLine().getErr().println("The monitor did not start within 2 minutes.");
+                    return 1;
+                }
+                Thread reader = new Thread(() -> readAlerts(kafka.bootstrapServers(), config.alertsTopic(), sentAt,
+                        toTopic, reading), "latency-alert-reader");
+                reader.start();
+                long sent = send(kafka.bootstrapServers(), config.metricsTopic(), sentAt);
+                io.micrometer.core.instrument.Counter records = app.registry()
+                        .get(io.losswatch.monitor.LosswatchMetrics.RECORDS).counter();
+                long behind = sent - (long) records.count();
+                out.printf(Locale.ROOT, "the monitor processed %,d events while they were sent (%s); when the last "
+                        + "was sent it was %,d events behind%s%n", sent - behind,
+                        PerfSupport.rate((sent - behind) / (double) seconds), behind,
+                        behind > rate ? " (more than a second's worth: it does not keep up with this rate here, so "
+                                + "the latencies below include queueing)" : "");
+                long caughtUp = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+                while (records.count() < sent && System.nanoTime() < caughtUp) {
+                    Thread.sleep(50);
+                }
+                // let the last alerts arrive: until nothing new came for 2 s, at most 15 s
+                long until = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+                long quietSince = System.nanoTime();
+                int seen = -1;
+                while (System.nanoTime() < until && System.nanoTime() - quietSince < 2_000_000_000L) {
+                    int now = toTopic.size() + toWebhook.size();
+                    if (now != seen) {
+                        seen = now;
+                        quietSince = System.nanoTime();
+                    }
+                    Thread.sleep(50);
+                }
+                reading.set(false);
+                reader.join(5000);
+                out.printf(Locale.ROOT, "sent %,d events in %d s; %d firing alerts read from the topic, %d received "
+                        + "by the webhook%n", sent, seconds, toTopic.size(), toWebhook.size());
+                print(out, "step sent -> alert readable on topic (read_committed)", toTopic, 250);
+                print(out, "step sent -> webhook received it", toWebhook, 400);
+            }
+            out.println("machine after: " + PerfSupport.machine());
+        } finally {
+            receiver.stop(0);
+            PerfSupport.delete(stateDir);
+            PerfSupport.delete(brokerDir);
+        }
+        out.flush();
+        return 0;
+    }
+
+    private static String key(String runId, long step) {
+        return runId + "#" + step;
+    }
+
+    /** A firing alert's latency from when its step was sent; other alerts are not measured. */
+    private static void record(byte[] alertJson, long nowNanos, Map<String, Long> sentAt, List<Long> into) {
+        try {
+            AlertEvent a = EventJson.parseAlert(alertJson);
+            if (a.status() != AlertStatus.FIRING) {
+                return;
+            }
+            Long sent = sentAt.get(key(a.runId(), a.step()));
+            if (sent != null) {
+                into.add(nowNanos - sent);
+            }
+        } catch (InvalidEventException e) {
+            // not an alert: not measured
+        }
+    }
+
+    private static void readAlerts(String servers, String topic, Map<String, Long> sentAt, List<Long> into,
+            AtomicBoolean reading) {
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10,
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> tps = c.partitionsFor(topic).stream()
+                    .map(i -> new TopicPartition(topic, i.partition())).toList();
+            c.assign(tps);
+            c.seekToBeginning(tps);
+            while (reading.get()) {
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(50))) {
+                    record(r.value(), System.nanoTime(), sentAt, into);
+                }
+            }
+        }
+    }
+
+    /** Sends at a steady rate, run after run for each step; remembers when each diverging step was sent. */
+    private long send(String servers, String topic, Map<String, Long> sentAt) throws InterruptedException {
+        BenchEvents gen = new BenchEvents("lat", runs, diverging, 11);
+        long total = (long) rate * seconds;
+        long stepsPerRun = Math.max(1, total / runs);
+        gen.planOnsets(stepsPerRun);
+        long sent = 0;
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers,
+                ProducerConfig.LINGER_MS_CONFIG, lingerMs,
+                ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer())) {
+            long start = System.nanoTime();
+            for (long t = 0; t < stepsPerRun; t++) {
+                for (int k = 0; k < runs; k++) {
+                    long due = start + (long) (sent * 1e9 / rate);
+                    long wait = due - System.nanoTime();
+                    if (wait > 1_000_000) {
+                        Thread.sleep(wait / 1_000_000);
+                    }
+                    byte[] value = gen.json(k, t, Instant.now());
+                    if (gen.diverges(k)) {
+                        sentAt.put(key(gen.runId(k), t), System.nanoTime());
+                    }
+                    p.send(new ProducerRecord<>(topic, gen.runId(k).getBytes(UTF_8), value));
+                    sent++;
+                }
+            }
+            p.flush();
+        }
+        return sent;
+    }
+
+    private static void print(PrintWriter out, String what, List<Long> nanos, long targetMs) {
+        List<Long> s = new ArrayList<>(nanos);
+        Collections.sort(s);
+        if (s.isEmpty()) {
+            out.println(what + ": no alerts measured");
+            return;
+        }
+        double p50 = s.get((int) Math.floor(0.50 * (s.size() - 1))) / 1e6;
+        double p99 = s.get((int) Math.ceil(0.99 * (s.size() - 1))) / 1e6;
+        double max = s.get(s.size() - 1) / 1e6;
+        out.printf(Locale.ROOT, "%-55s n=%d  p50 %.0f ms  p99 %.0f ms  max %.0f ms  (target p99 < %d ms: %s)%n",
+                what, s.size(), p50, p99, max, targetMs, p99 < targetMs ? "met" : "missed");
+    }
+}

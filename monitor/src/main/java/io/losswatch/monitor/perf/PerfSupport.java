@@ -1,0 +1,59 @@
+package io.losswatch.monitor.perf;
+
+import io.losswatch.monitor.MonitorConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/** What the benchmark printouts share: the machine and its load, and scratch directories. */
+final class PerfSupport {
+    private PerfSupport() {}
+
+    /** Cores and load average, so that a reader can judge how noisy the machine was. */
+    static String machine() {
+        String load = "n/a";
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            load = f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            // not Linux: the load is unknown
+        }
+        return String.format(Locale.ROOT, "%d cores, load average %s (1/5/15 min), Java %s, max heap %d MB",
+                Runtime.getRuntime().availableProcessors(), load, System.getProperty("java.version"),
+                Runtime.getRuntime().maxMemory() >> 20);
+    }
+
+    /** The config with another processing guarantee and commit interval (the record has no withers for them). */
+    static MonitorConfig tuned(MonitorConfig c, String guarantee, long commitIntervalMs) {
+        return new MonitorConfig(c.bootstrapServers(), c.applicationId(), c.metricsTopic(), c.alertsTopic(),
+                c.dlqTopic(), c.stateDir(), guarantee, commitIntervalMs, c.streamThreads(), c.kafka(), c.detector(),
+                c.runIdleTimeout(), c.stateRetention());
+    }
+
+    static Path scratch(String name) {
+        try {
+            return Files.createTempDirectory("losswatch-" + name + "-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a temporary directory: " + e.getMessage(), e);
+        }
+    }
+
+    static void delete(Path dir) {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // best effort: it is a temporary directory
+        }
+    }
+
+    static String rate(double perSecond) {
+        return String.format(Locale.ROOT, "%,.0f/s", perSecond);
+    }
+}
