@@ -110,6 +110,69 @@ class ScaleOutIT {
         assertThat(perRunAndType).as("firing alerts per run and type").allSatisfy((k, n) -> assertThat(n).isEqualTo(1));
     }
 
+    @Test
+    void shouldHandTheRunsOfAStoppedInstanceToTheOtherWithTheirState() {
+        String id = "failover-" + UUID.randomUUID().toString().substring(0, 8);
+        MonitorConfig config = MonitorConfig.defaults(KAFKA.bootstrapServers()).withApplicationId(id)
+                .withTopics(id + ".metrics", id + ".alerts", id + ".dlq");
+        MonitorApp.Options options = new MonitorApp.Options("127.0.0.1", -1, true, PARTITIONS, 30);
+        for (int i = 0; i < 2; i++) {
+            monitors.add(start(config.withStateDir(Path.of("target", "streams-" + id + "-" + i)), options));
+        }
+        await().alias("both instances are running and share the four partitions")
+                .atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+                .until(() -> monitors.stream().allMatch(m -> m.isRunning() && !activePartitions(m).isEmpty())
+                        && monitors.stream().mapToInt(m -> activePartitions(m).size()).sum() == PARTITIONS);
+        List<String> diverging = new ArrayList<>();
+        for (int r = 0; r < DIVERGING_RUNS; r++) {
+            diverging.add("diverging-" + r);
+        }
+        // growth begins at step 30; the first instance leaves at step 36, before any alert could fire
+        int handover = 36;
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            sendSteps(producer, config, diverging, 0, handover);
+            long firstPart = (long) handover * diverging.size();
+            await().alias("both instances have processed the steps before the handover")
+                    .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> monitors.stream().mapToDouble(ScaleOutIT::recordsRead).sum() >= firstPart);
+            assertThat(firing(config)).as("no alert before the handover").isEmpty();
+
+            MonitorApp leaving = monitors.remove(0);
+            leaving.close();
+            MonitorApp survivor = monitors.get(0);
+            await().alias("the survivor owns all four partitions")
+                    .atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> survivor.isRunning() && activePartitions(survivor).size() == PARTITIONS);
+
+            sendSteps(producer, config, diverging, handover, STEPS);
+        }
+        await().alias("every diverging run has a committed alert after the handover")
+                .atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+                .until(() -> firing(config).stream().map(AlertEvent::runId).collect(Collectors.toSet())
+                        .containsAll(diverging));
+        List<AlertEvent> alerts = firing(config);
+        Map<String, Long> perRunAndType = alerts.stream()
+                .collect(Collectors.groupingBy(a -> a.runId() + "/" + a.type(), Collectors.counting()));
+        assertThat(perRunAndType).as("firing alerts per run and type").allSatisfy((k, n) -> assertThat(n).isEqualTo(1));
+        // the onset lies before the handover: only the windows the leaving instance built can place it there
+        assertThat(alerts).filteredOn(a -> a.type() == io.losswatch.events.AlertType.LOSS_EXPONENTIAL_GROWTH)
+                .hasSize(DIVERGING_RUNS)
+                .allSatisfy(a -> assertThat(a.onsetStep()).isLessThan(handover));
+    }
+
+    private static void sendSteps(KafkaProducer<byte[], byte[]> producer, MonitorConfig config, List<String> runs,
+            int from, int to) {
+        for (int step = from; step < to; step++) {
+            for (String run : runs) {
+                double loss = step < 30 ? 2.3 * Math.exp(-0.01 * step) : 2.3 * Math.exp(-0.3) * Math.exp(0.1 * (step - 30));
+                send(producer, config, StepEvent.of(run, step, loss).withLearningRate(0.5));
+            }
+        }
+        producer.flush();
+    }
+
     private static MonitorApp start(MonitorConfig config, MonitorApp.Options options) {
         try {
             return MonitorApp.start(config, options);
