@@ -74,7 +74,7 @@ class BrokerRestartIT {
         EmbeddedKafka broker = EmbeddedKafka.start(brokerConfig);
         String servers = broker.bootstrapServers();
         MonitorApp monitor = null;
-        Thread trainer = null;
+        PacedTrainer trainer = null;
         Thread sender = null;
         AtomicInteger published = new AtomicInteger();
         AtomicReference<Exception> sendError = new AtomicReference<>();
@@ -82,7 +82,7 @@ class BrokerRestartIT {
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers,
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all",
-                // longer than the outage, or a send waiting for metadata gives up (MetricsPublisher: 10 s)
+                // longer than the outage, or a send waiting for metadata gives up (MetricsPublisher: 120 s)
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, 60_000),
                 new ByteArraySerializer(), new ByteArraySerializer())) {
             monitor = MonitorApp.start(MonitorConfig.defaults(servers).withStateDir(tmp.resolve("state")),
@@ -93,18 +93,6 @@ class BrokerRestartIT {
             // like the trainer's MetricsPublisher: training only queues a step; a sender thread hands it to
             // the producer, whose send() may wait for metadata while the broker is away
             BlockingQueue<StepEvent> queue = new LinkedBlockingQueue<>();
-            trainer = new Thread(() -> {
-                try {
-                    for (int i = 0; i < STEPS; i++) {
-                        queue.add(diverging(i));
-                        queue.add(healthy(i));
-                        published.set(i);
-                        Thread.sleep(60);
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "trainer");
             sender = new Thread(() -> {
                 try {
                     for (int n = 0; n < 2 * STEPS; n++) {
@@ -123,7 +111,11 @@ class BrokerRestartIT {
                 }
             }, "sender");
             sender.start();
-            trainer.start();
+            trainer = new PacedTrainer(STEPS, Duration.ofMillis(60), i -> {
+                queue.add(diverging(i));
+                queue.add(healthy(i));
+                published.set(i);
+            }, () -> { });
 
             await().alias("monitor is processing the runs").atMost(Duration.ofSeconds(60))
                     .until(() -> records(m) >= 100);
@@ -136,7 +128,7 @@ class BrokerRestartIT {
             broker = EmbeddedKafka.start(brokerConfig);
             assertThat(System.nanoTime() - down).isGreaterThanOrEqualTo(OUTAGE.toNanos());
 
-            trainer.join(120_000);
+            assertThat(trainer.awaitDone(Duration.ofSeconds(120))).as("the trainer queued every step").isTrue();
             sender.join(120_000);
             producer.flush();
             assertThat(sendError.get()).as("no step failed to publish").isNull();
@@ -153,8 +145,7 @@ class BrokerRestartIT {
             assertThat(alerts).isEqualTo(expected);
         } finally {
             if (trainer != null) {
-                trainer.interrupt();
-                trainer.join(10_000);
+                trainer.close();
             }
             if (sender != null) {
                 sender.interrupt();

@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -76,29 +75,19 @@ class CrashRecoveryIT {
             "--state-dir", tmp.resolve("state").toString(),
             // a killed member leaves the group after this; the default 45 s would only slow the test
             "--kafka", "session.timeout.ms=6000", "--kafka", "heartbeat.interval.ms=1000"};
-        AtomicReference<Exception> publishError = new AtomicReference<>();
         MonitorProcess first = MonitorProcess.start(log, args);
         MonitorProcess second = null;
-        Thread trainer = null;
+        PacedTrainer trainer = null;
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers(),
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
                 new ByteArraySerializer(), new ByteArraySerializer())) {
             first.awaitHealthy(Duration.ofSeconds(90));
             // the trainer keeps publishing at its own pace, crash or not
-            trainer = new Thread(() -> {
-                try {
-                    for (int i = 0; i < STEPS; i++) {
-                        producer.send(new ProducerRecord<>(Topics.METRICS, RUN.getBytes(UTF_8),
-                                EventJson.writeStep(step(i))));
-                        Thread.sleep(40);
-                    }
-                    producer.flush();
-                } catch (Exception e) {
-                    publishError.set(e);
-                }
-            }, "trainer");
-            trainer.start();
+            trainer = new PacedTrainer(STEPS, Duration.ofMillis(40),
+                    i -> producer.send(new ProducerRecord<>(Topics.METRICS, RUN.getBytes(UTF_8),
+                            EventJson.writeStep(step(i)))),
+                    producer::flush);
 
             // kill it after the growth began but before it is confirmed: the window straddles the crash
             long killAt = ONSET + (firingStep - ONSET) / 2;
@@ -113,8 +102,8 @@ class CrashRecoveryIT {
             await().alias("restarted monitor has processed the whole run").atMost(Duration.ofSeconds(90))
                     .pollInterval(Duration.ofMillis(250))
                     .until(() -> restarted.metric("losswatch_step{run_id=\"" + RUN + "\"}").orElse(-1) >= STEPS - 1);
-            trainer.join();
-            assertThat(publishError.get()).isNull();
+            assertThat(trainer.awaitDone(Duration.ofSeconds(60))).as("the trainer published every step").isTrue();
+            assertThat(trainer.error()).isNull();
 
             List<AlertEvent> alerts = readCommittedAlerts();
             assertThat(alerts).extracting(CrashRecoveryIT::describe).isEqualTo(expected);
@@ -122,8 +111,7 @@ class CrashRecoveryIT {
                     .as("one firing, no duplicate from the replayed records").hasSize(1);
         } finally {
             if (trainer != null) {
-                trainer.interrupt();
-                trainer.join(10_000);
+                trainer.close();
             }
             first.close();
             if (second != null) {
