@@ -70,6 +70,11 @@ public record StepEvent(
                 updateRatio, v, epoch, labels);
     }
 
+    public StepEvent withParamNorm(Double p) {
+        return new StepEvent(schema, runId, step, time, loss, gradNorm, layerGradNorms, learningRate, p,
+                updateRatio, valLoss, epoch, labels);
+    }
+
     public StepEvent withUpdateRatio(Double u) {
         return new StepEvent(schema, runId, step, time, loss, gradNorm, layerGradNorms, learningRate, paramNorm,
                 u, valLoss, epoch, labels);

@@ -27,7 +27,7 @@ public final class BenchDetectionCommand implements Callable<Integer> {
     @Option(names = "--families", description = "Also print caught runs / false alarms per family.")
     boolean families;
 
-    @Option(names = "--details", description = "Also list Losswatch's misses, false alarms, early alerts, wrong causes and slow catches, run by run.")
+    @Option(names = "--details", description = "Also list Losswatch's misses, false alarms, early alerts, wrong causes, slow catches and alerts only after the NaN, run by run.")
     boolean details;
 
     @Option(names = "--speed-seconds", defaultValue = "2",

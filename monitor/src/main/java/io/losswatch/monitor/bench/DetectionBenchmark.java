@@ -173,12 +173,14 @@ public final class DetectionBenchmark {
     private static void printDetails(HalfReport h, PrintWriter out) {
         Scorer.Row lw = h.losswatch();
         out.println();
-        out.println("Losswatch, run by run (misses, false alarms, early alerts, wrong causes, slow catches):");
+        out.println("Losswatch, run by run (misses, false alarms, early alerts, wrong causes, slow catches, alerts"
+                + " only after the NaN):");
         for (Scorer.RunResult x : lw.results()) {
             BenchRun r = x.run();
             boolean wrongCause = r.cause() != null && x.caughtBy() != null && x.caughtBy().cause() != r.cause();
             boolean slow = x.caughtBy() != null && x.delay() > 100;
-            if (x.falseAlarm() || (r.diverging() && x.caughtBy() == null) || x.early() || wrongCause || slow) {
+            boolean afterNan = r.firstNonFiniteStep() >= 0 && (x.caughtBy() == null || x.caughtBy().step() >= r.firstNonFiniteStep());
+            if (x.falseAlarm() || (r.diverging() && x.caughtBy() == null) || x.early() || wrongCause || slow || afterNan) {
                 out.printf(Locale.ROOT, "  %-34s onset %5d nan %5d cause %-27s -> %s%n", r.name(), r.onsetStep(),
                         r.firstNonFiniteStep(), r.cause(), x.firings().isEmpty() ? "no alert"
                                 : x.firings().stream().map(f -> f.type() + "@" + f.step() + (f.cause() == null ? "" : "/" + f.cause())

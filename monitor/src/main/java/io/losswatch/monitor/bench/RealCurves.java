@@ -70,7 +70,7 @@ public final class RealCurves {
                     new double[] {2.31, 2.36, 1.04, 0.91, 1.26, 0.59, 0.65, 0.53, 0.50, 0.50}, 0.12));
 
     /** A recorded DL4J run: its resource, whether it diverges, and where (judged from the curve). */
-    record Recorded(String resource, boolean diverging, long onset) {}
+    public record Recorded(String resource, boolean diverging, long onset) {}
 
     static final List<Recorded> DL4J = List.of(
             new Recorded("dl4j-adam-lr0.001.tsv", false, -1),
@@ -83,7 +83,9 @@ public final class RealCurves {
             new Recorded("dl4j-adam-lr0.1.tsv", true, 1),
             new Recorded("dl4j-sgd-lr0.5.tsv", true, 1),
             new Recorded("dl4j-sgd-lr20.tsv", true, 1),
-            new Recorded("dl4j-sgd-lr1.0-mse.tsv", true, 1)); // NaN at step 5
+            new Recorded("dl4j-sgd-lr1.0-mse.tsv", true, 1), // NaN at step 5
+            // through the trainer and broker: 3 steps at ~21, weights overflowed, then chance level, never NaN
+            new Recorded("dl4j-sgd-lr0.3-overflow.tsv", true, 2));
 
     private RealCurves() {}
 
@@ -133,7 +135,7 @@ public final class RealCurves {
     }
 
     /** Columns: step loss grad_norm param_norm update_ratio lr; lines starting with # are comments. */
-    static BenchRun recorded(Recorded rec) {
+    public static BenchRun recorded(Recorded rec) {
         String name = "dl4j-" + rec.resource().replace("dl4j-", "").replace(".tsv", "");
         InputStream in = RealCurves.class.getResourceAsStream(rec.resource());
         if (in == null) {

@@ -50,6 +50,8 @@ public final class Detector {
 
     /** Steps between the points whose differences measure a run's noise: past step-to-step correlation. */
     static final int NOISE_LAG = 8;
+    /** Non-finite gradient norms in a row, after finite ones, that make a gradient explosion. */
+    static final int NON_FINITE_GRADIENT_STEPS = 3;
 
     private final DetectorConfig config;
     private final Thresholds t;
@@ -133,7 +135,11 @@ public final class Detector {
         }
         Double g = e.gradNorm();
         if (g != null && g > 0 && Double.isFinite(g)) {
+            s.nonFiniteGradStreak = 0;
             onGradient(s, e, Math.log(g), eventTime, now, out);
+        }
+        if (nonFinite(g) || nonFinite(e.paramNorm())) {
+            onNonFiniteGradient(s, e, nonFinite(g), eventTime, now, out);
         }
         Double v = e.valLoss();
         if (v != null && v > 0 && Double.isFinite(v)) {
@@ -244,7 +250,7 @@ public final class Detector {
         }
         boolean gradKnown = s.gradPoints >= config.gradient().earlyPoints();
         double gradLevel = gradKnown ? s.grad.meanNewest(config.gradientGrowth().shortScale().points()) : Double.NaN;
-        long jumpAt = s.lossJump.lastJumpStep;
+        long jumpAt = blowupStep(s);
         boolean afterJump = jumpAt >= 0 && s.pinnedSince > jumpAt && s.pinnedSince - jumpAt <= c.jumpLookback()
                 // chance level guessed from the first loss means something only for a blow-up right at the start
                 && (s.chanceFromLabel || jumpAt - s.firstStep <= c.firstLossChanceSteps())
@@ -267,6 +273,15 @@ public final class Detector {
         }
     }
 
+    /**
+     * Where the run last blew up: its loss jumped, or its gradients exploded (an alert still firing,
+     * for example weights that overflowed while the loss stayed finite). -1 when neither.
+     */
+    static long blowupStep(RunState s) {
+        RunState.Slot xs = s.slot(AlertType.GRADIENT_EXPLOSION);
+        return xs.firing ? Math.max(s.lossJump.lastJumpStep, xs.onsetStep) : s.lossJump.lastJumpStep;
+    }
+
     // ------------------------------------------------------------------ gradient norm
 
     private void onGradient(RunState s, StepEvent e, double gy, Instant eventTime, Instant now, Out out) {
@@ -281,7 +296,11 @@ public final class Detector {
         }
         s.gradFastLn += (gy - s.gradFastLn) / 8;
         s.gradSlowLn += (gy - s.gradSlowLn) / 128;
-        if (++s.gradPoints <= gc.earlyPoints()) {
+        // the early level describes the run before anything went wrong: a gradient jump (or overflow)
+        // inside the first points freezes it at what came before, so a dead network's small gradients
+        // afterwards are not taken for its normal level
+        boolean undisturbed = s.gradJump.lastJumpStep < 0 && !s.slot(AlertType.GRADIENT_EXPLOSION).firing;
+        if (++s.gradPoints <= gc.earlyPoints() && (undisturbed || Double.isNaN(s.earlyGradLn))) {
             s.earlyGradLn = s.gradPoints == gc.earlyPoints() ? s.grad.medianNewest(gc.earlyPoints())
                     : Double.isNaN(s.earlyGradLn) ? gy : Math.min(s.earlyGradLn, gy);
         }
@@ -321,6 +340,38 @@ public final class Detector {
             resolve(s, AlertType.GRADIENT_EXPLOSION, e, eventTime, now, out);
             s.gradJump.reset();
         }
+    }
+
+    /**
+     * The gradient norm or the parameter norm overflowed while the loss is still finite. Parameters
+     * that are Inf or NaN are a broken model: immediate. A non-finite gradient norm alone is also what
+     * mixed-precision training with a loss scaler produces on a step it then skips, so it counts only
+     * on top of a gradient that was already jumping, or when it repeats on
+     * {@link #NON_FINITE_GRADIENT_STEPS} steps in a row after finite ones.
+     */
+    private void onNonFiniteGradient(RunState s, StepEvent e, boolean gradient, Instant eventTime, Instant now,
+            Out out) {
+        if (gradient) {
+            s.nonFiniteGradStreak++;
+        }
+        RunState.Slot xs = s.slot(AlertType.GRADIENT_EXPLOSION);
+        xs.healthySteps = 0;
+        if (xs.firing) {
+            return;
+        }
+        boolean brokenParameters = nonFinite(e.paramNorm());
+        boolean wasJumping = s.gradJump.jumpStep >= 0;
+        boolean repeated = s.gradPoints > 0 && s.nonFiniteGradStreak >= NON_FINITE_GRADIENT_STEPS;
+        if (brokenParameters || wasJumping || repeated) {
+            long onset = s.gradJump.jumpStep >= 0 ? s.gradJump.jumpStep
+                    : s.grad.size() > 0 ? lowPoint(s.grad) : e.step();
+            fire(s, AlertType.GRADIENT_EXPLOSION, Severity.CRITICAL, Math.min(onset, e.step()), e, eventTime, now,
+                    null, null, out);
+        }
+    }
+
+    private static boolean nonFinite(Double v) {
+        return v != null && !Double.isFinite(v);
     }
 
     // ------------------------------------------------------------------ validation loss

@@ -125,8 +125,10 @@ final class Diagnoser {
             case TRAINING_COLLAPSED -> {
                 ev.add(String.format(Locale.ROOT, "loss has stayed at chance level %.3g for %d steps", Math.exp(s.chanceLn),
                         s.pinnedStreak));
-                if (s.lossJump.lastJumpStep >= 0 && s.lossJump.lastJumpStep <= onset) {
-                    ev.add(String.format(Locale.ROOT, "after the blow-up at step %d", s.lossJump.lastJumpStep));
+                long blowup = Detector.blowupStep(s);
+                if (blowup >= 0 && blowup <= onset) {
+                    ev.add(String.format(Locale.ROOT, blowup == s.lossJump.lastJumpStep
+                            ? "after the blow-up at step %d" : "after the gradient explosion from step %d", blowup));
                 }
                 if (s.gradPoints >= config.gradient().earlyPoints()) {
                     double level = s.grad.meanNewest(config.gradientGrowth().shortScale().points());
@@ -135,14 +137,24 @@ final class Diagnoser {
                 }
             }
             case GRADIENT_EXPLOSION -> {
-                if (fit != null) {
+                if (!isFinite(e.gradNorm()) || !isFinite(e.paramNorm())) {
+                    ev.add(!isFinite(e.paramNorm())
+                            ? "param_norm was " + e.paramNorm() + " at step " + e.step() + ": the weights overflowed"
+                            : "grad_norm was " + e.gradNorm() + " at step " + e.step()
+                                    + (s.nonFiniteGradStreak > 1 ? " (" + s.nonFiniteGradStreak + " steps in a row)" : ""));
+                    if (s.gradJump.lastJumpStep >= 0) {
+                        ev.add(String.format(Locale.ROOT, "after grad_norm jumped %.0fx at step %d",
+                                Math.exp(s.gradJump.peakLn - s.gradJump.refLn), s.gradJump.lastJumpStep));
+                    }
+                } else if (fit != null) {
                     ev.add(String.format(Locale.ROOT, "grad_norm doubled every %.1f steps over %d points (R^2 %.2f)",
                             fit.doublingSteps(), fit.n(), fit.r2()));
                 } else {
                     ev.add(String.format(Locale.ROOT, "grad_norm jumped %.0fx at step %d and stayed up",
                             Math.exp(s.gradJump.peakLn - s.gradJump.refLn), onset));
                 }
-                ev.add(String.format(Locale.ROOT, "grad_norm %.3g is %.0fx its early level %.3g", s.grad.size() == 0 ? 0
+                ev.add(String.format(Locale.ROOT, "%sgrad_norm %.3g is %.0fx its early level %.3g",
+                        isFinite(e.gradNorm()) ? "" : "the last finite ", s.grad.size() == 0 ? 0
                         : Math.exp(s.grad.newestValue()), Math.exp(s.grad.newestValue() - s.earlyGradLn),
                         Math.exp(s.earlyGradLn)));
             }
@@ -279,5 +291,9 @@ final class Diagnoser {
                 : String.format(Locale.ROOT, " from %.3g to about %.3g", s.lastLearningRate, s.lastLearningRate / 10);
         return new Diagnosis(Cause.LEARNING_RATE_TOO_HIGH, confidence, ev,
                 "Lower the learning rate about 10x" + lr + hint + ", add warm-up, clip gradients (max norm 1)." + extra);
+    }
+
+    private static boolean isFinite(Double v) {
+        return v == null || Double.isFinite(v);
     }
 }

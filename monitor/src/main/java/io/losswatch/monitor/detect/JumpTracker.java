@@ -38,8 +38,16 @@ final class JumpTracker {
      */
     Event onPoint(long step, double y, RollingFit before, Thresholds.Jump c, double quietLn) {
         if (jumpStep >= 0 && !confirmed) {
+            double previousPeak = peakLn;
             peakLn = Math.max(peakLn, y);
             if (y - before.newestValue() >= c.lnJump()) {
+                if (step == jumpStep + 1 && y - previousPeak >= c.lnJump()) {
+                    // the step right after the jump jumps again, as far, on top of it: an escalating
+                    // blow-up (x5 then x5 again), which often turns NaN on the next step; a bad batch's
+                    // spike falls back instead
+                    confirmed = true;
+                    return Event.CONFIRMED;
+                }
                 stay = 0; // a fresh spike on top: the clock starts again, so two spikes are not one blow-up
                 return Event.NONE;
             }

@@ -14,7 +14,7 @@ import java.nio.charset.StandardCharsets;
  * norms and validation losses about 2.6 KB (12 bytes a point: steps are stored as offsets).
  */
 public final class RunState {
-    private static final byte FORMAT = 3;
+    private static final byte FORMAT = 4;
     private static final AlertType[] TYPES = AlertType.values();
 
     /** Lifecycle of one alert type for this run. */
@@ -69,6 +69,7 @@ public final class RunState {
     // gradient norm
     final RollingFit grad;            // ln(grad_norm)
     int gradPoints;
+    int nonFiniteGradStreak;          // non-finite gradient norms in a row
     double earlyGradLn = Double.NaN;  // median of the first points; the minimum so far until then
     int gradGrowthStreak;
     double gradFastLn;                // exponential averages of ln(grad_norm) over ~8 and ~128 steps:
@@ -149,6 +150,7 @@ public final class RunState {
         pinnedStreak = 0;
         pinnedSince = -1;
         gradPoints = 0;
+        nonFiniteGradStreak = 0;
         earlyGradLn = Double.NaN;
         processedSteps = 0;
         attempt = next;
@@ -157,15 +159,21 @@ public final class RunState {
     // ------------------------------------------------------------------ binary form
 
     public byte[] toBytes() {
+        return toBytes(FORMAT);
+    }
+
+    /** The bytes in {@code format}: the current one, or 3, the one before (to test that it is still read). */
+    byte[] toBytes(byte format) {
+        boolean v4 = format >= 4;
         byte[] opt = optimizer.getBytes(StandardCharsets.UTF_8);
         int size = 1 + 8 * 5 + 4 * 2
                 + 8 * 5 + 8 + 8 + 2 + opt.length + 8 + 1
                 + loss.serializedSize() + lossBlocks.serializedSize() + 8 + 1 + 4 + JumpTracker.serializedSize() + 8
-                + grad.serializedSize() + 4 + 8 + 4 + 16 + JumpTracker.serializedSize()
+                + grad.serializedSize() + 4 + (v4 ? 4 : 0) + 8 + 4 + 16 + JumpTracker.serializedSize()
                 + validation.serializedSize()
                 + 1 + TYPES.length * (1 + 8 + 8 + 4 + 3);
         ByteBuffer b = ByteBuffer.allocate(size);
-        b.put(FORMAT);
+        b.put(format);
         b.putLong(lastStep).putLong(firstStep).putLong(lastSeenMillis).putLong(processedSteps).putLong(firstNonFiniteStep);
         b.putInt(attempt).putInt(growthStreak);
         b.putDouble(lastLearningRate).putDouble(maxLearningRate).putDouble(plannedFromLn).putDouble(plannedCeilingLn)
@@ -179,7 +187,11 @@ public final class RunState {
         lossJump.writeTo(b);
         b.putLong(pinnedSince);
         grad.writeTo(b);
-        b.putInt(gradPoints).putDouble(earlyGradLn).putInt(gradGrowthStreak).putDouble(gradFastLn).putDouble(gradSlowLn);
+        b.putInt(gradPoints);
+        if (v4) {
+            b.putInt(nonFiniteGradStreak);
+        }
+        b.putDouble(earlyGradLn).putInt(gradGrowthStreak).putDouble(gradFastLn).putDouble(gradSlowLn);
         gradJump.writeTo(b);
         validation.writeTo(b);
         b.put((byte) TYPES.length);
@@ -197,7 +209,8 @@ public final class RunState {
         RunState r = new RunState(config);
         ByteBuffer b = ByteBuffer.wrap(bytes);
         byte format = b.get();
-        if (format != FORMAT) {
+        // format 3 (before nonFiniteGradStreak) is still read, so that an upgrade keeps the runs' windows
+        if (format != FORMAT && format != 3) {
             throw new IllegalStateException("unknown run state format " + format);
         }
         r.lastStep = b.getLong();
@@ -228,6 +241,7 @@ public final class RunState {
         r.pinnedSince = b.getLong();
         r.grad.readFrom(b);
         r.gradPoints = b.getInt();
+        r.nonFiniteGradStreak = format >= 4 ? b.getInt() : 0;
         r.earlyGradLn = b.getDouble();
         r.gradGrowthStreak = b.getInt();
         r.gradFastLn = b.getDouble();

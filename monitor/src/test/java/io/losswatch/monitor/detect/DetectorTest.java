@@ -7,7 +7,9 @@ import io.losswatch.events.AlertEvent;
 import io.losswatch.events.AlertStatus;
 import io.losswatch.events.AlertType;
 import io.losswatch.events.Cause;
+import io.losswatch.events.Severity;
 import io.losswatch.events.StepEvent;
+import io.losswatch.monitor.bench.BenchRun;
 import io.losswatch.monitor.bench.RealCurves;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -180,6 +182,71 @@ class DetectorTest {
         List<AlertEvent> done = resolved(alerts, AlertType.LOSS_BLOWUP);
         assertThat(done).hasSize(1);
         assertThat(done.get(0).step()).isEqualTo(149); // back at step 100, 50 steps back: 100..149
+    }
+
+    @Test
+    void shouldConfirmABlowUpThatJumpsAgainOnTopOfItselfAtTheNextStep() {
+        // 10x at step 50, 100x more at 51, NaN from 52 (an MSE run at SGD lr 1.0 does this)
+        List<AlertEvent> alerts = run(60, i -> i < 50 ? 1.0 : i == 50 ? 10 : i == 51 ? 1000 : Double.NaN, null, null);
+        List<AlertEvent> blowups = firing(alerts, AlertType.LOSS_BLOWUP);
+        assertThat(blowups).hasSize(1);
+        assertThat(blowups.get(0).step()).isEqualTo(51);
+        assertThat(blowups.get(0).onsetStep()).isEqualTo(50);
+        // a spike that is as high but falls back at once is not one
+        assertThat(run(60, i -> i == 50 ? 1000 : 1.0, null, null)).isEmpty();
+    }
+
+    // ------------------------------------------------------------------ non-finite gradients and weights
+
+    private static StepEvent healthyWithGrad(int i, double grad, double param) {
+        return StepEvent.of("run", i, 2 * Math.exp(-i / 300.0) + 0.2).withGradNorm(grad).withParamNorm(param)
+                .withLearningRate(0.001).withLabels(Map.of("optimizer", "adam"));
+    }
+
+    @Test
+    void shouldNotAlertOnTheSkippedStepsOfMixedPrecisionTraining() {
+        // a loss scaler's overflow: grad_norm Inf on one step, or two in a row, the update skipped
+        List<AlertEvent> alerts = runEvents(600, i -> healthyWithGrad(i,
+                i == 100 || i == 300 || i == 301 ? Double.POSITIVE_INFINITY : 1.0 + 0.1 * Math.sin(i), 50));
+        assertThat(alerts).isEmpty();
+        // nor at the very start, while the scaler looks for its scale
+        assertThat(runEvents(300, i -> healthyWithGrad(i, i < 8 ? Double.POSITIVE_INFINITY : 1.0, 50))).isEmpty();
+    }
+
+    @Test
+    void shouldCallGradientsThatStayNonFiniteAnExplosion() {
+        List<AlertEvent> alerts = runEvents(300, i -> healthyWithGrad(i,
+                i >= 200 ? Double.POSITIVE_INFINITY : 1.0 + 0.1 * Math.sin(i), 50));
+        List<AlertEvent> grad = firing(alerts, AlertType.GRADIENT_EXPLOSION);
+        assertThat(grad).hasSize(1);
+        assertThat(grad.get(0).step()).isEqualTo(202); // the third non-finite step in a row
+        assertThat(grad.get(0).diagnosis().evidence()).anyMatch(x -> x.contains("grad_norm was Infinity at step 202 (3 steps"));
+    }
+
+    @Test
+    void shouldCallOverflowedWeightsAGradientExplosionAtOnce() {
+        List<AlertEvent> alerts = runEvents(300, i -> healthyWithGrad(i, 1.0, i >= 150 ? Double.POSITIVE_INFINITY : 50));
+        List<AlertEvent> grad = firing(alerts, AlertType.GRADIENT_EXPLOSION);
+        assertThat(grad).hasSize(1);
+        assertThat(grad.get(0).step()).isEqualTo(150);
+        assertThat(grad.get(0).severity()).isEqualTo(Severity.CRITICAL);
+        assertThat(grad.get(0).diagnosis().evidence()).anyMatch(x -> x.contains("the weights overflowed"));
+    }
+
+    @Test
+    void shouldCatchTheRecordedLeNetRunWhoseWeightsOverflowedWithoutEverTurningNaN() {
+        // LeNet, plain SGD 0.3, 60 steps through the real trainer: 3 steps at ~21, param_norm Inf from step 8,
+        // then chance level with small gradients; the loss is never NaN
+        BenchRun rec = RealCurves.recorded(new RealCurves.Recorded("dl4j-sgd-lr0.3-overflow.tsv", true, 2));
+        List<AlertEvent> alerts = runEvents(rec.events().size(), rec.events()::get);
+        List<AlertEvent> grad = firing(alerts, AlertType.GRADIENT_EXPLOSION);
+        assertThat(grad).hasSize(1);
+        assertThat(grad.get(0).step()).isLessThanOrEqualTo(8);
+        assertThat(grad.get(0).diagnosis().cause()).isEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
+        List<AlertEvent> collapsed = firing(alerts, AlertType.TRAINING_COLLAPSED);
+        assertThat(collapsed).as("stuck at chance level with dead units after the blow-up").hasSize(1);
+        assertThat(collapsed.get(0).onsetStep()).isLessThanOrEqualTo(5);
+        assertThat(firing(alerts, AlertType.LOSS_NON_FINITE)).isEmpty();
     }
 
     // ------------------------------------------------------------------ issue 9's table
@@ -440,6 +507,18 @@ class DetectorTest {
                 AlertType.VALIDATION_DIVERGENCE, AlertType.LOSS_EXPONENTIAL_GROWTH);
         assertThat(b).isEqualTo(a);
         assertThat(viaBytes.toBytes()).isEqualTo(straight.toBytes());
+    }
+
+    @Test
+    void shouldStillReadTheRunStateOfThePreviousFormatSoThatAnUpgradeKeepsTheWindows() {
+        RunState s = detector.newState();
+        BenchRun rec = RealCurves.recorded(new RealCurves.Recorded("dl4j-adam-lr1.0.tsv", true, 1));
+        for (StepEvent e : rec.events().subList(0, 40)) {
+            detector.onStep(s, e, Instant.EPOCH, Instant.EPOCH);
+        }
+        RunState old = RunState.fromBytes(s.toBytes((byte) 3), detector.config());
+        assertThat(old.toBytes()).isEqualTo(s.toBytes());
+        assertThat(s.toBytes((byte) 3)).hasSize(s.toBytes().length - 4);
     }
 
     @Test
