@@ -18,6 +18,8 @@ final class JumpTracker {
     static final int WEAK_REFERENCE = 4;
     /** Within 10% of the quiet level counts as at it. */
     static final double QUIET_MATCH = Math.log(1.1);
+    /** A climb over at most this many steps in a row counts as one jump. */
+    static final int MAX_CLIMB_STEPS = 3;
 
     /** What one point did. */
     enum Event { NONE, JUMP, CONFIRMED, RETURNED }
@@ -74,11 +76,28 @@ final class JumpTracker {
         // they sat at a level known to be quiet
         boolean weak = before.size() < WEAK_REFERENCE && !(Math.abs(ref - quietLn) <= QUIET_MATCH);
         double needed = weak ? c.lnWeakJump() : Math.max(lnJump, c.jumpSigmas() * sigma);
+        long from = step;
         if (y - ref < needed) {
-            return Event.NONE;
+            // at the very start of a run, a climb over a few steps in a row (x3.5, x3.5, x3.5) is a jump
+            // too, measured from where it began: with so few steps, the climb's own steps would otherwise
+            // be taken for the level before it. Later, the median of the steps before is the reference.
+            int n = before.size();
+            int k = n - 1;
+            while (k > 0 && n - k < MAX_CLIMB_STEPS && before.valueAt(k - 1) < before.valueAt(k)) {
+                k--;
+            }
+            double base = before.valueAt(k);
+            boolean quietBase = Math.abs(base - quietLn) <= QUIET_MATCH;
+            if (k == n - 1 || k + 1 >= WEAK_REFERENCE || !(y > before.newestValue())
+                    || y - base < (quietBase ? needed : c.lnWeakJump())) {
+                return Event.NONE;
+            }
+            ref = base;
+            sigma = 0; // the climb's own steps are not noise; the 20x asked for already stands for it
+            from = before.stepAt(k + 1);
         }
-        jumpStep = step;
-        lastJumpStep = step;
+        jumpStep = from;
+        lastJumpStep = from;
         refLn = ref;
         peakLn = y;
         stayLn = ref + Math.max(c.lnStay(), c.staySigmas() * sigma);

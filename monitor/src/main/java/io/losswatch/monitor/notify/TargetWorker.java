@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -54,6 +55,12 @@ final class TargetWorker implements Runnable {
     private final Deque<Pending> pending = new ArrayDeque<>();
     /** Partitions this target has never committed on: old alerts there are skipped (see backfill). */
     private final Set<TopicPartition> fresh = new HashSet<>();
+    /**
+     * Positions past the records done with, not yet known to be committed. Committed asynchronously
+     * after each delivery (a synchronous commit per alert held up every alert behind it in a burst),
+     * and synchronously when partitions are revoked and when the consumer closes.
+     */
+    private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
     private volatile KafkaConsumer<byte[], byte[]> consumer;
     private volatile boolean running = true;
     private volatile boolean failed;
@@ -133,6 +140,7 @@ final class TargetWorker implements Runnable {
                 }
                 pending.clear();
                 fresh.clear();
+                uncommitted.clear();
                 c.subscribe(List.of(config.alertsTopic()), new Rebalance());
                 failed = false;
                 loop(c);
@@ -159,6 +167,7 @@ final class TargetWorker implements Runnable {
                 // an interrupt of a request in flight must not keep the consumer from leaving its group
                 // cleanly, or the next instance would wait for this one's session to time out
                 Thread.interrupted();
+                commitUncommitted(c, null);
                 closeQuietly(c);
             }
         }
@@ -304,12 +313,43 @@ final class TargetWorker implements Runnable {
         }
     }
 
-    /** The record is done with: forget it, then commit past it. */
+    /** The record is done with: forget it, then commit past it (asynchronously: see {@link #uncommitted}). */
     private void done(KafkaConsumer<byte[], byte[]> c, Pending p) {
         pending.remove(p);
         meters.failingAttempts(target.name(), 0);
-        commit(c, Map.of(p.partition, new OffsetAndMetadata(p.record.offset() + 1)));
+        OffsetAndMetadata next = new OffsetAndMetadata(p.record.offset() + 1);
+        uncommitted.put(p.partition, next);
         fresh.remove(p.partition);
+        Map<TopicPartition, OffsetAndMetadata> offsets = Map.of(p.partition, next);
+        try {
+            c.commitAsync(offsets, (done, error) -> {
+                if (error == null) {
+                    uncommitted.remove(p.partition, next); // callbacks run on this thread, inside poll()
+                } else {
+                    LOG.debug("Webhook {}: committing {} failed ({}); retried later", target.name(), offsets,
+                            error.toString());
+                }
+            });
+        } catch (WakeupException | InterruptException e) {
+            throw e;
+        } catch (KafkaException e) {
+            LOG.debug("Webhook {}: could not commit {} ({}); retried later", target.name(), offsets, e.toString());
+        }
+    }
+
+    /** Commits, and waits for, what was done with but may not be committed yet (of {@code only}, or all). */
+    private void commitUncommitted(KafkaConsumer<byte[], byte[]> c, Collection<TopicPartition> only) {
+        if (c == null || uncommitted.isEmpty()) {
+            return;
+        }
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>(uncommitted);
+        if (only != null) {
+            offsets.keySet().retainAll(only);
+        }
+        uncommitted.keySet().removeAll(offsets.keySet());
+        if (!offsets.isEmpty()) {
+            commit(c, offsets);
+        }
     }
 
     /** With nothing pending, what was read is done: storing the position ends a partition's first start. */
@@ -344,11 +384,13 @@ final class TargetWorker implements Runnable {
     private final class Rebalance implements ConsumerRebalanceListener {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            commitUncommitted(consumer, partitions); // the next owner starts where this one stopped
             forget(partitions);
         }
 
         @Override
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
+            uncommitted.keySet().removeAll(partitions);
             forget(partitions);
         }
 

@@ -196,6 +196,21 @@ class DetectorTest {
         assertThat(run(60, i -> i == 50 ? 1000 : 1.0, null, null)).isEmpty();
     }
 
+    @Test
+    void shouldTakeAClimbOverTheFirstStepsForOneJumpMeasuredFromWhereItBegan() {
+        // 6.9 -> 24 -> 86 -> 305 (x3.5 a step), then down towards 9 and staying there: no single step is
+        // 20x the one before, but the climb is 44x the first loss
+        double[] start = {6.9, 24.4, 86.3, 305, 155, 102, 62, 45, 33, 27, 23.6, 20.7, 17.5, 15, 12.9};
+        List<AlertEvent> alerts = run(200, i -> i < start.length ? start[i] : 9 + 0.5 * Math.sin(i), null, null);
+        List<AlertEvent> blowups = firing(alerts, AlertType.LOSS_BLOWUP);
+        assertThat(blowups).hasSize(1);
+        assertThat(blowups.get(0).onsetStep()).isEqualTo(1);
+        assertThat(blowups.get(0).step()).isEqualTo(8); // 5 steps after the climb's top, all 2x above 6.9
+        // a start that rises 3x over three steps and settles is what some warm-ups do: nothing
+        double[] warm = {1.0, 1.5, 2.2, 3.0, 2.5, 2.0, 1.8};
+        assertThat(run(200, i -> i < warm.length ? warm[i] : 1.6 * Math.exp(-i / 300.0), null, null)).isEmpty();
+    }
+
     // ------------------------------------------------------------------ non-finite gradients and weights
 
     private static StepEvent healthyWithGrad(int i, double grad, double param) {
