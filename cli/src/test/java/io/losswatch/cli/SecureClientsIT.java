@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code losswatch train} and {@code losswatch attach}, each a process of its own with the console
- * logging users get, against a broker that requires SASL: with the usual client settings passed
+ * logging users get, against a broker that requires SASL (SCRAM-SHA-512): with the usual client settings passed
  * through ({@code --kafka} and {@code LOSSWATCH_KAFKA_*}) their events arrive; without credentials
  * or with a wrong password they, and {@code losswatch monitor}, stop at once with one sentence, and no
  * password shows in their output. (The monitor with credentials is {@code SecureBrokerIT}.)
@@ -43,6 +43,7 @@ class SecureClientsIT {
 
     private static final List<String> COMMANDS = List.of("train", "attach", "monitor");
 
+    private static EmbeddedKafka.Config config;
     private static EmbeddedKafka broker;
 
     @TempDir
@@ -53,7 +54,9 @@ class SecureClientsIT {
         Map<String, String> users = new LinkedHashMap<>();
         users.put("admin", ADMIN_PASSWORD);
         users.put("trainer", TRAINER_PASSWORD);
-        broker = EmbeddedKafka.start(EmbeddedKafka.Config.defaults().withSaslPlain(users));
+        // SCRAM here, as many production brokers have it; the monitor against PLAIN is SecureBrokerIT
+        config = EmbeddedKafka.Config.defaults().withSaslScram(users);
+        broker = EmbeddedKafka.start(config);
         broker.createTopic(Topics.METRICS, 3);
     }
 
@@ -116,20 +119,21 @@ class SecureClientsIT {
     }
 
     private static String jaas(String password) {
-        return EmbeddedKafka.saslClientSettings("trainer", password).get("sasl.jaas.config");
+        return EmbeddedKafka.clientSettings(config, "trainer", password).get("sasl.jaas.config");
     }
 
     @Test
     void shouldPublishFromTrainAndAttachWithTheCredentialsPassedThrough() throws Exception {
         // train: the secret in the environment, the rest as flags
         Run train = losswatch(Map.of("LOSSWATCH_KAFKA_SASL_JAAS_CONFIG", jaas(TRAINER_PASSWORD)),
-                train("secure-train", "--kafka", "security.protocol=SASL_PLAINTEXT", "--kafka", "sasl.mechanism=PLAIN"));
+                train("secure-train", "--kafka", "security.protocol=SASL_PLAINTEXT", "--kafka",
+                        "sasl.mechanism=SCRAM-SHA-512"));
         assertThat(train.exit()).as(train.output()).isZero();
         assertThat(train.output()).contains("completed after 20 steps", "sent 20, dropped 0, failed 0");
 
         // attach: everything as flags, the other way the README documents
         Run attach = losswatch(Map.of(), attach("secure-attach", "--kafka", "security.protocol=SASL_PLAINTEXT",
-                "--kafka", "sasl.mechanism=PLAIN", "--kafka", "sasl.jaas.config=" + jaas(TRAINER_PASSWORD)));
+                "--kafka", "sasl.mechanism=SCRAM-SHA-512", "--kafka", "sasl.jaas.config=" + jaas(TRAINER_PASSWORD)));
         assertThat(attach.exit()).as(attach.output()).isZero();
         assertThat(attach.output()).contains("3 events published (3 sent, 0 dropped, 0 failed)");
 
@@ -145,7 +149,8 @@ class SecureClientsIT {
     @Test
     void shouldRefuseTrainAttachAndMonitorWithoutCredentialsInOneSentence() throws Exception {
         Map<String, String> wrong = Map.of("LOSSWATCH_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT",
-                "LOSSWATCH_KAFKA_SASL_MECHANISM", "PLAIN", "LOSSWATCH_KAFKA_SASL_JAAS_CONFIG", jaas(WRONG_PASSWORD));
+                "LOSSWATCH_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512", "LOSSWATCH_KAFKA_SASL_JAAS_CONFIG",
+                jaas(WRONG_PASSWORD));
         Map<String, Run> refused = new LinkedHashMap<>();
         for (String command : COMMANDS) {
             refused.put(command + " without credentials", losswatch(Map.of(), command(command, "no-credentials")));
@@ -174,7 +179,7 @@ class SecureClientsIT {
 
     /** Reads the metrics topic with credentials until the given runs have their counts of events. */
     private static Map<String, List<StepEvent>> readSteps(Map<String, Integer> expected) {
-        Map<String, Object> c = new HashMap<>(EmbeddedKafka.saslClientSettings("admin", ADMIN_PASSWORD));
+        Map<String, Object> c = new HashMap<>(EmbeddedKafka.clientSettings(config, "admin", ADMIN_PASSWORD));
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
         c.put(ConsumerConfig.GROUP_ID_CONFIG, "secure-clients-it-" + UUID.randomUUID());
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
