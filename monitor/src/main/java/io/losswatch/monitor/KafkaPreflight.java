@@ -1,5 +1,6 @@
 package io.losswatch.monitor;
 
+import io.losswatch.events.KafkaClientSettings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -29,6 +30,7 @@ public final class KafkaPreflight {
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs);
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs);
         p.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 1000);
+        p.put(AdminClientConfig.CLIENT_ID_CONFIG, KafkaClientSettings.PREFLIGHT_CLIENT_ID);
         return p;
     }
 
@@ -45,7 +47,8 @@ public final class KafkaPreflight {
                 existing = admin.listTopics().names().get(timeoutSeconds, TimeUnit.SECONDS);
             } catch (TimeoutException e) {
                 throw new MonitorStartupException("Cannot reach Kafka at " + bootstrapServers + " within "
-                        + timeoutSeconds + " s: start the broker (./losswatch broker) or fix --bootstrap-servers.");
+                        + timeoutSeconds + " s: start the broker (./losswatch broker) or fix --bootstrap-servers"
+                        + KafkaClientSettings.securityHint(kafka) + ".");
             }
             for (String t : mustExist) {
                 if (!existing.contains(t)) {
@@ -75,7 +78,8 @@ public final class KafkaPreflight {
             Throwable c = e.getCause();
             if (c instanceof org.apache.kafka.common.errors.TimeoutException) {
                 throw new MonitorStartupException("Cannot reach Kafka at " + bootstrapServers + " within "
-                        + timeoutSeconds + " s: start the broker (./losswatch broker) or fix --bootstrap-servers.");
+                        + timeoutSeconds + " s: start the broker (./losswatch broker) or fix --bootstrap-servers"
+                        + KafkaClientSettings.securityHint(kafka) + ".");
             }
             if (c instanceof AuthenticationException) {
                 throw new MonitorStartupException("Kafka at " + bootstrapServers + " refused our credentials ("

@@ -12,21 +12,16 @@ import io.losswatch.kafka.local.KafkaBrokerExtension;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.TaskMetadata;
 import org.junit.jupiter.api.AfterEach;
@@ -198,30 +193,7 @@ class ScaleOutIT {
 
     /** Every firing alert committed on the alerts topic so far. */
     private static List<AlertEvent> firing(MonitorConfig config) {
-        List<AlertEvent> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> tps = c.partitionsFor(config.alertsTopic()).stream()
-                    .map(i -> new TopicPartition(config.alertsTopic(), i.partition())).toList();
-            c.assign(tps);
-            c.seekToBeginning(tps);
-            Map<TopicPartition, Long> end = new HashMap<>(c.endOffsets(tps));
-            while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
-                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
-                    try {
-                        AlertEvent a = EventJson.parseAlert(r.value());
-                        if (a.status() == AlertStatus.FIRING) {
-                            out.add(a);
-                        }
-                    } catch (io.losswatch.events.InvalidEventException e) {
-                        throw new AssertionError("the alerts topic holds a record that is not an alert", e);
-                    }
-                }
-            }
-        }
-        return out;
+        return CommittedAlerts.read(KAFKA.bootstrapServers(), config.alertsTopic()).stream()
+                .filter(a -> a.status() == AlertStatus.FIRING).toList();
     }
 }

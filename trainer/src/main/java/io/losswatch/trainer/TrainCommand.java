@@ -22,8 +22,11 @@ import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
+import io.losswatch.events.KafkaClientSettings;
 import io.losswatch.events.StepEvent;
 import io.losswatch.events.Topics;
 import picocli.CommandLine;
@@ -302,8 +305,10 @@ public final class TrainCommand implements Callable<Integer> {
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, Long.toString(timeout.toMillis()));
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Long.toString(timeout.toMillis()));
+        p.put(AdminClientConfig.CLIENT_ID_CONFIG, KafkaClientSettings.PREFLIGHT_CLIENT_ID);
         String unreachable = "Cannot reach Kafka at " + bootstrapServers + " within " + timeout.toSeconds()
-                + " s: start a broker (losswatch broker) or pass --bootstrap-servers HOST:PORT.";
+                + " s: start a broker (losswatch broker) or pass --bootstrap-servers HOST:PORT"
+                + KafkaClientSettings.securityHint(kafkaProps) + ".";
         Admin admin;
         try {
             admin = Admin.create(p);
@@ -318,7 +323,18 @@ public final class TrainCommand implements Callable<Integer> {
                         + ": start the monitor first (it creates its topics), create the topic, or pass --topic.";
             }
             return null;
-        } catch (ExecutionException | TimeoutException e) {
+        } catch (ExecutionException e) {
+            // the broker answered, and said no: telling the user it is unreachable would send them looking elsewhere
+            if (e.getCause() instanceof AuthenticationException) {
+                return "Kafka at " + bootstrapServers + " refused our credentials (" + e.getCause().getMessage()
+                        + "): check the sasl.* / ssl.* settings passed with --kafka or LOSSWATCH_KAFKA_*.";
+            }
+            if (e.getCause() instanceof AuthorizationException) {
+                return "Kafka at " + bootstrapServers + " denied access (" + e.getCause().getMessage()
+                        + "): grant this client's principal access to the cluster and to " + topic + ".";
+            }
+            return unreachable;
+        } catch (TimeoutException e) {
             return unreachable;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

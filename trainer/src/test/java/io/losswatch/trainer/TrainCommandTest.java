@@ -10,6 +10,8 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import io.losswatch.events.KafkaClientSettings;
+
 import picocli.CommandLine;
 
 class TrainCommandTest {
@@ -62,7 +64,8 @@ class TrainCommandTest {
         assertThat(code).isEqualTo(2);
         assertThat(err.toString().strip())
                 .isEqualTo("Cannot reach Kafka at 127.0.0.1:" + port
-                        + " within 5 s: start a broker (losswatch broker) or pass --bootstrap-servers HOST:PORT.");
+                        + " within 5 s: start a broker (losswatch broker) or pass --bootstrap-servers HOST:PORT"
+                        + KafkaClientSettings.securityHint(Map.of()) + ".");
     }
 
     @Test

@@ -12,14 +12,30 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
+
+import javax.crypto.SecretKeyFactory;
+import javax.crypto.spec.PBEKeySpec;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
+import org.apache.kafka.clients.admin.ScramMechanism;
+import org.apache.kafka.clients.admin.UserScramCredentialAlteration;
+import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
 
@@ -67,6 +83,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     private static final int START_ATTEMPTS = 3;
     private static final String HOST = "127.0.0.1";
     private static final int NODE_ID = 1;
+    /** Kafka's own tools default to this; SCRAM-SHA-512 needs at least 4096. */
+    private static final int SCRAM_ITERATIONS = 8192;
 
     /**
      * What to start.
@@ -76,10 +94,15 @@ public final class EmbeddedKafka implements AutoCloseable {
      *                          that {@link #close()} deletes
      * @param brokerProperties  extra or overriding Kafka broker settings
      * @param saslUsers         empty: the client listener is PLAINTEXT; otherwise it is SASL_PLAINTEXT
-     *                          with mechanism PLAIN and these users (name to password), and only they
-     *                          get in; the first user is the one the broker itself uses
+     *                          with {@code saslMechanism} and these users (name to password), and only
+     *                          they get in; the first user is the one the broker itself uses
+     * @param saslMechanism     {@value #PLAIN} or {@value #SCRAM_SHA_512}; ignored without users
      */
-    public record Config(int port, Path dataDir, Map<String, String> brokerProperties, Map<String, String> saslUsers) {
+    public record Config(int port, Path dataDir, Map<String, String> brokerProperties, Map<String, String> saslUsers,
+                         String saslMechanism) {
+
+        public static final String PLAIN = "PLAIN";
+        public static final String SCRAM_SHA_512 = "SCRAM-SHA-512";
 
         public Config {
             if (port < 0 || port > 65_535) {
@@ -93,6 +116,14 @@ public final class EmbeddedKafka implements AutoCloseable {
                             + user);
                 }
             }
+            if (!PLAIN.equals(saslMechanism) && !SCRAM_SHA_512.equals(saslMechanism)) {
+                throw new IllegalArgumentException("SASL mechanism must be " + PLAIN + " or " + SCRAM_SHA_512 + ", got "
+                        + saslMechanism);
+            }
+        }
+
+        public Config(int port, Path dataDir, Map<String, String> brokerProperties, Map<String, String> saslUsers) {
+            this(port, dataDir, brokerProperties, saslUsers, PLAIN);
         }
 
         public Config(int port, Path dataDir, Map<String, String> brokerProperties) {
@@ -105,17 +136,17 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
 
         public Config withPort(int newPort) {
-            return new Config(newPort, dataDir, brokerProperties, saslUsers);
+            return new Config(newPort, dataDir, brokerProperties, saslUsers, saslMechanism);
         }
 
         public Config withDataDir(Path newDataDir) {
-            return new Config(port, newDataDir, brokerProperties, saslUsers);
+            return new Config(port, newDataDir, brokerProperties, saslUsers, saslMechanism);
         }
 
         public Config withBrokerProperty(String key, String value) {
             Map<String, String> merged = new LinkedHashMap<>(brokerProperties);
             merged.put(key, value);
-            return new Config(port, dataDir, merged, saslUsers);
+            return new Config(port, dataDir, merged, saslUsers, saslMechanism);
         }
 
         /**
@@ -123,10 +154,24 @@ public final class EmbeddedKafka implements AutoCloseable {
          * get in. The first is also the user the broker and its own admin client connect as.
          */
         public Config withSaslPlain(Map<String, String> users) {
+            return withSasl(PLAIN, users);
+        }
+
+        /**
+         * Requires SASL SCRAM-SHA-512 authentication from every client: only these users (name to
+         * password) get in. The first is also the user the broker and its own admin client connect as.
+         * Unlike PLAIN, the broker keeps only salted hashes, in its metadata log: a data dir that exists
+         * already keeps the users it has and gets these added or updated at start.
+         */
+        public Config withSaslScram(Map<String, String> users) {
+            return withSasl(SCRAM_SHA_512, users);
+        }
+
+        private Config withSasl(String mechanism, Map<String, String> users) {
             if (users.isEmpty()) {
                 throw new IllegalArgumentException("SASL needs at least one user");
             }
-            return new Config(port, dataDir, brokerProperties, users);
+            return new Config(port, dataDir, brokerProperties, users, mechanism);
         }
 
         public boolean sasl() {
@@ -136,7 +181,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         /**
          * Puts TLS under SASL (listener SASL_SSL): the broker presents the key in {@code keystore}
          * (PKCS12, for 127.0.0.1) and trusts {@code truststore}, both opened with {@code password}.
-         * Needs {@link #withSaslPlain}.
+         * Needs {@link #withSaslPlain} or {@link #withSaslScram}.
          */
         public Config withTls(Path keystore, Path truststore, String password) {
             return withBrokerProperty("ssl.keystore.location", keystore.toAbsolutePath().toString())
@@ -190,11 +235,14 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /**
      * The settings a client of this broker passes (as {@code --kafka k=v} or {@code LOSSWATCH_KAFKA_*}):
-     * SASL PLAIN with this user, and over TLS the broker's truststore.
+     * the broker's SASL mechanism with this user, and over TLS the broker's truststore.
      */
     public static Map<String, String> clientSettings(Config config, String user, String password) {
-        Map<String, String> c = new LinkedHashMap<>(saslClientSettings(user, password));
+        Map<String, String> c = new LinkedHashMap<>();
         c.put("security.protocol", config.securityProtocol());
+        c.put("sasl.mechanism", config.saslMechanism());
+        c.put("sasl.jaas.config", config.saslMechanism().equals(Config.PLAIN) ? plainLogin(user, password, Map.of())
+                : scramLogin(user, password));
         if (config.tls()) {
             for (String k : new String[] {"ssl.truststore.location", "ssl.truststore.type", "ssl.truststore.password"}) {
                 c.put(k, config.brokerProperties().get(k));
@@ -208,6 +256,11 @@ public final class EmbeddedKafka implements AutoCloseable {
                 .append(escapeJaas(user)).append("\" password=\"").append(escapeJaas(password)).append('"');
         users.forEach((u, pw) -> s.append(" user_").append(u).append("=\"").append(escapeJaas(pw)).append('"'));
         return s.append(';').toString();
+    }
+
+    private static String scramLogin(String user, String password) {
+        return "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" + escapeJaas(user)
+                + "\" password=\"" + escapeJaas(password) + "\";";
     }
 
     private static String escapeJaas(String s) {
@@ -239,10 +292,11 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private static EmbeddedKafka startOn(Config config, Path dataDir, boolean tempDir, DataDirLock lock) {
+        boolean formatted = false;
         for (int attempt = 1; ; attempt++) {
             int port = config.port() == 0 ? freePort() : requireFreePort(config.port());
             Properties props = brokerProperties(config, dataDir, port, freePort());
-            formatIfNew(props, dataDir);
+            formatted |= formatIfNew(config, props, dataDir);
             KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props), Time.SYSTEM);
             try {
                 server.startup();
@@ -263,6 +317,9 @@ public final class EmbeddedKafka implements AutoCloseable {
             EmbeddedKafka kafka = new EmbeddedKafka(server, port, dataDir, tempDir, lock, clientSecurity);
             try {
                 kafka.awaitReady();
+                if (!formatted && config.sasl() && config.saslMechanism().equals(Config.SCRAM_SHA_512)) {
+                    kafka.upsertScramUsers(config);
+                }
             } catch (RuntimeException e) {
                 kafka.admin.close(Duration.ofSeconds(5));
                 stopQuietly(server);
@@ -319,19 +376,25 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private void awaitReady() {
+        awaitAnswer(admin, "ready");
+    }
+
+    /** Waits until {@code client} gets an answer listing a live broker. */
+    private void awaitAnswer(Admin client, String what) {
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
         while (true) {
             try {
-                if (!admin.describeCluster(new DescribeClusterOptions().timeoutMs(5_000)).nodes().get().isEmpty()) {
+                if (!client.describeCluster(new DescribeClusterOptions().timeoutMs(5_000)).nodes().get().isEmpty()) {
                     return;
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for Kafka on " + bootstrapServers(), e);
+                throw new IllegalStateException("interrupted while waiting for Kafka on " + bootstrapServers()
+                        + " (" + what + ")", e);
             } catch (Exception e) {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("Kafka on " + bootstrapServers() + " did not answer within "
-                            + READY_TIMEOUT.toSeconds() + " s: " + rootMessage(e), e);
+                            + READY_TIMEOUT.toSeconds() + " s (" + what + "): " + rootMessage(e), e);
                 }
             }
             if (System.nanoTime() > deadline) {
@@ -360,11 +423,15 @@ public final class EmbeddedKafka implements AutoCloseable {
             p.put("advertised.listeners", protocol + "://" + HOST + ":" + port);
             p.put("listener.security.protocol.map", protocol + ":" + protocol + ",CONTROLLER:PLAINTEXT");
             p.put("inter.broker.listener.name", protocol);
-            p.put("sasl.enabled.mechanisms", "PLAIN");
-            p.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
+            String mechanism = config.saslMechanism();
+            p.put("sasl.enabled.mechanisms", mechanism);
+            p.put("sasl.mechanism.inter.broker.protocol", mechanism);
             Map.Entry<String, String> self = config.saslUsers().entrySet().iterator().next();
-            p.put("listener.name." + protocol.toLowerCase(java.util.Locale.ROOT) + ".plain.sasl.jaas.config",
-                    plainLogin(self.getKey(), self.getValue(), config.saslUsers()));
+            // PLAIN checks passwords against this line; SCRAM against the metadata log, so only the broker's own login
+            p.put("listener.name." + protocol.toLowerCase(Locale.ROOT) + "." + mechanism.toLowerCase(Locale.ROOT)
+                    + ".sasl.jaas.config", mechanism.equals(Config.PLAIN)
+                            ? plainLogin(self.getKey(), self.getValue(), config.saslUsers())
+                            : scramLogin(self.getKey(), self.getValue()));
         }
 
         p.put("offsets.topic.replication.factor", "1");
@@ -392,10 +459,14 @@ public final class EmbeddedKafka implements AutoCloseable {
         return dataDir.resolve("logs");
     }
 
-    /** Formats a new data dir; one that holds a cluster already is left alone. */
-    private static void formatIfNew(Properties props, Path dataDir) {
+    /**
+     * Formats a new data dir; one that holds a cluster already is left alone.
+     *
+     * @return true when it formatted: with SCRAM, the users are then in the metadata log from the first record on
+     */
+    private static boolean formatIfNew(Config config, Properties props, Path dataDir) {
         if (Files.exists(logDir(dataDir).resolve("meta.properties"))) {
-            return;
+            return false;
         }
         Path configFile = dataDir.resolve("format.properties");
         ByteArrayOutputStream output = new ByteArrayOutputStream();
@@ -404,9 +475,14 @@ public final class EmbeddedKafka implements AutoCloseable {
             try (Writer w = Files.newBufferedWriter(configFile, StandardCharsets.UTF_8)) {
                 props.store(w, "written by losswatch to format the Kafka storage; safe to delete");
             }
-            String[] args = {"format", "-t", Uuid.randomUuid().toString(), "-c", configFile.toString()};
+            List<String> args = new ArrayList<>(List.of("format", "-t", Uuid.randomUuid().toString(),
+                    "-c", configFile.toString()));
+            if (config.sasl() && config.saslMechanism().equals(Config.SCRAM_SHA_512)) {
+                config.saslUsers().forEach((user, password) -> args.addAll(List.of("--add-scram",
+                        scramFormatArgument(user, password))));
+            }
             try (PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8)) {
-                exitCode = StorageTool$.MODULE$.execute(args, out);
+                exitCode = StorageTool$.MODULE$.execute(args.toArray(String[]::new), out);
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write to Kafka data dir " + dataDir + ": " + e.getMessage(), e);
@@ -423,6 +499,54 @@ public final class EmbeddedKafka implements AutoCloseable {
             throw new IllegalStateException("formatting Kafka storage in " + dataDir + " failed (exit " + exitCode
                     + "): " + output.toString(StandardCharsets.UTF_8).strip());
         }
+        return true;
+    }
+
+    /**
+     * A SCRAM user for the storage tool's {@code --add-scram}, salted here: its parser splits on commas
+     * and would misread a password that holds one, while base64 never does.
+     */
+    static String scramFormatArgument(String user, String password) {
+        byte[] salt = new byte[32];
+        new SecureRandom().nextBytes(salt);
+        byte[] salted;
+        try {
+            // RFC 5802's Hi() is PBKDF2 with the mechanism's HMAC, over the password's UTF-8 bytes
+            salted = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA512")
+                    .generateSecret(new PBEKeySpec(password.toCharArray(), salt, SCRAM_ITERATIONS, 512)).getEncoded();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("this JVM cannot compute SCRAM-SHA-512 credentials: " + e.getMessage(), e);
+        }
+        Base64.Encoder b64 = Base64.getEncoder();
+        return Config.SCRAM_SHA_512 + "=[name=" + user + ",iterations=" + SCRAM_ITERATIONS + ",salt=\""
+                + b64.encodeToString(salt) + "\",saltedpassword=\"" + b64.encodeToString(salted) + "\"]";
+    }
+
+    /**
+     * Adds or updates the SCRAM users of a data dir formatted before, and waits until each can log in:
+     * the broker learns credentials from its metadata log a moment after the controller commits them.
+     */
+    private void upsertScramUsers(Config config) {
+        List<UserScramCredentialAlteration> upserts = new ArrayList<>();
+        config.saslUsers().forEach((user, password) -> upserts.add(new UserScramCredentialUpsertion(user,
+                new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS), password)));
+        try {
+            admin.alterUserScramCredentials(upserts).all().get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("Kafka on " + bootstrapServers() + " did not take the SCRAM users: "
+                    + rootMessage(e), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while adding SCRAM users to Kafka on " + bootstrapServers(), e);
+        }
+        config.saslUsers().forEach((user, password) -> {
+            Map<String, Object> c = new LinkedHashMap<>(clientSettings(config, user, password));
+            c.put("bootstrap.servers", bootstrapServers());
+            c.put("client.id", "losswatch-embedded-kafka-scram-check");
+            try (Admin as = Admin.create(c)) {
+                awaitAnswer(as, "user " + user + " can log in");
+            }
+        });
     }
 
     private static Path createTempDir() {

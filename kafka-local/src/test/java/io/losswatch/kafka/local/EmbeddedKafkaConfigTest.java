@@ -78,4 +78,28 @@ class EmbeddedKafkaConfigTest {
         assertThatThrownBy(() -> EmbeddedKafka.Config.defaults().withSaslPlain(Map.of("bad name", "x")))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void shouldKeepOnlyTheBrokersOwnScramLoginInItsSettingsAndSaltThePasswordsForTheFormat() {
+        Map<String, String> users = new java.util.LinkedHashMap<>();
+        users.put("admin", "pw,\"1");
+        users.put("alice", "alice-pw");
+        EmbeddedKafka.Config config = EmbeddedKafka.Config.defaults().withSaslScram(users);
+
+        Properties p = EmbeddedKafka.brokerProperties(config, Path.of("/data"), 9092, 9093);
+
+        assertThat(p).containsEntry("sasl.enabled.mechanisms", "SCRAM-SHA-512")
+                .containsEntry("sasl.mechanism.inter.broker.protocol", "SCRAM-SHA-512");
+        assertThat(p.getProperty("listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config"))
+                .startsWith("org.apache.kafka.common.security.scram.ScramLoginModule required")
+                .contains("username=\"admin\" password=\"pw,\\\"1\"").doesNotContain("alice");
+        assertThat(EmbeddedKafka.clientSettings(config, "alice", "alice-pw"))
+                .containsEntry("sasl.mechanism", "SCRAM-SHA-512")
+                .hasEntrySatisfying("sasl.jaas.config", jaas -> assertThat(jaas).contains("ScramLoginModule"));
+        // salted and base64: no comma, quote or bracket of the password reaches the storage tool's parser
+        assertThat(EmbeddedKafka.scramFormatArgument("admin", "pw,\"1"))
+                .matches("SCRAM-SHA-512=\\[name=admin,iterations=8192,salt=\"[A-Za-z0-9+/=]+\",saltedpassword=\"[A-Za-z0-9+/=]+\"\\]");
+        assertThatThrownBy(() -> new EmbeddedKafka.Config(0, null, Map.of(), users, "SCRAM-SHA-1"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("SCRAM-SHA-512");
+    }
 }

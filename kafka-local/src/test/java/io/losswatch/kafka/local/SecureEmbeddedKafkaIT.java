@@ -10,8 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -42,14 +40,6 @@ class SecureEmbeddedKafkaIT {
         }
     }
 
-    private static void describeCluster(String servers, Map<String, String> security) throws Exception {
-        Map<String, Object> c = new HashMap<>(security);
-        c.put("bootstrap.servers", servers);
-        try (Admin admin = Admin.create(c)) {
-            admin.describeCluster(new DescribeClusterOptions().timeoutMs(5_000)).nodes().get();
-        }
-    }
-
     @Test
     void shouldRefuseClientsWithoutTlsTrustOrCredentialsAndServeThoseWithBoth() throws Exception {
         Path keystore = tmp.resolve("broker.p12");
@@ -73,13 +63,13 @@ class SecureEmbeddedKafkaIT {
             Map<String, String> alice = EmbeddedKafka.clientSettings(config, "alice", "alice-secret");
             assertThat(alice).containsEntry("security.protocol", "SASL_SSL");
 
-            assertThatThrownBy(() -> describeCluster(servers, Map.of())).as("plaintext, no credentials")
+            assertThatThrownBy(() -> TestClients.describeCluster(servers, Map.of())).as("plaintext, no credentials")
                     .isInstanceOf(ExecutionException.class);
             Map<String, String> untrusted = new HashMap<>(alice);
             untrusted.keySet().removeIf(k -> k.startsWith("ssl.truststore"));
-            assertThatThrownBy(() -> describeCluster(servers, untrusted)).as("TLS without trusting the broker")
+            assertThatThrownBy(() -> TestClients.describeCluster(servers, untrusted)).as("TLS without trusting the broker")
                     .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(SslAuthenticationException.class);
-            assertThatThrownBy(() -> describeCluster(servers,
+            assertThatThrownBy(() -> TestClients.describeCluster(servers,
                     EmbeddedKafka.clientSettings(config, "alice", "wrong"))).as("wrong password")
                     .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(SaslAuthenticationException.class);
 

@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -115,6 +117,15 @@ final class TestClients {
                 }
                 return copied[0] >= count;
             });
+        }
+    }
+
+    /** One admin request with these security settings; throws what the broker answered when it refuses them. */
+    static void describeCluster(String bootstrapServers, Map<String, String> security) throws Exception {
+        Map<String, Object> c = new HashMap<>(security);
+        c.put("bootstrap.servers", bootstrapServers);
+        try (Admin admin = Admin.create(c)) {
+            admin.describeCluster(new DescribeClusterOptions().timeoutMs(5_000)).nodes().get();
         }
     }
 }
