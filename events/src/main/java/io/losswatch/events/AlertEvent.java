@@ -59,6 +59,15 @@ public record AlertEvent(
     }
 
     public static String alertId(String runId, AlertType type, long onsetStep) {
-        return runId + "/" + type + "/" + onsetStep;
+        return alertId(runId, type, onsetStep, 0);
+    }
+
+    /**
+     * {@code run_id/TYPE/onset_step}, with {@code /attempt-N} for the N-th restart of the run (its step
+     * went back to 0), so that the same divergence in two attempts of a job is two incidents.
+     */
+    public static String alertId(String runId, AlertType type, long onsetStep, int attempt) {
+        String id = runId + "/" + type + "/" + onsetStep;
+        return attempt > 0 ? id + "/attempt-" + attempt : id;
     }
 }

@@ -510,7 +510,7 @@ public final class Detector {
         slot.severity = (byte) severity.ordinal();
         slot.cause = (byte) d.cause().ordinal();
         slot.confidencePercent = (byte) Math.round(Math.max(0, Math.min(1, d.confidence())) * 100);
-        out.add(new AlertEvent(1, AlertEvent.alertId(e.runId(), type, onset), e.runId(), type, AlertStatus.FIRING,
+        out.add(new AlertEvent(1, AlertEvent.alertId(e.runId(), type, onset, s.attempt()), e.runId(), type, AlertStatus.FIRING,
                 severity, e.step(), onset, eventTime, now, f, forecast, d));
     }
 
@@ -529,7 +529,7 @@ public final class Detector {
         Cause cause = Cause.values()[Math.min(slot.cause, Cause.values().length - 1)];
         AlertEvent.Diagnosis d = new AlertEvent.Diagnosis(cause, slot.confidencePercent / 100.0, List.of(why),
                 "Resolved; nothing to do unless it fires again.");
-        out.add(new AlertEvent(1, AlertEvent.alertId(e.runId(), type, slot.onsetStep), e.runId(), type,
+        out.add(new AlertEvent(1, AlertEvent.alertId(e.runId(), type, slot.onsetStep, s.attempt()), e.runId(), type,
                 AlertStatus.RESOLVED, severity, e.step(), slot.onsetStep, eventTime, now, null, null, d));
     }
 

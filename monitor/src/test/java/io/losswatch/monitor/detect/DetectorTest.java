@@ -495,6 +495,21 @@ class DetectorTest {
     }
 
     @Test
+    void shouldGiveTheSameDivergenceInASecondAttemptItsOwnAlertId() {
+        RunState s = detector.newState();
+        List<AlertEvent> out = new ArrayList<>();
+        for (int attempt = 0; attempt < 2; attempt++) {
+            for (int i = 0; i < 60; i++) {
+                out.addAll(detector.onStep(s, StepEvent.of("job", i, i == 0 ? 1 : Double.NaN), Instant.EPOCH,
+                        Instant.EPOCH).alerts());
+            }
+        }
+        assertThat(out).extracting(a -> a.status() + " " + a.alertId()).containsExactly(
+                "FIRING job/LOSS_NON_FINITE/1", "RESOLVED job/LOSS_NON_FINITE/1",
+                "FIRING job/LOSS_NON_FINITE/1/attempt-1");
+    }
+
+    @Test
     void shouldMakeTheSameDecisionsWhenItsStateGoesThroughBytesEveryStep() {
         double[] table = issue9().get(0).exact();
         Random r = new Random(3);
