@@ -21,6 +21,8 @@ public final class RollingFit {
     private int head; // index of the oldest point
     private long origin;
     private int sinceRebase;
+    /** Steps were added in increasing order (they are, for a run): the extremes are then the ends. */
+    private boolean ordered = true;
     /** [0]: the whole window; [1 + i]: the newest {@code inner[i]} points. Each {sx, sy, sxx, sxy, syy}. */
     private final double[][] sums;
 
@@ -66,6 +68,7 @@ public final class RollingFit {
         size = 0;
         head = 0;
         sinceRebase = 0;
+        ordered = true;
         for (double[] s : sums) {
             Arrays.fill(s, 0);
         }
@@ -75,6 +78,8 @@ public final class RollingFit {
     public void add(long step, double y) {
         if (size == 0) {
             origin = step;
+        } else if (step <= steps[at(size - 1)]) {
+            ordered = false;
         }
         for (int i = 0; i < inner.length; i++) {
             if (size >= inner[i]) {
@@ -397,6 +402,12 @@ public final class RollingFit {
     }
 
     private boolean wideSteps() {
+        if (ordered && size > 0) {
+            // serialized on every step of every run: O(1) instead of a scan when steps only grow
+            long lo = steps[at(0)] - origin;
+            long hi = steps[at(size - 1)] - origin;
+            return lo < Integer.MIN_VALUE || hi > Integer.MAX_VALUE;
+        }
         for (int i = 0; i < size; i++) {
             long d = steps[at(i)] - origin;
             if (d < Integer.MIN_VALUE || d > Integer.MAX_VALUE) {
@@ -460,6 +471,12 @@ public final class RollingFit {
         }
         head = 0;
         origin = o;
+        ordered = true;
+        for (int i = 1; i < size; i++) {
+            if (steps[i] <= steps[i - 1]) {
+                ordered = false;
+            }
+        }
         if (n <= capacity && writtenCapacity == capacity && Arrays.equals(writtenInner, inner)) {
             sinceRebase = since;
             for (int w = 0; w < windows; w++) {
