@@ -9,6 +9,8 @@ import io.losswatch.kafka.local.EmbeddedKafka;
 import io.losswatch.monitor.MonitorApp;
 import io.losswatch.monitor.MonitorConfig;
 import io.losswatch.monitor.MonitorStartupException;
+import io.losswatch.trainer.AlertAction;
+import io.losswatch.trainer.AlertFollower;
 import io.losswatch.trainer.Architecture;
 import io.losswatch.trainer.LeNet;
 import io.losswatch.trainer.TrainConfig;
@@ -25,6 +27,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -40,16 +43,18 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The main job: an embedded broker, the monitor, and two real DL4J runs side by side, one healthy and
- * one diverging. Alerts are read back from the alerts topic and printed as they arrive.
+ * The main job: an embedded broker, the monitor, and real DL4J runs side by side, one healthy, the others
+ * diverging, one of which rolls back on its alert. Alerts are read back from the alerts topic and printed
+ * as they arrive.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Starts an embedded Kafka broker and the monitor, then trains four real DL4J runs side by side on Fashion-MNIST: a healthy LeNet CNN (Adam, lr 1e-3), a LeNet CNN with plain SGD above its stable learning rate (lr 0.2: it trains normally for about 14 steps, then blows up within a few steps and turns NaN), a LeNet CNN with Adam at lr 1.0 (the loss jumps to ~20 at the first step and never recovers), and a linear model with plain SGD at lr 0.1, whose loss grows exponentially step after step (the textbook curve). Prints alerts live as the monitor writes them to training.alerts, then a summary per run. Exit code 0 when every diverging run was alerted and the healthy one was not.")
+        description = "Starts an embedded Kafka broker and the monitor, then trains five real DL4J runs side by side on Fashion-MNIST: a healthy LeNet CNN (Adam, lr 1e-3), a LeNet CNN with plain SGD above its stable learning rate (lr 0.2: it trains normally for about 14 steps, then blows up within a few steps and turns NaN), a LeNet CNN with Adam at lr 1.0 (the loss jumps to ~20 at the first step and never recovers), a linear model with plain SGD at lr 0.1, whose loss grows exponentially step after step (the textbook curve), and the same linear model acting on its alert: it rolls back to its checkpoint from before the onset with a tenfold lower learning rate and trains its loss back down. Prints alerts live as the monitor writes them to training.alerts, then a summary per run. Exit code 0 when every diverging run was alerted, the healthy one was not, and the rolled-back run recovered.")
 public final class DemoCommand implements Callable<Integer> {
     static final String HEALTHY_RUN = "demo-healthy-adam";
     static final String DIVERGING_RUN = "demo-diverging-sgd";
     static final String EXPONENTIAL_RUN = "demo-exponential-linear";
     static final String ADAM_LR1_RUN = "demo-adam-lr1";
+    static final String ROLLBACK_RUN = "demo-rollback-linear";
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -73,6 +78,12 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--[no-]exponential-run", defaultValue = "true", negatable = true,
             description = "Also train the linear model whose loss grows exponentially (default: ${DEFAULT-VALUE}).")
     boolean exponentialRun;
+
+    @Option(names = "--[no-]rollback-run", defaultValue = "true", negatable = true,
+            description = "Also train the linear model at the same diverging rate with --on-alert rollback: on the monitor's "
+                    + "alert it goes back to its checkpoint from before the onset, lowers the learning rate tenfold and "
+                    + "trains its loss back down (default: ${DEFAULT-VALUE}).")
+    boolean rollbackRun;
 
     @Option(names = "--data", defaultValue = "/usr/share/datasets/fashion-mnist",
             description = "Fashion-MNIST IDX files; synthetic images when missing (default: ${DEFAULT-VALUE}).")
@@ -204,6 +215,10 @@ public final class DemoCommand implements Callable<Integer> {
             runs.add(TrainConfig.defaults(EXPONENTIAL_RUN).withOptimizer(LeNet.Optimizer.SGD, 0.1)
                     .withModel(Architecture.LINEAR, null));
         }
+        if (rollbackRun) {
+            runs.add(TrainConfig.defaults(ROLLBACK_RUN).withOptimizer(LeNet.Optimizer.SGD, 0.1)
+                    .withModel(Architecture.LINEAR, null));
+        }
         Map<String, TrainConfig> configs = new LinkedHashMap<>();
         for (TrainConfig c : runs) {
             configs.put(c.runId(), c.withSteps(steps).withSeed(seed).withData(data, 0)
@@ -214,14 +229,28 @@ public final class DemoCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "    %-24s %s, %s, lr %s%n", c.runId(), c.architecture().label(),
                     c.optimizer().label(), c.learningRate());
         }
+        if (rollbackRun) {
+            out.printf(Locale.ROOT, "    %-24s acts on its alerts: --on-alert rollback%n", ROLLBACK_RUN);
+        }
         out.flush();
 
+        // follows the alerts topic from its end: started before training, so that no alert of the run is missed
+        AlertFollower follower = rollbackRun
+                ? new AlertFollower(servers, Topics.ALERTS, Map.of(), ROLLBACK_RUN) : null;
+        Map<Long, Double> rollbackLosses = new ConcurrentHashMap<>();
+        Map<String, Trainer> trainers = new LinkedHashMap<>();
         ExecutorService pool = Executors.newFixedThreadPool(configs.size());
         Map<String, Future<TrainResult>> results = new LinkedHashMap<>();
         for (TrainConfig c : configs.values()) {
             // the linear model takes a few ms a step: pace it so that it runs alongside the CNNs
             Duration pace = c.architecture() == Architecture.LINEAR ? Duration.ofMillis(50) : Duration.ZERO;
-            results.put(c.runId(), pool.submit(() -> new Trainer(c)
+            boolean acts = c.runId().equals(ROLLBACK_RUN);
+            Trainer trainer = new Trainer(c);
+            if (acts) {
+                trainer.onAlert(AlertAction.ROLLBACK, follower.queue());
+            }
+            trainers.put(c.runId(), trainer);
+            results.put(c.runId(), pool.submit(() -> trainer
                     .pace(pace)
                     .console(line -> {
                         synchronized (out) {
@@ -230,7 +259,10 @@ public final class DemoCommand implements Callable<Integer> {
                         }
                     })
                     .onStep(e -> {
-                        if (e.step() % 50 == 0) {
+                        if (acts) {
+                            rollbackLosses.put(e.step(), e.loss());
+                        }
+                        if (e.step() % (acts ? 20 : 50) == 0) {
                             synchronized (out) {
                                 out.printf(Locale.ROOT, "  [%s] step %d loss %.4g%n", e.runId(), e.step(), e.loss());
                                 out.flush();
@@ -241,8 +273,14 @@ public final class DemoCommand implements Callable<Integer> {
         }
         pool.shutdown();
         Map<String, TrainResult> done = new LinkedHashMap<>();
-        for (Map.Entry<String, Future<TrainResult>> en : results.entrySet()) {
-            done.put(en.getKey(), en.getValue().get());
+        try {
+            for (Map.Entry<String, Future<TrainResult>> en : results.entrySet()) {
+                done.put(en.getKey(), en.getValue().get());
+            }
+        } finally {
+            if (follower != null) {
+                follower.close();
+            }
         }
         // alerts become readable after the monitor's next commit; give the last steps a moment
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -270,20 +308,39 @@ public final class DemoCommand implements Callable<Integer> {
             if (r.syntheticData()) {
                 out.println("    (trained on synthetic images: Fashion-MNIST was not found in " + data + ")");
             }
+            for (Trainer.Rollback rb : trainers.get(r.runId()).rollbacks()) {
+                out.printf(Locale.ROOT, "    rolled back at step %d to the checkpoint of step %d (lr %s -> %s): "
+                        + "loss %.4g at the rollback, %.4g at the end%n", rb.atStep(), rb.checkpointStep(),
+                        rb.oldLearningRate(), rb.newLearningRate(),
+                        rollbackLosses.getOrDefault(rb.atStep() - 1, Double.NaN), r.lastLoss());
+            }
         }
         boolean divergingAlerted = diverging.stream()
                 .allMatch(r -> alerts.stream().anyMatch(a -> a.runId().equals(r)));
         boolean healthyAlerted = alerts.stream().anyMatch(a -> a.runId().equals(HEALTHY_RUN));
+        boolean recovered = !rollbackRun || recovered(trainers.get(ROLLBACK_RUN), done.get(ROLLBACK_RUN), rollbackLosses);
         out.printf(Locale.ROOT, "Done in %.0f s.%n", (System.nanoTime() - t0) / 1e9);
-        if (divergingAlerted && !healthyAlerted) {
-            out.println("Every diverging run was caught; the healthy run raised nothing.");
+        if (divergingAlerted && !healthyAlerted && recovered) {
+            out.println("Every diverging run was caught; the healthy run raised nothing"
+                    + (rollbackRun ? "; the run that rolled back trained its loss back down." : "."));
             out.flush();
             return 0;
         }
-        out.println(divergingAlerted ? "Unexpected: the healthy run raised an alert."
-                : "Unexpected: a diverging run raised no alert (try more --steps or a higher --diverging-lr).");
+        out.println(!divergingAlerted
+                ? "Unexpected: a diverging run raised no alert (try more --steps or a higher --diverging-lr)."
+                : healthyAlerted ? "Unexpected: the healthy run raised an alert."
+                : "Unexpected: " + ROLLBACK_RUN + " did not roll back, or its loss did not come back down (try more --steps).");
         out.flush();
         return 1;
+    }
+
+    /** Rolled back, and ended finite and below its loss when the alert came. */
+    private static boolean recovered(Trainer trainer, TrainResult result, Map<Long, Double> losses) {
+        if (trainer.rollbacks().isEmpty() || !Double.isFinite(result.lastLoss())) {
+            return false;
+        }
+        Double atAlert = losses.get(trainer.rollbacks().get(0).atStep() - 1);
+        return atAlert != null && result.lastLoss() < atAlert;
     }
 
     private static void watchAlerts(String bootstrap, List<AlertEvent> alerts, AtomicBoolean watching,

@@ -17,6 +17,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
@@ -150,6 +152,52 @@ class MetricsListenerTest {
         // Plain SGD moves the parameters by lr times the mean gradient: the update ratio follows.
         assertThat(event.updateRatio()).isCloseTo(LR * event.gradNorm() / event.paramNorm(), within(1e-12));
         assertThat(event.valLoss()).isNull();
+    }
+
+    @Test
+    void shouldReportTheUpdateRatioAsTheParameterChangeOfTheStepForAdamWithWeightDecay() {
+        // Adam and L2 make the update differ from lr x gradient: the ratio must still be what the step moved
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
+                .seed(1).dataType(DataType.DOUBLE).updater(new Adam(0.05)).l2(1e-2).weightInit(WeightInit.XAVIER)
+                .list()
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+                        .nIn(IN).nOut(CLASSES).activation(Activation.SOFTMAX).build())
+                .build());
+        net.init();
+        DataSet data = batch(8, 11);
+        List<StepEvent> events = new ArrayList<>();
+        net.addListeners(new MetricsListener("adam", Map.of(), events::add));
+        net.fit(data);
+
+        INDArray before = net.params().dup();
+        net.fit(data);
+        INDArray after = net.params();
+
+        double expected = after.distance2(before) / after.norm2Number().doubleValue();
+        assertThat(events.get(1).updateRatio()).isCloseTo(expected, within(1e-9 * expected));
+    }
+
+    @Test
+    void shouldComputeTheNormOfFloatArraysViewsAndNonFiniteEntries() {
+        Nd4j.getRandom().setSeed(13);
+        INDArray floats = Nd4j.randn(DataType.FLOAT, 1, 431_080);
+        INDArray contiguousView = floats.get(NDArrayIndex.point(0), NDArrayIndex.interval(1_000, 401_000));
+        INDArray matrixView = Nd4j.randn(DataType.FLOAT, 'f', 800, 500).get(NDArrayIndex.all(), NDArrayIndex.interval(0, 300));
+        INDArray stridedView = Nd4j.randn(DataType.FLOAT, 300, 200).get(NDArrayIndex.all(), NDArrayIndex.interval(0, 150));
+        for (INDArray a : List.of(floats, contiguousView, matrixView, stridedView, Nd4j.randn(DataType.DOUBLE, 3, 7))) {
+            double exact = a.castTo(DataType.DOUBLE).norm2Number().doubleValue();
+            // ND4J's own float reduction, used for the strided view, is off by up to about 1e-4
+            assertThat(MetricsListener.norm2(a)).isCloseTo(exact, within(1e-4 * exact));
+        }
+        for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY}) {
+            INDArray a = floats.dup();
+            a.putScalar(0, 200_000, bad);
+            assertThat(Double.valueOf(MetricsListener.norm2(a))).isEqualTo(Double.valueOf(bad));
+        }
+        // one entry of 1e20 overflows a float sum of squares (ND4J's norm2 says Infinity); BLAS scales
+        INDArray huge = floats.dup();
+        huge.putScalar(0, 200_000, 1e20);
+        assertThat(MetricsListener.norm2(huge)).isCloseTo(1e20, within(1e14));
     }
 
     @Test

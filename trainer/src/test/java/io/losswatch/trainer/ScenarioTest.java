@@ -34,7 +34,7 @@ class ScenarioTest {
         assertThat(linear.learningRate()).isEqualTo(0.1);
         TrainConfig overfit = Scenario.OVERFIT.apply(base);
         assertThat(overfit.examples()).isEqualTo(256);
-        assertThat(overfit.validateEvery()).isEqualTo(20);
+        assertThat(overfit.validateEvery()).isEqualTo(10);
         assertThat(overfit.l2()).isZero();
         assertThat(Scenario.OVERFIT_REGULARIZED.apply(base).dropout()).isEqualTo(0.5);
         assertThatThrownBy(() -> Scenario.parse("nope")).hasMessage("unknown scenario 'nope': see --list-scenarios");

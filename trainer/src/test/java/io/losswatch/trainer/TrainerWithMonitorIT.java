@@ -20,6 +20,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.losswatch.events.AlertEvent;
 import io.losswatch.events.AlertStatus;
+import io.losswatch.events.AlertType;
 import io.losswatch.events.Cause;
 import io.losswatch.events.StepEvent;
 import io.losswatch.events.Topics;
@@ -108,6 +109,17 @@ class TrainerWithMonitorIT {
         assertThat(first.type().name()).isIn("LOSS_BLOWUP", "LOSS_EXPONENTIAL_GROWTH", "GRADIENT_EXPLOSION",
                 "LOSS_NON_FINITE", "TRAINING_COLLAPSED");
         assertThat(first.diagnosis().cause()).isIn(Cause.LEARNING_RATE_TOO_HIGH, Cause.UNSTABLE_OPTIMIZER);
+    }
+
+    @Test
+    void shouldRaiseValidationDivergenceForLackOfRegularizationOnOverfitAndNothingWithL2AndDropout() throws Exception {
+        // the scenarios as they are (400 LeNet steps, validation every 10): the climb starts near step 120 and is
+        // slow, so the alert comes near step 280; a few minutes of training on two cores
+        AlertEvent first = runPair(Scenario.OVERFIT, Scenario.OVERFIT_REGULARIZED);
+
+        assertThat(first.type()).isEqualTo(AlertType.VALIDATION_DIVERGENCE);
+        assertThat(first.diagnosis().cause()).isEqualTo(Cause.INSUFFICIENT_REGULARIZATION);
+        assertThat(first.onsetStep()).as("the validation minimum").isBetween(60L, 200L);
     }
 
     @Test
