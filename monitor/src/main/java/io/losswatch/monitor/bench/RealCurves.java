@@ -85,7 +85,9 @@ public final class RealCurves {
             new Recorded("dl4j-sgd-lr20.tsv", true, 1),
             new Recorded("dl4j-sgd-lr1.0-mse.tsv", true, 1), // NaN at step 5
             // through the trainer and broker: 3 steps at ~21, weights overflowed, then chance level, never NaN
-            new Recorded("dl4j-sgd-lr0.3-overflow.tsv", true, 2));
+            new Recorded("dl4j-sgd-lr0.3-overflow.tsv", true, 2),
+            // the same run with the listener's exact norms: grad_norm 1e18-3e32 instead of Inf, weights frozen
+            new Recorded("dl4j-sgd-lr0.3-frozen.tsv", true, 2));
 
     private RealCurves() {}
 

@@ -43,10 +43,10 @@ final class JumpTracker {
             double previousPeak = peakLn;
             peakLn = Math.max(peakLn, y);
             if (y - before.newestValue() >= c.lnJump()) {
-                if (step == jumpStep + 1 && y - previousPeak >= c.lnJump()) {
-                    // the step right after the jump jumps again, as far, on top of it: an escalating
-                    // blow-up (x5 then x5 again), which often turns NaN on the next step; a bad batch's
-                    // spike falls back instead
+                if (before.newestValue() >= previousPeak) {
+                    // it has only climbed since the jump, and now jumps again, as far, on top of it: an
+                    // escalating blow-up (x5 then x5 again), which often turns NaN or overflows on the
+                    // next step; a bad batch's spike falls back instead
                     confirmed = true;
                     return Event.CONFIRMED;
                 }
