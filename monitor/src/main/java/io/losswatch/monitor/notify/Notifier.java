@@ -1,9 +1,17 @@
 package io.losswatch.monitor.notify;
 
+import io.losswatch.events.AlertEvent;
+import io.losswatch.events.AlertStatus;
+import io.losswatch.events.AlertType;
+import io.losswatch.events.Cause;
+import io.losswatch.events.EventJson;
+import io.losswatch.events.InvalidEventException;
+import io.losswatch.events.Severity;
 import io.losswatch.monitor.LosswatchMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -39,6 +47,8 @@ public final class Notifier implements AutoCloseable {
         index.load(config.indexProperties(), config.alertsTopic(), INDEX_TIMEOUT);
         Clock clock = Clock.systemUTC();
         WebhookSender sender = new WebhookSender(config.timeout(), clock);
+        warmUp(config);
+        sender.warmUp();
         List<TargetWorker> workers = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
         for (WebhookTarget t : config.targets()) {
@@ -52,6 +62,27 @@ public final class Notifier implements AutoCloseable {
         threads.forEach(Thread::start);
         LOG.info("Delivering alerts from {} to {}", config.alertsTopic(), config.targets());
         return new Notifier(config, workers, threads);
+    }
+
+    /**
+     * Reads and renders a made-up alert in every configured format once, so that the first real alert
+     * does not wait for the JSON mappers to build their readers and writers.
+     */
+    private static void warmUp(NotifierConfig config) {
+        try {
+            AlertEvent sample = new AlertEvent(1, AlertEvent.alertId("warm-up", AlertType.LOSS_EXPONENTIAL_GROWTH, 1),
+                    "warm-up", AlertType.LOSS_EXPONENTIAL_GROWTH, AlertStatus.FIRING, Severity.CRITICAL, 17, 1,
+                    Instant.EPOCH, Instant.EPOCH, new AlertEvent.Fit(16, 0.1, 6.9, 0.99),
+                    new AlertEvent.Forecast(800, Float.MAX_VALUE),
+                    new AlertEvent.Diagnosis(Cause.LEARNING_RATE_TOO_HIGH, 0.6, List.of("warm-up"), "warm-up"));
+            byte[] raw = EventJson.writeAlert(sample);
+            AlertEvent read = EventJson.parseAlert(raw);
+            for (WebhookTarget t : config.targets()) {
+                t.format().body(Incident.firing(read), raw, config.grafana());
+            }
+        } catch (InvalidEventException | RuntimeException e) {
+            LOG.debug("warm-up failed: {}", e.toString()); // only the first alert is slower then
+        }
     }
 
     public NotifierConfig config() {

@@ -1,5 +1,12 @@
 package io.losswatch.monitor.notify;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
@@ -31,6 +38,46 @@ public final class WebhookSender {
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .version(HttpClient.Version.HTTP_1_1)
                 .build();
+    }
+
+    /**
+     * Sends one request to a throwaway loopback listener of its own, so that the first real alert does
+     * not pay for loading and compiling the HTTP client's request path. Nothing leaves the machine; any
+     * failure only means no warm-up.
+     */
+    void warmUp() {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            server.setSoTimeout(2000);
+            Thread answer = new Thread(() -> {
+                try (Socket s = server.accept()) {
+                    s.setSoTimeout(2000);
+                    BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(),
+                            StandardCharsets.US_ASCII));
+                    String line;
+                    while ((line = in.readLine()) != null && !line.isEmpty()) {
+                        // the request's headers; its 2-byte body is left unread
+                    }
+                    s.getOutputStream().write("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
+                            .getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException e) {
+                    // no warm-up, no harm
+                }
+            }, "losswatch-notify-warmup");
+            answer.setDaemon(true);
+            answer.start();
+            HttpRequest r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.getLocalPort() + "/warm-up"))
+                    .timeout(Duration.ofSeconds(2))
+                    .header("Content-Type", "application/json")
+                    .header("User-Agent", USER_AGENT)
+                    .POST(HttpRequest.BodyPublishers.ofByteArray("{}".getBytes(StandardCharsets.UTF_8)))
+                    .build();
+            client.sendAsync(r, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8)).get(3, TimeUnit.SECONDS);
+            answer.join(1000);
+        } catch (IOException | ExecutionException | TimeoutException | RuntimeException e) {
+            // no warm-up, no harm
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The request as sent: the body is signed with a fresh timestamp when the target has a secret. */

@@ -18,6 +18,16 @@ class WebhookSenderTest {
     private final WebhookSender sender = new WebhookSender(Duration.ofSeconds(3), CLOCK);
 
     @Test
+    void shouldWarmUpAgainstItsOwnLoopbackListenerQuicklyAndLeaveNothingOpen() {
+        long t0 = System.nanoTime();
+        sender.warmUp();
+        sender.warmUp(); // twice: each time a fresh listener, closed after
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
+        assertThat(Thread.getAllStackTraces().keySet())
+                .noneMatch(t -> t.getName().equals("losswatch-notify-warmup") && t.isAlive());
+    }
+
+    @Test
     void shouldSignTheBodyWithATimestampAndCarryTheDeliveryId() {
         WebhookTarget t = WebhookTarget.of("ci", "https://ci.example.com/hook", WebhookFormat.GENERIC, "s3cret", null);
         HttpRequest r = sender.request(t, "d-1", BODY);
