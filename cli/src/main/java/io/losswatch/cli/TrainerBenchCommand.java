@@ -2,14 +2,13 @@ package io.losswatch.cli;
 
 import io.losswatch.events.Topics;
 import io.losswatch.kafka.local.EmbeddedKafka;
+import io.losswatch.monitor.perf.Machine;
 import io.losswatch.trainer.LeNet;
 import io.losswatch.trainer.ListenerOverhead;
 import io.losswatch.trainer.ListenerOverhead.Result;
 import io.losswatch.trainer.MetricsPublisher;
 import io.losswatch.trainer.TrainConfig;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -63,7 +62,7 @@ public final class TrainerBenchCommand implements Callable<Integer> {
         TrainConfig config = TrainConfig.defaults("bench-trainer").withOptimizer(LeNet.Optimizer.ADAM, 1e-3)
                 .withSteps(steps).withBatchSize(batchSize).withData(data, 0);
         out.println("Losswatch trainer benchmark (./losswatch bench trainer)");
-        out.println("machine: " + machine());
+        out.println("machine: " + Machine.describe());
         out.printf(Locale.ROOT, "LeNet, Adam 1e-3, batch %d, %s; blocks of %d steps alternating with/without the listener "
                 + "after %d warm-up steps; OMP_NUM_THREADS=%s%n", batchSize,
                 Files.isDirectory(data) ? "Fashion-MNIST from " + data : "synthetic images (no " + data + ")", block,
@@ -101,20 +100,9 @@ public final class TrainerBenchCommand implements Callable<Integer> {
                 + "(two standard errors); inside the listener %.2f%% of a step (target under 1%%)%n",
                 r.overheadOfMeansPercent(), r.overheadOfMediansPercent(), pairs[0], pairs[1], r.inListenerPercent());
         out.printf(Locale.ROOT, "published: %d events acknowledged by the broker, %d dropped, %d failed%n", sent, dropped, failed);
-        out.println("machine after: " + machine());
+        out.println("machine after: " + Machine.describe());
         out.flush();
         return 0;
     }
 
-    /** Cores and load average, so that a reader can judge how noisy the machine was. */
-    private static String machine() {
-        String load;
-        try {
-            load = String.join(" ", java.util.Arrays.copyOf(Files.readString(Path.of("/proc/loadavg")).trim().split(" "), 3));
-        } catch (IOException e) {
-            load = String.format(Locale.ROOT, "%.2f", ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-        }
-        return String.format(Locale.ROOT, "%d cores, load average %s (1/5/15 min), Java %s",
-                Runtime.getRuntime().availableProcessors(), load, System.getProperty("java.version"));
-    }
 }

@@ -15,16 +15,7 @@ final class PerfSupport {
 
     /** Cores and load average, so that a reader can judge how noisy the machine was. */
     static String machine() {
-        String load = "n/a";
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            load = f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException | RuntimeException e) {
-            // not Linux: the load is unknown
-        }
-        return String.format(Locale.ROOT, "%d cores, load average %s (1/5/15 min), Java %s, max heap %d MB",
-                Runtime.getRuntime().availableProcessors(), load, System.getProperty("java.version"),
-                Runtime.getRuntime().maxMemory() >> 20);
+        return Machine.describe();
     }
 
     /** The config with another processing guarantee and commit interval (the record has no withers for them). */
