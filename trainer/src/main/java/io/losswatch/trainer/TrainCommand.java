@@ -52,7 +52,6 @@ public final class TrainCommand implements Callable<Integer> {
 
     public static final int EXIT_USAGE = 2;
     public static final Duration REACHABILITY_TIMEOUT = Duration.ofSeconds(5);
-    private static final String KAFKA_ENV_PREFIX = "LOSSWATCH_KAFKA_";
 
     @Spec
     CommandSpec spec;
@@ -283,14 +282,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** {@code --kafka} settings win over {@code LOSSWATCH_KAFKA_SECURITY_PROTOCOL=...} style variables. */
     static Map<String, String> kafkaProps(Map<String, String> env, Map<String, String> flags) {
-        Map<String, String> props = new LinkedHashMap<>();
-        env.forEach((name, value) -> {
-            if (name.startsWith(KAFKA_ENV_PREFIX) && name.length() > KAFKA_ENV_PREFIX.length()) {
-                props.put(name.substring(KAFKA_ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.'), value);
-            }
-        });
-        props.putAll(flags);
-        return props;
+        return KafkaClientSettings.merge(env, flags);
     }
 
     /**
