@@ -67,7 +67,9 @@ final class JumpTracker {
             return Event.NONE;
         }
         double lnJump = c.lnJump();
-        if (y - before.minNewest(c.referencePoints()) < lnJump) {
+        // the common path, O(1): far below a jump even above a lower bound of the window's minimum
+        if (y - before.minLowerBoundNewest(c.referencePoints()) < lnJump
+                || y - before.minNewest(c.referencePoints()) < lnJump) {
             return Event.NONE;
         }
         double ref = before.medianNewest(c.referencePoints());

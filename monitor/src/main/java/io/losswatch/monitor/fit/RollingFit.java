@@ -261,6 +261,29 @@ public final class RollingFit {
     }
 
     /** Smallest of the newest {@code n} values; +infinity when empty. O(n). */
+    /**
+     * A lower bound of {@link #minNewest(int)} from the running sums, O(1): no value lies more than
+     * sqrt(n - 1) standard deviations below the mean of n values (Samuelson's inequality). Falls back
+     * to the exact minimum when {@code window} is not one of the windows with sums.
+     */
+    public double minLowerBoundNewest(int window) {
+        int w = window == capacity ? 0 : -1;
+        for (int i = 0; w < 0 && i < inner.length; i++) {
+            if (inner[i] == window) {
+                w = 1 + i;
+            }
+        }
+        int n = w < 0 ? 0 : w == 0 ? size : Math.min(size, window);
+        if (n < 2) {
+            return minNewest(window);
+        }
+        double mean = sums[w][SY] / n;
+        double meanSquare = sums[w][SYY] / n;
+        double var = Math.max(0, meanSquare - mean * mean);
+        // a little below, so that rounding in the sums can never put the bound above the minimum
+        return mean - Math.sqrt((n - 1) * var) - 1e-6 * (1 + Math.sqrt(Math.max(0, meanSquare)));
+    }
+
     public double minNewest(int n) {
         double m = Double.POSITIVE_INFINITY;
         for (int i = Math.max(0, size - n); i < size; i++) {

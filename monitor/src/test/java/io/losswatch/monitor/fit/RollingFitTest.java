@@ -165,4 +165,20 @@ class RollingFitTest {
         assertThat(f.medianNewest(4)).isEqualTo(6); // 8 6 4 10: the lower middle
         assertThat(f.countFrom(6)).isEqualTo(4);
     }
+
+    @Test
+    void shouldNeverPutTheLowerBoundOfTheMinimumAboveTheMinimum() {
+        java.util.Random r = new java.util.Random(11);
+        RollingFit w = new RollingFit(64, 16, 8);
+        for (int step = 0; step < 20_000; step++) {
+            // smooth stretches, noise, huge values and sign changes, as ln(loss) and ln(grad_norm) do
+            double y = step % 997 < 500 ? 60 * Math.sin(step / 50.0) + r.nextGaussian() * (step % 7 == 0 ? 5 : 1e-3)
+                    : -3 + 1e-9 * r.nextGaussian();
+            w.add(step, y);
+            for (int n : new int[] {64, 16, 8}) {
+                assertThat(w.minLowerBoundNewest(n)).as("step %d, window %d", step, n).isLessThanOrEqualTo(w.minNewest(n));
+            }
+        }
+        assertThat(w.minLowerBoundNewest(32)).isEqualTo(w.minNewest(32)); // no sums for 32 points: exact
+    }
 }
