@@ -370,7 +370,8 @@ public final class Detector {
         }
     }
 
-    private static boolean nonFinite(Double v) {
+    /** A value that was sent and is Inf or NaN. */
+    static boolean nonFinite(Double v) {
         return v != null && !Double.isFinite(v);
     }
 

@@ -137,8 +137,8 @@ final class Diagnoser {
                 }
             }
             case GRADIENT_EXPLOSION -> {
-                if (!isFinite(e.gradNorm()) || !isFinite(e.paramNorm())) {
-                    ev.add(!isFinite(e.paramNorm())
+                if (Detector.nonFinite(e.gradNorm()) || Detector.nonFinite(e.paramNorm())) {
+                    ev.add(Detector.nonFinite(e.paramNorm())
                             ? "param_norm was " + e.paramNorm() + " at step " + e.step() + ": the weights overflowed"
                             : "grad_norm was " + e.gradNorm() + " at step " + e.step()
                                     + (s.nonFiniteGradStreak > 1 ? " (" + s.nonFiniteGradStreak + " steps in a row)" : ""));
@@ -154,7 +154,7 @@ final class Diagnoser {
                             Math.exp(s.gradJump.peakLn - s.gradJump.refLn), onset));
                 }
                 ev.add(String.format(Locale.ROOT, "%sgrad_norm %.3g is %.0fx its early level %.3g",
-                        isFinite(e.gradNorm()) ? "" : "the last finite ", s.grad.size() == 0 ? 0
+                        Detector.nonFinite(e.gradNorm()) ? "the last finite " : "", s.grad.size() == 0 ? 0
                         : Math.exp(s.grad.newestValue()), Math.exp(s.grad.newestValue() - s.earlyGradLn),
                         Math.exp(s.earlyGradLn)));
             }
@@ -291,9 +291,5 @@ final class Diagnoser {
                 : String.format(Locale.ROOT, " from %.3g to about %.3g", s.lastLearningRate, s.lastLearningRate / 10);
         return new Diagnosis(Cause.LEARNING_RATE_TOO_HIGH, confidence, ev,
                 "Lower the learning rate about 10x" + lr + hint + ", add warm-up, clip gradients (max norm 1)." + extra);
-    }
-
-    private static boolean isFinite(Double v) {
-        return v == null || Double.isFinite(v);
     }
 }

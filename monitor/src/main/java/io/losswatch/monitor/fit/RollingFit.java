@@ -146,25 +146,29 @@ public final class RollingFit {
 
     /** The fit over the newest {@code window} points: the whole window or one of the nested ones. */
     public LinearFit fitNewest(int window) {
+        int w = sumsOf(window);
+        if (w < 0) {
+            throw new IllegalArgumentException("no nested window of " + window + " points");
+        }
+        return w == 0 ? fit() : fit(sums[w], Math.min(size, window));
+    }
+
+    /** Index into {@link #sums} of the window of the newest {@code window} points, -1 when it has none. */
+    private int sumsOf(int window) {
         if (window == capacity) {
-            return fit();
+            return 0;
         }
         for (int i = 0; i < inner.length; i++) {
             if (inner[i] == window) {
-                return fit(sums[1 + i], Math.min(size, window));
+                return 1 + i;
             }
         }
-        throw new IllegalArgumentException("no nested window of " + window + " points");
+        return -1;
     }
 
     /** Mean of y over the newest {@code window} points (a nested window or the whole), O(1). */
     public double meanNewest(int window) {
-        int w = window == capacity ? 0 : -1;
-        for (int i = 0; w < 0 && i < inner.length; i++) {
-            if (inner[i] == window) {
-                w = 1 + i;
-            }
-        }
+        int w = sumsOf(window);
         if (w < 0) {
             throw new IllegalArgumentException("no nested window of " + window + " points");
         }
@@ -260,19 +264,13 @@ public final class RollingFit {
         return minNewest(size);
     }
 
-    /** Smallest of the newest {@code n} values; +infinity when empty. O(n). */
     /**
      * A lower bound of {@link #minNewest(int)} from the running sums, O(1): no value lies more than
      * sqrt(n - 1) standard deviations below the mean of n values (Samuelson's inequality). Falls back
      * to the exact minimum when {@code window} is not one of the windows with sums.
      */
     public double minLowerBoundNewest(int window) {
-        int w = window == capacity ? 0 : -1;
-        for (int i = 0; w < 0 && i < inner.length; i++) {
-            if (inner[i] == window) {
-                w = 1 + i;
-            }
-        }
+        int w = sumsOf(window);
         int n = w < 0 ? 0 : w == 0 ? size : Math.min(size, window);
         if (n < 2) {
             return minNewest(window);
@@ -284,6 +282,7 @@ public final class RollingFit {
         return mean - Math.sqrt((n - 1) * var) - 1e-6 * (1 + Math.sqrt(Math.max(0, meanSquare)));
     }
 
+    /** Smallest of the newest {@code n} values; +infinity when empty. O(n). */
     public double minNewest(int n) {
         double m = Double.POSITIVE_INFINITY;
         for (int i = Math.max(0, size - n); i < size; i++) {

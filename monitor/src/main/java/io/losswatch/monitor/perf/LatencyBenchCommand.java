@@ -101,7 +101,7 @@ public final class LatencyBenchCommand implements Callable<Integer> {
             return 2;
         }
         out.println("Losswatch latency benchmark (./losswatch bench latency)");
-        out.println("machine: " + PerfSupport.machine());
+        out.println("machine: " + Machine.describe());
         out.printf(Locale.ROOT, "load: %,d events/s over %d runs for %d s; monitor %s, commit interval %d ms; "
                 + "producer linger.ms %d, acks all%s%n", rate, runs, seconds, guarantee, commitIntervalMs, lingerMs,
                 kafkaSettings.isEmpty() ? "" : "; monitor " + kafkaSettings);
@@ -170,7 +170,7 @@ public final class LatencyBenchCommand implements Callable<Integer> {
                 print(out, "step sent -> alert readable on topic (read_committed)", toTopic, 250);
                 print(out, "step sent -> webhook received it", toWebhook, 400);
             }
-            out.println("machine after: " + PerfSupport.machine());
+            out.println("machine after: " + Machine.describe());
         } finally {
             receiver.stop(0);
             PerfSupport.delete(stateDir);

@@ -9,14 +9,9 @@ import java.util.Comparator;
 import java.util.Locale;
 import java.util.stream.Stream;
 
-/** What the benchmark printouts share: the machine and its load, and scratch directories. */
+/** What the benchmark commands share: tuned configs and scratch directories ({@link Machine} prints the machine). */
 final class PerfSupport {
     private PerfSupport() {}
-
-    /** Cores and load average, so that a reader can judge how noisy the machine was. */
-    static String machine() {
-        return Machine.describe();
-    }
 
     /** The config with another processing guarantee and commit interval (the record has no withers for them). */
     static MonitorConfig tuned(MonitorConfig c, String guarantee, long commitIntervalMs) {

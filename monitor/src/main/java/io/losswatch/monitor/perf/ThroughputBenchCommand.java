@@ -89,7 +89,7 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
             return 2;
         }
         out.println("Losswatch throughput benchmark (./losswatch bench throughput)");
-        out.println("machine: " + PerfSupport.machine());
+        out.println("machine: " + Machine.describe());
         out.println("monitor: " + guarantee + ", commit interval " + commitIntervalMs + " ms"
                 + (kafkaSettings.isEmpty() ? "" : ", " + kafkaSettings));
         out.flush();
@@ -120,7 +120,7 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
             double b = results.stream().mapToDouble(r -> r[1]).max().orElseThrow();
             out.printf(Locale.ROOT, "best of %d: (a) %s, (b) %s, ratio (b)/(a) = %.2f (target 0.5 or better)%n",
                     rounds, PerfSupport.rate(a), PerfSupport.rate(b), b / a);
-            out.println("machine after: " + PerfSupport.machine());
+            out.println("machine after: " + Machine.describe());
         } finally {
             PerfSupport.delete(brokerDir);
         }
