@@ -21,12 +21,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * The one place where events become JSON and back.
@@ -49,11 +46,11 @@ public final class EventJson {
     public static final int MAX_LABEL_VALUE_LENGTH = 256;
     public static final int MAX_LAYER_NORMS = 512;
 
-    private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9._:/-]{1,128}");
 
     private static final JsonFactory FACTORY = JsonFactory.builder()
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER) // the same doubles, correctly rounded, faster
             .streamReadConstraints(StreamReadConstraints.builder()
                     .maxNestingDepth(64)
                     .maxNumberLength(400)
@@ -185,11 +182,28 @@ public final class EventJson {
             throw new InvalidEventException(INVALID_RUN_ID, "'run_id' must be a string, got " + describe(v));
         }
         String s = p.getText();
-        if (!RUN_ID.matcher(s).matches()) {
+        if (!isValidRunId(s)) {
             throw new InvalidEventException(INVALID_RUN_ID,
                     "'run_id' must be 1-128 characters of A-Z a-z 0-9 . _ : / -, got " + abbreviate(s));
         }
         return s;
+    }
+
+    /** 1-128 characters of A-Z a-z 0-9 . _ : / - (a loop: a regex match per record showed in the profile). */
+    static boolean isValidRunId(String s) {
+        int n = s.length();
+        if (n < 1 || n > 128) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.'
+                    || c == '_' || c == ':' || c == '/' || c == '-';
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static long readInteger(JsonParser p, JsonToken v, String field, InvalidEventException.Reason reason)
@@ -252,7 +266,7 @@ public final class EventJson {
         }
         String s = p.getText();
         try {
-            return OffsetDateTime.parse(s, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
+            return Rfc3339.parse(s);
         } catch (DateTimeParseException e) {
             throw new InvalidEventException(INVALID_TIME,
                     "'time' must be RFC 3339 like 2026-11-27T05:00:00.123Z, got \"" + abbreviate(s) + "\"");

@@ -147,4 +147,20 @@ class EventJsonTest {
         assertThat(back.fit().doublingSteps()).isInfinite();
         assertThat(back.fit().r2()).isNaN();
     }
+
+    @Test
+    void shouldAcceptExactlyTheRunIdsOfTheDocumentedPattern() {
+        java.util.regex.Pattern documented = java.util.regex.Pattern.compile("[A-Za-z0-9._:/-]{1,128}");
+        String alphabet = "aZ09._:/-\u00e9 \u0000#\ud83d\ude00\"\\";
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(7);
+        for (int k = 0; k < 20_000; k++) {
+            int n = rnd.nextInt(4) == 0 ? rnd.nextInt(120, 135) : rnd.nextInt(0, 6);
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < n; i++) {
+                b.append(rnd.nextInt(10) < 8 ? alphabet.charAt(rnd.nextInt(9)) : alphabet.charAt(rnd.nextInt(alphabet.length())));
+            }
+            String id = b.toString();
+            assertThat(EventJson.isValidRunId(id)).as(id).isEqualTo(documented.matcher(id).matches());
+        }
+    }
 }

@@ -78,6 +78,11 @@ public record MonitorConfig(
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
         // a producer that cannot reach the broker retries rather than failing the task
         p.put(StreamsConfig.producerPrefix(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG), 120_000);
+        // Each commit writes every changed run's state (about 2.5 KB) to the changelog and waits until the
+        // broker has it. A producer request carries at most one batch per partition, so with Kafka's 16 KB
+        // batches a commit of 1,000 runs took dozens of round trips; 1 MB batches (the largest request)
+        // take one or two. Measured with bench throughput: the monitor 2.5x as fast (21.7k -> 55k events/s).
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 1024 * 1024);
         p.putAll(kafka);
         return p;
     }

@@ -4,9 +4,7 @@ import io.losswatch.monitor.detect.Detector;
 import java.time.Clock;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.state.Stores;
 
 /** Builds the monitor's topology: the one method production and every test call. */
 public final class MonitorTopology {
@@ -19,16 +17,19 @@ public final class MonitorTopology {
     private MonitorTopology() {}
 
     public static Topology build(MonitorConfig config, LosswatchMetrics metrics, Clock clock) {
+        return build(config, metrics, clock, RunStateStore.MAX_LIVE_RUNS);
+    }
+
+    /** As {@link #build(MonitorConfig, LosswatchMetrics, Clock)}, with a bound on the live run states per task. */
+    static Topology build(MonitorConfig config, LosswatchMetrics metrics, Clock clock, int maxLiveRuns) {
         Detector detector = new Detector(config.detector());
         Topology t = new Topology();
         // raw bytes in, so that a record that is not a valid event can go to the DLQ exactly as received
         t.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.metricsTopic());
         t.addProcessor(DETECT, () -> new StepProcessor(detector, metrics, clock, config.runIdleTimeout(),
                 config.stateRetention()), SOURCE);
-        // cached: a run's state is put on every step, and the cache turns those puts into one RocksDB write
-        // and one changelog record per run and commit
-        t.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STATE_STORE),
-                Serdes.String(), Serdes.ByteArray()).withCachingEnabled(), DETECT);
+        // live run states, each changed run written to RocksDB and the changelog once per commit
+        t.addStateStore(new RunStateStore.Builder(STATE_STORE, detector, maxLiveRuns), DETECT);
         t.addSink(ALERTS_SINK, config.alertsTopic(), new ByteArraySerializer(), new ByteArraySerializer(), DETECT);
         t.addSink(DLQ_SINK, config.dlqTopic(), new ByteArraySerializer(), new ByteArraySerializer(), DETECT);
         return t;

@@ -17,20 +17,13 @@ import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
-import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,28 +35,15 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(StepProcessor.class);
     /** One line per alert; the launcher's logging shows this logger on the console. */
     private static final Logger ALERT_LOG = LoggerFactory.getLogger("losswatch.alerts");
-    /** Bounds the live states kept per task (a few KB each); runs past it are read from the store. */
-    static final int MAX_LIVE_RUNS = 10_000;
 
     private final Detector detector;
     private final LosswatchMetrics metrics;
     private final Clock clock;
     private final Duration idleTimeout;
     private final Duration stateRetention;
-    /**
-     * Live run states of this task, so that a step does not deserialize its run's state again. The
-     * store stays the durable copy and is written on every step (its record cache coalesces those
-     * writes per commit). Cleared on init and close: after a rebalance, an exactly-once abort or a
-     * task revival the store (restored from its changelog) is the truth, and states are read again.
-     */
-    private final Map<String, RunState> live = new LinkedHashMap<>(256, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, RunState> eldest) {
-            return size() > MAX_LIVE_RUNS;
-        }
-    };
     private ProcessorContext<byte[], byte[]> context;
-    private KeyValueStore<String, byte[]> store;
+    /** Keeps the live run states of this task and writes the changed ones once per commit. */
+    private RunStateStore store;
 
     StepProcessor(Detector detector, LosswatchMetrics metrics, Clock clock, Duration idleTimeout,
             Duration stateRetention) {
@@ -78,7 +58,6 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     public void init(ProcessorContext<byte[], byte[]> context) {
         this.context = context;
         this.store = context.getStateStore(MonitorTopology.STATE_STORE);
-        live.clear();
         Duration every = Duration.ofMillis(Math.max(1000, Math.min(60_000, idleTimeout.toMillis() / 4)));
         context.schedule(every, PunctuationType.WALL_CLOCK_TIME, this::expire);
     }
@@ -89,7 +68,7 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
         StepEvent event;
         try {
             event = EventJson.parseStep(record.value());
-            String key = decodeKey(record.key());
+            String key = keyIs(record.key(), event.runId()) ? event.runId() : decodeKey(record.key());
             if (!key.equals(event.runId())) {
                 throw new InvalidEventException(InvalidEventException.Reason.KEY_MISMATCH,
                         "record key '" + abbreviate(key) + "' differs from run_id '" + event.runId()
@@ -103,7 +82,7 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
             detect(record, event);
         } catch (RuntimeException e) {
             // a bug must cost one record, not the service: keep the record for inspection
-            live.remove(event.runId()); // the state may be half updated: read the stored one next time
+            store.discard(event.runId()); // the state may be half updated: read the committed one next time
             LOG.error("could not process step {} of run {}: {}", event.step(), event.runId(), e.toString(), e);
             deadLetter(record, "processing_error", "the monitor failed on this record: " + e);
         }
@@ -111,11 +90,7 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
 
     private void detect(Record<byte[], byte[]> record, StepEvent event) {
         String runId = event.runId();
-        RunState state = live.get(runId);
-        if (state == null) {
-            state = load(runId);
-            live.put(runId, state);
-        }
+        RunState state = store.get(runId);
         Instant now = clock.instant();
         Instant eventTime = event.time() != null ? event.time() : Instant.ofEpochMilli(record.timestamp());
         Detector.Result result = detector.onStep(state, event, eventTime, now);
@@ -126,7 +101,7 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
         if (result.outcome() == Detector.Outcome.NEW_ATTEMPT) {
             metrics.ignoredRecord("new_attempt"); // counted so operators see restarts; the step itself is used
         }
-        store.put(runId, state.toBytes());
+        store.changed(runId, state);
         if (metrics.step(event, result.fit(), System.nanoTime())) {
             // series (re)created, e.g. after a restart or a rebalance: show the alerts the state still holds
             for (AlertType t : AlertType.values()) {
@@ -141,24 +116,6 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
         }
     }
 
-    private RunState load(String runId) {
-        byte[] stored = store.get(runId);
-        if (stored == null) {
-            return detector.newState();
-        }
-        try {
-            return RunState.fromBytes(stored, detector.config());
-        } catch (RuntimeException e) {
-            LOG.warn("discarding unreadable state of run {}: {}", runId, e.toString());
-            return detector.newState();
-        }
-    }
-
-    @Override
-    public void close() {
-        live.clear();
-    }
-
     private void deadLetter(Record<byte[], byte[]> record, String reason, String message) {
         metrics.invalidRecord(reason);
         Headers h = new RecordHeaders(record.headers().toArray());
@@ -170,6 +127,19 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
             h.add(Topics.SOURCE_OFFSET_HEADER, Long.toString(m.offset()).getBytes(UTF_8));
         });
         context.forward(new Record<>(record.key(), record.value(), record.timestamp(), h), MonitorTopology.DLQ_SINK);
+    }
+
+    /** Whether the key's bytes spell the run id (ASCII, as validated): the common case, without decoding. */
+    private static boolean keyIs(byte[] key, String runId) {
+        if (key == null || key.length != runId.length()) {
+            return false;
+        }
+        for (int i = 0; i < key.length; i++) {
+            if (key[i] != runId.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String decodeKey(byte[] key) throws InvalidEventException {
@@ -194,22 +164,6 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     private void expire(long wallClockMillis) {
         metrics.expireIdleRuns(System.nanoTime(), idleTimeout);
         long cutoff = wallClockMillis - stateRetention.toMillis();
-        List<String> old = new ArrayList<>();
-        try (KeyValueIterator<String, byte[]> it = store.all()) {
-            while (it.hasNext()) {
-                KeyValue<String, byte[]> kv = it.next();
-                try {
-                    if (RunState.fromBytes(kv.value, detector.config()).lastSeenMillis() < cutoff) {
-                        old.add(kv.key);
-                    }
-                } catch (RuntimeException e) {
-                    old.add(kv.key);
-                }
-            }
-        }
-        old.forEach(k -> {
-            store.delete(k);
-            live.remove(k);
-        });
+        store.deleteIdle(lastSeen -> lastSeen < cutoff);
     }
 }

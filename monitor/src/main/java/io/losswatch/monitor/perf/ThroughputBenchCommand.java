@@ -17,6 +17,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -27,7 +29,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.processor.api.Processor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -37,12 +42,16 @@ import picocli.CommandLine.Spec;
  * {@code losswatch bench throughput}: how close the monitor comes to what Kafka itself allows. One
  * topic on the embedded broker, filled once; then, in the same process, a plain consumer that
  * drains it and parses every record, and the monitor's production topology (exactly-once) that
- * processes it from the start. The ratio of the two is what counts on a shared machine.
+ * processes it from the start. The ratio of the two is what counts on a shared machine. A third
+ * measurement, a Kafka Streams application with the same settings that only parses each record,
+ * shows how much of the gap is Kafka Streams itself and how much is the monitor's own work.
  */
 @Command(name = "throughput", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Fills a topic on the embedded broker with step events, then measures a plain Kafka consumer "
                 + "that drains it and parses the JSON, and the monitor (production topology, exactly-once) "
                 + "processing the same topic from the start. Prints events per second and the ratio.",
+                "(c) is a Kafka Streams application with the monitor's settings that only parses each record: "
+                        + "the most any Kafka Streams monitor with these settings could do here.",
                 "The issue's full size is --events 2000000; the default is small enough for a shared laptop."})
 public final class ThroughputBenchCommand implements Callable<Integer> {
     private static final String TOPIC = "bench.metrics";
@@ -114,12 +123,19 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "round %d  (b) monitor, %s:        %s  (alerts raised: %d, for %d diverging runs)%n",
                         round, guarantee, PerfSupport.rate(monitorRate), m.alerts, gen.divergingRuns());
                 out.flush();
-                results.add(new double[] {consumerRate, monitorRate});
+                double ceilingRate = total / streamsParseOnly(kafka.bootstrapServers(), total);
+                out.printf(Locale.ROOT, "round %d  (c) Kafka Streams, same settings, parse only: %s%n", round,
+                        PerfSupport.rate(ceilingRate));
+                out.flush();
+                results.add(new double[] {consumerRate, monitorRate, ceilingRate});
             }
             double a = results.stream().mapToDouble(r -> r[0]).max().orElseThrow();
             double b = results.stream().mapToDouble(r -> r[1]).max().orElseThrow();
+            double c = results.stream().mapToDouble(r -> r[2]).max().orElseThrow();
             out.printf(Locale.ROOT, "best of %d: (a) %s, (b) %s, ratio (b)/(a) = %.2f (target 0.5 or better)%n",
                     rounds, PerfSupport.rate(a), PerfSupport.rate(b), b / a);
+            out.printf(Locale.ROOT, "  Kafka Streams alone, parse only: (c) %s, (c)/(a) = %.2f; the monitor does (b)/(c) = %.2f "
+                    + "of what Kafka Streams allows%n", PerfSupport.rate(c), c / a, b / c);
             out.println("machine after: " + Machine.describe());
         } finally {
             PerfSupport.delete(brokerDir);
@@ -180,7 +196,53 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
         }
     }
 
+    /**
+     * Seconds a Kafka Streams application with the monitor's settings (exactly-once, commit interval,
+     * --kafka) takes to parse every record and do nothing else: no state, no output.
+     */
+    private double streamsParseOnly(String servers, long total) throws InterruptedException {
+        Path stateDir = PerfSupport.scratch("bench-ceiling");
+        String id = "bench-ceiling-" + UUID.randomUUID().toString().substring(0, 8);
+        MonitorConfig config = PerfSupport.tuned(MonitorConfig.defaults(servers).withStateDir(stateDir)
+                .withApplicationId(id).withKafka(kafkaSettings), guarantee, commitIntervalMs);
+        AtomicLong parsed = new AtomicLong();
+        Topology t = new Topology();
+        t.addSource("source", new ByteArrayDeserializer(), new ByteArrayDeserializer(), TOPIC);
+        t.addProcessor("parse", () -> (Processor<byte[], byte[], Void, Void>) r -> {
+            try {
+                EventJson.parseStep(r.value());
+            } catch (InvalidEventException e) {
+                // counted all the same: the monitor would send it to its DLQ
+            }
+            parsed.incrementAndGet();
+        }, "source");
+        try (KafkaStreams streams = new KafkaStreams(t, config.streamsProperties())) {
+            streams.start();
+            return secondsToCount(parsed::get, total, "the parse-only application");
+        } finally {
+            PerfSupport.delete(stateDir);
+        }
+    }
+
     private record MonitorRun(double seconds, long alerts) {}
+
+    /** Seconds from the count's first rise to its reaching {@code total}, polled every 10 ms; at most 20 minutes. */
+    private static double secondsToCount(LongSupplier count, long total, String who) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(20).toNanos();
+        long start = 0;
+        while (count.getAsLong() < total && System.nanoTime() < deadline) {
+            if (start == 0 && count.getAsLong() > 0) {
+                start = System.nanoTime();
+            }
+            Thread.sleep(10);
+        }
+        long end = System.nanoTime();
+        if (count.getAsLong() < total) {
+            throw new IllegalStateException(who + " processed " + count.getAsLong() + " of " + total
+                    + " records in 20 minutes");
+        }
+        return (end - start) / 1e9;
+    }
 
     /** Seconds from the monitor's first record to its last, read off its own records counter. */
     private MonitorRun monitor(String servers, long total) throws Exception {
@@ -191,22 +253,10 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
         MonitorConfig config = PerfSupport.tuned(defaults.withKafka(kafkaSettings), guarantee, commitIntervalMs);
         try (MonitorApp app = MonitorApp.start(config, new MonitorApp.Options("127.0.0.1", -1, true, partitions, 30))) {
             Counter records = app.registry().get(LosswatchMetrics.RECORDS).counter();
-            long deadline = System.nanoTime() + Duration.ofMinutes(20).toNanos();
-            long start = 0;
-            while (records.count() < total && System.nanoTime() < deadline) {
-                if (start == 0 && records.count() > 0) {
-                    start = System.nanoTime();
-                }
-                Thread.sleep(10);
-            }
-            long end = System.nanoTime();
-            if (records.count() < total) {
-                throw new IllegalStateException("the monitor processed " + (long) records.count() + " of " + total
-                        + " records in 20 minutes");
-            }
+            double seconds = secondsToCount(() -> (long) records.count(), total, "the monitor");
             long alerts = (long) app.registry().find(LosswatchMetrics.ALERTS).counters().stream()
                     .mapToDouble(Counter::count).sum();
-            return new MonitorRun((end - start) / 1e9, alerts);
+            return new MonitorRun(seconds, alerts);
         } finally {
             PerfSupport.delete(stateDir);
         }

@@ -1,0 +1,123 @@
+package io.losswatch.monitor;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.losswatch.events.EventJson;
+import io.losswatch.events.StepEvent;
+import io.losswatch.events.Topics;
+import io.losswatch.monitor.detect.DetectorConfig;
+import io.losswatch.monitor.detect.RunState;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The run-state store keeps live states and writes changed runs at each commit: what it writes must
+ * be complete, whether a state is evicted, dropped (as after a rebalance or an abort) or kept.
+ */
+class RunStateStoreTest {
+    private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-11-27T05:00:00Z"), ZoneOffset.UTC);
+
+    @TempDir
+    Path stateDir;
+
+    private final class Monitor implements AutoCloseable {
+        final TopologyTestDriver driver;
+        final TestInputTopic<byte[], byte[]> in;
+        final TestOutputTopic<byte[], byte[]> out;
+
+        Monitor(String name, int maxLiveRuns) {
+            MonitorConfig config = MonitorConfig.defaults("unused:9092").withStateDir(stateDir.resolve(name));
+            driver = new TopologyTestDriver(MonitorTopology.build(config,
+                    new LosswatchMetrics(new SimpleMeterRegistry()), CLOCK, maxLiveRuns), config.streamsProperties());
+            in = driver.createInputTopic(Topics.METRICS, new ByteArraySerializer(), new ByteArraySerializer());
+            out = driver.createOutputTopic(Topics.ALERTS, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+        }
+
+        void send(StepEvent e) {
+            in.pipeInput(e.runId().getBytes(UTF_8), EventJson.writeStep(e));
+        }
+
+        RunStateStore store() {
+            return (RunStateStore) driver.getStateStore(MonitorTopology.STATE_STORE);
+        }
+
+        /** Each alert as its id and status: what must not change. */
+        List<String> alerts() {
+            List<String> ids = new ArrayList<>();
+            for (byte[] v : out.readValuesToList()) {
+                try {
+                    var a = EventJson.parseAlert(v);
+                    ids.add(a.alertId() + " " + a.status() + " @" + a.step());
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            }
+            return ids;
+        }
+
+        @Override
+        public void close() {
+            driver.close();
+        }
+    }
+
+    /** Six runs interleaved, three diverging at different steps; {@code between} runs every 25 steps. */
+    private static void feed(Monitor m, Consumer<Integer> between) {
+        for (int i = 0; i < 240; i++) {
+            for (int r = 0; r < 6; r++) {
+                double loss = r % 2 == 0 && i >= 40 * (r + 1) ? 2.0 * Math.exp(0.1 * (i - 40 * (r + 1)))
+                        : 2.0 * Math.exp(-i / 150.0) * (1 + 0.02 * Math.sin(i * 1.7 + r));
+                m.send(StepEvent.of("run-" + r, i, loss).withLearningRate(0.1));
+            }
+            if (i % 25 == 24) {
+                between.accept(i);
+            }
+        }
+    }
+
+    @Test
+    void shouldWriteAChangedRunsStateToTheLoggedStoreByTheCommit() {
+        try (Monitor m = new Monitor("m", RunStateStore.MAX_LIVE_RUNS)) {
+            for (int i = 0; i < 30; i++) {
+                m.send(StepEvent.of("a", i, 1.0 / (i + 1)));
+            }
+            byte[] logged = m.store().wrapped().get("a");
+            assertThat(logged).isNotNull();
+            assertThat(RunState.fromBytes(logged, DetectorConfig.defaults()).lastStep()).isEqualTo(29);
+        }
+    }
+
+    @Test
+    void shouldRaiseTheSameAlertsWhenLiveStatesAreEvictedOrDropped() {
+        List<String> reference;
+        try (Monitor m = new Monitor("reference", RunStateStore.MAX_LIVE_RUNS)) {
+            feed(m, i -> { });
+            reference = m.alerts();
+        }
+        assertThat(reference.stream().map(a -> a.substring(0, a.indexOf('/'))).distinct())
+                .containsExactly("run-0", "run-2", "run-4"); // the diverging runs, each alerted
+
+        try (Monitor m = new Monitor("evicting", 2)) { // every step of a run finds its state evicted
+            feed(m, i -> { });
+            assertThat(m.alerts()).isEqualTo(reference);
+        }
+        try (Monitor m = new Monitor("dropping", RunStateStore.MAX_LIVE_RUNS)) {
+            feed(m, i -> m.store().clearCache()); // as after an abort: read back what was committed
+            assertThat(m.alerts()).isEqualTo(reference);
+        }
+    }
+}
