@@ -23,13 +23,13 @@ public final class Corpus {
 
     /**
      * The two halves of the corpus; only the seed differs (the recorded DL4J runs are in the held-out
-     * half only). The held-out seeds 0x10550002 to 0x10550005 were each scored once, then
+     * half only). The held-out seeds 0x10550002 to 0x10550006 were each scored once, then
      * used to find faults and retired: their scores and the faults are in the README. This seed was not looked
      * at before its one scoring.
      */
     public enum Half {
         TUNING("tuning", 0x1055_0001L),
-        HELD_OUT("held-out", 0x1055_0006L);
+        HELD_OUT("held-out", 0x1055_0007L);
 
         private final String label;
         private final long seed;

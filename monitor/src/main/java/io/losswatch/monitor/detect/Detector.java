@@ -6,6 +6,7 @@ import io.losswatch.events.AlertType;
 import io.losswatch.events.Cause;
 import io.losswatch.events.Severity;
 import io.losswatch.events.StepEvent;
+import io.losswatch.monitor.fit.BlockFit;
 import io.losswatch.monitor.fit.LinearFit;
 import io.losswatch.monitor.fit.RollingFit;
 import java.time.Instant;
@@ -21,11 +22,13 @@ import java.util.List;
  * <li>{@code LOSS_NON_FINITE}: immediately.
  * <li>{@code LOSS_EXPONENTIAL_GROWTH}: ln(loss) is a straight rising line in at least one window
  *     (8, 16, 64 steps, and 32 block means of 8 steps for slow growth under heavy noise): rate, R^2,
- *     rise and the order of its thirds all agree, two steps in a row. Right after the learning rate
+ *     rise and the order of its thirds all agree, and the fitted end is above where the run was before
+ *     the window (not only above a dip the window starts in), two steps in a row. Right after the learning rate
  *     jumps back to a level the run already trained at (a warm restart), a bump up to the run's
  *     earlier loss level is expected and not alerted.
  * <li>{@code LOSS_BLOWUP}: a jump far above the median of the previous steps that does not come
- *     back within a few steps ({@link JumpTracker}).
+ *     back within a few steps ({@link JumpTracker}); or, in a run's first steps, a climb to a level
+ *     far above its first loss that the run keeps.
  * <li>{@code TRAINING_COLLAPSED}: the loss pinned at chance level after a blow-up jump, or while the
  *     gradient norm has fallen far below its early level (dead units).
  * <li>{@code GRADIENT_EXPLOSION}: the gradient norm grows exponentially or jumps and stays up, and is
@@ -50,6 +53,14 @@ public final class Detector {
 
     /** Steps between the points whose differences measure a run's noise: past step-to-step correlation. */
     static final int NOISE_LAG = 8;
+    /** Points before a growth window whose median is the level the growth must rise above. */
+    static final int BEFORE_POINTS = 16;
+    /** Fewer points than this before a window say too little about where the run was. */
+    static final int MIN_BEFORE_POINTS = 8;
+    /** Standard error of a median over that of a mean, for normal noise: sqrt(pi / 2). */
+    static final double MEDIAN_EFFICIENCY = 1.2533;
+    /** Highest step-to-step correlation of the noise believed from a window's estimate. */
+    static final double MAX_CORRELATION = 0.6;
     /** Non-finite gradient norms in a row, after finite ones, that make a gradient explosion. */
     static final int NON_FINITE_GRADIENT_STEPS = 3;
 
@@ -173,6 +184,9 @@ public final class Detector {
         }
 
         s.loss.add(step, y);
+        if (jump != JumpTracker.Event.CONFIRMED && !bs.firing && earlyRise(s)) {
+            fire(s, AlertType.LOSS_BLOWUP, Severity.CRITICAL, s.lossJump.jumpStep, e, eventTime, now, null, null, out);
+        }
         if (s.lossBlocks.add(step, y)) {
             RollingFit blocks = s.lossBlocks.blocks();
             double m = blocks.newestValue();
@@ -189,7 +203,8 @@ public final class Detector {
             LinearFit f = s.loss.fitNewest(sc.points());
             // the long window may judge from half its points at the start of a run
             int minCount = sc == g.longScale() ? sc.points() / 2 : sc.points();
-            if (grows(s.loss, sc, t.lossMinRise[i], f, minCount, g.riseSigmas(), NOISE_LAG)) {
+            if (grows(s.loss, sc, t.lossMinRise[i], f, minCount, g.riseSigmas(), NOISE_LAG)
+                    && aboveBefore(s.loss, s.lossBlocks, f, Math.min(s.loss.size(), sc.points()), g.riseSigmas())) {
                 used = f;
                 break;
             }
@@ -231,6 +246,44 @@ public final class Detector {
 
         collapse(s, e, y, eventTime, now, out);
         return used != null ? used : s.loss.fitNewest(g.shortScale().points());
+    }
+
+    /**
+     * A run that, within its first points, climbed far above its first loss and stays there: the
+     * median of the newest points of the short growth window is at least the blow-up jump factor and
+     * {@code jumpSigmas} of its own noise above the first loss. A healthy run's loss falls from its
+     * first value (a warm-up bump stays within a few tens of percent), so a level several times
+     * higher that half the recent steps hold is a blow-up, even when it came as a climb over several
+     * noisy steps that neither the growth fits (too few points, too noisy, and it stopped growing)
+     * nor the jump test (no single step jumped) see. Only while the raw window still holds the run's
+     * first point; O(1) on the common path (a median is at most one standard deviation above the mean).
+     * On a rise, the jump tracker holds it as a confirmed blow-up from the step the climb passed halfway.
+     */
+    private boolean earlyRise(RunState s) {
+        RollingFit w = s.loss;
+        JumpTracker jt = s.lossJump;
+        int n = config.growth().shortScale().points();
+        if (jt.confirmed || jt.jumpStep >= 0 || w.size() <= n || w.isFull()) {
+            return false;
+        }
+        double first = w.valueAt(0);
+        Thresholds.Jump c = t.lossJump;
+        if (w.medianUpperBoundNewest(n) - first < c.lnJump()) {
+            return false;
+        }
+        double level = w.medianNewest(n);
+        // the noise of the level's points: their robust spread, or step to step when they still trend
+        double sigma = Math.max(w.madNewest(n), w.diffNoiseNewest(n));
+        double rise = level - first;
+        if (rise < c.lnJump() || rise < c.jumpSigmas() * sigma) {
+            return false;
+        }
+        int k = 1;
+        while (k < w.size() - 1 && w.valueAt(k) < first + rise / 2) {
+            k++;
+        }
+        jt.confirmRise(w.stepAt(k), first, level, first + Math.max(c.lnStay(), c.staySigmas() * sigma));
+        return true;
     }
 
     private void collapse(RunState s, StepEvent e, double y, Instant eventTime, Instant now, Out out) {
@@ -471,6 +524,62 @@ public final class Detector {
         // standard error of the fitted rise over n evenly spaced points is noise * sqrt(12 (n-1) / (n (n+1)))
         double riseError = w.diffNoise(noiseLag) * Math.sqrt(12.0 * (n - 1) / (n * (n + 1.0)));
         return rise >= riseSigmas * riseError;
+    }
+
+    /**
+     * The growth ends above where the run was before its window, by {@code riseSigmas} standard
+     * errors: a window that starts in a dip of the noise fits a climb back to the usual level (and a
+     * little past it) as growth, although the run never rose above where it had been. The reference
+     * is the median of the points just before the window ({@link #BEFORE_POINTS}, at least
+     * {@link #MIN_BEFORE_POINTS}), or, for a window that reaches back to the oldest raw point kept,
+     * the median of the block means that closed before it; without either (the start of a run) the
+     * test passes. The errors are those of the fitted end and of a median, inflated for noise that is
+     * correlated from step to step, which makes runs of similar points and so both a dip and the
+     * climb out of it look more certain than they are. Runs only after {@link #grows} passed.
+     */
+    static boolean aboveBefore(RollingFit w, BlockFit history, LinearFit f, int n, double riseSigmas) {
+        int first = w.size() - n;
+        double ref;
+        int refPoints;
+        if (first >= MIN_BEFORE_POINTS) {
+            int before = Math.min(first, Math.max(n, BEFORE_POINTS));
+            ref = w.medianOf(first - before, first);
+            refPoints = before;
+        } else {
+            RollingFit b = history.blocks();
+            long start = w.stepAt(first);
+            int k = b.size();
+            while (k > 0 && b.stepAt(k - 1) >= start) {
+                k--;
+            }
+            int m = Math.min(k, Math.max(1, BEFORE_POINTS / history.blockSize()));
+            if (m * history.blockSize() < MIN_BEFORE_POINTS) {
+                return true;
+            }
+            ref = b.medianOf(k - m, k);
+            refPoints = m * history.blockSize();
+        }
+        double noise = w.diffNoise(NOISE_LAG) * correlationFactor(w);
+        double endError = noise * Math.sqrt(1.0 / n + 3.0 * (n - 1) / (n * (n + 1.0)));
+        double refError = MEDIAN_EFFICIENCY * noise / Math.sqrt(refPoints);
+        return f.fittedLast() - ref >= riseSigmas * Math.hypot(endError, refError);
+    }
+
+    /**
+     * How much wider the standard error of a mean (or a fitted line) is under step-to-step
+     * correlated noise than under white noise of the same size: sqrt((1 + rho) / (1 - rho)) for AR(1)
+     * noise with lag-1 correlation rho, which follows from the noise at lag 1 against lag
+     * {@link #NOISE_LAG}: the variance of a difference over k steps is 2 s^2 (1 - rho^k), so their
+     * ratio is about 1 - rho. Rho is capped at {@link #MAX_CORRELATION}; a zig-zag (rho below 0) gives 1.
+     */
+    static double correlationFactor(RollingFit w) {
+        double wide = w.diffNoise(NOISE_LAG);
+        if (!(wide > 0)) {
+            return 1;
+        }
+        double ratio = w.diffNoise(1) / wide;
+        double rho = Math.max(0, Math.min(MAX_CORRELATION, 1 - ratio * ratio));
+        return Math.sqrt((1 + rho) / (1 - rho));
     }
 
     /** Where the growth began: the last low point of the window before the climb. */

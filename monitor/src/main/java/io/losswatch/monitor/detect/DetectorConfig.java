@@ -135,7 +135,7 @@ public record DetectorConfig(
                 new Blowup(16, 5, 6, 4, 2, 2, 5),
                 new Gradient(16, 10, new Blowup(16, 10, 6, 4, 3, 2, 5)),
                 new Collapse(0.92, 1.5, 8, 128, 20, 3, 0.05, 16, 20),
-                new Validation(16, 0.35, 4, 1.08, 3, 2, 3),
+                new Validation(16, 0.35, 4, 1.08, 3, 1, 3),
                 50, Float.MAX_VALUE, 50);
     }
 

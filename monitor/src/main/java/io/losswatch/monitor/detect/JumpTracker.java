@@ -107,6 +107,21 @@ final class JumpTracker {
         return Event.JUMP;
     }
 
+    /**
+     * Records a rise that was not one jump but has stayed up (a climb over several steps to a level
+     * the run then keeps) as a confirmed blow-up from {@code refLn} at {@code from}, as if it had
+     * jumped there: the alert, its description and its resolution then work as for a jump.
+     */
+    void confirmRise(long from, double refLn, double levelLn, double stayLn) {
+        jumpStep = from;
+        lastJumpStep = from;
+        this.refLn = refLn;
+        peakLn = levelLn;
+        this.stayLn = stayLn;
+        stay = 0;
+        confirmed = true;
+    }
+
     /** True while a confirmed blow-up has not come back below the stay level. */
     boolean stillUp(double y) {
         return confirmed && y >= stayLn;

@@ -277,9 +277,32 @@ public final class RollingFit {
         }
         double mean = sums[w][SY] / n;
         double meanSquare = sums[w][SYY] / n;
-        double var = Math.max(0, meanSquare - mean * mean);
         // a little below, so that rounding in the sums can never put the bound above the minimum
-        return mean - Math.sqrt((n - 1) * var) - 1e-6 * (1 + Math.sqrt(Math.max(0, meanSquare)));
+        return mean - Math.sqrt((n - 1) * variance(w, n)) - 1e-6 * (1 + Math.sqrt(Math.max(0, meanSquare)));
+    }
+
+    /**
+     * An upper bound of {@link #medianNewest(int)} from the running sums, O(1): a median lies within
+     * one standard deviation of the mean. {@code window} must be one of the windows with sums.
+     */
+    public double medianUpperBoundNewest(int window) {
+        int w = sumsOf(window);
+        if (w < 0) {
+            throw new IllegalArgumentException("no nested window of " + window + " points");
+        }
+        int n = w == 0 ? size : Math.min(size, window);
+        if (n == 0) {
+            return Double.NaN;
+        }
+        double mean = sums[w][SY] / n;
+        // a little above, for the same rounding
+        return mean + Math.sqrt(variance(w, n)) + 1e-6 * (1 + Math.sqrt(Math.max(0, sums[w][SYY] / n)));
+    }
+
+    /** Population variance of y over window {@code w} of the sums, holding {@code n} points. */
+    private double variance(int w, int n) {
+        double mean = sums[w][SY] / n;
+        return Math.max(0, sums[w][SYY] / n - mean * mean);
     }
 
     /** Smallest of the newest {@code n} values; +infinity when empty. O(n). */
@@ -297,6 +320,19 @@ public final class RollingFit {
             m = Math.max(m, ys[at(i)]);
         }
         return m;
+    }
+
+    /** Median of points [from, to) counted from the oldest (the lower one of an even count); NaN when empty. O(k log k). */
+    public double medianOf(int from, int to) {
+        if (to <= from) {
+            return Double.NaN;
+        }
+        double[] v = new double[to - from];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = ys[at(from + i)];
+        }
+        Arrays.sort(v);
+        return v[(v.length - 1) / 2];
     }
 
     /** Median of the newest {@code n} values (the lower one of an even count); NaN when empty. O(n log n). */

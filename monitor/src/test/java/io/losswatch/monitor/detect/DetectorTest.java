@@ -213,6 +213,105 @@ class DetectorTest {
         assertThat(run(200, i -> i < warm.length ? warm[i] : 1.6 * Math.exp(-i / 300.0), null, null)).isEmpty();
     }
 
+    @Test
+    void shouldCallAClimbOverTheFirstStepsToALevelThatStaysUpABlowUp() {
+        // ln(loss): 0, then 0.5, 1.0, 1.5, 2.0 (x1.65 a step, no step a jump), then 2.0 +- 0.1 for good.
+        // At step 16, the first with 16 points after the first loss, the newest 16 are 0.5 1.0 1.5 2.0
+        // and six each of 1.9 and 2.1: median 1.9; noise the larger of 1.4826 x MAD 0.2 = 0.297 and the
+        // step-to-step 1.4826 x 0.3 / sqrt 2 = 0.315. A rise of 1.9 is 6.04 of those and 6.7x the first
+        // loss: past both 6 and 5x
+        IntToDoubleFunction climb = i -> Math.exp(i <= 4 ? 0.5 * i : 2.0 + (i % 2 == 0 ? 0.1 : -0.1));
+        List<AlertEvent> alerts = run(300, climb, null, null);
+        List<AlertEvent> blowups = firing(alerts, AlertType.LOSS_BLOWUP);
+        assertThat(firing(alerts)).hasSize(1);
+        assertThat(blowups).hasSize(1);
+        assertThat(blowups.get(0).onsetStep()).isEqualTo(2); // ln 1.0, the first point past half the rise
+        assertThat(blowups.get(0).step()).isEqualTo(16);
+        assertThat(blowups.get(0).diagnosis().cause()).isEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
+        assertThat(blowups.get(0).diagnosis().evidence().get(0)).startsWith("loss jumped 7x above its level 1.00");
+        // the same climb under noise of +-0.35 (robust noise 1.04, six of it 6.2 > 1.9): no evidence
+        assertThat(run(300, i -> Math.exp(i <= 4 ? 0.5 * i : 2.0 + (i % 2 == 0 ? 0.35 : -0.35)), null, null)).isEmpty();
+        // a start that settles 3x above its first loss (ln 1.1 < ln 5): a warm-up's bump, nothing
+        assertThat(run(300, i -> Math.exp(i <= 2 ? 0.55 * i : 1.1 + (i % 2 == 0 ? 0.02 : -0.02)), null, null)).isEmpty();
+    }
+
+    @Test
+    void shouldNotTakeAClimbOutOfADipBackToTheUsualLevelForGrowth() {
+        // 48 points flat at ln 0, then 16 on a line from -3 to -0.5: a steep, perfect fit, but it ends
+        // below where the run was before the window
+        assertThat(aboveBefore(0, -3, -0.5)).isFalse();
+        // the same line from -1 to +1 ends above it: noise-free, no error to ask for
+        assertThat(aboveBefore(0, -1, 1)).isTrue();
+    }
+
+    /** 48 steps at {@code level}, then 16 from {@code from} to {@code to}; the short window's test. */
+    private static boolean aboveBefore(double level, double from, double to) {
+        io.losswatch.monitor.fit.RollingFit w = new io.losswatch.monitor.fit.RollingFit(64, 16, 8);
+        io.losswatch.monitor.fit.BlockFit b = new io.losswatch.monitor.fit.BlockFit(8, 32);
+        for (int i = 0; i < 64; i++) {
+            double y = i < 48 ? level : from + (to - from) * (i - 48) / 15.0;
+            w.add(i, y);
+            b.add(i, y);
+        }
+        return Detector.aboveBefore(w, b, w.fitNewest(16), 16, 5);
+    }
+
+    @Test
+    void shouldJudgeAWindowThatReachesBackToTheOldestPointAgainstTheBlocksBeforeIt() {
+        // 64 steps at ln 0, then 64 on a line from -3 to -0.5: the raw ring holds only the line, the
+        // eight blocks before it say the run was at 0
+        io.losswatch.monitor.fit.RollingFit w = new io.losswatch.monitor.fit.RollingFit(64, 16, 8);
+        io.losswatch.monitor.fit.BlockFit b = new io.losswatch.monitor.fit.BlockFit(8, 32);
+        for (int i = 0; i < 128; i++) {
+            double y = i < 64 ? 0 : -3 + 2.5 * (i - 64) / 63.0;
+            w.add(i, y);
+            b.add(i, y);
+        }
+        assertThat(Detector.aboveBefore(w, b, w.fit(), 64, 5)).isFalse();
+        // with no blocks before the window (the start of a run) there is nothing to judge by: passes
+        io.losswatch.monitor.fit.RollingFit fresh = new io.losswatch.monitor.fit.RollingFit(64, 16, 8);
+        io.losswatch.monitor.fit.BlockFit none = new io.losswatch.monitor.fit.BlockFit(8, 32);
+        for (int i = 0; i < 40; i++) {
+            fresh.add(i, -3 + 0.05 * i);
+            none.add(i, -3 + 0.05 * i);
+        }
+        assertThat(Detector.aboveBefore(fresh, none, fresh.fit(), 40, 5)).isTrue();
+    }
+
+    @Test
+    void shouldWidenTheErrorsForNoiseCorrelatedFromStepToStepUpToTwice() {
+        // a smooth wave: lag-1 differences are tiny against lag-8 ones, rho estimated near 1, capped at 0.6
+        io.losswatch.monitor.fit.RollingFit smooth = new io.losswatch.monitor.fit.RollingFit(64, 16, 8);
+        for (int i = 0; i < 64; i++) {
+            smooth.add(i, Math.sin(i / 10.0));
+        }
+        assertThat(Detector.correlationFactor(smooth)).isCloseTo(2.0, within(1e-12)); // sqrt(1.6 / 0.4)
+        // white noise: lag-1 and lag-8 differences alike, rho about 0
+        Random r = new Random(5);
+        io.losswatch.monitor.fit.RollingFit white = new io.losswatch.monitor.fit.RollingFit(64, 16, 8);
+        for (int i = 0; i < 64; i++) {
+            white.add(i, r.nextGaussian());
+        }
+        assertThat(Detector.correlationFactor(white)).isBetween(1.0, 1.3);
+    }
+
+    @Test
+    void shouldStillCatchGrowthThatRisesFromTheRunsLevelUnderHeavyNoise() {
+        // flat at ln -6 with noise 0.5 (a loss near zero), then from step 400 growing 0.2 a step: the
+        // level before the window is the run's own, and the growth leaves it behind at once
+        Random r = new Random(3);
+        double[] y = new double[450];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = -6 + (i < 400 ? 0.5 * r.nextGaussian() : 0.2 * (i - 400) + 0.1 * r.nextGaussian());
+        }
+        List<AlertEvent> growth = firing(run(y.length, i -> Math.exp(y[i]), null, null), AlertType.LOSS_EXPONENTIAL_GROWTH);
+        assertThat(growth).hasSize(1);
+        // 30 steps (a rise of 6, 400x): without the test against the level before the window it fires
+        // within 20; the growth inside the raw window makes the noise look correlated (lag-8 differences
+        // large against lag-1 ones) and so widens the errors: that is this test's cost
+        assertThat(growth.get(0).step()).isBetween(400L, 430L);
+    }
+
     // ------------------------------------------------------------------ non-finite gradients and weights
 
     private static StepEvent healthyWithGrad(int i, double grad, double param) {
@@ -404,6 +503,33 @@ class DetectorTest {
         assertThat(v.get(0).step()).isBetween(700L, 1100L);
         assertThat(v.get(0).diagnosis().cause()).isEqualTo(Cause.INSUFFICIENT_REGULARIZATION);
         assertThat(v.get(0).diagnosis().suggestion()).contains("weight decay").contains("step " + v.get(0).onsetStep());
+    }
+
+    @Test
+    void shouldCatchAValidationClimbThatTheRunEndsOnFromOneValidationPastTheNoise() {
+        // validations every 100 steps, falling to 0.25 at step 700, then +20% a validation; the run ends
+        // at step 1200, five validations after the minimum (val-divergence-10's shape)
+        double[] val = {0.53, 0.50, 0.45, 0.38, 0.30, 0.26, 0.25, 0.25, 0.30, 0.36, 0.43, 0.52};
+        IntFunction<StepEvent> events = i -> {
+            StepEvent e = StepEvent.of("run", i, 0.6 * Math.exp(-i / 500.0));
+            return i > 0 && i % 100 == 0 ? e.withValLoss(val[i / 100 - 1]) : e;
+        };
+        List<AlertEvent> v = firing(runEvents(1201, events), AlertType.VALIDATION_DIVERGENCE);
+        assertThat(v).hasSize(1);
+        long step = v.get(0).step();
+        assertThat(step).isBetween(1100L, 1200L);
+        // waiting for a second validation in a row past the threshold finds none before the run ends
+        DetectorConfig d = DetectorConfig.defaults();
+        DetectorConfig.Validation c = d.validation();
+        Detector twice = new Detector(new DetectorConfig(d.growth(), d.gradientGrowth(), d.blowup(), d.gradient(),
+                d.collapse(), new DetectorConfig.Validation(c.points(), c.smoothing(), c.minPoints(), c.minRise(),
+                        c.noiseSigmas(), 2, c.resolvePoints()), d.resolveSteps(), d.ceiling(), d.criticalDoublingSteps()));
+        RunState s = twice.newState();
+        List<AlertEvent> late = new ArrayList<>();
+        for (int i = 0; i <= (int) step; i++) {
+            late.addAll(twice.onStep(s, events.apply(i), Instant.EPOCH, Instant.EPOCH).alerts());
+        }
+        assertThat(firing(late, AlertType.VALIDATION_DIVERGENCE)).isEmpty();
     }
 
     @Test

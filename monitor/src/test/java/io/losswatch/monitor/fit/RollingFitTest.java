@@ -167,7 +167,30 @@ class RollingFitTest {
     }
 
     @Test
-    void shouldNeverPutTheLowerBoundOfTheMinimumAboveTheMinimum() {
+    void shouldTakeTheMedianOfAnyRangeCountedFromTheOldest() {
+        RollingFit f = new RollingFit(8, 4);
+        double[] v = {5, 1, 9, 3, 7, 2, 8, 6, 4, 10};
+        for (int i = 0; i < v.length; i++) {
+            f.add(i, v[i]);
+        }
+        // the ring holds 9 3 7 2 8 6 4 10 (oldest first)
+        assertThat(f.medianOf(0, 3)).isEqualTo(7); // 9 3 7
+        assertThat(f.medianOf(2, 6)).isEqualTo(6); // 7 2 8 6: the lower middle
+        assertThat(f.medianOf(4, 4)).isNaN();
+    }
+
+    @Test
+    void shouldNeverPutTheUpperBoundOfTheMedianBelowTheMedian() {
+        RollingFit f = new RollingFit(8, 4);
+        for (int i = 0; i < 4; i++) {
+            f.add(i, i == 3 ? 10 : 0); // 0 0 0 10: mean 2.5, sd 4.33, median 0
+        }
+        assertThat(f.medianUpperBoundNewest(4)).isCloseTo(2.5 + Math.sqrt(18.75), org.assertj.core.api.Assertions.within(1e-5));
+        // random windows: in shouldNeverPutTheBoundsFromTheSumsOnTheWrongSide
+    }
+
+    @Test
+    void shouldNeverPutTheBoundsFromTheSumsOnTheWrongSide() {
         java.util.Random r = new java.util.Random(11);
         RollingFit w = new RollingFit(64, 16, 8);
         for (int step = 0; step < 20_000; step++) {
@@ -177,6 +200,8 @@ class RollingFitTest {
             w.add(step, y);
             for (int n : new int[] {64, 16, 8}) {
                 assertThat(w.minLowerBoundNewest(n)).as("step %d, window %d", step, n).isLessThanOrEqualTo(w.minNewest(n));
+                assertThat(w.medianUpperBoundNewest(n)).as("step %d, window %d", step, n)
+                        .isGreaterThanOrEqualTo(w.medianNewest(n));
             }
         }
         assertThat(w.minLowerBoundNewest(32)).isEqualTo(w.minNewest(32)); // no sums for 32 points: exact
