@@ -23,13 +23,14 @@ public final class Corpus {
 
     /**
      * The two halves of the corpus; only the seed differs (the recorded DL4J runs are in the held-out
-     * half only). The held-out seeds 0x10550002 to 0x10550006 were each scored once, then
-     * used to find faults and retired: their scores and the faults are in the README. This seed was not looked
-     * at before its one scoring.
+     * half only). Before session 3 a run's generator was seeded so that neighbouring half seeds replayed
+     * each other's draws shifted by one: the held-out seeds 0x10550002 to 0x10550007 were not independent
+     * of each other nor of the tuning half (see the README). Seeds are now hashed first; with that, both
+     * halves are draws nobody had seen, and 0x10550008 is a seed not used before.
      */
     public enum Half {
         TUNING("tuning", 0x1055_0001L),
-        HELD_OUT("held-out", 0x1055_0007L);
+        HELD_OUT("held-out", 0x1055_0008L);
 
         private final String label;
         private final long seed;
@@ -54,13 +55,19 @@ public final class Corpus {
     private Corpus() {}
 
     public static List<BenchRun> generate(Half half) {
+        List<BenchRun> runs = synthetic(half.seed());
+        runs.addAll(RealCurves.forHalf(half));
+        return runs;
+    }
+
+    /** The synthetic runs drawn from {@code seed}. */
+    static List<BenchRun> synthetic(long seed) {
         List<BenchRun> runs = new ArrayList<>();
         for (Family f : families()) {
             for (int i = 0; i < f.count(); i++) {
-                runs.add(f.make().apply(new Draft.Seed(f.name(), i, half.seed()), i));
+                runs.add(f.make().apply(new Draft.Seed(f.name(), i, seed), i));
             }
         }
-        runs.addAll(RealCurves.forHalf(half));
         return runs;
     }
 

@@ -28,8 +28,21 @@ final class Draft {
 
     /** Where a run's randomness comes from: its family, its index and the half's seed, nothing else. */
     record Seed(String family, int index, SplittableRandom random) {
+        /**
+         * Each run's generator from a hash of (half seed, family, index). The half seed is hashed
+         * first: {@code new SplittableRandom(x)} and {@code new SplittableRandom(x + gamma)} give the same
+         * draws shifted by one, so seeding with {@code halfSeed * gamma + ...} (as before session 3) made
+         * neighbouring half seeds replay each other's draws, and some runs came out identical.
+         */
         Seed(String family, int index, long halfSeed) {
-            this(family, index, new SplittableRandom(halfSeed * 0x9E3779B97F4A7C15L + family.hashCode() * 1_000_003L + index));
+            this(family, index, new SplittableRandom(mix(mix(halfSeed) + family.hashCode() * 1_000_003L + index)));
+        }
+
+        /** Stafford's variant 13 of MurmurHash3's 64-bit finalizer: neighbouring inputs, unrelated outputs. */
+        static long mix(long z) {
+            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+            return z ^ (z >>> 31);
         }
     }
 

@@ -184,7 +184,9 @@ public final class Detector {
         }
 
         s.loss.add(step, y);
-        if (jump != JumpTracker.Event.CONFIRMED && !bs.firing && earlyRise(s)) {
+        // a climb the growth alert already reports is not a second divergence
+        if (jump != JumpTracker.Event.CONFIRMED && !bs.firing && !s.slot(AlertType.LOSS_EXPONENTIAL_GROWTH).firing
+                && earlyRise(s)) {
             fire(s, AlertType.LOSS_BLOWUP, Severity.CRITICAL, s.lossJump.jumpStep, e, eventTime, now, null, null, out);
         }
         if (s.lossBlocks.add(step, y)) {

@@ -21,6 +21,29 @@ class CorpusTest {
         assertThat(held.get(0).events()).isNotEqualTo(a.get(0).events());
     }
 
+    /**
+     * Neighbouring seeds must draw unrelated runs: a held-out seed that replays its neighbour's draws
+     * shifted by one (as {@code new SplittableRandom(s)} and {@code s + gamma} do) is not held out.
+     */
+    @Test
+    void shouldDrawUnrelatedRunsFromNeighbouringSeeds() {
+        for (long seed : new long[] {Corpus.Half.TUNING.seed(), Corpus.Half.HELD_OUT.seed()}) {
+            List<BenchRun> a = Corpus.synthetic(seed);
+            List<BenchRun> b = Corpus.synthetic(seed + 1);
+            List<String> shared = new java.util.ArrayList<>();
+            for (int k = 0; k < a.size(); k++) {
+                Set<Double> losses = a.get(k).events().stream().map(StepEvent::loss).filter(Double::isFinite)
+                        .collect(Collectors.toSet()); // a NaN tail or a pinned value is not a shared draw
+                long same = b.get(k).events().stream().filter(e -> losses.contains(e.loss())).count();
+                if (same > b.get(k).events().size() / 5) {
+                    shared.add(a.get(k).name());
+                }
+            }
+            assertThat(shared).as("runs of seed %x that share a fifth of their losses with the next seed's", seed)
+                    .isEmpty();
+        }
+    }
+
     @Test
     void shouldHoldEveryFamilyOfBothIssuesWithConsistentLabels() {
         List<BenchRun> runs = HELD_OUT;
