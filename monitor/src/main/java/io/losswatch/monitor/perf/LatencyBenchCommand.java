@@ -38,9 +38,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.streams.StreamsConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -60,6 +60,9 @@ public final class LatencyBenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Mixin
+    MonitorBenchOptions monitor = new MonitorBenchOptions();
+
     @Option(names = "--rate", defaultValue = "5000", description = "Step events per second (default: ${DEFAULT-VALUE}).")
     int rate;
 
@@ -73,22 +76,6 @@ public final class LatencyBenchCommand implements Callable<Integer> {
             description = "Share of runs whose loss grows exponentially part-way (default: ${DEFAULT-VALUE}).")
     double diverging;
 
-    @Option(names = "--partitions", defaultValue = "4", description = "Partitions of the topics (default: ${DEFAULT-VALUE}).")
-    int partitions;
-
-    @Option(names = "--processing-guarantee", defaultValue = StreamsConfig.EXACTLY_ONCE_V2,
-            description = "The monitor's guarantee (default: ${DEFAULT-VALUE}).")
-    String guarantee;
-
-    @Option(names = "--commit-interval-ms", defaultValue = "100",
-            description = "The monitor's commit interval: alerts are readable after the next commit "
-                    + "(default: ${DEFAULT-VALUE}, the production default).")
-    long commitIntervalMs;
-
-    @Option(names = "--kafka", description = "Extra Kafka Streams/client setting for the monitor, KEY=VALUE, repeatable "
-            + "(e.g. producer.linger.ms=0).")
-    Map<String, String> kafkaSettings = new java.util.LinkedHashMap<>();
-
     @Option(names = "--linger-ms", defaultValue = "5",
             description = "The trainer-side producer's linger.ms (default: ${DEFAULT-VALUE}, Kafka's default).")
     int lingerMs;
@@ -96,16 +83,19 @@ public final class LatencyBenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        if (rate < 1 || runs < 1 || seconds < 1 || partitions < 1 || diverging <= 0 || diverging > 1) {
-            spec.commandLine().getErr().println("--rate, --runs, --seconds and --partitions must be positive; "
+        if (monitor.problem() != null) {
+            spec.commandLine().getErr().println(monitor.problem());
+            return 2;
+        }
+        if (rate < 1 || runs < 1 || seconds < 1 || diverging <= 0 || diverging > 1) {
+            spec.commandLine().getErr().println("--rate, --runs and --seconds must be positive; "
                     + "--diverging above 0 and at most 1.");
             return 2;
         }
         out.println("Losswatch latency benchmark (./losswatch bench latency)");
         out.println("machine: " + Machine.describe());
-        out.printf(Locale.ROOT, "load: %,d events/s over %d runs for %d s; monitor %s, commit interval %d ms; "
-                + "producer linger.ms %d, acks all%s%n", rate, runs, seconds, guarantee, commitIntervalMs, lingerMs,
-                kafkaSettings.isEmpty() ? "" : "; monitor " + kafkaSettings);
+        out.printf(Locale.ROOT, "load: %,d events/s over %d runs for %d s; monitor %s; producer linger.ms %d, acks all%n",
+                rate, runs, seconds, monitor.describe(), lingerMs);
         out.flush();
         Path brokerDir = PerfSupport.scratch("latency-broker");
         Path stateDir = PerfSupport.scratch("latency-state");
@@ -127,10 +117,10 @@ public final class LatencyBenchCommand implements Callable<Integer> {
         try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Config.defaults().withDataDir(brokerDir))) {
             MonitorConfig defaults = MonitorConfig.defaults(kafka.bootstrapServers()).withStateDir(stateDir)
                     .withApplicationId(id).withTopics(id + ".metrics", id + ".alerts", id + ".dlq");
-            MonitorConfig config = PerfSupport.tuned(defaults.withKafka(kafkaSettings), guarantee, commitIntervalMs);
+            MonitorConfig config = monitor.apply(defaults);
             WebhookTarget hook = WebhookTarget.of("bench", "http://127.0.0.1:" + receiver.getAddress().getPort() + "/hook",
                     WebhookFormat.GENERIC, null, Map.of());
-            try (MonitorApp app = MonitorApp.start(config, new MonitorApp.Options("127.0.0.1", -1, true, partitions, 30));
+            try (MonitorApp app = MonitorApp.start(config, new MonitorApp.Options("127.0.0.1", -1, true, monitor.partitions, 30));
                     Notifier notifier = Notifier.start(NotifierConfig.of(kafka.bootstrapServers(), List.of(hook))
                             .withTopic(config.alertsTopic()).withGroupPrefix(id), new SimpleMeterRegistry())) {
                 if (!app.awaitRunning(Duration.ofSeconds(120))) {

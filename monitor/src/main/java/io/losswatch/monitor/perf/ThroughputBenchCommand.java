@@ -30,11 +30,11 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.processor.api.Processor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -59,6 +59,9 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Mixin
+    MonitorBenchOptions monitor = new MonitorBenchOptions();
+
     @Option(names = "--events", defaultValue = "300000", description = "Step events to send (default: ${DEFAULT-VALUE}).")
     int events;
 
@@ -69,21 +72,6 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
             description = "Share of runs whose loss grows exponentially part-way (default: ${DEFAULT-VALUE}).")
     double diverging;
 
-    @Option(names = "--partitions", defaultValue = "4", description = "Partitions of the topic (default: ${DEFAULT-VALUE}).")
-    int partitions;
-
-    @Option(names = "--processing-guarantee", defaultValue = StreamsConfig.EXACTLY_ONCE_V2,
-            description = "The monitor's guarantee: exactly_once_v2 or at_least_once (default: ${DEFAULT-VALUE}).")
-    String guarantee;
-
-    @Option(names = "--commit-interval-ms", defaultValue = "100",
-            description = "The monitor's commit interval; the production default is 100 (default: ${DEFAULT-VALUE}).")
-    long commitIntervalMs;
-
-    @Option(names = "--kafka", description = "Extra Kafka Streams/client setting for the monitor, KEY=VALUE, repeatable "
-            + "(e.g. producer.compression.type=lz4).")
-    Map<String, String> kafkaSettings = new java.util.LinkedHashMap<>();
-
     @Option(names = "--rounds", defaultValue = "1",
             description = "Times to repeat both measurements, alternating, each monitor round from a fresh state "
                     + "(default: ${DEFAULT-VALUE}).")
@@ -92,26 +80,29 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        if (events < 1 || runs < 1 || events < runs || partitions < 1 || rounds < 1 || diverging < 0 || diverging > 1) {
-            spec.commandLine().getErr().println("--events must be at least --runs, both positive; --partitions and "
+        if (monitor.problem() != null) {
+            spec.commandLine().getErr().println(monitor.problem());
+            return 2;
+        }
+        if (events < 1 || runs < 1 || events < runs || rounds < 1 || diverging < 0 || diverging > 1) {
+            spec.commandLine().getErr().println("--events must be at least --runs, both positive; "
                     + "--rounds positive; --diverging between 0 and 1.");
             return 2;
         }
         out.println("Losswatch throughput benchmark (./losswatch bench throughput)");
         out.println("machine: " + Machine.describe());
-        out.println("monitor: " + guarantee + ", commit interval " + commitIntervalMs + " ms"
-                + (kafkaSettings.isEmpty() ? "" : ", " + kafkaSettings));
+        out.println("monitor: " + monitor.describe());
         out.flush();
         Path brokerDir = PerfSupport.scratch("bench-broker");
         try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Config.defaults().withDataDir(brokerDir))) {
-            kafka.createTopic(TOPIC, partitions);
+            kafka.createTopic(TOPIC, monitor.partitions);
             BenchEvents gen = new BenchEvents("bench", runs, diverging, 42);
             long stepsPerRun = events / runs;
             long total = stepsPerRun * runs;
             gen.planOnsets(stepsPerRun);
             long bytes = fill(kafka.bootstrapServers(), gen, stepsPerRun);
             out.printf(Locale.ROOT, "topic: %,d events (%d runs x %d steps, %d diverging), %d partitions, %.1f MB of JSON%n",
-                    total, runs, stepsPerRun, gen.divergingRuns(), partitions, bytes / 1e6);
+                    total, runs, stepsPerRun, gen.divergingRuns(), monitor.partitions, bytes / 1e6);
             out.flush();
             List<double[]> results = new ArrayList<>();
             for (int round = 1; round <= rounds; round++) {
@@ -121,7 +112,7 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
                 MonitorRun m = monitor(kafka.bootstrapServers(), total);
                 double monitorRate = total / m.seconds;
                 out.printf(Locale.ROOT, "round %d  (b) monitor, %s:        %s  (alerts raised: %d, for %d diverging runs)%n",
-                        round, guarantee, PerfSupport.rate(monitorRate), m.alerts, gen.divergingRuns());
+                        round, monitor.guarantee, PerfSupport.rate(monitorRate), m.alerts, gen.divergingRuns());
                 out.flush();
                 double ceilingRate = total / streamsParseOnly(kafka.bootstrapServers(), total);
                 out.printf(Locale.ROOT, "round %d  (c) Kafka Streams, same settings, parse only: %s%n", round,
@@ -203,8 +194,7 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
     private double streamsParseOnly(String servers, long total) throws InterruptedException {
         Path stateDir = PerfSupport.scratch("bench-ceiling");
         String id = "bench-ceiling-" + UUID.randomUUID().toString().substring(0, 8);
-        MonitorConfig config = PerfSupport.tuned(MonitorConfig.defaults(servers).withStateDir(stateDir)
-                .withApplicationId(id).withKafka(kafkaSettings), guarantee, commitIntervalMs);
+        MonitorConfig config = monitor.apply(MonitorConfig.defaults(servers).withStateDir(stateDir).withApplicationId(id));
         AtomicLong parsed = new AtomicLong();
         Topology t = new Topology();
         t.addSource("source", new ByteArrayDeserializer(), new ByteArrayDeserializer(), TOPIC);
@@ -250,8 +240,8 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
         String id = "bench-" + UUID.randomUUID().toString().substring(0, 8);
         MonitorConfig defaults = MonitorConfig.defaults(servers).withStateDir(stateDir).withApplicationId(id)
                 .withTopics(TOPIC, id + ".alerts", id + ".dlq");
-        MonitorConfig config = PerfSupport.tuned(defaults.withKafka(kafkaSettings), guarantee, commitIntervalMs);
-        try (MonitorApp app = MonitorApp.start(config, new MonitorApp.Options("127.0.0.1", -1, true, partitions, 30))) {
+        MonitorConfig config = monitor.apply(defaults);
+        try (MonitorApp app = MonitorApp.start(config, new MonitorApp.Options("127.0.0.1", -1, true, monitor.partitions, 30))) {
             Counter records = app.registry().get(LosswatchMetrics.RECORDS).counter();
             double seconds = secondsToCount(() -> (long) records.count(), total, "the monitor");
             long alerts = (long) app.registry().find(LosswatchMetrics.ALERTS).counters().stream()
