@@ -54,6 +54,9 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
 
     RunStateStore(KeyValueStore<String, byte[]> logged, Detector detector, int maxLiveRuns) {
         super(logged);
+        if (maxLiveRuns < 1) {
+            throw new IllegalArgumentException("at least one live run state, got " + maxLiveRuns);
+        }
         this.detector = detector;
         this.live = new LinkedHashMap<>(256, 0.75f, true) {
             @Override
@@ -91,7 +94,12 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
 
     /**
      * Forgets the run's live state without writing it (it may be half updated by a failed step): the
-     * next step reads the state of the last commit, losing at most that run's steps since then.
+     * next step reads the state last written for the run (at the last commit, or earlier in this
+     * commit interval by an eviction or the idle-run sweep). So a step that makes the monitor fail,
+     * which only a monitor bug can, costs that run its steps since that write, not only the failed
+     * one: their offsets are committed all the same. Their windows miss those points, and an alert
+     * raised among them may be raised again (with the same {@code alert_id}, which receivers use to
+     * drop repeats). Keeping a good copy after every step is what this store exists to avoid.
      */
     void discard(String runId) {
         live.remove(runId);
@@ -136,18 +144,35 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
         }
     }
 
-    private void write(String runId, RunState state) {
-        wrapped().put(runId, state.toBytes());
+    /**
+     * Writes the run's state; false if it could not be serialized (a monitor bug), which is logged
+     * and leaves the last written state in place: one run must not fail every commit after it.
+     */
+    private boolean write(String runId, RunState state) {
+        byte[] bytes;
+        try {
+            bytes = state.toBytes();
+        } catch (RuntimeException e) {
+            LOG.error("could not serialize the state of run {}; keeping the one written before: {}", runId,
+                    e.toString(), e);
+            return false;
+        }
+        wrapped().put(runId, bytes);
+        return true;
     }
 
     private void writeChanged() {
+        List<String> broken = new ArrayList<>();
         for (Map.Entry<String, Live> e : live.entrySet()) {
             Live l = e.getValue();
             if (l.dirty) {
-                write(e.getKey(), l.state);
+                if (!write(e.getKey(), l.state)) {
+                    broken.add(e.getKey());
+                }
                 l.dirty = false;
             }
         }
+        broken.forEach(live::remove);
     }
 
     /** Called by Kafka Streams in every commit, before the producer is flushed and the offsets committed. */

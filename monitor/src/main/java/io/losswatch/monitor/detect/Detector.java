@@ -172,6 +172,7 @@ public final class Detector {
         JumpTracker.Event jump = s.lossJump.onPoint(step, y, s.loss, t.lossJump,
                 s.chanceFromLabel ? s.chanceLn : Double.NaN);
         RunState.Slot bs = s.slot(AlertType.LOSS_BLOWUP);
+        boolean blowupWasFiring = bs.firing; // not raised again in the step that resolves it
         if (jump == JumpTracker.Event.CONFIRMED && !bs.firing) {
             fire(s, AlertType.LOSS_BLOWUP, Severity.CRITICAL, s.lossJump.jumpStep, e, eventTime, now, null, null, out);
         } else if (bs.firing) {
@@ -185,8 +186,8 @@ public final class Detector {
 
         s.loss.add(step, y);
         // a climb the growth alert already reports is not a second divergence
-        if (jump != JumpTracker.Event.CONFIRMED && !bs.firing && !s.slot(AlertType.LOSS_EXPONENTIAL_GROWTH).firing
-                && earlyRise(s)) {
+        if (jump != JumpTracker.Event.CONFIRMED && !blowupWasFiring && !bs.firing
+                && !s.slot(AlertType.LOSS_EXPONENTIAL_GROWTH).firing && earlyRise(s)) {
             fire(s, AlertType.LOSS_BLOWUP, Severity.CRITICAL, s.lossJump.jumpStep, e, eventTime, now, null, null, out);
         }
         if (s.lossBlocks.add(step, y)) {
