@@ -4,6 +4,8 @@ import io.losswatch.kafka.local.BrokerCommand;
 import io.losswatch.monitor.MonitorCommand;
 import io.losswatch.trainer.TrainCommand;
 import java.io.PrintWriter;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.core.config.Configurator;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -38,6 +40,13 @@ public final class Main implements Runnable {
             err.println(ex.getMessage());
             err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for the options.");
             return 2;
+        });
+        cl.setExecutionStrategy(parsed -> {
+            // benchmarks print their own figures; hundreds of alert lines from the monitor they run would bury them
+            if (parsed.subcommand() != null && parsed.subcommand().commandSpec().name().equals("bench")) {
+                Configurator.setLevel("losswatch.alerts", Level.OFF);
+            }
+            return new CommandLine.RunLast().execute(parsed);
         });
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             PrintWriter err = cmd.getErr();
