@@ -1,7 +1,9 @@
 package io.losswatch.monitor;
 
+import io.losswatch.events.StepEvent;
 import io.losswatch.monitor.detect.Detector;
 import io.losswatch.monitor.detect.RunState;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,9 +42,14 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
     /** Live states kept per task (a few KB each); a run past it is written out and read again later. */
     static final int MAX_LIVE_RUNS = 10_000;
 
+    /** A step applied to a live state since it was last written: what a roll-back replays. */
+    private record Applied(StepEvent event, Instant eventTime, Instant now) {}
+
     private static final class Live {
         final RunState state;
         boolean dirty;
+        /** The steps applied since the state was last written (or read), in order. */
+        final List<Applied> since = new ArrayList<>(4);
 
         Live(RunState state) {
             this.state = state;
@@ -82,27 +89,46 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
         return l.state;
     }
 
-    /** Marks the run's state (the object {@link #get} returned) changed: it is written at the next commit. */
-    void changed(String runId, RunState state) {
+    /**
+     * Marks the run's state (the object {@link #get} returned) changed by {@code event}: it is written
+     * at the next commit, and the step is remembered until then in case a later step fails.
+     */
+    void changed(String runId, RunState state, StepEvent event, Instant eventTime, Instant now) {
         Live l = live.get(runId);
         if (l == null || l.state != state) {
             l = new Live(state);
             live.put(runId, l);
         }
         l.dirty = true;
+        l.since.add(new Applied(event, eventTime, now));
     }
 
     /**
-     * Forgets the run's live state without writing it (it may be half updated by a failed step): the
-     * next step reads the state last written for the run (at the last commit, or earlier in this
-     * commit interval by an eviction or the idle-run sweep). So a step that makes the monitor fail,
-     * which only a monitor bug can, costs that run its steps since that write, not only the failed
-     * one: their offsets are committed all the same. Their windows miss those points, and an alert
-     * raised among them may be raised again (with the same {@code alert_id}, which receivers use to
-     * drop repeats). Keeping a good copy after every step is what this store exists to avoid.
+     * Undoes a failed step: its state may be half updated, so the run's state is read back as last
+     * written and the steps applied since then, all but the failed one, are applied to it again. A
+     * step that makes the monitor fail (only a monitor bug can) so costs that step alone, as with a
+     * state written after every step, which is what this store exists to avoid. The replay raises no
+     * alert again (those were sent); if it fails too, the run goes back to its last written state.
      */
-    void discard(String runId) {
-        live.remove(runId);
+    void rollBack(String runId) {
+        Live failed = live.remove(runId);
+        if (failed == null) {
+            return;
+        }
+        RunState state = read(runId);
+        try {
+            for (Applied a : failed.since) {
+                detector.onStep(state, a.event(), a.eventTime(), a.now());
+            }
+        } catch (RuntimeException e) {
+            LOG.error("could not replay the steps of run {} since its state was last written; going back to that "
+                    + "state: {}", runId, e.toString(), e);
+            return;
+        }
+        Live l = new Live(state);
+        l.dirty = !failed.since.isEmpty();
+        l.since.addAll(failed.since);
+        live.put(runId, l);
     }
 
     /** Deletes the runs whose last event is older than the cutoff; returns their ids. */
@@ -170,6 +196,7 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
                     broken.add(e.getKey());
                 }
                 l.dirty = false;
+                l.since.clear();
             }
         }
         broken.forEach(live::remove);

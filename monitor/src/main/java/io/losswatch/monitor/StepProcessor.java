@@ -82,7 +82,7 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
             detect(record, event);
         } catch (RuntimeException e) {
             // a bug must cost one record, not the service: keep the record for inspection
-            store.discard(event.runId()); // the state may be half updated: read the committed one next time
+            store.rollBack(event.runId()); // the state may be half updated: back to before this step
             LOG.error("could not process step {} of run {}: {}", event.step(), event.runId(), e.toString(), e);
             deadLetter(record, "processing_error", "the monitor failed on this record: " + e);
         }
@@ -101,7 +101,7 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
         if (result.outcome() == Detector.Outcome.NEW_ATTEMPT) {
             metrics.ignoredRecord("new_attempt"); // counted so operators see restarts; the step itself is used
         }
-        store.changed(runId, state);
+        store.changed(runId, state, event, eventTime, now);
         if (metrics.step(event, result.fit(), System.nanoTime())) {
             // series (re)created, e.g. after a restart or a rebalance: show the alerts the state still holds
             for (AlertType t : AlertType.values()) {

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.losswatch.events.EventJson;
 import io.losswatch.events.StepEvent;
 import io.losswatch.events.Topics;
+import io.losswatch.events.AlertType;
+import io.losswatch.monitor.detect.Detector;
 import io.losswatch.monitor.detect.DetectorConfig;
 import io.losswatch.monitor.detect.RunState;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -17,10 +19,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.processor.api.MockProcessorContext;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -119,5 +125,44 @@ class RunStateStoreTest {
             feed(m, i -> m.store().clearCache()); // as after an abort: read back what was committed
             assertThat(m.alerts()).isEqualTo(reference);
         }
+    }
+
+    /** Steps [from, to) of a run whose loss grows 22% a step, applied through the store as the processor does. */
+    private static void apply(RunStateStore store, Detector detector, int from, int to) {
+        for (int i = from; i < to; i++) {
+            StepEvent e = StepEvent.of("r", i, Math.exp(0.2 * i));
+            Instant t = Instant.parse("2026-11-27T05:00:00Z").plusSeconds(i);
+            RunState s = store.get("r");
+            detector.onStep(s, e, t, t);
+            store.changed("r", s, e, t, t);
+        }
+    }
+
+    @Test
+    void shouldUndoOnlyTheFailedStepWhenAStepFails() {
+        Detector detector = new Detector(DetectorConfig.defaults());
+        KeyValueStore<String, byte[]> logged = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("s"),
+                Serdes.String(), Serdes.ByteArray()).withLoggingDisabled().build();
+        RunStateStore store = new RunStateStore(logged, detector, 100);
+        store.init(new MockProcessorContext<>().getStateStoreContext(), store);
+        RunStateStore reference = new RunStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("ref"),
+                Serdes.String(), Serdes.ByteArray()).withLoggingDisabled().build(), detector, 100);
+        reference.init(new MockProcessorContext<>().getStateStoreContext(), reference);
+        apply(reference, detector, 0, 20);
+
+        apply(store, detector, 0, 10);
+        store.flushCache(); // a commit: steps 0-9 written
+        apply(store, detector, 10, 20); // applied, not yet written; the growth alert fires among them
+        RunState half = store.get("r");
+        detector.onStep(half, StepEvent.of("r", 20, 1e6), Instant.parse("2026-11-27T05:00:20Z"),
+                Instant.parse("2026-11-27T05:00:20Z")); // step 20 "fails" after changing the state
+        store.rollBack("r");
+
+        RunState back = store.get("r");
+        assertThat(back.lastStep()).isEqualTo(19);
+        assertThat(reference.get("r").slot(AlertType.LOSS_EXPONENTIAL_GROWTH).firing()).isTrue();
+        assertThat(back.toBytes()).isEqualTo(reference.get("r").toBytes()); // windows, trackers and alerts
+        store.flushCache();
+        assertThat(RunState.fromBytes(logged.get("r"), DetectorConfig.defaults()).lastStep()).isEqualTo(19);
     }
 }
