@@ -47,12 +47,15 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
 
     private static final class Live {
         final RunState state;
-        boolean dirty;
-        /** The steps applied since the state was last written (or read), in order. */
+        /** The steps applied since the state was last written (or read), in order; none: nothing to write. */
         final List<Applied> since = new ArrayList<>(4);
 
         Live(RunState state) {
             this.state = state;
+        }
+
+        boolean dirty() {
+            return !since.isEmpty();
         }
     }
 
@@ -71,7 +74,7 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
                 if (size() <= maxLiveRuns) {
                     return false;
                 }
-                if (eldest.getValue().dirty) {
+                if (eldest.getValue().dirty()) {
                     write(eldest.getKey(), eldest.getValue().state);
                 }
                 return true;
@@ -99,7 +102,6 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
             l = new Live(state);
             live.put(runId, l);
         }
-        l.dirty = true;
         l.since.add(new Applied(event, eventTime, now));
     }
 
@@ -126,13 +128,12 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
             return;
         }
         Live l = new Live(state);
-        l.dirty = !failed.since.isEmpty();
         l.since.addAll(failed.since);
         live.put(runId, l);
     }
 
-    /** Deletes the runs whose last event is older than the cutoff; returns their ids. */
-    List<String> deleteIdle(LongPredicate lastSeenMillisIsOld) {
+    /** Deletes the runs whose last event is older than the cutoff. */
+    void deleteIdle(LongPredicate lastSeenMillisIsOld) {
         writeChanged(); // the logged store is then complete
         List<String> old = new ArrayList<>();
         try (KeyValueIterator<String, byte[]> it = wrapped().all()) {
@@ -154,7 +155,6 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
             live.remove(k);
             wrapped().delete(k);
         }
-        return old;
     }
 
     private RunState read(String runId) {
@@ -191,11 +191,10 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
         List<String> broken = new ArrayList<>();
         for (Map.Entry<String, Live> e : live.entrySet()) {
             Live l = e.getValue();
-            if (l.dirty) {
+            if (l.dirty()) {
                 if (!write(e.getKey(), l.state)) {
                     broken.add(e.getKey());
                 }
-                l.dirty = false;
                 l.since.clear();
             }
         }

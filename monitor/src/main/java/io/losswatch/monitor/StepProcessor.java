@@ -108,9 +108,9 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
                 metrics.alertActive(runId, t, state.slot(t).firing());
             }
         }
-        byte[] key = runId.getBytes(UTF_8);
-        for (AlertEvent a : result.alerts()) {
-            context.forward(new Record<>(key, EventJson.writeAlert(a), record.timestamp()), MonitorTopology.ALERTS_SINK);
+        for (AlertEvent a : result.alerts()) { // keyed as the step: the run id's bytes, checked in process
+            context.forward(new Record<>(record.key(), EventJson.writeAlert(a), record.timestamp()),
+                    MonitorTopology.ALERTS_SINK);
             metrics.alert(a, now.toEpochMilli() - eventTime.toEpochMilli());
             ALERT_LOG.info(AlertText.oneLine(a));
         }

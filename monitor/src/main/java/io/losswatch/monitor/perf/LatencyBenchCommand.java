@@ -22,6 +22,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.DoubleSummaryStatistics;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -181,22 +183,20 @@ public final class LatencyBenchCommand implements Callable<Integer> {
      * partition here). A step that arrives while its thread commits waits for the commit to end.
      */
     static String threadTimes(org.apache.kafka.streams.KafkaStreams streams) {
-        Map<String, List<Double>> v = new java.util.TreeMap<>();
+        Map<String, DoubleSummaryStatistics> v = new HashMap<>(); // one value per stream thread
         streams.metrics().forEach((name, metric) -> {
             if (name.group().equals("stream-thread-metrics") && metric.metricValue() instanceof Double d) {
-                v.computeIfAbsent(name.name(), k -> new ArrayList<>()).add(d);
+                v.computeIfAbsent(name.name(), k -> new DoubleSummaryStatistics()).accept(d);
             }
         });
-        java.util.function.Function<String, Double> mean = k -> v.getOrDefault(k, List.of()).stream()
-                .mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
-        java.util.function.Function<String, Double> max = k -> v.getOrDefault(k, List.of()).stream()
-                .mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
-        java.util.function.Function<String, Double> sum = k -> v.getOrDefault(k, List.of()).stream()
-                .mapToDouble(Double::doubleValue).sum();
+        DoubleSummaryStatistics none = new DoubleSummaryStatistics();
         return String.format(Locale.ROOT, "processing %.0f%%, committing %.0f%%, polling %.0f%% of the time; "
                 + "commit latency per task committed %.0f ms on average, %.0f ms at most (%.1f commits/s)",
-                100 * mean.apply("process-ratio"), 100 * mean.apply("commit-ratio"), 100 * mean.apply("poll-ratio"),
-                mean.apply("commit-latency-avg"), max.apply("commit-latency-max"), sum.apply("commit-rate"));
+                100 * v.getOrDefault("process-ratio", none).getAverage(),
+                100 * v.getOrDefault("commit-ratio", none).getAverage(),
+                100 * v.getOrDefault("poll-ratio", none).getAverage(),
+                v.getOrDefault("commit-latency-avg", none).getAverage(),
+                v.getOrDefault("commit-latency-max", none).getMax(), v.getOrDefault("commit-rate", none).getSum());
     }
 
     private static String key(String runId, long step) {
