@@ -61,6 +61,8 @@ public final class Detector {
     static final double MEDIAN_EFFICIENCY = 1.2533;
     /** Highest step-to-step correlation of the noise believed from a window's estimate. */
     static final double MAX_CORRELATION = 0.6;
+    /** Share of a window's minimum rise (in ln) that keeps a firing growth alert firing. */
+    static final double HOLD_RISE = 0.5;
     /** Non-finite gradient norms in a row, after finite ones, that make a gradient explosion. */
     static final int NON_FINITE_GRADIENT_STEPS = 3;
 
@@ -190,11 +192,14 @@ public final class Detector {
                 && !s.slot(AlertType.LOSS_EXPONENTIAL_GROWTH).firing && earlyRise(s)) {
             fire(s, AlertType.LOSS_BLOWUP, Severity.CRITICAL, s.lossJump.jumpStep, e, eventTime, now, null, null, out);
         }
+        // once firing, growth holds with half the rise (in ln) it needed to fire: growth right at the
+        // threshold (slow growth under heavy noise) would otherwise fire, resolve and fire again
+        double hold = s.slot(AlertType.LOSS_EXPONENTIAL_GROWTH).firing ? HOLD_RISE : 1;
         if (s.lossBlocks.add(step, y)) {
             RollingFit blocks = s.lossBlocks.blocks();
             double m = blocks.newestValue();
             s.maxBlockLn = Double.isNaN(s.maxBlockLn) ? m : Math.max(s.maxBlockLn, m);
-            s.blocksGrow = g.blocks() != null && grows(blocks, g.blocks(), t.blocksMinRise, blocks.fit(),
+            s.blocksGrow = g.blocks() != null && grows(blocks, g.blocks(), hold * t.blocksMinRise, blocks.fit(),
                     g.blocks().points() / 2, g.riseSigmas(), 2);
         }
 
@@ -204,9 +209,8 @@ public final class Detector {
         for (int i = 0; i < t.lossScales.length; i++) {
             DetectorConfig.Scale sc = t.lossScales[i];
             LinearFit f = s.loss.fitNewest(sc.points());
-            // the long window may judge from half its points at the start of a run
-            int minCount = sc == g.longScale() ? sc.points() / 2 : sc.points();
-            if (grows(s.loss, sc, t.lossMinRise[i], f, minCount, g.riseSigmas(), NOISE_LAG)
+            int minCount = minPoints(sc, g);
+            if (grows(s.loss, sc, hold * t.lossMinRise[i], f, minCount, g.riseSigmas(), NOISE_LAG)
                     && aboveBefore(s.loss, s.lossBlocks, f, Math.min(s.loss.size(), sc.points()), g.riseSigmas())) {
                 used = f;
                 break;
@@ -249,6 +253,20 @@ public final class Detector {
 
         collapse(s, e, y, eventTime, now, out);
         return used != null ? used : s.loss.fitNewest(g.shortScale().points());
+    }
+
+    /**
+     * Points a growth window needs before it may judge. A full window, except at the start of a run:
+     * a run that blows up fast is often stopped, or turns NaN, before its 16th or 64th step, so the
+     * short window judges from 3/4 of its points and the long one from 3/8 (24 of 64). Fewer points
+     * make a noisier fit, which the window's R^2 and its rise in standard errors of the run's own noise
+     * already account for; the very short window always needs all of its 8.
+     */
+    static int minPoints(DetectorConfig.Scale sc, DetectorConfig.Growth g) {
+        if (sc == g.longScale()) {
+            return sc.points() * 3 / 8;
+        }
+        return sc == g.shortScale() ? sc.points() * 3 / 4 : sc.points();
     }
 
     /**

@@ -128,8 +128,8 @@ public record DetectorConfig(
 
     public static DetectorConfig defaults() {
         return new DetectorConfig(
-                new Growth(new Scale(8, 0.15, 0.85, 4), new Scale(16, 0.03, 0.8, 2), new Scale(64, 0.008, 0.5, 2.5),
-                        new Scale(32, 0.004, 0.7, 2.5), 8, 5, 2, 64, 1.5),
+                new Growth(new Scale(8, 0.15, 0.85, 4), new Scale(16, 0.03, 0.8, 2), new Scale(64, 0.008, 0.5, 3),
+                        new Scale(32, 0.004, 0.7, 3), 8, 5, 2, 64, 1.5),
                 new Growth(new Scale(8, 0.15, 0.85, 4), new Scale(16, 0.05, 0.8, 3), new Scale(32, 0.02, 0.7, 3),
                         null, 1, 5, 2, 64, 1.5),
                 new Blowup(16, 5, 6, 4, 2, 2, 5),

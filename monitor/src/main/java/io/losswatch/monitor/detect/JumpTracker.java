@@ -20,6 +20,8 @@ final class JumpTracker {
     static final double QUIET_MATCH = Math.log(1.1);
     /** A climb over at most this many steps in a row counts as one jump. */
     static final int MAX_CLIMB_STEPS = 3;
+    /** Lag of the step differences that measure the window's noise (past step-to-step correlation). */
+    static final int NOISE_LAG = Detector.NOISE_LAG;
 
     /** What one point did. */
     enum Event { NONE, JUMP, CONFIRMED, RETURNED }
@@ -73,7 +75,10 @@ final class JumpTracker {
             return Event.NONE;
         }
         double ref = before.medianNewest(c.referencePoints());
-        double sigma = before.madNewest(c.referencePoints());
+        // the noise: the robust spread of the reference points, or, when larger, that of the whole window
+        // at a lag of several steps (more points, and noise correlated from step to step counts in full):
+        // sixteen points alone can underrate a heavy noise by a third
+        double sigma = Math.max(before.madNewest(c.referencePoints()), before.diffNoise(NOISE_LAG));
         // with only a few steps before, their noise is unknown: ask for a jump no noise explains, unless
         // they sat at a level known to be quiet
         boolean weak = before.size() < WEAK_REFERENCE && !(Math.abs(ref - quietLn) <= QUIET_MATCH);
@@ -88,7 +93,8 @@ final class JumpTracker {
             while (k > 0 && n - k < MAX_CLIMB_STEPS && before.valueAt(k - 1) < before.valueAt(k)) {
                 k--;
             }
-            double base = before.valueAt(k);
+            // a climb starts from the run's level, not from a dip below the points before it
+            double base = k > 0 ? Math.max(before.valueAt(k), before.medianOf(0, k)) : before.valueAt(k);
             boolean quietBase = Math.abs(base - quietLn) <= QUIET_MATCH;
             if (k == n - 1 || k + 1 >= WEAK_REFERENCE || !(y > before.newestValue())
                     || y - base < (quietBase ? needed : c.lnWeakJump())) {

@@ -214,6 +214,49 @@ class DetectorTest {
     }
 
     @Test
+    void shouldMeasureAClimbAtTheStartFromTheRunsLevelNotFromADipBelowIt() {
+        // 1.0, then a dip to 0.04, a climb 0.04 -> 0.3 -> 0.9 (22.5x, past the 20x a weak reference asks)
+        // and the run goes on at about 1.0: it climbed back out of a dip to where it started, nothing
+        double[] dip = {1.0, 0.04, 0.3, 0.9};
+        assertThat(run(200, i -> i < dip.length ? dip[i] : 1.0 + 0.02 * Math.sin(i), null, null)).isEmpty();
+        // the same climb from a first loss of 0.04 that the run never left is one
+        double[] climb = {0.04, 0.04, 0.3, 0.9};
+        assertThat(firing(run(200, i -> i < climb.length ? climb[i] : 1.0 + 0.02 * Math.sin(i), null, null),
+                AlertType.LOSS_BLOWUP)).singleElement().extracting(AlertEvent::onsetStep).isEqualTo(3L);
+    }
+
+    @Test
+    void shouldJudgeAJumpAgainstTheNoiseOfTheWholeWindowNotOnlyOfItsNewestPoints() {
+        // 48 steps of noise sd 0.5 in ln(loss), 16 quiet ones (+-0.05), then 6 steps 5.5x up and back to
+        // the noise. The 16 quiet steps alone (robust noise 0.07) make 5.5x a 24-sigma jump; the window's
+        // noise at lag 8 (about 0.5) makes it 3.4 sigma, short of the 6 asked: heavy noise, not a blow-up
+        Random r = new Random(7);
+        double[] e = new double[300];
+        for (int i = 0; i < e.length; i++) {
+            e[i] = 0.5 * r.nextGaussian();
+        }
+        IntToDoubleFunction burst = i -> Math.exp(i < 48 ? e[i] : i < 64 ? (i % 2 == 0 ? 0.05 : -0.05)
+                : i < 70 ? Math.log(5.5) : e[i]);
+        assertThat(firing(run(300, burst, null, null), AlertType.LOSS_BLOWUP)).isEmpty();
+        // a 60x jump that stays up is one, noise or not
+        IntToDoubleFunction jump = i -> Math.exp(i < 48 ? e[i] : i < 64 ? (i % 2 == 0 ? 0.05 : -0.05)
+                : Math.log(60) + 0.1 * e[i]);
+        assertThat(firing(run(300, jump, null, null), AlertType.LOSS_BLOWUP)).singleElement()
+                .extracting(AlertEvent::onsetStep).isEqualTo(64L);
+    }
+
+    @Test
+    void shouldCatchAFastClimbThatEndsBeforeTheShortWindowIsFull() {
+        // ln(loss) rises 0.17 a step (doubling every 4.1 steps) and the owner stops the run after 15 steps,
+        // 13x up. The very short window asks a 4x rise over 8 points (0.17 x 7 = 1.19 < ln 4); the short one
+        // judges from 12 of its 16 points at the start of a run: rate 0.17, R^2 1, rise 6.5x
+        List<AlertEvent> alerts = run(15, i -> 0.5 * Math.exp(0.17 * i), null, null);
+        List<AlertEvent> growth = firing(alerts, AlertType.LOSS_EXPONENTIAL_GROWTH);
+        assertThat(growth).singleElement().extracting(AlertEvent::step).isEqualTo(12L);
+        assertThat(growth.get(0).onsetStep()).isEqualTo(0);
+    }
+
+    @Test
     void shouldCallAClimbOverTheFirstStepsToALevelThatStaysUpABlowUp() {
         // ln(loss): 0, then 0.5, 1.0, 1.5, 2.0 (x1.65 a step, no step a jump), then 2.0 +- 0.1 for good.
         // At step 16, the first with 16 points after the first loss, the newest 16 are 0.5 1.0 1.5 2.0
