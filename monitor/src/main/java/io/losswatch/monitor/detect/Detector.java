@@ -61,6 +61,8 @@ public final class Detector {
     static final double MEDIAN_EFFICIENCY = 1.2533;
     /** Highest step-to-step correlation of the noise believed from a window's estimate. */
     static final double MAX_CORRELATION = 0.6;
+    /** Share of a growth window's slope that the newest third of it must still rise at. */
+    static final double END_SLOPE_SHARE = 0.25;
     /** Share of a window's minimum rise (in ln) that keeps a firing growth alert firing. */
     static final double HOLD_RISE = 0.5;
     /** Non-finite gradient norms in a row, after finite ones, that make a gradient explosion. */
@@ -538,6 +540,12 @@ public final class Detector {
         double a = w.mean(first, first + third);
         double b = w.mean(first + third, first + n - third);
         double c = w.mean(first + n - third, first + n);
+        // and it must still be growing where the window ends: a bump that has levelled off (a restart
+        // of the schedule, a burst of noise) still fits a rising line over the whole window
+        int end = Math.max(3, third);
+        if (w.fitFrom(w.stepAt(first + n - end)).slope() < END_SLOPE_SHARE * f.slope()) {
+            return false;
+        }
         // the newest value must really be above the window's low point, not only the fitted line
         if (!(a < b && b < c && w.newestValue() - w.minNewest(n) >= minRise * 0.5)) {
             return false;

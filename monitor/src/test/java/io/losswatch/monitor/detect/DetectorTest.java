@@ -98,6 +98,21 @@ class DetectorTest {
     }
 
     @Test
+    void shouldNotCallABumpThatHasLevelledOffGrowthButStillCatchTheSameClimbWhileItGoesOn() {
+        // a schedule restart without the learning rate in the events: the loss climbs 2.2x over 40 steps
+        // (ln 0.02 a step, +-0.02 noise), then sits there. The climb is too small for the windows of raw
+        // points (the long one asks 3x); about 130 steps later the 32 block means of 8 steps fit a line
+        // over the whole step that rises more than 3x (least squares on a step in the middle of the window
+        // rises 1.5 times the step), but their newest third no longer rises: not growth
+        IntToDoubleFunction bump = i -> Math.exp((i < 400 ? 0 : 0.02 * Math.min(40, i - 400))
+                + (i % 2 == 0 ? 0.02 : -0.02));
+        assertThat(run(1200, bump, null, null)).isEmpty();
+        // the same climb that goes on is growth
+        IntToDoubleFunction climb = i -> Math.exp((i < 400 ? 0 : 0.02 * (i - 400)) + (i % 2 == 0 ? 0.02 : -0.02));
+        assertThat(firing(run(1200, climb, null, null), AlertType.LOSS_EXPONENTIAL_GROWTH)).hasSize(1);
+    }
+
+    @Test
     void shouldNotAlertOnNoisyHealthyDecayEvenWithCorrelatedNoise() {
         Random r = new Random(42);
         double[] e = new double[5000];
