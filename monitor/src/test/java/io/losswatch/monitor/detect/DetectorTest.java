@@ -591,6 +591,23 @@ class DetectorTest {
     }
 
     @Test
+    void shouldCatchAClimbAfterASteepDescentWithOnlyTenValidations() {
+        // val-divergence-08 of dev seed 0x20550008: validations every 100 steps, the lowest at step 500, then
+        // +3%, +8%, +14%, +19%, +27% a validation; the run ends at step 1009. The exponential average, still
+        // coming down from the descent, bottomed out at step 700 at 0.32 (raw 0.26 at 500): 4 validations
+        // after that were past the run's end. The centred mean of 5 bottoms out at step 600 (0.287).
+        double[] val = {0.9970, 0.5429, 0.3603, 0.2855, 0.2624, 0.2701, 0.2911, 0.3312, 0.3940, 0.5016};
+        IntFunction<StepEvent> events = i -> {
+            StepEvent e = StepEvent.of("run", i, 1.7 * Math.exp(-i / 500.0));
+            return i > 0 && i % 100 == 0 ? e.withValLoss(val[i / 100 - 1]) : e;
+        };
+        List<AlertEvent> v = firing(runEvents(1010, events), AlertType.VALIDATION_DIVERGENCE);
+        assertThat(v).hasSize(1);
+        assertThat(v.get(0).onsetStep()).isEqualTo(600L);
+        assertThat(v.get(0).step()).isEqualTo(1000L);
+    }
+
+    @Test
     void shouldNotCallNoisyFlatValidationLossOrARunThatStopsTrainingDiverging() {
         Random r = new Random(2);
         List<AlertEvent> flat = runEvents(3000, i -> {
