@@ -11,6 +11,7 @@ import io.losswatch.monitor.fit.LinearFit;
 import io.losswatch.monitor.fit.RollingFit;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -29,8 +30,8 @@ import java.util.List;
  * <li>{@code LOSS_BLOWUP}: a jump far above the median of the previous steps that does not come
  *     back within a few steps ({@link JumpTracker}); or, in a run's first steps, a climb to a level
  *     far above its first loss that the run keeps.
- * <li>{@code TRAINING_COLLAPSED}: the loss pinned at chance level after a blow-up jump, or while the
- *     gradient norm has fallen far below its early level (dead units).
+ * <li>{@code TRAINING_COLLAPSED}: the loss level (median of its newest points) pinned at chance level
+ *     after a blow-up jump, or while the gradient norm has fallen far below its early level (dead units).
  * <li>{@code GRADIENT_EXPLOSION}: the gradient norm grows exponentially or jumps and stays up, and is
  *     far above its own early level.
  * <li>{@code VALIDATION_DIVERGENCE}: {@link ValidationTracker}.
@@ -67,6 +68,10 @@ public final class Detector {
     static final double HOLD_RISE = 0.5;
     /** Non-finite gradient norms in a row, after finite ones, that make a gradient explosion. */
     static final int NON_FINITE_GRADIENT_STEPS = 3;
+    /** First points of a run whose median is its chance level when {@code num_classes} is not sent. */
+    static final int CHANCE_POINTS = 5;
+    /** Newest points whose median is the loss level the collapse band judges. */
+    static final int PIN_POINTS = 8;
 
     private final DetectorConfig config;
     private final Thresholds t;
@@ -315,7 +320,11 @@ public final class Detector {
         }
         DetectorConfig.Collapse c = config.collapse();
         long step = e.step();
-        boolean pinned = y >= s.chanceLn + t.bandLow && y <= s.chanceLn + t.bandHigh;
+        if (!s.chanceFromLabel && s.loss.size() <= CHANCE_POINTS && s.loss.stepAt(0) == s.firstStep) {
+            s.chanceLn = initialLevel(s.loss);
+        }
+        long jumpAt = blowupStep(s);
+        boolean pinned = levelPinned(s.loss, s.chanceLn, jumpAt);
         if (pinned) {
             if (s.pinnedStreak == 0) {
                 s.pinnedSince = step;
@@ -326,14 +335,15 @@ public final class Detector {
         }
         boolean gradKnown = s.gradPoints >= config.gradient().earlyPoints();
         double gradLevel = gradKnown ? s.grad.meanNewest(config.gradientGrowth().shortScale().points()) : Double.NaN;
-        long jumpAt = blowupStep(s);
         boolean afterJump = jumpAt >= 0 && s.pinnedSince > jumpAt && s.pinnedSince - jumpAt <= c.jumpLookback()
                 // chance level guessed from the first loss means something only for a blow-up right at the start
                 && (s.chanceFromLabel || jumpAt - s.firstStep <= c.firstLossChanceSteps())
                 && s.pinnedStreak >= c.pinnedAfterJump()
                 && (gradKnown ? gradLevel <= s.earlyGradLn - t.afterJumpGradient
-                        // without gradients: a dead network's outputs no longer change, so neither does its loss
-                        : s.loss.madNewest(c.pinnedAfterJump()) <= c.flatSpread());
+                        // without gradients: a dead network's outputs no longer change, so neither does its loss;
+                        // but a run that already sat at this level before the jump is only back where it was
+                        : s.loss.madNewest(c.pinnedAfterJump()) <= c.flatSpread()
+                                && lossShowsCollapse(s, jumpAt, c.pinnedAfterJump()));
         boolean dead = gradKnown && gradLevel <= s.earlyGradLn - t.deadGradient;
         boolean collapsed = pinned && ((afterJump && s.pinnedStreak >= c.pinnedAfterJump())
                 || (dead && s.pinnedStreak >= c.pinnedWithDeadGradients()));
@@ -347,6 +357,90 @@ public final class Detector {
         } else if (cs.firing && ++cs.healthySteps >= config.resolveSteps()) {
             resolve(s, AlertType.TRAINING_COLLAPSED, e, eventTime, now, out);
         }
+    }
+
+    /**
+     * Chance level guessed from the start of a run without {@code num_classes}: the median of its
+     * first points (at most {@link #CHANCE_POINTS}) up to the first one above the collapse band
+     * around the very first loss. One point carries the run's full noise, so a first loss a few
+     * percent high would put the band's lower edge above the level a dead network settles at; a
+     * point above the band is a jump or the start of a climb, and it and those after it say nothing
+     * about the level the run started at.
+     */
+    private double initialLevel(RollingFit w) {
+        double first = w.valueAt(0);
+        int m = 1;
+        while (m < w.size() && m < CHANCE_POINTS && w.valueAt(m) <= first + t.bandHigh) {
+            m++;
+        }
+        double[] v = new double[m];
+        for (int i = 0; i < m; i++) {
+            v[i] = w.valueAt(i);
+        }
+        Arrays.sort(v);
+        return (v[(m - 1) / 2] + v[m / 2]) / 2;
+    }
+
+    /**
+     * The loss's level, the median of its newest {@link #PIN_POINTS} points, is within the collapse
+     * band around chance level: single noisy steps neither make nor break a pin. O(1) unless the
+     * level is near an edge of the band (a median lies within one standard deviation of the mean).
+     */
+    private boolean levelPinned(RollingFit w, double chanceLn, long jumpAt) {
+        double lo = chanceLn + t.bandLow;
+        double hi = chanceLn + t.bandHigh;
+        if (w.size() == 0) {
+            return false;
+        }
+        if (jumpAt >= 0 && jumpAt >= w.stepAt(Math.max(0, w.size() - PIN_POINTS))) {
+            // a blow-up among them: the level since, the jump's own points left out
+            int n = w.countFrom(jumpAt + 1);
+            double level = w.medianNewest(n);
+            return n > 0 && level >= lo && level <= hi;
+        }
+        double upper = w.medianUpperBoundNewest(PIN_POINTS);
+        double lower = 2 * w.meanNewest(PIN_POINTS) - upper;
+        if (upper < lo || lower > hi) {
+            return false;
+        }
+        if (lower >= lo && upper <= hi) {
+            return true;
+        }
+        double level = w.medianNewest(PIN_POINTS);
+        return level >= lo && level <= hi;
+    }
+
+    /**
+     * The loss alone shows that the blow-up at {@code jumpAt} left the run at chance level. Not when
+     * the run already sat in the band before the jump, for at least {@code points} points (the
+     * jump's reference level, the median of the points before it, in the band; the points counted
+     * from the run's first step and its step spacing): it is only back where it was. And not when
+     * the loss went below the band between the jump and the pin (a block mean of
+     * {@link RunState#lossBlocks} made only of points after the jump, closed before the pin): the run
+     * learned past chance level after the jump, survived it, and drifted back. Judged from what the
+     * run state keeps for 256 steps, not from the raw window, so the answer does not change as the
+     * window moves on; once the blocks no longer reach back to the jump, not at all.
+     */
+    private boolean lossShowsCollapse(RunState s, long jumpAt, int points) {
+        RollingFit w = s.loss;
+        double lo = s.chanceLn + t.bandLow;
+        double hi = s.chanceLn + t.bandHigh;
+        if (jumpAt == s.lossJump.lastJumpStep && w.size() >= 2 && s.lossJump.refLn >= lo && s.lossJump.refLn <= hi) {
+            double spacing = (w.newestStep() - w.stepAt(0)) / (w.size() - 1.0);
+            if ((jumpAt - s.firstStep) / spacing >= points) {
+                return false;
+            }
+        }
+        RollingFit b = s.lossBlocks.blocks();
+        if (b.isFull() && b.stepAt(0) > jumpAt) {
+            return false;
+        }
+        for (int k = 1; k < b.size() && b.stepAt(k) < s.pinnedSince; k++) {
+            if (b.stepAt(k - 1) >= jumpAt && b.valueAt(k) < lo) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

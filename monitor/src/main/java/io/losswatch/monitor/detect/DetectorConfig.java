@@ -102,14 +102,17 @@ public record DetectorConfig(
     public record Gradient(int earlyPoints, double riseOverEarly, Blowup jump) {}
 
     /**
-     * TRAINING_COLLAPSED: the loss stays within [{@code bandLow}, {@code bandHigh}] x chance level
-     * (ln of {@code num_classes}, else the run's first loss) for {@code pinnedAfterJump} steps after a
+     * TRAINING_COLLAPSED: the loss level (the median of its newest 8 points, of those after a jump
+     * once there is one) stays within [{@code bandLow}, {@code bandHigh}] x chance level (ln of
+     * {@code num_classes}, else the median of the run's first losses) for {@code pinnedAfterJump} steps after a
      * blow-up jump (at most {@code jumpLookback} steps before), or for {@code pinnedWithDeadGradients}
      * steps while the gradient norm is {@code deadGradientFactor} below its early level (dead units).
      * When chance level is only the run's first loss (no {@code num_classes}), the jump must come within
      * {@code firstLossChanceSteps} of the start.
      * After a jump, gradients that are sent must also be {@code afterJumpGradientFactor} below it; without
-     * gradients, the loss must be flat: robust spread of ln(loss) at most {@code flatSpread}.
+     * gradients, the loss must be flat: robust spread of ln(loss) at most {@code flatSpread}; and the
+     * run must not have sat in the band for {@code pinnedAfterJump} points before the jump, nor gone
+     * below it between the jump and the pin (see {@code Detector.lossShowsCollapse}).
      */
     public record Collapse(double bandLow, double bandHigh, int pinnedAfterJump, int jumpLookback,
             int firstLossChanceSteps, double afterJumpGradientFactor, double flatSpread, int pinnedWithDeadGradients,

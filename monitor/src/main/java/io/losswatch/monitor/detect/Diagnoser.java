@@ -18,7 +18,8 @@ import java.util.Locale;
  *     LEARNING_RATE_TOO_HIGH;
  * <li>a non-finite loss out of a steady run (no growth, no jump before it): DATA_ISSUE (a bad batch);
  * <li>trouble within the first 20 steps: LEARNING_RATE_TOO_HIGH;
- * <li>dead units at a learning rate high for the optimizer: LEARNING_RATE_TOO_HIGH;
+ * <li>dead units (a collapse, or the loss growing while the gradient norm falls) at a learning rate
+ *     high for the optimizer: LEARNING_RATE_TOO_HIGH;
  * <li>plain SGD with the loss zig-zagging step to step: UNSTABLE_OPTIMIZER;
  * <li>the loss grew or jumped while the gradient norm did not: DATA_ISSUE;
  * <li>else UNKNOWN: the evidence is too thin to guess.
@@ -76,7 +77,7 @@ final class Diagnoser {
                                     high ? " (high for " + optimizerName(s) + ")" : "")));
             return learningRate(high ? 0.75 : 0.6, ev, s, "");
         }
-        if (type == AlertType.TRAINING_COLLAPSED && high) {
+        if ((type == AlertType.TRAINING_COLLAPSED || gradientFalls(type, s, fit, onset, ev)) && high) {
             ev.add(String.format(Locale.ROOT, "learning rate %.3g is high for %s: ReLUs die after a too large step",
                     s.lastLearningRate, optimizerName(s)));
             return learningRate(0.55, ev, s, " Dead units do not come back: restart from a checkpoint before the collapse.");
@@ -185,7 +186,7 @@ final class Diagnoser {
         if (type != AlertType.LOSS_EXPONENTIAL_GROWTH && type != AlertType.LOSS_BLOWUP && type != AlertType.LOSS_NON_FINITE) {
             return false;
         }
-        if (s.gradPoints < 2 * config.gradient().earlyPoints() || s.grad.newestStep() < s.lastStep - 1) {
+        if (!recentGradients(s)) {
             return false; // no recent gradient norms to compare with
         }
         if (type == AlertType.LOSS_BLOWUP) {
@@ -198,10 +199,48 @@ final class Diagnoser {
             }
             return false;
         }
-        double lossRate = fit != null && fit.slope() > 0 ? fit.slope() : s.loss.fitNewest(config.growth().longScale().points()).slope();
+        double lossRate = lossRate(s, fit);
         if (!(lossRate > 0)) {
             return false;
         }
+        double gradRate = gradRate(s, onset);
+        if (gradRate < 0.25 * lossRate && !s.gradJump.confirmed) {
+            ev.add(String.format(Locale.ROOT, "the loss grows %.3g per step (ln) while grad_norm trends %.3g per step",
+                    lossRate, gradRate));
+            return true;
+        }
+        return false;
+    }
+
+    private double lossRate(RunState s, LinearFit fit) {
+        return fit != null && fit.slope() > 0 ? fit.slope() : s.loss.fitNewest(config.growth().longScale().points()).slope();
+    }
+
+    /**
+     * The loss grows while the gradient norm falls, by at least a quarter of the loss's rate (ln per
+     * step): the network is losing its gradients as its loss climbs back, as when ReLUs die. Bad data
+     * raises the gradients it back-propagates along with the loss; a fall is the opposite.
+     */
+    private boolean gradientFalls(AlertType type, RunState s, LinearFit fit, long onset, List<String> ev) {
+        if (type != AlertType.LOSS_EXPONENTIAL_GROWTH || !recentGradients(s)) {
+            return false;
+        }
+        double lossRate = lossRate(s, fit);
+        double gradRate = gradRate(s, onset);
+        if (lossRate > 0 && gradRate <= -0.25 * lossRate) {
+            ev.add(String.format(Locale.ROOT, "grad_norm falls %.3g per step (ln) while the loss grows %.3g per step: "
+                    + "units are dying", -gradRate, lossRate));
+            return true;
+        }
+        return false;
+    }
+
+    private boolean recentGradients(RunState s) {
+        return s.gradPoints >= 2 * config.gradient().earlyPoints() && s.grad.newestStep() >= s.lastStep - 1;
+    }
+
+    /** ln(grad_norm) per step since {@code onset}, or its recent trend when the onset is older than the window. */
+    private static double gradRate(RunState s, long onset) {
         RollingFit g = s.grad;
         double gradRate;
         if (onset > g.stepAt(0) && g.countFrom(onset) >= 4) {
@@ -214,12 +253,7 @@ final class Diagnoser {
             // under a steady trend r, an average over ~8 steps leads one over ~128 by about 120 r
             gradRate = (s.gradFastLn - s.gradSlowLn) / 120;
         }
-        if (gradRate < 0.25 * lossRate && !s.gradJump.confirmed) {
-            ev.add(String.format(Locale.ROOT, "the loss grows %.3g per step (ln) while grad_norm trends %.3g per step",
-                    lossRate, gradRate));
-            return true;
-        }
-        return false;
+        return gradRate;
     }
 
     /**

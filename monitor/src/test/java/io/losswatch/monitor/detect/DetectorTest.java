@@ -512,6 +512,58 @@ class DetectorTest {
         assertThat(resolved(alerts, AlertType.TRAINING_COLLAPSED)).hasSize(1);
     }
 
+    @Test
+    void shouldNotCallASpikeOnARunThatAlreadySatAtItsFirstLossACollapse() {
+        // no num_classes, no gradients: 15 steps at the first loss 3.6 (+-1%), a 30x spike at step 15
+        // that is gone two steps later, then the same level again. Back where it was before the spike
+        // is no sign of a dead network
+        List<AlertEvent> alerts = run(120, i -> i == 15 ? 108.0 : i == 16 ? 10.0 : 3.6 * (1 + 0.01 * (i % 2)),
+                null, null);
+        assertThat(firing(alerts, AlertType.TRAINING_COLLAPSED)).isEmpty();
+        // the same spike at step 2, before the run could have sat anywhere: Issue 9's shape, collapsed
+        List<AlertEvent> early = run(120, i -> i == 2 ? 108.0 : i == 3 ? 10.0 : 3.6 * (1 + 0.01 * (i % 2)),
+                null, null);
+        assertThat(firing(early, AlertType.TRAINING_COLLAPSED)).hasSize(1);
+    }
+
+    @Test
+    void shouldNotBlameABlowUpTheRunLearnedPastForALaterReturnToChance() {
+        // num_classes 10 (chance 2.303), no gradients: a 40x jump at step 2, then the run learns to
+        // 1.5, below the band (2.118), for 30 steps, and drifts back up to chance and stays
+        Map<String, String> labels = Map.of("num_classes", "10");
+        List<AlertEvent> alerts = runEvents(200, i -> StepEvent.of("run", i,
+                i == 2 ? 92.0 : i < 2 ? 2.303 : i < 40 ? 1.5 : i < 50 ? 1.5 + 0.08 * (i - 40) : 2.303)
+                .withLabels(labels));
+        assertThat(firing(alerts, AlertType.TRAINING_COLLAPSED)).isEmpty();
+    }
+
+    @Test
+    void shouldGuessChanceLevelFromTheMedianOfTheFirstLossesNotTheFirstAlone() {
+        // no num_classes; the first loss is 10% high (2.533), the next ones sit at 2.234 while the
+        // gradient norm dies as in shouldCallARunWhoseGradientsDiedAtChanceLevelCollapsed. From the
+        // first loss alone the band would start at 0.92 * 2.533 = 2.330, above the run; the median of
+        // the first 5 losses is 2.234, and the run is collapsed at the same step 60
+        List<AlertEvent> alerts = runEvents(400, i -> StepEvent.of("run", i, i == 0 ? 2.533 : 2.234)
+                .withGradNorm(Math.pow(10, -3 * Math.min(1, i / 100.0))).withLearningRate(0.05)
+                .withLabels(Map.of("optimizer", "adam")));
+        List<AlertEvent> collapsed = firing(alerts, AlertType.TRAINING_COLLAPSED);
+        assertThat(collapsed).hasSize(1);
+        assertThat(collapsed.get(0).step()).isEqualTo(60);
+        assertThat(collapsed.get(0).diagnosis().evidence()).anyMatch(s -> s.contains("chance level 2.23"));
+    }
+
+    @Test
+    void shouldJudgeThePinByTheLossLevelSoThatSingleNoisyStepsDoNotBreakIt() {
+        // num_classes 10; every 4th loss is 1.6x chance, above the band (1.5x): no 16 steps in a row
+        // are in it, but the median of any 8 newest (2 of them high) is chance itself
+        Map<String, String> labels = Map.of("num_classes", "10", "optimizer", "adam");
+        List<AlertEvent> alerts = runEvents(400, i -> StepEvent.of("run", i, Math.log(10) * (i % 4 == 3 ? 1.6 : 1))
+                .withGradNorm(Math.pow(10, -3 * Math.min(1, i / 100.0))).withLabels(labels).withLearningRate(0.05));
+        List<AlertEvent> collapsed = firing(alerts, AlertType.TRAINING_COLLAPSED);
+        assertThat(collapsed).hasSize(1);
+        assertThat(collapsed.get(0).step()).isEqualTo(60); // the gradients decide, as without the noisy steps
+    }
+
     // ------------------------------------------------------------------ gradient explosion
 
     @Test
@@ -670,6 +722,19 @@ class DetectorTest {
         AlertEvent a = firing(alerts).get(0);
         assertThat(a.type()).isEqualTo(AlertType.LOSS_EXPONENTIAL_GROWTH);
         assertThat(a.diagnosis().cause()).isEqualTo(Cause.DATA_ISSUE);
+    }
+
+    @Test
+    void shouldBlameAHighLearningRateWhenTheLossGrowsWhileTheGradientsFall() {
+        // from step 300 the loss grows 0.1 per step (ln) and grad_norm falls 0.1 per step: units dying,
+        // not bad data; Adam at 0.05 is high (>= 0.01)
+        List<AlertEvent> alerts = runEvents(400, i -> StepEvent.of("run", i, i < 300 ? 1.0 : Math.exp(0.1 * (i - 300)))
+                .withGradNorm(i < 300 ? 1.0 : Math.exp(-0.1 * (i - 300))).withLearningRate(0.05)
+                .withLabels(Map.of("optimizer", "adam")));
+        AlertEvent a = firing(alerts).get(0);
+        assertThat(a.type()).isEqualTo(AlertType.LOSS_EXPONENTIAL_GROWTH);
+        assertThat(a.diagnosis().cause()).isEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
+        assertThat(a.diagnosis().evidence()).anyMatch(s -> s.contains("units are dying"));
     }
 
     @Test
