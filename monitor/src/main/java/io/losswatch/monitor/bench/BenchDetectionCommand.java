@@ -30,6 +30,11 @@ public final class BenchDetectionCommand implements Callable<Integer> {
     @Option(names = "--details", description = "Also list Losswatch's misses, false alarms, early alerts, wrong causes, slow catches and alerts only after the NaN, run by run.")
     boolean details;
 
+    @Option(names = "--sweep-seeds", defaultValue = "8",
+            description = "Also score Losswatch alone on this many further seeds after the held-out one, added up "
+                    + "(with the held-out half; 0 skips it; default: ${DEFAULT-VALUE}).")
+    int sweepSeeds;
+
     @Option(names = "--speed-seconds", defaultValue = "2",
             description = "Seconds for each throughput measurement; 0 skips it (default: ${DEFAULT-VALUE}).")
     double speedSeconds;
@@ -53,7 +58,14 @@ public final class BenchDetectionCommand implements Callable<Integer> {
         out.println("early: diverging runs alerted before their onset; delay: steps from onset to the first alert;");
         out.println("alerted before NaN / lead: runs that end in NaN, alerted before the first NaN, and by how many steps;");
         out.println("cause right: diagnosis of the first alert on runs made with a known cause.");
+        if (sweepSeeds < 0) {
+            spec.commandLine().getErr().println("--sweep-seeds must be 0 or more, not " + sweepSeeds + ".");
+            return 2;
+        }
         DetectionBenchmark.print(DetectionBenchmark.run(config, halves), out, families, details);
+        if (sweepSeeds > 0 && halves.contains(Corpus.Half.HELD_OUT)) {
+            DetectionBenchmark.print(DetectionBenchmark.sweep(config, sweepSeeds), out);
+        }
         if (speedSeconds > 0) {
             out.println();
             DetectorSpeedCommand.print(config, speedSeconds, out);

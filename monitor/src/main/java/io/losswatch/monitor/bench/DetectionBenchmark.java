@@ -38,6 +38,51 @@ public final class DetectionBenchmark {
 
     public record Report(List<HalfReport> halves) {}
 
+    /**
+     * Losswatch alone on the synthetic runs of further seeds, added up: one half has about 50 NaN-ending
+     * runs and 174 healthy ones, so a single run more or less moves its rates by 0.6-2 points; the
+     * sweep gives the rates themselves, on runs nobody tuned on.
+     *
+     * @param firstSeed the first seed; the sweep takes {@code seeds} consecutive ones
+     */
+    public record Sweep(long firstSeed, int seeds, Scorer.Row row) {}
+
+    /** The seeds after the held-out half's: never used for tuning nor looked at before their scoring. */
+    public static Sweep sweep(DetectorConfig config, int seeds) {
+        long first = Corpus.Half.HELD_OUT.seed() + 1;
+        List<BenchRun> runs = new ArrayList<>();
+        for (int i = 0; i < seeds; i++) {
+            runs.addAll(Corpus.synthetic(first + i));
+        }
+        return new Sweep(first, seeds, Scorer.score(new LosswatchRunDetector(config), runs));
+    }
+
+    public static void print(Sweep s, PrintWriter out) {
+        Scorer.Row r = s.row();
+        out.printf(Locale.ROOT, "%nSweep: Losswatch on the synthetic runs of %d more seeds (0x%X-0x%X), %d runs, none tuned on:%n",
+                s.seeds(), s.firstSeed(), s.firstSeed() + s.seeds() - 1, r.diverging() + r.healthy());
+        out.printf(Locale.ROOT, "recall %s, false alarms %s, median delay %s, p90 delay %s, alerted before NaN %s "
+                        + "(median lead %s), cause right %s%n",
+                pct(r.caught(), r.diverging()), pct(r.falseAlarms(), r.healthy()), steps(r.medianDelay()),
+                steps(r.p90Delay()), pct(r.nanBefore(), r.nanEnding()), steps(r.medianLead()),
+                pct(r.causeRight(), r.causeKnown()));
+        // per family: runs, caught (diverging) or false alarms (healthy)
+        Map<String, int[]> fam = Scorer.byFamily(r.results());
+        Map<String, Boolean> diverging = new HashMap<>();
+        r.results().forEach(x -> diverging.put(x.run().family(), x.run().diverging()));
+        List<String> misses = new ArrayList<>();
+        List<String> alarms = new ArrayList<>();
+        fam.forEach((family, c) -> {
+            if (diverging.get(family) && c[1] < c[0]) {
+                misses.add(family + " " + (c[0] - c[1]));
+            } else if (!diverging.get(family) && c[1] > 0) {
+                alarms.add(family + " " + c[1]);
+            }
+        });
+        out.printf(Locale.ROOT, "missed: %s; false alarms: %s%n", misses.isEmpty() ? "none" : String.join(", ", misses),
+                alarms.isEmpty() ? "none" : String.join(", ", alarms));
+    }
+
     private DetectionBenchmark() {}
 
     public static Report run(DetectorConfig config, List<Corpus.Half> halves) {
