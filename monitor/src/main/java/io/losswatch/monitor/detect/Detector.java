@@ -62,6 +62,10 @@ public final class Detector {
     static final double MEDIAN_EFFICIENCY = 1.2533;
     /** Highest step-to-step correlation of the noise believed from a window's estimate. */
     static final double MAX_CORRELATION = 0.6;
+    /** Points of each of the two levels {@link #levelShift} compares. */
+    static final int LEVEL_POINTS = 16;
+    /** Steps between two checks of {@link #levelShift}. */
+    static final int LEVEL_EVERY = 4;
     /** Share of a growth window's slope that the newest third of it must still rise at. */
     static final double END_SLOPE_SHARE = 0.25;
     /** Share of a window's minimum rise (in ln) that keeps a firing growth alert firing. */
@@ -196,7 +200,8 @@ public final class Detector {
         s.loss.add(step, y);
         // a climb the growth alert already reports is not a second divergence
         if (jump != JumpTracker.Event.CONFIRMED && !blowupWasFiring && !bs.firing
-                && !s.slot(AlertType.LOSS_EXPONENTIAL_GROWTH).firing && earlyRise(s)) {
+                && !s.slot(AlertType.LOSS_EXPONENTIAL_GROWTH).firing
+                && (earlyRise(s) || (s.processedSteps % LEVEL_EVERY == 0 && levelShift(s)))) {
             fire(s, AlertType.LOSS_BLOWUP, Severity.CRITICAL, s.lossJump.jumpStep, e, eventTime, now, null, null, out);
         }
         // once firing, growth holds with half the rise (in ln) it needed to fire: growth right at the
@@ -260,6 +265,50 @@ public final class Detector {
 
         collapse(s, e, y, eventTime, now, out);
         return used != null ? used : s.loss.fitNewest(g.shortScale().points());
+    }
+
+    /**
+     * A run whose loss moved to a level far above where it was and stays there: the median of the newest
+     * {@link #LEVEL_POINTS} points is at least the blow-up jump factor above the median of the
+     * {@link #LEVEL_POINTS} before them, and {@code jumpSigmas} standard errors of that difference of
+     * medians (the noise from the robust spread within each level). The mid-run
+     * counterpart of {@link #earlyRise}: under heavy noise a blow-up can jump less far than a single
+     * point's noise allows (6 noise scales), yet a level held for 16 steps is a far surer sign than any
+     * one point. A spike, or two, moves neither median. Checked every {@link #LEVEL_EVERY} steps (two
+     * sorts of 16); it needs the window's 32 newest points. On a rise, the jump tracker holds it as a
+     * confirmed blow-up from the first step past half the rise.
+     */
+    private boolean levelShift(RunState s) {
+        RollingFit w = s.loss;
+        JumpTracker jt = s.lossJump;
+        int n = LEVEL_POINTS;
+        int size = w.size();
+        if (jt.confirmed || jt.jumpStep >= 0 || size < 2 * n) {
+            return false;
+        }
+        Thresholds.Jump c = t.lossJump;
+        // O(1) first: a median is at most one standard deviation above the mean
+        if (w.medianUpperBoundNewest(n) - w.minNewest(2 * n) < c.lnJump()) {
+            return false;
+        }
+        double before = w.medianOf(size - 2 * n, size - n);
+        double level = w.medianNewest(n);
+        double rise = level - before;
+        if (rise < c.lnJump()) {
+            return false;
+        }
+        // the noise within each level (the move between them is no noise): their robust spreads, averaged
+        double sigma = (w.madOf(size - 2 * n, size - n) + w.madNewest(n)) / 2;
+        double error = MEDIAN_EFFICIENCY * sigma * Math.sqrt(2.0 / n);
+        if (rise < c.jumpSigmas() * error) {
+            return false;
+        }
+        int k = size - 2 * n;
+        while (k < size - 1 && w.valueAt(k) < before + rise / 2) {
+            k++;
+        }
+        jt.confirmRise(w.stepAt(k), before, level, before + Math.max(c.lnStay(), c.staySigmas() * sigma));
+        return true;
     }
 
     /**

@@ -347,7 +347,19 @@ public final class RollingFit {
 
     /** 1.4826 x the median absolute deviation of the newest {@code n} values: a robust noise scale. */
     public double madNewest(int n) {
-        double[] v = newest(n);
+        return mad(newest(n));
+    }
+
+    /** {@link #madNewest} of points [from, to) counted from the oldest. */
+    public double madOf(int from, int to) {
+        double[] v = new double[Math.max(0, to - from)];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = ys[at(from + i)];
+        }
+        return mad(v);
+    }
+
+    private static double mad(double[] v) {
         if (v.length < 3) {
             return 0;
         }

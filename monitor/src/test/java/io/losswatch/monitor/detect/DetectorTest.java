@@ -261,6 +261,27 @@ class DetectorTest {
     }
 
     @Test
+    void shouldCallALevelFarAboveTheOneBeforeThatHoldsForSixteenStepsABlowUpUnderHeavyNoise() {
+        // noise sd 0.8 in ln(loss): a single point must jump 6 x 0.8 = 4.8 (120x) to count. At step 200 the
+        // loss moves 15x up (ln 2.7) and stays: no point is a jump, but the median of 16 steps against the
+        // 16 before is 2.7 / (1.2533 x 0.8 x sqrt(2 / 16)) = 7.6 standard errors up, and 15x >= 5x
+        Random r = new Random(3);
+        double[] e = new double[400];
+        for (int i = 0; i < e.length; i++) {
+            e[i] = 0.8 * r.nextGaussian();
+        }
+        List<AlertEvent> alerts = run(400, i -> Math.exp((i < 200 ? 0 : 2.7) + e[i]), null, null);
+        List<AlertEvent> blowups = firing(alerts, AlertType.LOSS_BLOWUP);
+        assertThat(blowups).hasSize(1);
+        assertThat(firing(alerts).get(0)).isSameAs(blowups.get(0)); // the first alert of the run
+        assertThat(blowups.get(0).onsetStep()).isBetween(198L, 204L);
+        assertThat(blowups.get(0).step()).isBetween(208L, 220L);
+        // the same noise without the move, or a move of 3x: nothing
+        assertThat(run(400, i -> Math.exp(e[i]), null, null)).isEmpty();
+        assertThat(run(400, i -> Math.exp((i < 200 ? 0 : Math.log(3)) + e[i]), null, null)).isEmpty();
+    }
+
+    @Test
     void shouldCatchAFastClimbThatEndsBeforeTheShortWindowIsFull() {
         // ln(loss) rises 0.17 a step (doubling every 4.1 steps) and the owner stops the run after 15 steps,
         // 13x up. The very short window asks a 4x rise over 8 points (0.17 x 7 = 1.19 < ln 4); the short one
