@@ -39,6 +39,16 @@ class DetectorTest {
         return out;
     }
 
+    /** {@code n} draws of normal noise with standard deviation {@code sd}, from {@code seed}. */
+    private static double[] gaussian(long seed, int n, double sd) {
+        Random r = new Random(seed);
+        double[] e = new double[n];
+        for (int i = 0; i < n; i++) {
+            e[i] = sd * r.nextGaussian();
+        }
+        return e;
+    }
+
     private static List<AlertEvent> firing(List<AlertEvent> alerts, AlertType type) {
         return alerts.stream().filter(a -> a.type() == type && a.status() == AlertStatus.FIRING).toList();
     }
@@ -245,11 +255,7 @@ class DetectorTest {
         // 48 steps of noise sd 0.5 in ln(loss), 16 quiet ones (+-0.05), then 6 steps 5.5x up and back to
         // the noise. The 16 quiet steps alone (robust noise 0.07) make 5.5x a 24-sigma jump; the window's
         // noise at lag 8 (about 0.5) makes it 3.4 sigma, short of the 6 asked: heavy noise, not a blow-up
-        Random r = new Random(7);
-        double[] e = new double[300];
-        for (int i = 0; i < e.length; i++) {
-            e[i] = 0.5 * r.nextGaussian();
-        }
+        double[] e = gaussian(7, 300, 0.5);
         IntToDoubleFunction burst = i -> Math.exp(i < 48 ? e[i] : i < 64 ? (i % 2 == 0 ? 0.05 : -0.05)
                 : i < 70 ? Math.log(5.5) : e[i]);
         assertThat(firing(run(300, burst, null, null), AlertType.LOSS_BLOWUP)).isEmpty();
@@ -265,11 +271,7 @@ class DetectorTest {
         // noise sd 0.8 in ln(loss): a single point must jump 6 x 0.8 = 4.8 (120x) to count. At step 200 the
         // loss moves 15x up (ln 2.7) and stays: no point is a jump, but the median of 16 steps against the
         // 16 before is 2.7 / (1.2533 x 0.8 x sqrt(2 / 16)) = 7.6 standard errors up, and 15x >= 5x
-        Random r = new Random(3);
-        double[] e = new double[400];
-        for (int i = 0; i < e.length; i++) {
-            e[i] = 0.8 * r.nextGaussian();
-        }
+        double[] e = gaussian(3, 400, 0.8);
         List<AlertEvent> alerts = run(400, i -> Math.exp((i < 200 ? 0 : 2.7) + e[i]), null, null);
         List<AlertEvent> blowups = firing(alerts, AlertType.LOSS_BLOWUP);
         assertThat(blowups).hasSize(1);
