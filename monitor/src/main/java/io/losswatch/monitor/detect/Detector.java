@@ -271,7 +271,8 @@ public final class Detector {
      * A run whose loss moved to a level far above where it was and stays there: the median of the newest
      * {@link #LEVEL_POINTS} points is at least the blow-up jump factor above the median of the
      * {@link #LEVEL_POINTS} before them, and {@code jumpSigmas} standard errors of that difference of
-     * medians (the noise from the robust spread within each level). The mid-run
+     * medians (the noise from the robust spread within each level, the error widened for noise correlated
+     * from step to step as in {@link #aboveBefore}). The mid-run
      * counterpart of {@link #earlyRise}: under heavy noise a blow-up can jump less far than a single
      * point's noise allows (6 noise scales), yet a level held for 16 steps is a far surer sign than any
      * one point. A spike, or two, moves neither median. Checked every {@link #LEVEL_EVERY} steps (two
@@ -299,7 +300,8 @@ public final class Detector {
         }
         // the noise within each level (the move between them is no noise): their robust spreads, averaged
         double sigma = (w.madOf(size - 2 * n, size - n) + w.madNewest(n)) / 2;
-        double error = MEDIAN_EFFICIENCY * sigma * Math.sqrt(2.0 / n);
+        // wider under noise correlated from step to step, whose slow swings move a median of 16 points more
+        double error = MEDIAN_EFFICIENCY * sigma * Math.sqrt(2.0 / n) * correlationFactor(w);
         if (rise < c.jumpSigmas() * error) {
             return false;
         }
