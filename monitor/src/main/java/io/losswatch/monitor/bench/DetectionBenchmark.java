@@ -41,7 +41,7 @@ public final class DetectionBenchmark {
     /**
      * Losswatch alone on the synthetic runs of further seeds, added up: one half has about 50 NaN-ending
      * runs and 174 healthy ones, so a single run more or less moves its rates by 0.6-2 points; the
-     * sweep gives the rates themselves, on runs nobody tuned on.
+     * sweep gives the rates themselves, on runs no threshold was chosen on.
      *
      * @param firstSeed the first seed; the sweep takes {@code seeds} consecutive ones
      */
@@ -59,7 +59,7 @@ public final class DetectionBenchmark {
 
     public static void print(Sweep s, PrintWriter out) {
         Scorer.Row r = s.row();
-        out.printf(Locale.ROOT, "%nSweep: Losswatch on the synthetic runs of %d more seeds (0x%X-0x%X), %d runs, none tuned on:%n",
+        out.printf(Locale.ROOT, "%nSweep: Losswatch alone on the synthetic runs of the %d seeds after the held-out one (0x%X-0x%X), %d runs:%n",
                 s.seeds(), s.firstSeed(), s.firstSeed() + s.seeds() - 1, r.diverging() + r.healthy());
         out.printf(Locale.ROOT, "recall %s, false alarms %s, median delay %s, p90 delay %s, alerted before NaN %s "
                         + "(median lead %s), cause right %s%n",
