@@ -82,7 +82,7 @@ final class JumpTracker {
         // with only a few steps before, their noise is unknown: ask for a jump no noise explains, unless
         // they sat at a level known to be quiet
         boolean weak = before.size() < WEAK_REFERENCE && !(Math.abs(ref - quietLn) <= QUIET_MATCH);
-        double needed = weak ? c.lnWeakJump() : Math.max(lnJump, c.jumpSigmas() * sigma);
+        double needed = weak ? weakJump(before, 0, before.size(), c) : Math.max(lnJump, c.jumpSigmas() * sigma);
         long from = step;
         if (y - ref < needed) {
             // at the very start of a run, a climb over a few steps in a row (x3.5, x3.5, x3.5) is a jump
@@ -97,7 +97,7 @@ final class JumpTracker {
             double base = k > 0 ? Math.max(before.valueAt(k), before.medianOf(0, k)) : before.valueAt(k);
             boolean quietBase = Math.abs(base - quietLn) <= QUIET_MATCH;
             if (k == n - 1 || k + 1 >= WEAK_REFERENCE || !(y > before.newestValue())
-                    || y - base < (quietBase ? needed : c.lnWeakJump())) {
+                    || y - base < (quietBase ? needed : weakJump(before, 0, k + 1, c))) {
                 return Event.NONE;
             }
             ref = base;
@@ -112,6 +112,38 @@ final class JumpTracker {
         stay = 0;
         return Event.JUMP;
     }
+
+    /**
+     * The jump asked over a reference of fewer than {@link #WEAK_REFERENCE} points [from, to): the
+     * weak-reference factor when their noise is unknown (one point), less when they agree so closely
+     * that even the 99% upper confidence bound of their noise (the sample standard deviation times
+     * sqrt(df / chi2 quantile 0.01 at df = points - 1): 79.8, 9.97, 5.11 for 1, 2, 3 degrees of freedom)
+     * leaves the jump {@code jumpSigmas} of it up; never less than the jump factor. A classifier at
+     * initialisation scores about ln C on every batch, so its first losses agree to a fraction of a
+     * percent, and a jump of 15x out of that is no noise.
+     */
+    static double weakJump(RollingFit before, int from, int to, Thresholds.Jump c) {
+        int n = to - from;
+        if (n < 2) {
+            return c.lnWeakJump();
+        }
+        double mean = 0;
+        for (int i = from; i < to; i++) {
+            mean += before.valueAt(i);
+        }
+        mean /= n;
+        double ss = 0;
+        for (int i = from; i < to; i++) {
+            double d = before.valueAt(i) - mean;
+            ss += d * d;
+        }
+        double sd = Math.sqrt(ss / (n - 1));
+        double upper = sd * NOISE_BOUND[Math.min(n - 1, NOISE_BOUND.length - 1)];
+        return Math.min(c.lnWeakJump(), Math.max(c.lnJump(), c.jumpSigmas() * upper));
+    }
+
+    /** sqrt(df / chi2_0.01(df)) for df = 0 (unused), 1, 2, 3: the 99% upper bound of a noise from df + 1 points. */
+    private static final double[] NOISE_BOUND = {Double.POSITIVE_INFINITY, 79.8, 9.97, 5.11};
 
     /**
      * Records a rise that was not one jump but has stayed up (a climb over several steps to a level

@@ -244,10 +244,11 @@ class DetectorTest {
         // and the run goes on at about 1.0: it climbed back out of a dip to where it started, nothing
         double[] dip = {1.0, 0.04, 0.3, 0.9};
         assertThat(run(200, i -> i < dip.length ? dip[i] : 1.0 + 0.02 * Math.sin(i), null, null)).isEmpty();
-        // the same climb from a first loss of 0.04 that the run never left is one
+        // the same climb from first losses of 0.04 that agree exactly is one, from its first step (7.5x out
+        // of two equal losses: past the 5x a jump asks)
         double[] climb = {0.04, 0.04, 0.3, 0.9};
         assertThat(firing(run(200, i -> i < climb.length ? climb[i] : 1.0 + 0.02 * Math.sin(i), null, null),
-                AlertType.LOSS_BLOWUP)).singleElement().extracting(AlertEvent::onsetStep).isEqualTo(3L);
+                AlertType.LOSS_BLOWUP)).singleElement().extracting(AlertEvent::onsetStep).isEqualTo(2L);
     }
 
     @Test
@@ -498,6 +499,21 @@ class DetectorTest {
     }
 
     // ------------------------------------------------------------------ collapse
+
+    @Test
+    void shouldTakeAJumpOutOfFirstLossesThatAgreeForAJumpWithoutTheWeakReferencesTwentyFold() {
+        // a 10-class classifier, loss only: 2.3026 and 2.3032 at initialisation (they agree to 0.03%: even
+        // 80x their spread is 0.017, so 6 of it is far below ln 5), then 15x in one step, back to chance
+        // at once and flat there: a jump (15x >= 5x), then pinned at chance with a flat loss, collapsed
+        double[] start = {2.3026, 2.3032, 34.5, 2.45};
+        IntToDoubleFunction dead = i -> i < start.length ? start[i] : 2.40 * (1 + 0.002 * Math.sin(i));
+        List<AlertEvent> collapsed = firing(run(200, dead, null, null), AlertType.TRAINING_COLLAPSED);
+        assertThat(collapsed).singleElement().extracting(AlertEvent::onsetStep).isEqualTo(2L);
+        // first losses 2.3 and 3.0 (27% apart: the 99% bound of their noise is 15, no jump is that far):
+        // a single reference point's 20x is asked, and 15x is not a jump
+        double[] noisy = {2.3, 3.0, 34.5, 2.45};
+        assertThat(run(200, i -> i < noisy.length ? noisy[i] : 2.40 * (1 + 0.002 * Math.sin(i)), null, null)).isEmpty();
+    }
 
     @Test
     void shouldCallARunWhoseGradientsDiedAtChanceLevelCollapsed() {
