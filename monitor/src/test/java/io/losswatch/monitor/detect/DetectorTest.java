@@ -869,8 +869,8 @@ class DetectorTest {
                     0.001, 10.0, 0.001, i % 10 == 0 ? 1.0 : null, null, Map.of("optimizer", "adam")), Instant.EPOCH,
                     Instant.EPOCH);
         }
-        // full windows: 64 + 32 block points of the loss, 32 of the gradient norm, 16 validations
+        // full windows: 64 + 32 block points of the loss, 32 of the gradient norm, 32 validations (12 bytes each)
         assertThat(lossOnly.toBytes().length).isLessThan(2100);
-        assertThat(everything.toBytes().length).isLessThan(2700);
+        assertThat(everything.toBytes().length).isLessThan(2900);
     }
 }

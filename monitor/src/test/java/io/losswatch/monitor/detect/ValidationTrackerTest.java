@@ -59,6 +59,47 @@ class ValidationTrackerTest {
     }
 
     @Test
+    void shouldMeasureTheNoiseOverTheNewest32ValidationsNotOnly16() {
+        // 32 validations whose 30 second differences are +g, -g, ... (16 of them, the oldest) then 14 of 0.
+        // All 30: sorted 8 x -g, 14 x 0, 8 x +g, median 0; deviations 16 x g and 14 x 0, median g.
+        // The newest 16 validations alone (14 differences, all 0) would read a noise of 0: any rise an alarm.
+        double g = 0.1;
+        double[] y = new double[32];
+        for (int i = 0; i < 30; i++) {
+            double d2 = i < 16 ? (i % 2 == 0 ? g : -g) : 0;
+            y[i + 2] = 2 * y[i + 1] - y[i] + d2;
+        }
+        ValidationTracker t = new ValidationTracker(C);
+        for (int i = 0; i < y.length; i++) {
+            t.onValidation(10L * (i + 1), y[i], 0, C, MIN_RISE);
+        }
+        assertThat(t.values.size()).isEqualTo(ValidationTracker.NOISE_POINTS);
+        assertThat(t.values.curveNoiseNewest(16)).isCloseTo(0, within(1e-12));
+        assertThat(t.rawNoise()).isCloseTo(1.4826 * g / Math.sqrt(6), within(1e-12));
+        // a 33rd validation pushes the oldest out: 30 differences again, the oldest +g gone (7 x +g, 8 x -g, 15 x 0):
+        // median 0, deviations 15 x g and 15 x 0, the 16th smallest is g
+        t.onValidation(330, 2 * y[31] - y[30], 0, C, MIN_RISE);
+        assertThat(t.values.size()).isEqualTo(32);
+        assertThat(t.rawNoise()).isCloseTo(1.4826 * g / Math.sqrt(6), within(1e-12));
+    }
+
+    @Test
+    void shouldReportTheFitOfTheNewestPointsOnly() {
+        // 8 validations falling 0.01 a step, then 16 rising 0.002 a step from the last one: the fit reported with
+        // the alert is of the newest 16 (C.points()), a slope of exactly 0.002, not of all 24 kept
+        ValidationTracker t = new ValidationTracker(C);
+        double y = 0;
+        for (int i = 1; i <= 24; i++) {
+            y += i <= 8 ? -0.1 : 0.02;
+            t.onValidation(10L * i, y, 0, C, MIN_RISE);
+        }
+        assertThat(t.values.size()).isEqualTo(24);
+        assertThat(t.fit().n()).isEqualTo(16);
+        assertThat(t.fit().slope()).isCloseTo(0.002, within(1e-12));
+        assertThat(t.fit().r2()).isCloseTo(1, within(1e-12));
+    }
+
+    @Test
     void shouldKeepItsStateThroughSerialization() {
         ValidationTracker t = new ValidationTracker(C);
         double[] v = {-0.8, -0.9, -1.0, -1.1, -1.0, -0.9};
