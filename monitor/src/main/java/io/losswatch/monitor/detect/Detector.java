@@ -277,7 +277,7 @@ public final class Detector {
      * point's noise allows (6 noise scales), yet a level held for 16 steps is a far surer sign than any
      * one point. A spike, or two, moves neither median. Checked every {@link #LEVEL_EVERY} steps (two
      * sorts of 16); it needs the window's 32 newest points. On a rise, the jump tracker holds it as a
-     * confirmed blow-up from the first step past half the rise.
+     * confirmed blow-up from where the move happened (the best split about the halfway mark).
      */
     private boolean levelShift(RunState s) {
         RollingFit w = s.loss;
@@ -305,9 +305,19 @@ public final class Detector {
         if (rise < c.jumpSigmas() * error) {
             return false;
         }
-        int k = size - 2 * n;
-        while (k < size - 1 && w.valueAt(k) < before + rise / 2) {
-            k++;
+        // the onset: where the move happened, the split that leaves the most points above the halfway mark
+        // after it and below it before it (the argmax of a CUSUM), so that one spike of the noise in the
+        // level before is not taken for the move
+        double mid = before + rise / 2;
+        int k = size - 1;
+        double sum = 0;
+        double best = Double.NEGATIVE_INFINITY;
+        for (int i = size - 1; i >= size - 2 * n; i--) {
+            sum += w.valueAt(i) > mid ? 1 : -1;
+            if (sum >= best) {
+                best = sum;
+                k = i;
+            }
         }
         jt.confirmRise(w.stepAt(k), before, level, before + Math.max(c.lnStay(), c.staySigmas() * sigma));
         return true;
@@ -386,6 +396,7 @@ public final class Detector {
         }
         boolean gradKnown = s.gradPoints >= config.gradient().earlyPoints();
         double gradLevel = gradKnown ? s.grad.meanNewest(config.gradientGrowth().shortScale().points()) : Double.NaN;
+        RunState.Slot cs = s.slot(AlertType.TRAINING_COLLAPSED);
         boolean afterJump = jumpAt >= 0 && s.pinnedSince > jumpAt && s.pinnedSince - jumpAt <= c.jumpLookback()
                 // chance level guessed from the first loss means something only for a blow-up right at the start
                 && (s.chanceFromLabel || jumpAt - s.firstStep <= c.firstLossChanceSteps())
@@ -394,11 +405,11 @@ public final class Detector {
                         // without gradients: a dead network's outputs no longer change, so neither does its loss;
                         // but a run that already sat at this level before the jump is only back where it was
                         : s.loss.madNewest(c.pinnedAfterJump()) <= c.flatSpread()
-                                && lossShowsCollapse(s, jumpAt, c.pinnedAfterJump()));
+                                // asked to fire, not to hold: the blocks it reads stop reaching back to the jump
+                                && (cs.firing || lossShowsCollapse(s, jumpAt, c.pinnedAfterJump())));
         boolean dead = gradKnown && gradLevel <= s.earlyGradLn - t.deadGradient;
         boolean collapsed = pinned && ((afterJump && s.pinnedStreak >= c.pinnedAfterJump())
                 || (dead && s.pinnedStreak >= c.pinnedWithDeadGradients()));
-        RunState.Slot cs = s.slot(AlertType.TRAINING_COLLAPSED);
         if (collapsed) {
             cs.healthySteps = 0;
             if (!cs.firing) {
@@ -470,7 +481,8 @@ public final class Detector {
      * {@link RunState#lossBlocks} made only of points after the jump, closed before the pin): the run
      * learned past chance level after the jump, survived it, and drifted back. Judged from what the
      * run state keeps for 256 steps, not from the raw window, so the answer does not change as the
-     * window moves on; once the blocks no longer reach back to the jump, not at all.
+     * window moves on; once the blocks no longer reach back to the jump, not at all (it is asked only
+     * before the alert fires: a firing collapse holds while the loss stays pinned and flat).
      */
     private boolean lossShowsCollapse(RunState s, long jumpAt, int points) {
         RollingFit w = s.loss;

@@ -122,7 +122,8 @@ public record DetectorConfig(
      * VALIDATION_DIVERGENCE: the validation loss, smoothed over validations (exponential average with
      * weight {@code smoothing}), has risen from its minimum (the lowest centred mean of 5 validations,
      * which does not lag) by at least {@code minRise} plus {@code noiseSigmas} of its own noise (from the
-     * last {@code points} validations), at least {@code minPoints} validations after that minimum,
+     * newest 32 validations, or {@code points} when more; the fit reported covers the newest
+     * {@code points}), at least {@code minPoints} validations after that minimum,
      * while the training loss is below where it was then; {@code confirmPoints} validations in a row. Resolved after {@code resolvePoints}
      * validations back near the minimum.
      */

@@ -77,7 +77,7 @@ final class Diagnoser {
                                     high ? " (high for " + optimizerName(s) + ")" : "")));
             return learningRate(high ? 0.75 : 0.6, ev, s, "");
         }
-        if ((type == AlertType.TRAINING_COLLAPSED || gradientFalls(type, s, fit, onset, ev)) && high) {
+        if (high && (type == AlertType.TRAINING_COLLAPSED || gradientFalls(type, s, fit, onset, ev))) {
             ev.add(String.format(Locale.ROOT, "learning rate %.3g is high for %s: ReLUs die after a too large step",
                     s.lastLearningRate, optimizerName(s)));
             return learningRate(0.55, ev, s, " Dead units do not come back: restart from a checkpoint before the collapse.");

@@ -279,6 +279,14 @@ class DetectorTest {
         assertThat(firing(alerts).get(0)).isSameAs(blowups.get(0)); // the first alert of the run
         assertThat(blowups.get(0).onsetStep()).isBetween(198L, 204L);
         assertThat(blowups.get(0).step()).isBetween(208L, 220L);
+        // the onset is where the level moved, not a spike of the noise in the level before: over 100 noise
+        // draws (sd 0.5, 8x up at step 200), every onset found lies within 3 steps of 200
+        for (int seed = 0; seed < 100; seed++) {
+            double[] n = gaussian(100 + seed, 400, 0.5);
+            List<AlertEvent> b = firing(run(400, i -> Math.exp((i < 200 ? 0 : Math.log(8)) + n[i]), null, null),
+                    AlertType.LOSS_BLOWUP);
+            b.forEach(a -> assertThat(a.onsetStep()).isBetween(197L, 203L));
+        }
         // the same noise without the move, or a move of 3x: nothing
         assertThat(run(400, i -> Math.exp(e[i]), null, null)).isEmpty();
         assertThat(run(400, i -> Math.exp((i < 200 ? 0 : Math.log(3)) + e[i]), null, null)).isEmpty();
@@ -507,8 +515,11 @@ class DetectorTest {
         // at once and flat there: a jump (15x >= 5x), then pinned at chance with a flat loss, collapsed
         double[] start = {2.3026, 2.3032, 34.5, 2.45};
         IntToDoubleFunction dead = i -> i < start.length ? start[i] : 2.40 * (1 + 0.002 * Math.sin(i));
-        List<AlertEvent> collapsed = firing(run(200, dead, null, null), AlertType.TRAINING_COLLAPSED);
+        List<AlertEvent> alerts = run(1000, dead, null, null);
+        List<AlertEvent> collapsed = firing(alerts, AlertType.TRAINING_COLLAPSED);
         assertThat(collapsed).singleElement().extracting(AlertEvent::onsetStep).isEqualTo(2L);
+        // and it stays firing while the run stays dead, long after the 256 steps of blocks that showed it
+        assertThat(resolved(alerts, AlertType.TRAINING_COLLAPSED)).isEmpty();
         // first losses 2.3 and 3.0 (27% apart: the 99% bound of their noise is 15, no jump is that far):
         // a single reference point's 20x is asked, and 15x is not a jump
         double[] noisy = {2.3, 3.0, 34.5, 2.45};
@@ -774,6 +785,13 @@ class DetectorTest {
         assertThat(a.type()).isEqualTo(AlertType.LOSS_EXPONENTIAL_GROWTH);
         assertThat(a.diagnosis().cause()).isEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
         assertThat(a.diagnosis().evidence()).anyMatch(s -> s.contains("units are dying"));
+        // at a learning rate normal for Adam (0.001) it is not called dying units, and the evidence does not
+        // say so either
+        AlertEvent normal = firing(runEvents(400, i -> StepEvent.of("run", i, i < 300 ? 1.0 : Math.exp(0.1 * (i - 300)))
+                .withGradNorm(i < 300 ? 1.0 : Math.exp(-0.1 * (i - 300))).withLearningRate(0.001)
+                .withLabels(Map.of("optimizer", "adam")))).get(0);
+        assertThat(normal.diagnosis().cause()).isNotEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
+        assertThat(normal.diagnosis().evidence()).noneMatch(s -> s.contains("units are dying"));
     }
 
     @Test
