@@ -39,28 +39,49 @@ public final class DetectionBenchmark {
     public record Report(List<HalfReport> halves) {}
 
     /**
-     * Losswatch alone on the synthetic runs of further seeds, added up: one half has about 50 NaN-ending
-     * runs and 174 healthy ones, so a single run more or less moves its rates by 0.6-2 points; the
-     * sweep gives the rates themselves, on runs no threshold was chosen on.
+     * Losswatch alone on the synthetic runs of consecutive seeds, added up: one half has about 50
+     * NaN-ending runs and 174 healthy ones, so a single run more or less moves its rates by 0.6-2
+     * points; the sweep gives the rates themselves. After the held-out seed, on runs no threshold was
+     * chosen on; from development seeds ({@code --dev-seeds}), to work on the detector without
+     * looking at the benchmark's halves.
      *
      * @param firstSeed the first seed; the sweep takes {@code seeds} consecutive ones
+     * @param row all their runs, scored together
+     * @param perSeed each seed's runs, scored alone (run names repeat from seed to seed)
      */
-    public record Sweep(long firstSeed, int seeds, Scorer.Row row) {}
+    public record Sweep(long firstSeed, int seeds, Scorer.Row row, List<Scorer.Row> perSeed) {}
 
     /** The seeds after the held-out half's: never used for tuning nor looked at before their scoring. */
     public static Sweep sweep(DetectorConfig config, int seeds) {
-        long first = Corpus.Half.HELD_OUT.seed() + 1;
+        return sweep(config, Corpus.Half.HELD_OUT.seed() + 1, seeds);
+    }
+
+    public static Sweep sweep(DetectorConfig config, long first, int seeds) {
+        LosswatchRunDetector d = new LosswatchRunDetector(config);
         List<BenchRun> runs = new ArrayList<>();
+        List<Scorer.Row> perSeed = new ArrayList<>();
         for (int i = 0; i < seeds; i++) {
-            runs.addAll(Corpus.synthetic(first + i));
+            List<BenchRun> seedRuns = Corpus.synthetic(first + i);
+            perSeed.add(Scorer.score(d, seedRuns));
+            runs.addAll(seedRuns);
         }
-        return new Sweep(first, seeds, Scorer.score(new LosswatchRunDetector(config), runs));
+        return new Sweep(first, seeds, Scorer.score(d, runs), perSeed);
+    }
+
+    /** The sweep's runs Losswatch got wrong, seed by seed, as {@code --details} lists them for a half. */
+    public static void printDetails(Sweep s, PrintWriter out) {
+        for (int i = 0; i < s.perSeed().size(); i++) {
+            out.printf(Locale.ROOT, "%nSeed 0x%X:", s.firstSeed() + i);
+            printDetails(s.perSeed().get(i), out);
+        }
     }
 
     public static void print(Sweep s, PrintWriter out) {
         Scorer.Row r = s.row();
-        out.printf(Locale.ROOT, "%nSweep: Losswatch alone on the synthetic runs of the %d seeds after the held-out one (0x%X-0x%X), %d runs:%n",
-                s.seeds(), s.firstSeed(), s.firstSeed() + s.seeds() - 1, r.diverging() + r.healthy());
+        out.printf(Locale.ROOT, "%nSweep: Losswatch alone on the synthetic runs of %d seed%s, 0x%X-0x%X%s, %d runs:%n",
+                s.seeds(), s.seeds() == 1 ? "" : "s", s.firstSeed(), s.firstSeed() + s.seeds() - 1,
+                s.firstSeed() == Corpus.Half.HELD_OUT.seed() + 1 ? " (the seeds after the held-out one)" : "",
+                r.diverging() + r.healthy());
         out.printf(Locale.ROOT, "recall %s, false alarms %s, median delay %s, p90 delay %s, alerted before NaN %s "
                         + "(median lead %s), cause right %s%n",
                 pct(r.caught(), r.diverging()), pct(r.falseAlarms(), r.healthy()), steps(r.medianDelay()),
@@ -127,7 +148,7 @@ public final class DetectionBenchmark {
                 printFamilies(h, out);
             }
             if (details) {
-                printDetails(h, out);
+                printDetails(h.losswatch(), out);
             }
             out.println();
             out.println(summary(h));
@@ -215,8 +236,7 @@ public final class DetectionBenchmark {
         }
     }
 
-    private static void printDetails(HalfReport h, PrintWriter out) {
-        Scorer.Row lw = h.losswatch();
+    private static void printDetails(Scorer.Row lw, PrintWriter out) {
         out.println();
         out.println("Losswatch, run by run (misses, false alarms, early alerts, wrong causes, slow catches, alerts"
                 + " only after the NaN):");
