@@ -288,8 +288,10 @@ public final class Detector {
             return false;
         }
         Thresholds.Jump c = t.lossJump;
-        // O(1) first: a median is at most one standard deviation above the mean
-        if (w.medianUpperBoundNewest(n) - w.minNewest(2 * n) < c.lnJump()) {
+        // cheap first: a median is at most one standard deviation above the mean, and the window's running
+        // sums bound its minimum from below in O(1); then the exact minimum of the two levels' points
+        double upper = w.medianUpperBoundNewest(n);
+        if (upper - w.minLowerBoundNewest(w.capacity()) < c.lnJump() || upper - w.minNewest(2 * n) < c.lnJump()) {
             return false;
         }
         double before = w.medianOf(size - 2 * n, size - n);
@@ -697,14 +699,14 @@ public final class Detector {
         double a = w.mean(first, first + third);
         double b = w.mean(first + third, first + n - third);
         double c = w.mean(first + n - third, first + n);
+        // the newest value must really be above the window's low point, not only the fitted line
+        if (!(a < b && b < c && w.newestValue() - w.minNewest(n) >= minRise * 0.5)) {
+            return false;
+        }
         // and it must still be growing where the window ends: a bump that has levelled off (a restart
         // of the schedule, a burst of noise) still fits a rising line over the whole window
         int end = Math.max(3, third);
         if (w.fitFrom(w.stepAt(first + n - end)).slope() < END_SLOPE_SHARE * f.slope()) {
-            return false;
-        }
-        // the newest value must really be above the window's low point, not only the fitted line
-        if (!(a < b && b < c && w.newestValue() - w.minNewest(n) >= minRise * 0.5)) {
             return false;
         }
         // standard error of the fitted rise over n evenly spaced points is noise * sqrt(12 (n-1) / (n (n+1)))

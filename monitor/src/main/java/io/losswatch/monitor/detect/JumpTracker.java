@@ -20,8 +20,6 @@ final class JumpTracker {
     static final double QUIET_MATCH = Math.log(1.1);
     /** A climb over at most this many steps in a row counts as one jump. */
     static final int MAX_CLIMB_STEPS = 3;
-    /** Lag of the step differences that measure the window's noise (past step-to-step correlation). */
-    static final int NOISE_LAG = Detector.NOISE_LAG;
 
     /** What one point did. */
     enum Event { NONE, JUMP, CONFIRMED, RETURNED }
@@ -75,14 +73,19 @@ final class JumpTracker {
             return Event.NONE;
         }
         double ref = before.medianNewest(c.referencePoints());
-        // the noise: the robust spread of the reference points, or, when larger, that of the whole window
-        // at a lag of several steps (more points, and noise correlated from step to step counts in full):
-        // sixteen points alone can underrate a heavy noise by a third
-        double sigma = Math.max(before.madNewest(c.referencePoints()), before.diffNoise(NOISE_LAG));
+        double sigma = before.madNewest(c.referencePoints());
         // with only a few steps before, their noise is unknown: ask for a jump no noise explains, unless
         // they sat at a level known to be quiet
         boolean weak = before.size() < WEAK_REFERENCE && !(Math.abs(ref - quietLn) <= QUIET_MATCH);
         double needed = weak ? weakJump(before, 0, before.size(), c) : Math.max(lnJump, c.jumpSigmas() * sigma);
+        if (!weak && y - ref >= needed) {
+            // the noise is the larger of the reference points' robust spread and that of the whole window at
+            // a lag of several steps (more points, and noise correlated from step to step counts in full):
+            // sixteen points alone can underrate a heavy noise by a third. Only asked of a jump the reference
+            // points alone let pass: a larger noise only asks more.
+            sigma = Math.max(sigma, before.diffNoise(Detector.NOISE_LAG));
+            needed = Math.max(lnJump, c.jumpSigmas() * sigma);
+        }
         long from = step;
         if (y - ref < needed) {
             // at the very start of a run, a climb over a few steps in a row (x3.5, x3.5, x3.5) is a jump
