@@ -1,9 +1,9 @@
 package io.losswatch.cli;
 
-import io.losswatch.monitor.bench.BenchDetectionCommand;
-import io.losswatch.monitor.bench.DetectorSpeedCommand;
-import io.losswatch.monitor.perf.LatencyBenchCommand;
-import io.losswatch.monitor.perf.ThroughputBenchCommand;
+import io.losswatch.cli.bench.BenchDetectionCommand;
+import io.losswatch.cli.bench.DetectorSpeedCommand;
+import io.losswatch.cli.bench.LatencyBenchCommand;
+import io.losswatch.cli.bench.ThroughputBenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 

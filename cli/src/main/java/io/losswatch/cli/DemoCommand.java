@@ -8,9 +8,9 @@ import io.losswatch.events.Topics;
 import io.losswatch.kafka.local.EmbeddedKafka;
 import io.losswatch.monitor.MonitorApp;
 import io.losswatch.monitor.MonitorConfig;
-import io.losswatch.monitor.MonitorStartupException;
-import io.losswatch.trainer.AlertAction;
-import io.losswatch.trainer.AlertFollower;
+import io.losswatch.events.StartupException;
+import io.losswatch.client.AlertAction;
+import io.losswatch.client.AlertFollower;
 import io.losswatch.trainer.Architecture;
 import io.losswatch.trainer.LeNet;
 import io.losswatch.trainer.TrainConfig;
@@ -185,10 +185,10 @@ public final class DemoCommand implements Callable<Integer> {
     private MonitorApp startMonitor(MonitorConfig config, PrintWriter err) {
         try {
             return MonitorApp.start(config, MonitorApp.Options.defaults().withHttp("127.0.0.1", httpPort));
-        } catch (MonitorStartupException e) {
+        } catch (StartupException e) {
             try {
                 return MonitorApp.start(config, MonitorApp.Options.defaults().withHttp("127.0.0.1", 0));
-            } catch (MonitorStartupException again) {
+            } catch (StartupException again) {
                 err.println(again.getMessage());
                 return null;
             }

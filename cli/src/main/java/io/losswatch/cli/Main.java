@@ -1,8 +1,5 @@
 package io.losswatch.cli;
 
-import io.losswatch.kafka.local.BrokerCommand;
-import io.losswatch.monitor.MonitorCommand;
-import io.losswatch.trainer.TrainCommand;
 import java.io.PrintWriter;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.core.config.Configurator;
@@ -16,9 +13,9 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             BrokerCommand.class,
             MonitorCommand.class,
-            io.losswatch.monitor.notify.NotifyCommand.class,
+            io.losswatch.cli.NotifyCommand.class,
             TrainCommand.class,
-            io.losswatch.trainer.attach.AttachCommand.class,
+            io.losswatch.cli.AttachCommand.class,
             BenchCommand.class,
             io.losswatch.cli.plot.PlotCommand.class,
             CommandLine.HelpCommand.class},

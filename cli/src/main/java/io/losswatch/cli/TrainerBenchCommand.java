@@ -2,11 +2,11 @@ package io.losswatch.cli;
 
 import io.losswatch.events.Topics;
 import io.losswatch.kafka.local.EmbeddedKafka;
-import io.losswatch.monitor.perf.Machine;
+import io.losswatch.bench.perf.Machine;
 import io.losswatch.trainer.LeNet;
-import io.losswatch.trainer.ListenerOverhead;
-import io.losswatch.trainer.ListenerOverhead.Result;
-import io.losswatch.trainer.MetricsPublisher;
+import io.losswatch.bench.probe.ListenerOverhead;
+import io.losswatch.bench.probe.ListenerOverhead.Result;
+import io.losswatch.client.MetricsPublisher;
 import io.losswatch.trainer.TrainConfig;
 import java.io.PrintWriter;
 import java.nio.file.Files;

@@ -9,7 +9,7 @@ import io.losswatch.events.AlertType;
 import io.losswatch.events.Cause;
 import io.losswatch.events.EventJson;
 import io.losswatch.events.Topics;
-import io.losswatch.kafka.local.KafkaBrokerExtension;
+import io.losswatch.testsupport.KafkaBrokerExtension;
 import io.losswatch.monitor.MonitorApp;
 import io.losswatch.monitor.MonitorConfig;
 import io.losswatch.trainer.LeNet;

@@ -1,5 +1,8 @@
 package io.losswatch.monitor;
 
+import io.losswatch.events.KafkaPreflight;
+import io.losswatch.events.StartupException;
+import io.losswatch.notify.ServiceHttpServer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -44,10 +47,10 @@ public final class MonitorApp implements AutoCloseable {
     private final LosswatchMetrics metrics;
     private final KafkaStreams streams;
     private final KafkaStreamsMetrics streamsMetrics;
-    private final MonitorHttpServer http;
+    private final ServiceHttpServer http;
 
     private MonitorApp(MonitorConfig config, PrometheusMeterRegistry registry, LosswatchMetrics metrics,
-            KafkaStreams streams, KafkaStreamsMetrics streamsMetrics, MonitorHttpServer http) {
+            KafkaStreams streams, KafkaStreamsMetrics streamsMetrics, ServiceHttpServer http) {
         this.config = config;
         this.registry = registry;
         this.metrics = metrics;
@@ -56,7 +59,7 @@ public final class MonitorApp implements AutoCloseable {
         this.http = http;
     }
 
-    public static MonitorApp start(MonitorConfig config, Options options) throws MonitorStartupException {
+    public static MonitorApp start(MonitorConfig config, Options options) throws StartupException {
         Map<String, Integer> create = new LinkedHashMap<>();
         if (options.createTopics()) {
             create.put(config.metricsTopic(), options.partitions());
@@ -85,20 +88,20 @@ public final class MonitorApp implements AutoCloseable {
         KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
 
-        MonitorHttpServer http = null;
+        ServiceHttpServer http = null;
         if (options.httpPort() >= 0) {
             try {
-                http = new MonitorHttpServer(options.httpHost(), options.httpPort(), registry,
+                http = new ServiceHttpServer(options.httpHost(), options.httpPort(), registry,
                         () -> streams.state() == KafkaStreams.State.RUNNING, () -> streams.state().name());
             } catch (BindException e) {
                 streamsMetrics.close();
                 streams.close();
-                throw new MonitorStartupException("Cannot listen on " + options.httpHost() + ":" + options.httpPort()
+                throw new StartupException("Cannot listen on " + options.httpHost() + ":" + options.httpPort()
                         + " (" + e.getMessage() + "): pick another --http-port.");
             } catch (IOException e) {
                 streamsMetrics.close();
                 streams.close();
-                throw new MonitorStartupException("Cannot start the HTTP endpoint on " + options.httpHost() + ":"
+                throw new StartupException("Cannot start the HTTP endpoint on " + options.httpHost() + ":"
                         + options.httpPort() + ": " + e.getMessage());
             }
         }

@@ -1,7 +1,7 @@
 package io.losswatch.monitor;
 
 import io.losswatch.events.Topics;
-import io.losswatch.monitor.detect.DetectorConfig;
+import io.losswatch.detector.DetectorConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;

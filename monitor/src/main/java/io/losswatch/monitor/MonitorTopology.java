@@ -1,6 +1,6 @@
 package io.losswatch.monitor;
 
-import io.losswatch.monitor.detect.Detector;
+import io.losswatch.detector.Detector;
 import java.time.Clock;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;

@@ -1,8 +1,8 @@
 package io.losswatch.monitor;
 
 import io.losswatch.events.StepEvent;
-import io.losswatch.monitor.detect.Detector;
-import io.losswatch.monitor.detect.RunState;
+import io.losswatch.detector.Detector;
+import io.losswatch.detector.RunState;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -3,7 +3,7 @@ package io.losswatch.monitor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.losswatch.kafka.local.KafkaBrokerExtension;
+import io.losswatch.testsupport.KafkaBrokerExtension;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,6 @@
 package io.losswatch.monitor;
 
+import io.losswatch.events.StartupException;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -10,7 +11,7 @@ import io.losswatch.events.AlertType;
 import io.losswatch.events.EventJson;
 import io.losswatch.events.StepEvent;
 import io.losswatch.events.Topics;
-import io.losswatch.kafka.local.KafkaBrokerExtension;
+import io.losswatch.testsupport.KafkaBrokerExtension;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -157,7 +158,7 @@ class MonitorIT {
         MonitorConfig config = MonitorConfig.defaults("127.0.0.1:1").withStateDir(Path.of("target", "unreachable"));
         var options = new MonitorApp.Options("127.0.0.1", -1, true, 1, 3);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> MonitorApp.start(config, options))
-                .isInstanceOf(MonitorStartupException.class)
+                .isInstanceOf(StartupException.class)
                 .hasMessageStartingWith("Cannot reach Kafka at 127.0.0.1:1 within 3 s");
     }
 
@@ -168,7 +169,7 @@ class MonitorIT {
                 .withStateDir(Path.of("target", "missing-topic"));
         var options = new MonitorApp.Options("127.0.0.1", -1, false, 1, 10);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> MonitorApp.start(config, options))
-                .isInstanceOf(MonitorStartupException.class)
+                .isInstanceOf(StartupException.class)
                 .hasMessageContaining("Topic 'no.such.topic' does not exist");
     }
 }

@@ -1,5 +1,7 @@
 package io.losswatch.monitor;
 
+import io.losswatch.events.StartupException;
+import io.losswatch.testsupport.Committed;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -8,7 +10,7 @@ import io.losswatch.events.AlertEvent;
 import io.losswatch.events.AlertStatus;
 import io.losswatch.events.EventJson;
 import io.losswatch.events.StepEvent;
-import io.losswatch.kafka.local.KafkaBrokerExtension;
+import io.losswatch.testsupport.KafkaBrokerExtension;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -171,7 +173,7 @@ class ScaleOutIT {
     private static MonitorApp start(MonitorConfig config, MonitorApp.Options options) {
         try {
             return MonitorApp.start(config, options);
-        } catch (MonitorStartupException e) {
+        } catch (StartupException e) {
             throw new IllegalStateException(e.getMessage(), e);
         }
     }
@@ -193,7 +195,7 @@ class ScaleOutIT {
 
     /** Every firing alert committed on the alerts topic so far. */
     private static List<AlertEvent> firing(MonitorConfig config) {
-        return CommittedAlerts.read(KAFKA.bootstrapServers(), config.alertsTopic()).stream()
+        return Committed.alerts(KAFKA.bootstrapServers(), config.alertsTopic()).stream()
                 .filter(a -> a.status() == AlertStatus.FIRING).toList();
     }
 }

@@ -1,5 +1,6 @@
 package io.losswatch.trainer;
 
+import io.losswatch.client.MetricsPublisher;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -11,7 +11,7 @@ import io.losswatch.events.StepEvent;
  * of line) with the step, loss, learning rate, rate and time left, at most every 100 ms. Only used when
  * the output is a terminal; elsewhere {@code train} prints plain lines.
  */
-final class ProgressBar implements Consumer<StepEvent> {
+public final class ProgressBar implements Consumer<StepEvent> {
 
     static final int WIDTH = 24;
     private static final long REDRAW_NANOS = 100_000_000L;
@@ -22,7 +22,7 @@ final class ProgressBar implements Consumer<StepEvent> {
     private long lastDraw;
     private boolean drawn;
 
-    ProgressBar(PrintWriter out, long totalSteps) {
+    public ProgressBar(PrintWriter out, long totalSteps) {
         this.out = out;
         this.totalSteps = totalSteps;
     }
@@ -43,14 +43,14 @@ final class ProgressBar implements Consumer<StepEvent> {
     }
 
     /** Prints {@code text} on a line of its own above the bar. */
-    void note(String text) {
+    public void note(String text) {
         out.print(drawn ? "\r\033[K" + text + "\n" : text + "\n");
         out.flush();
         drawn = false;
     }
 
     /** Ends the bar's line so what follows starts on a new one. */
-    void finish() {
+    public void finish() {
         if (drawn) {
             out.println();
             out.flush();

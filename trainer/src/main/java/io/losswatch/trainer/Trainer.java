@@ -1,5 +1,8 @@
 package io.losswatch.trainer;
 
+import io.losswatch.client.AlertAction;
+import io.losswatch.client.AlertFollower;
+import io.losswatch.client.MetricsPublisher;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package io.losswatch.trainer;
 
+import io.losswatch.testsupport.Committed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.losswatch.events.AlertEvent;
 import io.losswatch.events.AlertStatus;
-import io.losswatch.kafka.local.KafkaBrokerExtension;
+import io.losswatch.testsupport.KafkaBrokerExtension;
 import io.losswatch.monitor.MonitorApp;
 import io.losswatch.monitor.MonitorConfig;
 
@@ -79,7 +80,7 @@ class PyTorchExampleIT {
             assertThat(python.exitValue()).as(output).isZero();
             assertThat(output).contains("completed after 30 steps; events failed 0");
 
-            List<AlertEvent> alerts = AlertsRead.awaitAlert(KAFKA.bootstrapServers(), "it-torch-adam-lr1",
+            List<AlertEvent> alerts = Committed.awaitAlert(KAFKA.bootstrapServers(), "it-torch-adam-lr1",
                     a -> a.status() == AlertStatus.FIRING, Duration.ofSeconds(60));
             AlertEvent first = alerts.stream().filter(a -> a.status() == AlertStatus.FIRING).findFirst().orElseThrow();
             // the loss jumps 2.3 -> 3e5 at step 1: a blow-up (or, as the detectors evolve, growth of loss or gradients)

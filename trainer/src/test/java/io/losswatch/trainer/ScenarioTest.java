@@ -3,8 +3,6 @@ package io.losswatch.trainer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.Arrays;
 
 import org.junit.jupiter.api.Test;
@@ -40,30 +38,5 @@ class ScenarioTest {
         assertThatThrownBy(() -> Scenario.parse("nope")).hasMessage("unknown scenario 'nope': see --list-scenarios");
     }
 
-    @Test
-    void shouldListTheScenariosOneLineEachWithoutKafka() {
-        StringWriter out = new StringWriter();
-        picocli.CommandLine cl = TrainCommand.commandLine();
-        cl.setOut(new PrintWriter(out, true));
 
-        int code = cl.execute("--list-scenarios");
-
-        assertThat(code).isZero();
-        assertThat(out.toString().lines()).hasSize(Scenario.values().length)
-                .anyMatch(l -> l.startsWith("lr-adam-too-high ")).anyMatch(l -> l.startsWith("overfit-regularized "));
-    }
-
-    @Test
-    void shouldRefuseAnUnknownScenarioOrActionInOneSentence() {
-        StringWriter err = new StringWriter();
-        picocli.CommandLine cl = TrainCommand.commandLine();
-        cl.setErr(new PrintWriter(err, true));
-
-        assertThat(cl.execute("--scenario", "lr-typo")).isEqualTo(2);
-        assertThat(cl.execute("--run-id", "x", "--on-alert", "panic")).isEqualTo(2);
-
-        assertThat(err.toString().lines()).containsExactly(
-                "unknown scenario 'lr-typo': see --list-scenarios (see 'train --help')",
-                "unknown --on-alert 'panic': use stop, rollback or ignore (see 'train --help')");
-    }
 }

@@ -1,5 +1,6 @@
 package io.losswatch.trainer;
 
+import io.losswatch.client.AlertAction;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;

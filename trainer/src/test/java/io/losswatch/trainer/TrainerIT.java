@@ -3,8 +3,6 @@ package io.losswatch.trainer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +26,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.losswatch.events.EventJson;
 import io.losswatch.events.StepEvent;
 import io.losswatch.events.Topics;
-import io.losswatch.kafka.local.KafkaBrokerExtension;
+import io.losswatch.testsupport.KafkaBrokerExtension;
 
 class TrainerIT {
 
@@ -128,33 +126,5 @@ class TrainerIT {
                 .isGreaterThan(10);
     }
 
-    @Test
-    void shouldRefuseInOneSentenceToTrainIntoATopicThatDoesNotExist() {
-        StringWriter err = new StringWriter();
-        picocli.CommandLine cl = TrainCommand.commandLine();
-        cl.setOut(new PrintWriter(new StringWriter(), true));
-        cl.setErr(new PrintWriter(err, true));
 
-        int code = cl.execute("--run-id", "it-typo", "--topic", "training.metrcs", "--bootstrap-servers",
-                KAFKA.bootstrapServers());
-
-        assertThat(code).isEqualTo(2);
-        assertThat(err.toString().strip()).isEqualTo("Topic training.metrcs does not exist at " + KAFKA.bootstrapServers()
-                + ": start the monitor first (it creates its topics), create the topic, or pass --topic.");
-    }
-
-    @Test
-    void shouldTrainFromTheCommandLine() {
-        StringWriter out = new StringWriter();
-        picocli.CommandLine cl = TrainCommand.commandLine();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(new StringWriter(), true));
-
-        int code = cl.execute("--run-id", "it-cli", "--steps", "6", "--print-every", "5",
-                "--bootstrap-servers", KAFKA.bootstrapServers());
-
-        assertThat(code).isZero();
-        assertThat(out.toString()).contains("step 0 loss", "step 5 loss", "completed after 6 steps", "sent 6");
-        assertThat(readSteps("it-cli", 6)).hasSize(6);
-    }
 }

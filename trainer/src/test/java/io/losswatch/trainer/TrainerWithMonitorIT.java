@@ -1,5 +1,8 @@
 package io.losswatch.trainer;
 
+import io.losswatch.client.AlertAction;
+import io.losswatch.client.AlertFollower;
+import io.losswatch.testsupport.Committed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -24,7 +27,7 @@ import io.losswatch.events.AlertType;
 import io.losswatch.events.Cause;
 import io.losswatch.events.StepEvent;
 import io.losswatch.events.Topics;
-import io.losswatch.kafka.local.KafkaBrokerExtension;
+import io.losswatch.testsupport.KafkaBrokerExtension;
 import io.losswatch.monitor.MonitorApp;
 import io.losswatch.monitor.MonitorConfig;
 
@@ -69,7 +72,7 @@ class TrainerWithMonitorIT {
             pool.shutdownNow();
         }
 
-        List<AlertEvent> alerts = AlertsRead.awaitAlert(KAFKA.bootstrapServers(), "it-lr-exponential",
+        List<AlertEvent> alerts = Committed.awaitAlert(KAFKA.bootstrapServers(), "it-lr-exponential",
                 a -> a.status() == AlertStatus.FIRING, Duration.ofSeconds(60));
         AlertEvent first = alerts.get(0);
         assertThat(first.type().name()).isIn("LOSS_EXPONENTIAL_GROWTH", "GRADIENT_EXPLOSION");
@@ -77,7 +80,7 @@ class TrainerWithMonitorIT {
         assertThat(first.onsetStep()).isLessThan(30);
 
         // Both runs had finished before the diverging run's alert was read; the monitor gets 3 s more for the healthy one.
-        List<AlertEvent> healthyAlerts = AlertsRead.allAlerts(KAFKA.bootstrapServers(), "it-lr-linear-healthy", Duration.ofSeconds(3));
+        List<AlertEvent> healthyAlerts = Committed.alertsDuring(KAFKA.bootstrapServers(), "it-lr-linear-healthy", Duration.ofSeconds(3));
         assertThat(healthyAlerts).isEmpty();
     }
 
@@ -94,9 +97,9 @@ class TrainerWithMonitorIT {
         } finally {
             pool.shutdownNow();
         }
-        AlertEvent first = AlertsRead.awaitAlert(KAFKA.bootstrapServers(), d, a -> a.status() == AlertStatus.FIRING,
+        AlertEvent first = Committed.awaitAlert(KAFKA.bootstrapServers(), d, a -> a.status() == AlertStatus.FIRING,
                 Duration.ofSeconds(60)).stream().filter(a -> a.status() == AlertStatus.FIRING).findFirst().orElseThrow();
-        assertThat(AlertsRead.allAlerts(KAFKA.bootstrapServers(), h, Duration.ofSeconds(3))).as(h).isEmpty();
+        assertThat(Committed.alertsDuring(KAFKA.bootstrapServers(), h, Duration.ofSeconds(3))).as(h).isEmpty();
         return first;
     }
 

@@ -1,7 +1,8 @@
 package io.losswatch.cli.plot;
 
-import io.losswatch.events.KafkaClientSettings;
-import io.losswatch.events.Topics;
+import io.losswatch.cli.options.KafkaOptions;
+import io.losswatch.cli.options.MetricsTopicOption;
+import io.losswatch.cli.options.AlertsTopicOption;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -13,6 +14,7 @@ import java.util.concurrent.Callable;
 import org.apache.kafka.common.KafkaException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code losswatch plot}: a PNG of one run's loss, its fitted growth and its alerts, read from the topics. */
@@ -20,6 +22,15 @@ import picocli.CommandLine.Option;
         description = "Reads one run's step events and alerts from the topics and draws its loss on a log axis, "
                 + "with the fitted growth and the alerts marked, as a PNG.")
 public final class PlotCommand implements Callable<Integer> {
+
+    @Mixin
+    KafkaOptions kafkaOptions = new KafkaOptions();
+
+    @Mixin
+    MetricsTopicOption metricsTopicOption = new MetricsTopicOption();
+
+    @Mixin
+    AlertsTopicOption alertsTopicOption = new AlertsTopicOption();
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -33,13 +44,7 @@ public final class PlotCommand implements Callable<Integer> {
             description = "Kafka to read from; env LOSSWATCH_BOOTSTRAP_SERVERS (default: ${DEFAULT-VALUE}).")
     String bootstrapServers;
 
-    @Option(names = "--metrics-topic", defaultValue = "${env:LOSSWATCH_METRICS_TOPIC:-" + Topics.METRICS + "}",
-            description = "Default: ${DEFAULT-VALUE}.")
-    String metricsTopic;
 
-    @Option(names = "--alerts-topic", defaultValue = "${env:LOSSWATCH_ALERTS_TOPIC:-" + Topics.ALERTS + "}",
-            description = "Default: ${DEFAULT-VALUE}.")
-    String alertsTopic;
 
     @Option(names = "--kafka", paramLabel = "KEY=VALUE",
             description = "Any Kafka client setting (TLS, SASL); also LOSSWATCH_KAFKA_<KEY>.")
@@ -51,7 +56,7 @@ public final class PlotCommand implements Callable<Integer> {
     @Option(names = "--height", defaultValue = "560", description = "Pixels (default: ${DEFAULT-VALUE}).")
     int height;
 
-    @Option(names = "--timeout", defaultValue = "15s", converter = io.losswatch.monitor.DurationConverter.class,
+    @Option(names = "--timeout", defaultValue = "15s", converter = io.losswatch.cli.DurationConverter.class,
             description = "How long to wait for Kafka (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
@@ -64,10 +69,12 @@ public final class PlotCommand implements Callable<Integer> {
             err.println("--width and --height must be at least 200 x 150 pixels.");
             return 2;
         }
+        String bootstrapServers = kafkaOptions.bootstrapServers();
+        String metricsTopic = metricsTopicOption.topic();
         RunHistory run;
         try {
-            run = RunHistory.read(bootstrapServers, KafkaClientSettings.merge(System.getenv(), kafka), metricsTopic,
-                    alertsTopic, runId, timeout);
+            run = RunHistory.read(bootstrapServers, kafkaOptions.settings(), metricsTopic,
+                    alertsTopicOption.topic(), runId, timeout);
         } catch (KafkaException e) {
             err.println("Cannot read the topics from " + bootstrapServers + " (" + e.getMessage()
                     + "): check --bootstrap-servers and that the broker is up.");

@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.losswatch.cli.Main;
 import io.losswatch.events.AlertType;
 import io.losswatch.events.Topics;
-import io.losswatch.kafka.local.KafkaBrokerExtension;
+import io.losswatch.testsupport.KafkaBrokerExtension;
 import io.losswatch.monitor.MonitorApp;
 import io.losswatch.monitor.MonitorConfig;
 import io.losswatch.trainer.Architecture;

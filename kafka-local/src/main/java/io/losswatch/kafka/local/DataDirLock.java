@@ -13,7 +13,7 @@ import java.nio.file.StandardOpenOption;
  * the KRaft layer has opened the metadata log, so without this a second broker on the same dir
  * reads a log that is being written and halts its JVM on a "corrupt" record.
  */
-final class DataDirLock implements AutoCloseable {
+public final class DataDirLock implements AutoCloseable {
 
     static final String FILE_NAME = ".losswatch-broker.lock";
 
@@ -26,7 +26,7 @@ final class DataDirLock implements AutoCloseable {
     }
 
     /** Holds the lock on {@code dataDir} until closed. */
-    static DataDirLock acquire(Path dataDir) {
+    public static DataDirLock acquire(Path dataDir) {
         Path file = dataDir.resolve(FILE_NAME);
         FileChannel channel;
         try {
@@ -51,7 +51,7 @@ final class DataDirLock implements AutoCloseable {
     }
 
     /** True when no broker holds the lock on {@code dataDir} right now. */
-    static boolean isFree(Path dataDir) {
+    public static boolean isFree(Path dataDir) {
         DataDirLock probe;
         try {
             probe = acquire(dataDir);

@@ -7,13 +7,13 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 
-final class Directories {
+public final class Directories {
 
     private Directories() {
     }
 
     /** Best effort: a data dir that cannot be removed entirely is not worth failing a shutdown for. */
-    static void deleteRecursively(Path dir) {
+    public static void deleteRecursively(Path dir) {
         if (dir == null || !Files.exists(dir)) {
             return;
         }

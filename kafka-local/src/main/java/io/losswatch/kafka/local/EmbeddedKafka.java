@@ -46,7 +46,7 @@ import kafka.tools.StorageTool$;
 /**
  * A real single-node Apache Kafka broker (KRaft, combined broker and controller) running inside
  * this JVM from the Kafka jars: the embedded default of {@code losswatch monitor} and
- * {@code losswatch broker}, and the broker behind {@link KafkaBrokerExtension}.
+ * {@code losswatch broker}, and the broker behind the test-support module's {@code KafkaBrokerExtension}.
  *
  * <p>Decisions worth knowing:
  * <ul>
@@ -571,7 +571,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     /** A port on 127.0.0.1 that nobody listens on right now. */
-    static int freePort() {
+    public static int freePort() {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
             return socket.getLocalPort();
         } catch (IOException e) {
@@ -580,7 +580,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     /** True when a server could bind {@code 127.0.0.1:port} now. */
-    static boolean isPortFree(int port) {
+    public static boolean isPortFree(int port) {
         try (ServerSocket socket = new ServerSocket()) {
             socket.setReuseAddress(true);
             socket.bind(new InetSocketAddress(InetAddress.getByName(HOST), port), 1);
@@ -616,7 +616,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
     }
 
-    static String rootMessage(Throwable e) {
+    public static String rootMessage(Throwable e) {
         Throwable root = e;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();

@@ -2,8 +2,8 @@ package io.losswatch.kafka.local;
 
 import java.util.Map;
 
-/** A broker that {@link KafkaBrokerExtension} started for one test class. */
-interface RunningBroker extends AutoCloseable {
+/** A broker that the test-support module's {@code KafkaBrokerExtension} started for one test class. */
+public interface RunningBroker extends AutoCloseable {
 
     String bootstrapServers();
 

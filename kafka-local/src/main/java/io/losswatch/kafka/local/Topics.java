@@ -14,7 +14,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 /** Idempotent topic creation shared by the in-process broker and the Testcontainers one. */
-final class Topics {
+public final class Topics {
 
     private Topics() {
     }
@@ -23,7 +23,7 @@ final class Topics {
      * Creates the topics that do not exist yet and returns once every partition of every one
      * has a leader, so a producer that starts right after does not race the metadata.
      */
-    static void create(Admin admin, Map<String, Integer> partitionsByTopic, Duration timeout) {
+    public static void create(Admin admin, Map<String, Integer> partitionsByTopic, Duration timeout) {
         if (partitionsByTopic.isEmpty()) {
             return;
         }

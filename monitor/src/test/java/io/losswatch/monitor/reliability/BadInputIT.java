@@ -8,7 +8,7 @@ import io.losswatch.events.AlertEvent;
 import io.losswatch.events.EventJson;
 import io.losswatch.events.StepEvent;
 import io.losswatch.events.Topics;
-import io.losswatch.kafka.local.KafkaBrokerExtension;
+import io.losswatch.testsupport.KafkaBrokerExtension;
 import io.losswatch.monitor.LosswatchMetrics;
 import io.losswatch.monitor.MonitorApp;
 import io.losswatch.monitor.MonitorConfig;

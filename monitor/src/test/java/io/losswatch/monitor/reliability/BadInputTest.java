@@ -29,21 +29,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Every kind of bad record in {@link BadRecords}, through the production topology. */
-class BadInputTest {
+public class BadInputTest {
     private static final Instant START = Instant.parse("2026-11-27T05:00:00Z");
 
     @TempDir
     Path stateDir;
 
     /** The topology under test, with its input and outputs. */
-    static final class Harness implements AutoCloseable {
+    public static final class Harness implements AutoCloseable {
         final TopologyTestDriver driver;
         final TestInputTopic<byte[], byte[]> metrics;
         final TestOutputTopic<byte[], byte[]> alerts;
         final TestOutputTopic<byte[], byte[]> dlq;
         final LosswatchMetrics meters;
 
-        Harness(Path stateDir) {
+        public Harness(Path stateDir) {
             MonitorConfig config = MonitorConfig.defaults("unused:9092").withStateDir(stateDir);
             meters = new LosswatchMetrics(new SimpleMeterRegistry());
             driver = new TopologyTestDriver(
@@ -55,7 +55,7 @@ class BadInputTest {
             dlq = driver.createOutputTopic(Topics.DLQ, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         }
 
-        void send(StepEvent e) {
+        public void send(StepEvent e) {
             metrics.pipeInput(e.runId().getBytes(UTF_8), EventJson.writeStep(e));
         }
 
@@ -89,7 +89,7 @@ class BadInputTest {
         }
 
         /** The alerts of one run, as "STATUS TYPE@step onset N". */
-        List<String> alertsOf(String runId) {
+        public List<String> alertsOf(String runId) {
             List<String> out = new ArrayList<>();
             for (byte[] v : alerts.readValuesToList()) {
                 try {

@@ -1,0 +1,49 @@
+package io.losswatch.cli.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/**
+ * The performance benchmarks run end to end on a tiny load (their figures come from the real
+ * sizes, by hand): each starts its own embedded broker, measures every side and prints its lines.
+ */
+class BenchCommandsIT {
+    private static String run(Object command, String... args) {
+        StringWriter out = new StringWriter();
+        CommandLine cl = new CommandLine(command);
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(out, true));
+        assertThat(cl.execute(args)).as(out.toString()).isZero();
+        return out.toString();
+    }
+
+    @Test
+    void throughputShouldMeasureTheConsumerTheMonitorAndTheStreamsCeiling() {
+        String out = run(new ThroughputBenchCommand(), "--events", "6000", "--runs", "30", "--diverging", "0.2");
+        assertThat(out).contains("(a) plain consumer + JSON parse:", "(b) monitor, exactly_once_v2:",
+                "(c) Kafka Streams, same settings, parse only:", "ratio (b)/(a) =", "(b)/(c) =");
+        Matcher alerts = Pattern.compile("alerts raised: (\\d+), for (\\d+) diverging runs").matcher(out);
+        assertThat(alerts.find()).as(out).isTrue();
+        assertThat(Integer.parseInt(alerts.group(1))).as("alerts for the diverging runs")
+                .isGreaterThanOrEqualTo(Integer.parseInt(alerts.group(2)));
+    }
+
+    @Test
+    void latencyShouldTimeEveryAlertToTheMonitorTheTopicAndTheWebhook() {
+        String out = run(new LatencyBenchCommand(), "--rate", "300", "--runs", "20", "--seconds", "4",
+                "--diverging", "0.5");
+        assertThat(out).contains("the monitor's stream threads while sending: processing");
+        for (String line : new String[] {"step sent -> processed by the monitor", "step sent -> alert readable on topic",
+                "step sent -> webhook received it"}) {
+            Matcher n = Pattern.compile(Pattern.quote(line) + ".*n=(\\d+)").matcher(out);
+            assertThat(n.find()).as(out).isTrue();
+            assertThat(Integer.parseInt(n.group(1))).as(line).isPositive();
+        }
+    }
+}

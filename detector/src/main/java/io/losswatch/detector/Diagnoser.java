@@ -1,0 +1,329 @@
+package io.losswatch.detector;
+
+import io.losswatch.events.AlertEvent.Diagnosis;
+import io.losswatch.events.AlertType;
+import io.losswatch.events.Cause;
+import io.losswatch.events.StepEvent;
+import io.losswatch.detector.fit.LinearFit;
+import io.losswatch.detector.fit.RollingFit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Names the likely cause of an alert from what the step events carry, first rule that applies:
+ * <ol>
+ * <li>validation loss running away while training loss falls: INSUFFICIENT_REGULARIZATION;
+ * <li>update ratio above 0.1 or the learning rate raised to a new level just before the onset:
+ *     LEARNING_RATE_TOO_HIGH;
+ * <li>a non-finite loss out of a steady run (no growth, no jump before it): DATA_ISSUE (a bad batch);
+ * <li>trouble within the first 20 steps: LEARNING_RATE_TOO_HIGH;
+ * <li>dead units (a collapse, or the loss growing while the gradient norm falls) at a learning rate
+ *     high for the optimizer: LEARNING_RATE_TOO_HIGH;
+ * <li>plain SGD with the loss zig-zagging step to step: UNSTABLE_OPTIMIZER;
+ * <li>the loss grew or jumped while the gradient norm did not: DATA_ISSUE;
+ * <li>else UNKNOWN: the evidence is too thin to guess.
+ * </ol>
+ * Each rule adds the numbers it used to the evidence.
+ */
+final class Diagnoser {
+    static final double HIGH_UPDATE_RATIO = 0.1;
+    static final int EARLY_STEPS = 20;
+    /** A learning-rate rise explains trouble noticed up to this many steps later. */
+    static final int RISE_HORIZON = 512;
+    /** A step-to-step zig-zag of ln(loss) at least this large, and this large against the noise. */
+    static final double OSCILLATION_AMPLITUDE = 0.1;
+    static final double OSCILLATION_RATIO = 0.5;
+
+    private final DetectorConfig config;
+
+    Diagnoser(DetectorConfig config) {
+        this.config = config;
+    }
+
+    Diagnosis diagnose(AlertType type, RunState s, StepEvent e, LinearFit fit, long onset) {
+        List<String> ev = new ArrayList<>();
+        describe(type, s, e, fit, onset, ev);
+
+        if (type == AlertType.VALIDATION_DIVERGENCE) {
+            return new Diagnosis(Cause.INSUFFICIENT_REGULARIZATION, 0.8, ev, String.format(Locale.ROOT,
+                    "Add regularization (weight decay 1e-4 to 5e-4, dropout 0.2-0.5, data augmentation) or more data; "
+                            + "stop early or restore the checkpoint from step %d, where val_loss was lowest.",
+                    s.validation.bestStep));
+        }
+        if (!Double.isNaN(s.recentMaxUpdateRatio) && s.recentMaxUpdateRatio > HIGH_UPDATE_RATIO) {
+            ev.add(String.format(Locale.ROOT, "update_ratio %.3g > %.1f: each step moves the weights by a large fraction",
+                    s.recentMaxUpdateRatio, HIGH_UPDATE_RATIO));
+            return learningRate(0.8, ev, s, "");
+        }
+        if (s.learningRateRiseStep >= 0 && s.learningRateRiseStep >= onset - 64
+                && e.step() - s.learningRateRiseStep <= RISE_HORIZON) {
+            ev.add(String.format(Locale.ROOT, "the learning rate rose to %.3g, a level the run never had, at step %d",
+                    s.lastLearningRate, s.learningRateRiseStep));
+            return learningRate(0.75, ev, s, String.format(Locale.ROOT,
+                    " The rise at step %d set it off: keep the schedule below that level.", s.learningRateRiseStep));
+        }
+        if (type == AlertType.LOSS_NON_FINITE && quietBefore(s, onset)) {
+            ev.add("the loss was steady right before (no growth, no jump, not the first steps)");
+            return new Diagnosis(Cause.DATA_ISSUE, 0.5, ev,
+                    "Look for one bad batch: NaN or infinite inputs, log(0) or a division by zero in the loss; "
+                            + "check batches for finite values and skip the bad ones.");
+        }
+        boolean high = highForOptimizer(s);
+        if (s.firstStep <= 1 && onset - s.firstStep <= EARLY_STEPS) {
+            ev.add(String.format(Locale.ROOT, "the trouble began at step %d, within the first %d steps%s", onset,
+                    EARLY_STEPS, Double.isNaN(s.lastLearningRate) ? ""
+                            : String.format(Locale.ROOT, ", at learning rate %.3g%s", s.lastLearningRate,
+                                    high ? " (high for " + optimizerName(s) + ")" : "")));
+            return learningRate(high ? 0.75 : 0.6, ev, s, "");
+        }
+        if (high && (type == AlertType.TRAINING_COLLAPSED || gradientFalls(type, s, fit, onset, ev))) {
+            ev.add(String.format(Locale.ROOT, "learning rate %.3g is high for %s: ReLUs die after a too large step",
+                    s.lastLearningRate, optimizerName(s)));
+            return learningRate(0.55, ev, s, " Dead units do not come back: restart from a checkpoint before the collapse.");
+        }
+        if (isPlainSgd(s.optimizer) && oscillating(s.loss, onset, ev)) {
+            return new Diagnosis(Cause.UNSTABLE_OPTIMIZER, 0.6, ev,
+                    "Plain SGD is oscillating: add momentum 0.9 (or use Adam at lr 1e-3), lower the learning rate 2-5x "
+                            + "or decay it, clip gradients.");
+        }
+        if (lossWithoutGradient(type, s, fit, onset, ev)) {
+            return new Diagnosis(Cause.DATA_ISSUE, 0.55, ev,
+                    "The gradients did not change while the loss did: check the input pipeline (label corruption, a "
+                            + "changed or drifting data source, NaN or huge inputs, shuffling).");
+        }
+        return new Diagnosis(Cause.UNKNOWN, 0.3, ev,
+                "Lower the learning rate, clip gradients, and check the last data batches for bad values." + missing(s));
+    }
+
+    /** Which of the fields the diagnosis uses the run does not send, as a hint to send them. */
+    private static String missing(RunState s) {
+        List<String> m = new ArrayList<>();
+        if (Double.isNaN(s.lastLearningRate)) {
+            m.add("learning_rate");
+        }
+        if (Double.isNaN(s.recentMaxUpdateRatio)) {
+            m.add("update_ratio");
+        }
+        if (s.gradPoints == 0) {
+            m.add("grad_norm");
+        }
+        if (s.optimizer.isEmpty()) {
+            m.add("an optimizer label");
+        }
+        return m.isEmpty() ? "" : " Sending " + String.join(", ", m) + " would let Losswatch name a cause.";
+    }
+
+    private void describe(AlertType type, RunState s, StepEvent e, LinearFit fit, long onset, List<String> ev) {
+        switch (type) {
+            case LOSS_NON_FINITE -> ev.add("loss was " + e.loss() + " at step " + e.step());
+            case LOSS_EXPONENTIAL_GROWTH -> ev.add(String.format(Locale.ROOT,
+                    "loss doubled every %.1f steps over %d points since step %d (R^2 %.2f)", fit.doublingSteps(), fit.n(),
+                    onset, fit.r2()));
+            case LOSS_BLOWUP -> ev.add(String.format(Locale.ROOT,
+                    "loss jumped %.0fx above its level %.3g at step %d and stayed above %.3g", Math.exp(s.lossJump.peakLn
+                            - s.lossJump.refLn), Math.exp(s.lossJump.refLn), onset, Math.exp(s.lossJump.stayLn)));
+            case TRAINING_COLLAPSED -> {
+                ev.add(String.format(Locale.ROOT, "loss has stayed at chance level %.3g for %d steps", Math.exp(s.chanceLn),
+                        s.pinnedStreak));
+                long blowup = Detector.blowupStep(s);
+                if (blowup >= 0 && blowup <= onset) {
+                    ev.add(String.format(Locale.ROOT, blowup == s.lossJump.lastJumpStep
+                            ? "after the blow-up at step %d" : "after the gradient explosion from step %d", blowup));
+                }
+                if (s.gradPoints >= config.gradient().earlyPoints()) {
+                    double level = s.grad.meanNewest(config.gradientGrowth().shortScale().points());
+                    ev.add(String.format(Locale.ROOT, "grad_norm %.3g is %.0fx below its early level %.3g (dead units)",
+                            Math.exp(level), Math.exp(s.earlyGradLn - level), Math.exp(s.earlyGradLn)));
+                }
+            }
+            case GRADIENT_EXPLOSION -> {
+                if (Detector.nonFinite(e.gradNorm()) || Detector.nonFinite(e.paramNorm())) {
+                    ev.add(Detector.nonFinite(e.paramNorm())
+                            ? "param_norm was " + e.paramNorm() + " at step " + e.step() + ": the weights overflowed"
+                            : "grad_norm was " + e.gradNorm() + " at step " + e.step()
+                                    + (s.nonFiniteGradStreak > 1 ? " (" + s.nonFiniteGradStreak + " steps in a row)" : ""));
+                    if (s.gradJump.lastJumpStep >= 0) {
+                        ev.add(String.format(Locale.ROOT, "after grad_norm jumped %.0fx at step %d",
+                                Math.exp(s.gradJump.peakLn - s.gradJump.refLn), s.gradJump.lastJumpStep));
+                    }
+                } else if (fit != null) {
+                    ev.add(String.format(Locale.ROOT, "grad_norm doubled every %.1f steps over %d points (R^2 %.2f)",
+                            fit.doublingSteps(), fit.n(), fit.r2()));
+                } else {
+                    ev.add(String.format(Locale.ROOT, "grad_norm jumped %.0fx at step %d and stayed up",
+                            Math.exp(s.gradJump.peakLn - s.gradJump.refLn), onset));
+                }
+                ev.add(String.format(Locale.ROOT, "%sgrad_norm %.3g is %.0fx its early level %.3g",
+                        Detector.nonFinite(e.gradNorm()) ? "the last finite " : "", s.grad.size() == 0 ? 0
+                        : Math.exp(s.grad.newestValue()), Math.exp(s.grad.newestValue() - s.earlyGradLn),
+                        Math.exp(s.earlyGradLn)));
+            }
+            case VALIDATION_DIVERGENCE -> {
+                ValidationTracker v = s.validation;
+                double train = s.loss.meanNewest(config.growth().shortScale().points());
+                ev.add(String.format(Locale.ROOT,
+                        "val_loss (smoothed) rose %.0f%% from its minimum %.3g at step %d over %d validations",
+                        100 * (Math.exp(v.smoothLn - v.bestLn) - 1), Math.exp(v.bestLn), v.bestStep, v.sinceBest));
+                ev.add(String.format(Locale.ROOT, "training loss fell %.0f%% over the same steps",
+                        100 * (1 - Math.exp(train - v.trainAtBestLn))));
+            }
+        }
+    }
+
+    /** No growth, no jump, no gradient trouble before a non-finite loss, and not at the very start. */
+    private boolean quietBefore(RunState s, long onset) {
+        if (s.firstStep <= 1 && onset - s.firstStep <= EARLY_STEPS) {
+            return false;
+        }
+        // "growing" as the growth detectors define it, which already allows for the run's noise
+        return s.growthStreak == 0 && !s.slot(AlertType.LOSS_EXPONENTIAL_GROWTH).firing
+                && !s.slot(AlertType.LOSS_BLOWUP).firing && !s.slot(AlertType.GRADIENT_EXPLOSION).firing
+                && s.gradGrowthStreak == 0 && (s.lossJump.lastJumpStep < 0 || onset - s.lossJump.lastJumpStep > 32);
+    }
+
+    private boolean lossWithoutGradient(AlertType type, RunState s, LinearFit fit, long onset, List<String> ev) {
+        if (type != AlertType.LOSS_EXPONENTIAL_GROWTH && type != AlertType.LOSS_BLOWUP && type != AlertType.LOSS_NON_FINITE) {
+            return false;
+        }
+        if (!recentGradients(s)) {
+            return false; // no recent gradient norms to compare with
+        }
+        if (type == AlertType.LOSS_BLOWUP) {
+            long jump = s.lossJump.jumpStep;
+            boolean gradJumped = s.gradJump.lastJumpStep >= jump - 2 && s.gradJump.lastJumpStep <= jump + 2;
+            if (!gradJumped && s.gradFastLn - s.gradSlowLn < Math.log(2)) {
+                ev.add(String.format(Locale.ROOT, "grad_norm did not jump with the loss (%.3g now, %.3g before)",
+                        Math.exp(s.gradFastLn), Math.exp(s.gradSlowLn)));
+                return true;
+            }
+            return false;
+        }
+        double lossRate = lossRate(s, fit);
+        if (!(lossRate > 0)) {
+            return false;
+        }
+        double gradRate = gradRate(s, onset);
+        if (gradRate < 0.25 * lossRate && !s.gradJump.confirmed) {
+            ev.add(String.format(Locale.ROOT, "the loss grows %.3g per step (ln) while grad_norm trends %.3g per step",
+                    lossRate, gradRate));
+            return true;
+        }
+        return false;
+    }
+
+    private double lossRate(RunState s, LinearFit fit) {
+        return fit != null && fit.slope() > 0 ? fit.slope() : s.loss.fitNewest(config.growth().longScale().points()).slope();
+    }
+
+    /**
+     * The loss grows while the gradient norm falls, by at least a quarter of the loss's rate (ln per
+     * step): the network is losing its gradients as its loss climbs back, as when ReLUs die. Bad data
+     * raises the gradients it back-propagates along with the loss; a fall is the opposite.
+     */
+    private boolean gradientFalls(AlertType type, RunState s, LinearFit fit, long onset, List<String> ev) {
+        if (type != AlertType.LOSS_EXPONENTIAL_GROWTH || !recentGradients(s)) {
+            return false;
+        }
+        double lossRate = lossRate(s, fit);
+        double gradRate = gradRate(s, onset);
+        if (lossRate > 0 && gradRate <= -0.25 * lossRate) {
+            ev.add(String.format(Locale.ROOT, "grad_norm falls %.3g per step (ln) while the loss grows %.3g per step: "
+                    + "units are dying", -gradRate, lossRate));
+            return true;
+        }
+        return false;
+    }
+
+    private boolean recentGradients(RunState s) {
+        return s.gradPoints >= 2 * config.gradient().earlyPoints() && s.grad.newestStep() >= s.lastStep - 1;
+    }
+
+    /** ln(grad_norm) per step since {@code onset}, or its recent trend when the onset is older than the window. */
+    private static double gradRate(RunState s, long onset) {
+        RollingFit g = s.grad;
+        double gradRate;
+        if (onset > g.stepAt(0) && g.countFrom(onset) >= 4) {
+            // the growth began inside the gradient window: compare the gradient now with then
+            int before = g.size() - g.countFrom(onset);
+            double then = g.mean(Math.max(0, before - 3), before);
+            double now = g.mean(g.size() - 4, g.size());
+            gradRate = (now - then) / Math.max(1, s.lastStep - onset);
+        } else {
+            // under a steady trend r, an average over ~8 steps leads one over ~128 by about 120 r
+            gradRate = (s.gradFastLn - s.gradSlowLn) / 120;
+        }
+        return gradRate;
+    }
+
+    /**
+     * A zig-zag from step to step on top of the trend: with d the detrended step-to-step changes of
+     * ln(loss) over the last points, a period-2 swing of amplitude A plus noise s gives mean(d^2) =
+     * 4A^2 + 2s^2 and mean(d_i d_i-1) = -4A^2 - s^2, so A and s follow. Plain noise gives A near 0.
+     */
+    private boolean oscillating(RollingFit w, long onset, List<String> ev) {
+        // judge the steps since the trouble began (a swing that just started is not diluted), at least 8
+        int n = Math.min(w.size(), Math.min(32, Math.max(8, w.countFrom(onset))));
+        if (n < 8) {
+            return false;
+        }
+        int first = w.size() - n;
+        double[] d = new double[n - 1];
+        double mean = 0;
+        for (int i = 0; i < d.length; i++) {
+            d[i] = w.valueAt(first + i + 1) - w.valueAt(first + i);
+            mean += d[i];
+        }
+        mean /= d.length;
+        double c0 = 0, c1 = 0;
+        for (int i = 0; i < d.length; i++) {
+            d[i] -= mean;
+            c0 += d[i] * d[i];
+            if (i > 0) {
+                c1 += d[i] * d[i - 1];
+            }
+        }
+        c0 /= d.length;
+        c1 /= d.length - 1;
+        double amplitude = Math.sqrt(Math.max(0, -2 * c1 - c0)) / 2;
+        double noise = Math.sqrt(Math.max(0, c0 + c1));
+        if (amplitude >= OSCILLATION_AMPLITUDE && amplitude >= OSCILLATION_RATIO * noise) {
+            ev.add(String.format(Locale.ROOT, "the loss zig-zags step to step: about %.0f%% up and down (noise %.0f%%) over the last %d steps",
+                    100 * (Math.exp(amplitude) - 1), 100 * (Math.exp(noise) - 1), d.length));
+            ev.add("optimizer is plain SGD (no momentum, no adaptive step)");
+            return true;
+        }
+        return false;
+    }
+
+    static boolean isPlainSgd(String optimizer) {
+        return optimizer.equalsIgnoreCase("sgd");
+    }
+
+    private static boolean isAdaptive(String optimizer) {
+        String o = optimizer.toLowerCase(Locale.ROOT);
+        return o.contains("adam") || o.contains("rmsprop") || o.contains("adagrad") || o.contains("adadelta")
+                || o.contains("lamb") || o.contains("lion");
+    }
+
+    /** Learning rates well above the usual range: 0.01 for adaptive optimizers, 0.5 for SGD, 1 when unknown. */
+    static boolean highForOptimizer(RunState s) {
+        if (Double.isNaN(s.lastLearningRate)) {
+            return false;
+        }
+        double limit = isAdaptive(s.optimizer) ? 0.01 : s.optimizer.isEmpty() ? 1.0 : 0.5;
+        return s.lastLearningRate >= limit;
+    }
+
+    private static String optimizerName(RunState s) {
+        return s.optimizer.isEmpty() ? "an unnamed optimizer" : s.optimizer;
+    }
+
+    private static Diagnosis learningRate(double confidence, List<String> ev, RunState s, String extra) {
+        String hint = isAdaptive(s.optimizer) ? " (Adam: try 1e-3)" : "";
+        String lr = Double.isNaN(s.lastLearningRate) ? ""
+                : String.format(Locale.ROOT, " from %.3g to about %.3g", s.lastLearningRate, s.lastLearningRate / 10);
+        return new Diagnosis(Cause.LEARNING_RATE_TOO_HIGH, confidence, ev,
+                "Lower the learning rate about 10x" + lr + hint + ", add warm-up, clip gradients (max norm 1)." + extra);
+    }
+}

@@ -1,0 +1,201 @@
+package io.losswatch.detector;
+
+import io.losswatch.detector.fit.RollingFit;
+import java.nio.ByteBuffer;
+
+/**
+ * Watches one series (ln of the loss, or of the gradient norm) for a jump far above its recent
+ * robust level that does not come back: a blow-up. A spike that returns within a few steps is
+ * forgotten. The reference is the median of the steps before the jump, so one earlier spike does
+ * not move it, and the thresholds grow with the series' own robust noise, so a very noisy run needs
+ * a bigger jump.
+ *
+ * <p>O(1) per step on the common path: the median is computed only when a step is at least the
+ * jump factor above the window's minimum, which the median cannot be below.
+ */
+final class JumpTracker {
+    /** Fewer steps than this before a jump say little about the run's noise. */
+    static final int WEAK_REFERENCE = 4;
+    /** Within 10% of the quiet level counts as at it. */
+    static final double QUIET_MATCH = Math.log(1.1);
+    /** A climb over at most this many steps in a row counts as one jump. */
+    static final int MAX_CLIMB_STEPS = 3;
+
+    /** What one point did. */
+    enum Event { NONE, JUMP, CONFIRMED, RETURNED }
+
+    long jumpStep = -1;   // the pending or confirmed jump, -1 when none
+    double refLn;         // ln level before the jump
+    double stayLn;        // the series must stay above this to count as not back
+    double peakLn;        // highest value since the jump
+    int stay;             // steps after the jump spent above stayLn
+    boolean confirmed;    // the jump stayed up: a blow-up
+    long lastJumpStep = -1; // the most recent jump, confirmed or not
+
+    /**
+     * @param y ln of the new value
+     * @param before the series' window, not yet holding {@code y}
+     * @param quietLn ln of a level at which the series is known to be quiet (a classifier's chance
+     *     level from {@code num_classes}: at initialisation every batch scores about ln C), NaN if none
+     */
+    Event onPoint(long step, double y, RollingFit before, Thresholds.Jump c, double quietLn) {
+        if (jumpStep >= 0 && !confirmed) {
+            double previousPeak = peakLn;
+            peakLn = Math.max(peakLn, y);
+            if (y - before.newestValue() >= c.lnJump()) {
+                if (before.newestValue() >= previousPeak) {
+                    // it has only climbed since the jump, and now jumps again, as far, on top of it: an
+                    // escalating blow-up (x5 then x5 again), which often turns NaN or overflows on the
+                    // next step; a bad batch's spike falls back instead
+                    confirmed = true;
+                    return Event.CONFIRMED;
+                }
+                stay = 0; // a fresh spike on top: the clock starts again, so two spikes are not one blow-up
+                return Event.NONE;
+            }
+            if (y >= stayLn) {
+                if (++stay >= c.staySteps()) {
+                    confirmed = true;
+                    return Event.CONFIRMED;
+                }
+                return Event.NONE;
+            }
+            jumpStep = -1;
+            return Event.RETURNED;
+        }
+        if (confirmed || before.size() == 0) {
+            return Event.NONE;
+        }
+        double lnJump = c.lnJump();
+        // the common path, O(1): far below a jump even above a lower bound of the window's minimum
+        if (y - before.minLowerBoundNewest(c.referencePoints()) < lnJump
+                || y - before.minNewest(c.referencePoints()) < lnJump) {
+            return Event.NONE;
+        }
+        double ref = before.medianNewest(c.referencePoints());
+        double sigma = before.madNewest(c.referencePoints());
+        // with only a few steps before, their noise is unknown: ask for a jump no noise explains, unless
+        // they sat at a level known to be quiet
+        boolean weak = before.size() < WEAK_REFERENCE && !(Math.abs(ref - quietLn) <= QUIET_MATCH);
+        double needed = weak ? weakJump(before, 0, before.size(), c) : Math.max(lnJump, c.jumpSigmas() * sigma);
+        if (!weak && y - ref >= needed) {
+            // the noise is the larger of the reference points' robust spread and that of the whole window at
+            // a lag of several steps (more points, and noise correlated from step to step counts in full):
+            // sixteen points alone can underrate a heavy noise by a third. Only asked of a jump the reference
+            // points alone let pass: a larger noise only asks more.
+            sigma = Math.max(sigma, before.diffNoise(Detector.NOISE_LAG));
+            needed = Math.max(lnJump, c.jumpSigmas() * sigma);
+        }
+        long from = step;
+        if (y - ref < needed) {
+            // at the very start of a run, a climb over a few steps in a row (x3.5, x3.5, x3.5) is a jump
+            // too, measured from where it began: with so few steps, the climb's own steps would otherwise
+            // be taken for the level before it. Later, the median of the steps before is the reference.
+            int n = before.size();
+            int k = n - 1;
+            while (k > 0 && n - k < MAX_CLIMB_STEPS && before.valueAt(k - 1) < before.valueAt(k)) {
+                k--;
+            }
+            // a climb starts from the run's level, not from a dip below the points before it
+            double base = k > 0 ? Math.max(before.valueAt(k), before.medianOf(0, k)) : before.valueAt(k);
+            boolean quietBase = Math.abs(base - quietLn) <= QUIET_MATCH;
+            if (k == n - 1 || k + 1 >= WEAK_REFERENCE || !(y > before.newestValue())
+                    || y - base < (quietBase ? needed : weakJump(before, 0, k + 1, c))) {
+                return Event.NONE;
+            }
+            ref = base;
+            sigma = 0; // the climb's own steps are not noise; the 20x asked for already stands for it
+            from = before.stepAt(k + 1);
+        }
+        jumpStep = from;
+        lastJumpStep = from;
+        refLn = ref;
+        peakLn = y;
+        stayLn = ref + Math.max(c.lnStay(), c.staySigmas() * sigma);
+        stay = 0;
+        return Event.JUMP;
+    }
+
+    /**
+     * The jump asked over a reference of fewer than {@link #WEAK_REFERENCE} points [from, to): the
+     * weak-reference factor when their noise is unknown (one point), less when they agree so closely
+     * that even the 99% upper confidence bound of their noise (the sample standard deviation times
+     * sqrt(df / chi2 quantile 0.01 at df = points - 1): 79.8, 9.97, 5.11 for 1, 2, 3 degrees of freedom)
+     * leaves the jump {@code jumpSigmas} of it up; never less than the jump factor. A classifier at
+     * initialisation scores about ln C on every batch, so its first losses agree to a fraction of a
+     * percent, and a jump of 15x out of that is no noise.
+     */
+    static double weakJump(RollingFit before, int from, int to, Thresholds.Jump c) {
+        int n = to - from;
+        if (n < 2) {
+            return c.lnWeakJump();
+        }
+        double mean = 0;
+        for (int i = from; i < to; i++) {
+            mean += before.valueAt(i);
+        }
+        mean /= n;
+        double ss = 0;
+        for (int i = from; i < to; i++) {
+            double d = before.valueAt(i) - mean;
+            ss += d * d;
+        }
+        double sd = Math.sqrt(ss / (n - 1));
+        double upper = sd * NOISE_BOUND[Math.min(n - 1, NOISE_BOUND.length - 1)];
+        return Math.min(c.lnWeakJump(), Math.max(c.lnJump(), c.jumpSigmas() * upper));
+    }
+
+    /** sqrt(df / chi2_0.01(df)) for df = 0 (unused), 1, 2, 3: the 99% upper bound of a noise from df + 1 points. */
+    private static final double[] NOISE_BOUND = {Double.POSITIVE_INFINITY, 79.8, 9.97, 5.11};
+
+    /**
+     * Records a rise that was not one jump but has stayed up (a climb over several steps to a level
+     * the run then keeps) as a confirmed blow-up from {@code refLn} at {@code from}, as if it had
+     * jumped there: the alert, its description and its resolution then work as for a jump.
+     */
+    void confirmRise(long from, double refLn, double levelLn, double stayLn) {
+        jumpStep = from;
+        lastJumpStep = from;
+        this.refLn = refLn;
+        peakLn = levelLn;
+        this.stayLn = stayLn;
+        stay = 0;
+        confirmed = true;
+    }
+
+    /** True while a confirmed blow-up has not come back below the stay level. */
+    boolean stillUp(double y) {
+        return confirmed && y >= stayLn;
+    }
+
+    /** Forgets the confirmed blow-up (its alert resolved, or it was not wanted). */
+    void reset() {
+        jumpStep = -1;
+        confirmed = false;
+        stay = 0;
+    }
+
+    void clear() {
+        reset();
+        lastJumpStep = -1;
+    }
+
+    static int serializedSize() {
+        return 8 + 8 + 8 + 8 + 4 + 1 + 8;
+    }
+
+    void writeTo(ByteBuffer b) {
+        b.putLong(jumpStep).putDouble(refLn).putDouble(stayLn).putDouble(peakLn).putInt(stay).put((byte) (confirmed ? 1 : 0))
+                .putLong(lastJumpStep);
+    }
+
+    void readFrom(ByteBuffer b) {
+        jumpStep = b.getLong();
+        refLn = b.getDouble();
+        stayLn = b.getDouble();
+        peakLn = b.getDouble();
+        stay = b.getInt();
+        confirmed = b.get() == 1;
+        lastJumpStep = b.getLong();
+    }
+}

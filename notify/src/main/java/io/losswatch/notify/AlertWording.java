@@ -1,0 +1,62 @@
+package io.losswatch.notify;
+
+import io.losswatch.events.AlertEvent;
+import io.losswatch.events.AlertType;
+import java.util.Locale;
+
+/** The words people read in a notification: what is wrong with the run, since when, how fast. */
+public final class AlertWording {
+    private AlertWording() {}
+
+    public static String what(AlertType type) {
+        if (type == null) {
+            return "the run needs attention";
+        }
+        return switch (type) {
+            case LOSS_NON_FINITE -> "the loss is NaN or infinite";
+            case LOSS_EXPONENTIAL_GROWTH -> "the loss is growing exponentially";
+            case GRADIENT_EXPLOSION -> "the gradients are exploding";
+            case VALIDATION_DIVERGENCE -> "the validation loss is climbing away from the training loss";
+            case LOSS_BLOWUP -> "the loss blew up by orders of magnitude";
+            case TRAINING_COLLAPSED -> "training collapsed: the loss is stuck at chance level";
+            // types added later still read as something
+            default -> type.name().toLowerCase(Locale.ROOT).replace('_', ' ');
+        };
+    }
+
+    /** One sentence: "Run r: the loss is growing exponentially since step 37 (doubling every 8.6 steps, ...)". */
+    public static String summary(Incident i) {
+        AlertEvent o = i.origin();
+        StringBuilder sb = new StringBuilder(160).append("Run ").append(o.runId()).append(": ")
+                .append(what(o.type())).append(" since step ").append(o.onsetStep());
+        String rate = rate(o);
+        if (!rate.isEmpty()) {
+            sb.append(" (").append(rate).append(')');
+        }
+        return sb.toString();
+    }
+
+    /** "doubling every 8.6 steps, overflow in ~1011 steps", or empty when the event has neither. */
+    public static String rate(AlertEvent a) {
+        StringBuilder sb = new StringBuilder();
+        if (a.fit() != null && Double.isFinite(a.fit().doublingSteps()) && a.fit().doublingSteps() > 0) {
+            sb.append("doubling every ").append(steps(a.fit().doublingSteps())).append(" steps");
+        }
+        if (a.forecast() != null && Double.isFinite(a.forecast().stepsToOverflow())) {
+            if (sb.length() > 0) {
+                sb.append(", ");
+            }
+            sb.append(String.format(Locale.ROOT, "overflow in ~%.0f steps", a.forecast().stepsToOverflow()));
+        }
+        return sb.toString();
+    }
+
+    /** Why the monitor thinks so: the diagnosed cause and its evidence, or empty. */
+    public static String evidence(AlertEvent.Diagnosis d) {
+        return d == null || d.evidence().isEmpty() ? "" : String.join("; ", d.evidence());
+    }
+
+    static String steps(double d) {
+        return d >= 100 ? String.format(Locale.ROOT, "%.0f", d) : String.format(Locale.ROOT, "%.1f", d);
+    }
+}

@@ -1,0 +1,119 @@
+package io.losswatch.testsupport;
+
+import static org.awaitility.Awaitility.await;
+
+import io.losswatch.events.AlertEvent;
+import io.losswatch.events.EventJson;
+import io.losswatch.events.InvalidEventException;
+import io.losswatch.events.StepEvent;
+import io.losswatch.events.Topics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * What a user's read_committed consumer sees on Losswatch's topics: the one reader every test uses to
+ * look at alerts and steps, so that no test counts records of a transaction that was aborted.
+ */
+public final class Committed {
+    private Committed() {}
+
+    /** Parses one record's value; a record that is not the expected event fails the test. */
+    @FunctionalInterface
+    private interface Parser<T> {
+        T parse(byte[] value) throws InvalidEventException;
+    }
+
+    private static KafkaConsumer<String, byte[]> consumer(String bootstrapServers) {
+        return new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
+                new StringDeserializer(), new ByteArrayDeserializer());
+    }
+
+    /** Polls once, adding the events of {@code runId} (every run's when null) to {@code out}. */
+    private static <T> void poll(KafkaConsumer<String, byte[]> c, String runId, Parser<T> parser, List<T> out,
+            Duration timeout) {
+        for (ConsumerRecord<String, byte[]> r : c.poll(timeout)) {
+            if (runId == null || runId.equals(r.key())) {
+                try {
+                    out.add(parser.parse(r.value()));
+                } catch (InvalidEventException e) {
+                    throw new AssertionError("topic " + r.topic() + " holds a record that is not the expected event: "
+                            + new String(r.value(), java.nio.charset.StandardCharsets.UTF_8), e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Every alert committed on {@code topic} so far. Reads to the last stable offset of each partition,
+     * so it returns at once and never waits for a transaction that is still open.
+     */
+    public static List<AlertEvent> alerts(String bootstrapServers, String topic) {
+        List<AlertEvent> out = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> c = consumer(bootstrapServers)) {
+            List<TopicPartition> tps = c.partitionsFor(topic).stream()
+                    .map(i -> new TopicPartition(topic, i.partition())).toList();
+            c.assign(tps);
+            c.seekToBeginning(tps);
+            Map<TopicPartition, Long> end = c.endOffsets(tps);
+            while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+                poll(c, null, EventJson::parseAlert, out, Duration.ofMillis(200));
+            }
+        }
+        return out;
+    }
+
+    /** Every alert of {@code runId} on {@code training.alerts}, read until one matches {@code until}. */
+    public static List<AlertEvent> awaitAlert(String bootstrapServers, String runId, Predicate<AlertEvent> until,
+            Duration atMost) {
+        return awaitEvents(bootstrapServers, Topics.ALERTS, runId, EventJson::parseAlert,
+                "an alert of " + runId + " on " + Topics.ALERTS, atMost, l -> l.stream().anyMatch(until));
+    }
+
+    /** Every alert of {@code runId} on {@code training.alerts} that arrives within {@code during}. */
+    public static List<AlertEvent> alertsDuring(String bootstrapServers, String runId, Duration during) {
+        List<AlertEvent> out = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> c = consumer(bootstrapServers)) {
+            c.subscribe(List.of(Topics.ALERTS));
+            long end = System.nanoTime() + during.toNanos();
+            while (System.nanoTime() < end) {
+                poll(c, runId, EventJson::parseAlert, out, Duration.ofMillis(200));
+            }
+        }
+        return out;
+    }
+
+    /** The step events of {@code runId} on {@code topic}, read until {@code count} have arrived. */
+    public static List<StepEvent> awaitSteps(String bootstrapServers, String topic, String runId, int count,
+            Duration atMost) {
+        return awaitEvents(bootstrapServers, topic, runId, EventJson::parseStep,
+                count + " step events of " + runId + " on " + topic, atMost, l -> l.size() >= count);
+    }
+
+    private static <T> List<T> awaitEvents(String bootstrapServers, String topic, String runId, Parser<T> parser,
+            String what, Duration atMost, Predicate<List<T>> done) {
+        List<T> out = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> c = consumer(bootstrapServers)) {
+            c.subscribe(List.of(topic));
+            await().alias(what).atMost(atMost).pollInterval(Duration.ZERO).until(() -> {
+                poll(c, runId, parser, out, Duration.ofMillis(200));
+                return done.test(out);
+            });
+        }
+        return out;
+    }
+}
