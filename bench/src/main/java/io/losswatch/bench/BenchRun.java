@@ -17,8 +17,8 @@ import java.util.List;
  *     then say UNKNOWN)
  * @param events the steps, in order
  */
-public record BenchRun(String name, String family, boolean diverging, long onsetStep, Cause cause,
-        List<StepEvent> events) {
+public record BenchRun(
+        String name, String family, boolean diverging, long onsetStep, Cause cause, List<StepEvent> events) {
 
     public BenchRun {
         events = List.copyOf(events);
@@ -39,7 +39,8 @@ public record BenchRun(String name, String family, boolean diverging, long onset
 
     /** The run ends with a non-finite loss: the trainer blew up and stopped. */
     public boolean endsNonFinite() {
-        return !events.isEmpty() && !Double.isFinite(events.get(events.size() - 1).loss());
+        return !events.isEmpty()
+                && !Double.isFinite(events.get(events.size() - 1).loss());
     }
 
     public long lastStep() {

@@ -108,8 +108,8 @@ public final class Corpus {
      * float overflow, else stopped by its owner after a rise of 10x to 10^4x, or saturated (a clipped
      * loss, as DL4J's MCXENT) at 5x-30x for a few hundred steps. Never more than 3000 steps of growth.
      */
-    private static void climb(Draft d, int onset, double rate, double sigma, double rho, double oscillation,
-            double gradRateFactor) {
+    private static void climb(
+            Draft d, int onset, double rate, double sigma, double rho, double oscillation, double gradRateFactor) {
         double base = median(d.lnLoss, Math.max(0, onset - 9), onset + 1);
         double gradBase = d.lnGrad == null ? 0 : median(d.lnGrad, Math.max(0, onset - 9), onset + 1);
         int end = Math.min(d.lnLoss.length, onset + 3000);
@@ -303,7 +303,8 @@ public final class Corpus {
             double g0 = d.lnGrad[0];
             for (int t = jumpAt; t < d.len; t++) {
                 int k = t - jumpAt;
-                double clean = k < rampSteps + 2 ? g0 + jump : g0 + fall * Math.min(1, (k - rampSteps - 2) / (double) dieOver);
+                double clean =
+                        k < rampSteps + 2 ? g0 + jump : g0 + fall * Math.min(1, (k - rampSteps - 2) / (double) dieOver);
                 d.lnGrad[t] = clean + (d.lnGrad[t] - g0) * 0.5;
             }
         }
@@ -809,7 +810,13 @@ public final class Corpus {
     /** Slow decay under heavy noise, often correlated from step to step. */
     private static BenchRun slowHeavyNoise(Draft.Seed s, int i) {
         Draft d = sized(s, s.random().nextInt(2000, 5001));
-        d.decay(0, d.len, d.logU(0.5, 5), d.u(0.3, 0.8), d.logU(2000, 10000), d.u(0.3, 0.7),
+        d.decay(
+                0,
+                d.len,
+                d.logU(0.5, 5),
+                d.u(0.3, 0.8),
+                d.logU(2000, 10000),
+                d.u(0.3, 0.7),
                 d.chance(0.5) ? d.u(0.2, 0.5) : 0);
         optionalHealthyFields(d);
         return d.build(false, -1, null);

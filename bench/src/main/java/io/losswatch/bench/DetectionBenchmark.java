@@ -27,7 +27,8 @@ public final class DetectionBenchmark {
                 if (r.falseAlarms() > 0) {
                     continue;
                 }
-                if (best == null || r.recall() > best.recall()
+                if (best == null
+                        || r.recall() > best.recall()
                         || (r.recall() == best.recall() && r.medianDelay() < best.medianDelay())) {
                     best = r;
                 }
@@ -78,14 +79,25 @@ public final class DetectionBenchmark {
 
     public static void print(Sweep s, PrintWriter out) {
         Scorer.Row r = s.row();
-        out.printf(Locale.ROOT, "%nSweep: Losswatch alone on the synthetic runs of %d seed%s, 0x%X-0x%X%s, %d runs:%n",
-                s.seeds(), s.seeds() == 1 ? "" : "s", s.firstSeed(), s.firstSeed() + s.seeds() - 1,
+        out.printf(
+                Locale.ROOT,
+                "%nSweep: Losswatch alone on the synthetic runs of %d seed%s, 0x%X-0x%X%s, %d runs:%n",
+                s.seeds(),
+                s.seeds() == 1 ? "" : "s",
+                s.firstSeed(),
+                s.firstSeed() + s.seeds() - 1,
                 s.firstSeed() == Corpus.Half.HELD_OUT.seed() + 1 ? " (the seeds after the held-out one)" : "",
                 r.diverging() + r.healthy());
-        out.printf(Locale.ROOT, "recall %s, false alarms %s, median delay %s, p90 delay %s, alerted before NaN %s "
+        out.printf(
+                Locale.ROOT,
+                "recall %s, false alarms %s, median delay %s, p90 delay %s, alerted before NaN %s "
                         + "(median lead %s), cause right %s%n",
-                pct(r.caught(), r.diverging()), pct(r.falseAlarms(), r.healthy()), steps(r.medianDelay()),
-                steps(r.p90Delay()), pct(r.nanBefore(), r.nanEnding()), steps(r.medianLead()),
+                pct(r.caught(), r.diverging()),
+                pct(r.falseAlarms(), r.healthy()),
+                steps(r.medianDelay()),
+                steps(r.p90Delay()),
+                pct(r.nanBefore(), r.nanEnding()),
+                steps(r.medianLead()),
                 pct(r.causeRight(), r.causeKnown()));
         // per family: runs, caught (diverging) or false alarms (healthy)
         Map<String, int[]> fam = Scorer.byFamily(r.results());
@@ -100,7 +112,10 @@ public final class DetectionBenchmark {
                 alarms.add(family + " " + c[1]);
             }
         });
-        out.printf(Locale.ROOT, "missed: %s; false alarms: %s%n", misses.isEmpty() ? "none" : String.join(", ", misses),
+        out.printf(
+                Locale.ROOT,
+                "missed: %s; false alarms: %s%n",
+                misses.isEmpty() ? "none" : String.join(", ", misses),
                 alarms.isEmpty() ? "none" : String.join(", ", alarms));
     }
 
@@ -130,20 +145,39 @@ public final class DetectionBenchmark {
     public static void print(Report report, PrintWriter out, boolean families, boolean details) {
         for (HalfReport h : report.halves()) {
             long div = h.runs().stream().filter(BenchRun::diverging).count();
-            out.printf(Locale.ROOT, "%n%s half (seed 0x%X): %d runs, %d diverging, %d healthy, %d steps%n%n",
-                    capitalize(h.half().label()), h.half().seed(), h.runs().size(), div, h.runs().size() - div,
+            out.printf(
+                    Locale.ROOT,
+                    "%n%s half (seed 0x%X): %d runs, %d diverging, %d healthy, %d steps%n%n",
+                    capitalize(h.half().label()),
+                    h.half().seed(),
+                    h.runs().size(),
+                    div,
+                    h.runs().size() - div,
                     h.runs().stream().mapToLong(r -> r.events().size()).sum());
-            out.println("| detector | recall | false alarms | early | median delay | p90 delay | alerted before NaN | median lead | cause right |");
+            out.println(
+                    "| detector | recall | false alarms | early | median delay | p90 delay | alerted before NaN | median lead | cause right |");
             out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             for (Scorer.Row r : h.rows()) {
-                out.printf(Locale.ROOT, "| %s | %s | %d/%d | %d | %s | %s | %s | %s | %s |%n", r.detector(),
-                        pct(r.caught(), r.diverging()), r.falseAlarms(), r.healthy(), r.early(),
-                        steps(r.medianDelay()), steps(r.p90Delay()), pct(r.nanBefore(), r.nanEnding()),
-                        steps(r.medianLead()), r.causeRight() < 0 ? "n/a" : pct(r.causeRight(), r.causeKnown()));
+                out.printf(
+                        Locale.ROOT,
+                        "| %s | %s | %d/%d | %d | %s | %s | %s | %s | %s |%n",
+                        r.detector(),
+                        pct(r.caught(), r.diverging()),
+                        r.falseAlarms(),
+                        r.healthy(),
+                        r.early(),
+                        steps(r.medianDelay()),
+                        steps(r.p90Delay()),
+                        pct(r.nanBefore(), r.nanEnding()),
+                        steps(r.medianLead()),
+                        r.causeRight() < 0 ? "n/a" : pct(r.causeRight(), r.causeKnown()));
             }
             Scorer.Row lw = h.losswatch();
-            out.printf(Locale.ROOT, "%nDiagnosis UNKNOWN where the events carry no evidence of a cause: %d/%d runs.%n",
-                    lw.thinUnknown(), lw.thin());
+            out.printf(
+                    Locale.ROOT,
+                    "%nDiagnosis UNKNOWN where the events carry no evidence of a cause: %d/%d runs.%n",
+                    lw.thinUnknown(),
+                    lw.thin());
             if (families) {
                 printFamilies(h, out);
             }
@@ -163,16 +197,27 @@ public final class DetectionBenchmark {
             return "Summary: no baseline went without a false alarm on this half.";
         }
         double[] common = commonDelays(lw, b);
-        return String.format(Locale.ROOT,
+        return String.format(
+                Locale.ROOT,
                 "Summary (%s): Losswatch caught %s of diverging runs with %d false alarm%s; the best baseline "
                         + "without false alarms (%s) caught %s. Median delay %s vs %s steps (on the %d runs both "
                         + "caught: %s vs %s). Alerted before the NaN: %s vs %s, median lead %s vs %s steps. "
                         + "Cause right on %s of runs with a known cause.",
-                h.half().label(), pct(lw.caught(), lw.diverging()), lw.falseAlarms(), lw.falseAlarms() == 1 ? "" : "s",
+                h.half().label(),
+                pct(lw.caught(), lw.diverging()),
+                lw.falseAlarms(),
+                lw.falseAlarms() == 1 ? "" : "s",
                 b.detector(),
-                pct(b.caught(), b.diverging()), steps(lw.medianDelay()), steps(b.medianDelay()), (int) common[2],
-                steps(common[0]), steps(common[1]), pct(lw.nanBefore(), lw.nanEnding()),
-                pct(b.nanBefore(), b.nanEnding()), steps(lw.medianLead()), steps(b.medianLead()),
+                pct(b.caught(), b.diverging()),
+                steps(lw.medianDelay()),
+                steps(b.medianDelay()),
+                (int) common[2],
+                steps(common[0]),
+                steps(common[1]),
+                pct(lw.nanBefore(), lw.nanEnding()),
+                pct(b.nanBefore(), b.nanEnding()),
+                steps(lw.medianLead()),
+                steps(b.medianLead()),
                 pct(lw.causeRight(), lw.causeKnown()));
     }
 
@@ -186,10 +231,16 @@ public final class DetectionBenchmark {
         boolean delay = common != null && common[0] <= common[1] / 2;
         boolean nan = lw.nanBefore() >= 0.95 * lw.nanEnding() && lw.medianLead() >= 10;
         boolean cause = lw.causeRight() >= 0.9 * lw.causeKnown();
-        return String.format(Locale.ROOT,
+        return String.format(
+                Locale.ROOT,
                 "Targets (%s): recall 100%% %s, no false alarm %s, median delay <= half the best baseline's (runs both caught) %s, "
                         + ">= 95%% before NaN with median lead >= 10 %s, cause >= 90%% %s.",
-                h.half().label(), mark(recall), mark(fa), mark(delay), mark(nan), mark(cause));
+                h.half().label(),
+                mark(recall),
+                mark(fa),
+                mark(delay),
+                mark(nan),
+                mark(cause));
     }
 
     /** Median delays of a and b over the runs both caught, and how many those are. */
@@ -222,11 +273,15 @@ public final class DetectionBenchmark {
         out.print("|---|---:|");
         h.rows().forEach(r -> out.print("---:|"));
         out.println();
-        List<Map<String, int[]>> per = h.rows().stream().map(r -> Scorer.byFamily(r.results())).toList();
+        List<Map<String, int[]>> per =
+                h.rows().stream().map(r -> Scorer.byFamily(r.results())).toList();
         for (String fam : per.get(0).keySet()) {
             int[] first = per.get(0).get(fam);
-            boolean diverging = h.runs().stream().filter(r -> r.family().equals(fam)).findFirst()
-                    .map(BenchRun::diverging).orElse(false);
+            boolean diverging = h.runs().stream()
+                    .filter(r -> r.family().equals(fam))
+                    .findFirst()
+                    .map(BenchRun::diverging)
+                    .orElse(false);
             out.printf(Locale.ROOT, "| %s (%s) | %d |", fam, diverging ? "caught" : "false alarms", first[0]);
             for (Map<String, int[]> m : per) {
                 int[] c = m.get(fam);
@@ -242,14 +297,30 @@ public final class DetectionBenchmark {
                 + " only after the NaN):");
         for (Scorer.RunResult x : lw.results()) {
             BenchRun r = x.run();
-            boolean wrongCause = r.cause() != null && x.caughtBy() != null && x.caughtBy().cause() != r.cause();
+            boolean wrongCause =
+                    r.cause() != null && x.caughtBy() != null && x.caughtBy().cause() != r.cause();
             boolean slow = x.caughtBy() != null && x.delay() > 100;
-            boolean afterNan = r.firstNonFiniteStep() >= 0 && (x.caughtBy() == null || x.caughtBy().step() >= r.firstNonFiniteStep());
-            if (x.falseAlarm() || (r.diverging() && x.caughtBy() == null) || x.early() || wrongCause || slow || afterNan) {
-                out.printf(Locale.ROOT, "  %-34s onset %5d nan %5d cause %-27s -> %s%n", r.name(), r.onsetStep(),
-                        r.firstNonFiniteStep(), r.cause(), x.firings().isEmpty() ? "no alert"
-                                : x.firings().stream().map(f -> f.type() + "@" + f.step() + (f.cause() == null ? "" : "/" + f.cause())
-                                        + (f.detail().isEmpty() ? "" : " {" + f.detail() + "}")).toList());
+            boolean afterNan = r.firstNonFiniteStep() >= 0
+                    && (x.caughtBy() == null || x.caughtBy().step() >= r.firstNonFiniteStep());
+            if (x.falseAlarm()
+                    || (r.diverging() && x.caughtBy() == null)
+                    || x.early()
+                    || wrongCause
+                    || slow
+                    || afterNan) {
+                out.printf(
+                        Locale.ROOT,
+                        "  %-34s onset %5d nan %5d cause %-27s -> %s%n",
+                        r.name(),
+                        r.onsetStep(),
+                        r.firstNonFiniteStep(),
+                        r.cause(),
+                        x.firings().isEmpty()
+                                ? "no alert"
+                                : x.firings().stream()
+                                        .map(f -> f.type() + "@" + f.step() + (f.cause() == null ? "" : "/" + f.cause())
+                                                + (f.detail().isEmpty() ? "" : " {" + f.detail() + "}"))
+                                        .toList());
             }
         }
     }

@@ -1,9 +1,9 @@
 package io.losswatch.bench;
 
-import io.losswatch.events.StepEvent;
 import io.losswatch.detector.Detector;
 import io.losswatch.detector.DetectorConfig;
 import io.losswatch.detector.RunState;
+import io.losswatch.events.StepEvent;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.time.Instant;
@@ -67,11 +67,26 @@ public final class DetectorSpeed {
             }
             for (int t = 0; t < STEPS; t++) {
                 for (int k = 0; k < RUNS; k++) {
-                    StepEvent e = mode == Mode.LOSS_ONLY ? StepEvent.of(ids[k], t, loss[k][t])
-                            : new StepEvent(1, ids[k], t, null, loss[k][t], grad[k][t], null, 1e-3, 20.0, ratio[k][t],
-                                    t % 50 == 0 ? loss[k][t] * 1.2 : null, null, labels);
+                    StepEvent e = mode == Mode.LOSS_ONLY
+                            ? StepEvent.of(ids[k], t, loss[k][t])
+                            : new StepEvent(
+                                    1,
+                                    ids[k],
+                                    t,
+                                    null,
+                                    loss[k][t],
+                                    grad[k][t],
+                                    null,
+                                    1e-3,
+                                    20.0,
+                                    ratio[k][t],
+                                    t % 50 == 0 ? loss[k][t] * 1.2 : null,
+                                    null,
+                                    labels);
                     RunState s = mode == Mode.ALL_FIELDS_WITH_STATE ? RunState.fromBytes(stored[k], config) : states[k];
-                    sink[0] += detector.onStep(s, e, Instant.EPOCH, Instant.EPOCH).alerts().size();
+                    sink[0] += detector.onStep(s, e, Instant.EPOCH, Instant.EPOCH)
+                            .alerts()
+                            .size();
                     if (mode == Mode.ALL_FIELDS_WITH_STATE) {
                         stored[k] = s.toBytes();
                     }

@@ -194,8 +194,20 @@ final class Draft {
                 g = Double.NaN;
             }
             Double v = valLoss == null || Double.isNaN(valLoss[t]) ? null : valLoss[t];
-            events.add(new StepEvent(StepEvent.SCHEMA_VERSION, name, firstStep + t, null, loss, g, null,
-                    lr == null ? null : lr[t], null, updateRatio == null ? null : updateRatio[t], v, null, l));
+            events.add(new StepEvent(
+                    StepEvent.SCHEMA_VERSION,
+                    name,
+                    firstStep + t,
+                    null,
+                    loss,
+                    g,
+                    null,
+                    lr == null ? null : lr[t],
+                    null,
+                    updateRatio == null ? null : updateRatio[t],
+                    v,
+                    null,
+                    l));
         }
         return new BenchRun(name, family, diverging, diverging ? firstStep + onsetStep : -1, cause, events);
     }

@@ -1,11 +1,11 @@
 package io.losswatch.bench;
 
-import io.losswatch.events.AlertEvent;
-import io.losswatch.events.AlertStatus;
-import io.losswatch.events.StepEvent;
 import io.losswatch.detector.Detector;
 import io.losswatch.detector.DetectorConfig;
 import io.losswatch.detector.RunState;
+import io.losswatch.events.AlertEvent;
+import io.losswatch.events.AlertStatus;
+import io.losswatch.events.StepEvent;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,10 +33,16 @@ public final class LosswatchRunDetector implements RunDetector {
         RunState state = detector.newState();
         List<Firing> out = new ArrayList<>();
         for (StepEvent e : run.events()) {
-            for (AlertEvent a : detector.onStep(state, e, Instant.EPOCH, Instant.EPOCH).alerts()) {
+            for (AlertEvent a :
+                    detector.onStep(state, e, Instant.EPOCH, Instant.EPOCH).alerts()) {
                 if (a.status() == AlertStatus.FIRING) {
-                    out.add(new Firing(a.step(), a.type().name(), a.diagnosis() == null ? null : a.diagnosis().cause(),
-                            a.diagnosis() == null || a.diagnosis().evidence().isEmpty() ? "" : a.diagnosis().evidence().get(0)));
+                    out.add(new Firing(
+                            a.step(),
+                            a.type().name(),
+                            a.diagnosis() == null ? null : a.diagnosis().cause(),
+                            a.diagnosis() == null || a.diagnosis().evidence().isEmpty()
+                                    ? ""
+                                    : a.diagnosis().evidence().get(0)));
                 }
             }
         }

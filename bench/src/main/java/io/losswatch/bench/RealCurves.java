@@ -32,8 +32,14 @@ import java.util.SplittableRandom;
 public final class RealCurves {
 
     /** One row of issue 9's table. */
-    public record TableCurve(String name, String optimizer, double learningRate, boolean diverging,
-            double[] first12, double[] every20th, double noise) {
+    public record TableCurve(
+            String name,
+            String optimizer,
+            double learningRate,
+            boolean diverging,
+            double[] first12,
+            double[] every20th,
+            double noise) {
 
         /** Step 0 to 199: the measured steps, the rest filled in geometrically. */
         public double[] exact() {
@@ -56,18 +62,38 @@ public final class RealCurves {
 
     /** Issue 9's four curves. */
     public static final List<TableCurve> ISSUE_9 = List.of(
-            new TableCurve("adam-lr1", "adam", 1.0, true,
+            new TableCurve(
+                    "adam-lr1",
+                    "adam",
+                    1.0,
+                    true,
                     new double[] {2.31, 81396, 1970, 14.5, 12.2, 7.9, 5.8, 4.2, 4.4, 4.1, 3.5, 3.5},
-                    new double[] {2.31, 2.51, 2.45, 2.33, 2.33, 2.36, 2.37, 2.36, 2.32, 2.37}, 0.03),
-            new TableCurve("sgd-lr20", "sgd", 20, true,
+                    new double[] {2.31, 2.51, 2.45, 2.33, 2.33, 2.36, 2.37, 2.36, 2.32, 2.37},
+                    0.03),
+            new TableCurve(
+                    "sgd-lr20",
+                    "sgd",
+                    20,
+                    true,
                     new double[] {2.31, 38.7, 132.9, 44.6, 8.4, 8.3, 7.6, 5.5, 5.8, 5.1, 3.5, 3.5},
-                    new double[] {2.31, 3.13, 2.79, 2.55, 3.56, 2.84, 2.70, 3.26, 2.79, 2.74}, 0.08),
-            new TableCurve("adam-lr0.1", "adam", 0.1, true,
+                    new double[] {2.31, 3.13, 2.79, 2.55, 3.56, 2.84, 2.70, 3.26, 2.79, 2.74},
+                    0.08),
+            new TableCurve(
+                    "adam-lr0.1",
+                    "adam",
+                    0.1,
+                    true,
                     new double[] {2.31, 123.1, 6.5, 8.4, 2.8, 2.3, 2.3, 2.3, 2.4, 2.4, 2.3, 2.3},
-                    new double[] {2.31, 2.31, 2.31, 2.31, 2.31, 2.31, 2.31, 2.31, 2.31, 2.31}, 0.01),
-            new TableCurve("sgd-lr0.5-healthy", "sgd", 0.5, false,
+                    new double[] {2.31, 2.31, 2.31, 2.31, 2.31, 2.31, 2.31, 2.31, 2.31, 2.31},
+                    0.01),
+            new TableCurve(
+                    "sgd-lr0.5-healthy",
+                    "sgd",
+                    0.5,
+                    false,
                     new double[] {2.31, 2.29, 2.29, 2.25, 2.13, 2.06, 2.37, 2.27, 2.10, 1.76, 2.28, 2.05},
-                    new double[] {2.31, 2.36, 1.04, 0.91, 1.26, 0.59, 0.65, 0.53, 0.50, 0.50}, 0.12));
+                    new double[] {2.31, 2.36, 1.04, 0.91, 1.26, 0.59, 0.65, 0.53, 0.50, 0.50},
+                    0.12));
 
     /** A recorded DL4J run: its resource, whether it diverges, and where (judged from the curve). */
     public record Recorded(String resource, boolean diverging, long onset) {}
@@ -78,7 +104,7 @@ public final class RealCurves {
             new Recorded("dl4j-adam-lr0.01.tsv", false, -1), // ten wild steps at the start, then it learns
             new Recorded("dl4j-sgd-lr0.1-mse.tsv", false, -1),
             new Recorded("dl4j-sgd-lr0.3-mse.tsv", false, -1),
-            new Recorded("dl4j-sgd-lr0.2.tsv", true, 15),   // learns to step 14, then climbs to the clip and dies
+            new Recorded("dl4j-sgd-lr0.2.tsv", true, 15), // learns to step 14, then climbs to the clip and dies
             new Recorded("dl4j-adam-lr1.0.tsv", true, 1),
             new Recorded("dl4j-adam-lr0.1.tsv", true, 1),
             new Recorded("dl4j-sgd-lr0.5.tsv", true, 1),
@@ -99,7 +125,10 @@ public final class RealCurves {
             }
             for (int v = 0; v < 3; v++) {
                 SplittableRandom r = new Draft.Seed("issue9-" + c.name(), v, half.seed()).random();
-                runs.add(table(c, String.format(Locale.ROOT, "issue9-%s-redraw%d", c.name(), v), redraw(c, r),
+                runs.add(table(
+                        c,
+                        String.format(Locale.ROOT, "issue9-%s-redraw%d", c.name(), v),
+                        redraw(c, r),
                         r.nextBoolean()));
             }
         }
@@ -130,10 +159,17 @@ public final class RealCurves {
         }
         List<StepEvent> events = new ArrayList<>();
         for (int t = 0; t < losses.length; t++) {
-            events.add(StepEvent.of(name, t, losses[t]).withLearningRate(c.learningRate()).withLabels(labels));
+            events.add(StepEvent.of(name, t, losses[t])
+                    .withLearningRate(c.learningRate())
+                    .withLabels(labels));
         }
-        return new BenchRun(name, c.diverging() ? "issue9-table" : "issue9-table-healthy", c.diverging(), c.diverging() ? 1 : -1,
-                c.diverging() ? Cause.LEARNING_RATE_TOO_HIGH : null, events);
+        return new BenchRun(
+                name,
+                c.diverging() ? "issue9-table" : "issue9-table-healthy",
+                c.diverging(),
+                c.diverging() ? 1 : -1,
+                c.diverging() ? Cause.LEARNING_RATE_TOO_HIGH : null,
+                events);
     }
 
     /** Columns: step loss grad_norm param_norm update_ratio lr; lines starting with # are comments. */
@@ -154,14 +190,31 @@ public final class RealCurves {
                     continue;
                 }
                 String[] f = line.split("\\s+");
-                events.add(new StepEvent(StepEvent.SCHEMA_VERSION, name, Long.parseLong(f[0]), null, num(f[1]),
-                        num(f[2]), null, num(f[5]), num(f[3]), num(f[4]), null, null, labels));
+                events.add(new StepEvent(
+                        StepEvent.SCHEMA_VERSION,
+                        name,
+                        Long.parseLong(f[0]),
+                        null,
+                        num(f[1]),
+                        num(f[2]),
+                        null,
+                        num(f[5]),
+                        num(f[3]),
+                        num(f[4]),
+                        null,
+                        null,
+                        labels));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return new BenchRun(name, rec.diverging() ? "dl4j-recorded" : "dl4j-recorded-healthy", rec.diverging(), rec.onset(),
-                rec.diverging() ? Cause.LEARNING_RATE_TOO_HIGH : null, events);
+        return new BenchRun(
+                name,
+                rec.diverging() ? "dl4j-recorded" : "dl4j-recorded-healthy",
+                rec.diverging(),
+                rec.onset(),
+                rec.diverging() ? Cause.LEARNING_RATE_TOO_HIGH : null,
+                events);
     }
 
     private static double num(String s) {

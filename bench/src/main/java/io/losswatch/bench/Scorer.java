@@ -15,8 +15,8 @@ import java.util.Map;
 public final class Scorer {
 
     /** What happened on one run. */
-    public record RunResult(BenchRun run, List<RunDetector.Firing> firings, RunDetector.Firing caughtBy,
-            boolean early) {
+    public record RunResult(
+            BenchRun run, List<RunDetector.Firing> firings, RunDetector.Firing caughtBy, boolean early) {
         public boolean falseAlarm() {
             return !run.diverging() && !firings.isEmpty();
         }
@@ -43,9 +43,23 @@ public final class Scorer {
      * @param thin runs whose events carry no evidence of a cause
      * @param thinUnknown of those, caught and diagnosed UNKNOWN
      */
-    public record Row(String detector, int diverging, int caught, int early, int healthy, int falseAlarms,
-            double medianDelay, double p90Delay, int nanEnding, int nanBefore, double medianLead,
-            int causeKnown, int causeRight, int thin, int thinUnknown, List<RunResult> results) {
+    public record Row(
+            String detector,
+            int diverging,
+            int caught,
+            int early,
+            int healthy,
+            int falseAlarms,
+            double medianDelay,
+            double p90Delay,
+            int nanEnding,
+            int nanBefore,
+            double medianLead,
+            int causeKnown,
+            int causeRight,
+            int thin,
+            int thinUnknown,
+            List<RunResult> results) {
 
         public double recall() {
             return diverging == 0 ? Double.NaN : caught / (double) diverging;
@@ -109,9 +123,23 @@ public final class Scorer {
                 causeRight += said == r.cause() ? 1 : 0;
             }
         }
-        return new Row(d.name(), diverging, caught, early, healthy, fa, quantile(delays, 0.5), quantile(delays, 0.9),
-                nanEnding, nanBefore, quantile(leads, 0.5), causeKnown, d.diagnoses() ? causeRight : -1, thin,
-                d.diagnoses() ? thinUnknown : -1, results);
+        return new Row(
+                d.name(),
+                diverging,
+                caught,
+                early,
+                healthy,
+                fa,
+                quantile(delays, 0.5),
+                quantile(delays, 0.9),
+                nanEnding,
+                nanBefore,
+                quantile(leads, 0.5),
+                causeKnown,
+                d.diagnoses() ? causeRight : -1,
+                thin,
+                d.diagnoses() ? thinUnknown : -1,
+                results);
     }
 
     /** Nearest-rank quantile; NaN for no values. */

@@ -71,20 +71,21 @@ class BaselinesTest {
             public List<Firing> run(BenchRun r) {
                 return switch (r.name()) {
                     case "h" -> List.of(new Firing(5, "x", Cause.UNKNOWN));
-                    case "s" -> List.of(new Firing(5, "x", Cause.UNKNOWN), new Firing(30, "x", Cause.LEARNING_RATE_TOO_HIGH));
+                    case "s" ->
+                        List.of(new Firing(5, "x", Cause.UNKNOWN), new Firing(30, "x", Cause.LEARNING_RATE_TOO_HIGH));
                     default -> List.of(new Firing(25, "x", Cause.DATA_ISSUE));
                 };
             }
         };
         Scorer.Row row = Scorer.score(fake, List.of(healthy, slow, nan));
         assertThat(row.caught()).isEqualTo(2);
-        assertThat(row.early()).isEqualTo(1);        // "s" was alerted at 5, before its onset at 10
+        assertThat(row.early()).isEqualTo(1); // "s" was alerted at 5, before its onset at 10
         assertThat(row.falseAlarms()).isEqualTo(1);
-        assertThat(row.medianDelay()).isEqualTo(5);  // delays 20 and 5: nearest rank
+        assertThat(row.medianDelay()).isEqualTo(5); // delays 20 and 5: nearest rank
         assertThat(row.p90Delay()).isEqualTo(20);
         assertThat(row.nanEnding()).isEqualTo(1);
         assertThat(row.nanBefore()).isEqualTo(1);
-        assertThat(row.medianLead()).isEqualTo(10);  // NaN at 35, alert at 25
+        assertThat(row.medianLead()).isEqualTo(10); // NaN at 35, alert at 25
         assertThat(row.causeKnown()).isEqualTo(2);
         assertThat(row.causeRight()).isEqualTo(1);
     }

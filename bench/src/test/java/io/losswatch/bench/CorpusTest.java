@@ -32,14 +32,19 @@ class CorpusTest {
             List<BenchRun> b = Corpus.synthetic(seed + 1);
             List<String> shared = new java.util.ArrayList<>();
             for (int k = 0; k < a.size(); k++) {
-                Set<Double> losses = a.get(k).events().stream().map(StepEvent::loss).filter(Double::isFinite)
+                Set<Double> losses = a.get(k).events().stream()
+                        .map(StepEvent::loss)
+                        .filter(Double::isFinite)
                         .collect(Collectors.toSet()); // a NaN tail or a pinned value is not a shared draw
-                long same = b.get(k).events().stream().filter(e -> losses.contains(e.loss())).count();
+                long same = b.get(k).events().stream()
+                        .filter(e -> losses.contains(e.loss()))
+                        .count();
                 if (same > b.get(k).events().size() / 5) {
                     shared.add(a.get(k).name());
                 }
             }
-            assertThat(shared).as("runs of seed %x that share a fifth of their losses with the next seed's", seed)
+            assertThat(shared)
+                    .as("runs of seed %x that share a fifth of their losses with the next seed's", seed)
                     .isEmpty();
         }
     }
@@ -48,10 +53,28 @@ class CorpusTest {
     void shouldHoldEveryFamilyOfBothIssuesWithConsistentLabels() {
         List<BenchRun> runs = HELD_OUT;
         Set<String> families = runs.stream().map(BenchRun::family).collect(Collectors.toSet());
-        assertThat(families).contains("exp-start", "exp-after-healthy", "blowup-early", "blowup-later",
-                "collapse-no-blowup", "grad-explosion-first", "val-divergence", "noisy-decay", "warmup", "step-decay",
-                "cosine-restarts", "cyclic-lr", "spikes", "plateau", "near-zero", "slow-heavy-noise", "issue9-table",
-                "issue9-table-healthy", "dl4j-recorded", "dl4j-recorded-healthy");
+        assertThat(families)
+                .contains(
+                        "exp-start",
+                        "exp-after-healthy",
+                        "blowup-early",
+                        "blowup-later",
+                        "collapse-no-blowup",
+                        "grad-explosion-first",
+                        "val-divergence",
+                        "noisy-decay",
+                        "warmup",
+                        "step-decay",
+                        "cosine-restarts",
+                        "cyclic-lr",
+                        "spikes",
+                        "plateau",
+                        "near-zero",
+                        "slow-heavy-noise",
+                        "issue9-table",
+                        "issue9-table-healthy",
+                        "dl4j-recorded",
+                        "dl4j-recorded-healthy");
         assertThat(runs.stream().filter(BenchRun::endsNonFinite).count()).isGreaterThan(30);
         for (BenchRun r : runs) {
             assertThat(r.events()).as(r.name()).isNotEmpty();
@@ -62,9 +85,13 @@ class CorpusTest {
                 previous = e.step();
             }
             if (r.diverging()) {
-                assertThat(r.onsetStep()).as(r.name()).isBetween(r.events().get(0).step(), r.lastStep());
+                assertThat(r.onsetStep())
+                        .as(r.name())
+                        .isBetween(r.events().get(0).step(), r.lastStep());
             } else {
-                assertThat(r.firstNonFiniteStep()).as("a healthy run never goes non-finite: " + r.name()).isEqualTo(-1);
+                assertThat(r.firstNonFiniteStep())
+                        .as("a healthy run never goes non-finite: " + r.name())
+                        .isEqualTo(-1);
             }
         }
     }

@@ -26,20 +26,27 @@ class RealCurvesDetectorTest {
 
     private List<AlertEvent> run(int steps, IntToDoubleFunction loss, Double lr, String optimizer) {
         Map<String, String> labels = optimizer == null ? Map.of() : Map.of("optimizer", optimizer);
-        return runEvents(steps, i -> StepEvent.of("run", i, loss.applyAsDouble(i)).withLearningRate(lr).withLabels(labels));
+        return runEvents(
+                steps,
+                i -> StepEvent.of("run", i, loss.applyAsDouble(i))
+                        .withLearningRate(lr)
+                        .withLabels(labels));
     }
 
     private List<AlertEvent> runEvents(int steps, IntFunction<StepEvent> event) {
         RunState s = detector.newState();
         List<AlertEvent> out = new ArrayList<>();
         for (int i = 0; i < steps; i++) {
-            out.addAll(detector.onStep(s, event.apply(i), Instant.EPOCH, Instant.EPOCH).alerts());
+            out.addAll(detector.onStep(s, event.apply(i), Instant.EPOCH, Instant.EPOCH)
+                    .alerts());
         }
         return out;
     }
 
     private static List<AlertEvent> firing(List<AlertEvent> alerts, AlertType type) {
-        return alerts.stream().filter(a -> a.type() == type && a.status() == AlertStatus.FIRING).toList();
+        return alerts.stream()
+                .filter(a -> a.type() == type && a.status() == AlertStatus.FIRING)
+                .toList();
     }
 
     private static List<AlertEvent> firing(List<AlertEvent> alerts) {
@@ -58,7 +65,9 @@ class RealCurvesDetectorTest {
         assertThat(grad.get(0).step()).isLessThanOrEqualTo(8);
         assertThat(grad.get(0).diagnosis().cause()).isEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
         List<AlertEvent> collapsed = firing(alerts, AlertType.TRAINING_COLLAPSED);
-        assertThat(collapsed).as("stuck at chance level with dead units after the blow-up").hasSize(1);
+        assertThat(collapsed)
+                .as("stuck at chance level with dead units after the blow-up")
+                .hasSize(1);
         assertThat(collapsed.get(0).onsetStep()).isLessThanOrEqualTo(5);
         assertThat(firing(alerts, AlertType.LOSS_NON_FINITE)).isEmpty();
     }
@@ -67,18 +76,38 @@ class RealCurvesDetectorTest {
 
     private static List<RealCurves.TableCurve> tableCurves() {
         return List.of(
-                new RealCurves.TableCurve("adam-lr1", "adam", 1.0, true,
+                new RealCurves.TableCurve(
+                        "adam-lr1",
+                        "adam",
+                        1.0,
+                        true,
                         new double[] {2.31, 81396, 1970, 14.5, 12.2, 7.9, 5.8, 4.2, 4.4, 4.1, 3.5, 3.5},
-                        new double[] {2.31, 2.51, 2.45, 2.33, 2.33, 2.36, 2.37, 2.36, 2.32, 2.37}, 0),
-                new RealCurves.TableCurve("sgd-lr20", "sgd", 20, true,
+                        new double[] {2.31, 2.51, 2.45, 2.33, 2.33, 2.36, 2.37, 2.36, 2.32, 2.37},
+                        0),
+                new RealCurves.TableCurve(
+                        "sgd-lr20",
+                        "sgd",
+                        20,
+                        true,
                         new double[] {2.31, 38.7, 132.9, 44.6, 8.4, 8.3, 7.6, 5.5, 5.8, 5.1, 3.5, 3.5},
-                        new double[] {2.31, 3.13, 2.79, 2.55, 3.56, 2.84, 2.70, 3.26, 2.79, 2.74}, 0),
-                new RealCurves.TableCurve("adam-lr0.1", "adam", 0.1, true,
+                        new double[] {2.31, 3.13, 2.79, 2.55, 3.56, 2.84, 2.70, 3.26, 2.79, 2.74},
+                        0),
+                new RealCurves.TableCurve(
+                        "adam-lr0.1",
+                        "adam",
+                        0.1,
+                        true,
                         new double[] {2.31, 123.1, 6.5, 8.4, 2.8, 2.3, 2.3, 2.3, 2.4, 2.4, 2.3, 2.3},
-                        new double[] {2.31, 2.31, 2.31, 2.31, 2.31, 2.31, 2.31, 2.31, 2.31, 2.31}, 0),
-                new RealCurves.TableCurve("sgd-lr0.5", "sgd", 0.5, false,
+                        new double[] {2.31, 2.31, 2.31, 2.31, 2.31, 2.31, 2.31, 2.31, 2.31, 2.31},
+                        0),
+                new RealCurves.TableCurve(
+                        "sgd-lr0.5",
+                        "sgd",
+                        0.5,
+                        false,
                         new double[] {2.31, 2.29, 2.29, 2.25, 2.13, 2.06, 2.37, 2.27, 2.10, 1.76, 2.28, 2.05},
-                        new double[] {2.31, 2.36, 1.04, 0.91, 1.26, 0.59, 0.65, 0.53, 0.50, 0.50}, 0));
+                        new double[] {2.31, 2.36, 1.04, 0.91, 1.26, 0.59, 0.65, 0.53, 0.50, 0.50},
+                        0));
     }
 
     @Test

@@ -8,13 +8,19 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code losswatch bench}: measurements that back the README's numbers. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks: detection quality on a labelled corpus, detector speed, monitor throughput, alert latency, trainer overhead.",
-        subcommands = {BenchDetectionCommand.class, DetectorSpeedCommand.class,
-                ThroughputBenchCommand.class,
-                LatencyBenchCommand.class,
-                TrainerBenchCommand.class,
-                CommandLine.HelpCommand.class})
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description =
+                "Benchmarks: detection quality on a labelled corpus, detector speed, monitor throughput, alert latency, trainer overhead.",
+        subcommands = {
+            BenchDetectionCommand.class,
+            DetectorSpeedCommand.class,
+            ThroughputBenchCommand.class,
+            LatencyBenchCommand.class,
+            TrainerBenchCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class BenchCommand implements Runnable {
 
     @CommandLine.Spec

@@ -2,7 +2,6 @@ package io.losswatch.cli;
 
 import io.losswatch.kafka.local.DataDirLock;
 import io.losswatch.kafka.local.EmbeddedKafka;
-import io.losswatch.kafka.local.Topics;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -11,7 +10,6 @@ import java.nio.file.Path;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -25,7 +23,8 @@ import picocli.CommandLine.Spec;
  * {@code bootstrap.servers=127.0.0.1:PORT}, so a script can read the address. Kafka's own
  * logging goes wherever the logging configuration sends it (the launcher sends it to stderr).
  */
-@Command(name = "broker",
+@Command(
+        name = "broker",
         mixinStandardHelpOptions = true,
         versionProvider = BrokerCommand.KafkaVersion.class,
         description = "Runs a single-node Apache Kafka broker (KRaft) on 127.0.0.1 in the foreground "
@@ -37,11 +36,17 @@ public final class BrokerCommand implements Callable<Integer> {
     /** Exit code when the broker fails to start for another reason. */
     public static final int EXIT_FAILED = 1;
 
-    @Option(names = "--port", defaultValue = "9092", paramLabel = "PORT",
+    @Option(
+            names = "--port",
+            defaultValue = "9092",
+            paramLabel = "PORT",
             description = "Client port on 127.0.0.1 (default: ${DEFAULT-VALUE}; 0 picks a free port).")
     int port;
 
-    @Option(names = "--data-dir", defaultValue = "./.losswatch/broker", paramLabel = "DIR",
+    @Option(
+            names = "--data-dir",
+            defaultValue = "./.losswatch/broker",
+            paramLabel = "DIR",
             description = "Where Kafka keeps its data; created if missing (default: ${DEFAULT-VALUE}).")
     Path dataDir;
 
@@ -69,7 +74,8 @@ public final class BrokerCommand implements Callable<Integer> {
 
         EmbeddedKafka kafka;
         try {
-            kafka = EmbeddedKafka.start(EmbeddedKafka.Config.defaults().withPort(port).withDataDir(dataDir));
+            kafka = EmbeddedKafka.start(
+                    EmbeddedKafka.Config.defaults().withPort(port).withDataDir(dataDir));
         } catch (RuntimeException e) {
             err.println("The broker did not start: " + EmbeddedKafka.rootMessage(e) + ".");
             err.flush();
@@ -77,10 +83,13 @@ public final class BrokerCommand implements Callable<Integer> {
         }
 
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            kafka.close();
-            stopped.countDown();
-        }, "losswatch-broker-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            kafka.close();
+                            stopped.countDown();
+                        },
+                        "losswatch-broker-shutdown"));
 
         out.println("bootstrap.servers=" + kafka.bootstrapServers());
         out.flush();
@@ -134,8 +143,9 @@ public final class BrokerCommand implements Callable<Integer> {
                     kafka.load(in);
                 }
             }
-            return new String[] {"Apache Kafka " + kafka.getProperty("version", "(unknown version)")
-                    + " (KRaft, single node)"};
+            return new String[] {
+                "Apache Kafka " + kafka.getProperty("version", "(unknown version)") + " (KRaft, single node)"
+            };
         }
     }
 }

@@ -1,16 +1,16 @@
 package io.losswatch.cli;
 
+import io.losswatch.client.AlertAction;
+import io.losswatch.client.AlertFollower;
 import io.losswatch.events.AlertEvent;
 import io.losswatch.events.AlertStatus;
 import io.losswatch.events.AlertText;
 import io.losswatch.events.EventJson;
+import io.losswatch.events.StartupException;
 import io.losswatch.events.Topics;
 import io.losswatch.kafka.local.EmbeddedKafka;
 import io.losswatch.monitor.MonitorApp;
 import io.losswatch.monitor.MonitorConfig;
-import io.losswatch.events.StartupException;
-import io.losswatch.client.AlertAction;
-import io.losswatch.client.AlertFollower;
 import io.losswatch.trainer.Architecture;
 import io.losswatch.trainer.LeNet;
 import io.losswatch.trainer.TrainConfig;
@@ -47,8 +47,12 @@ import picocli.CommandLine.Option;
  * diverging, one of which rolls back on its alert. Alerts are read back from the alerts topic and printed
  * as they arrive.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Starts an embedded Kafka broker and the monitor, then trains five real DL4J runs side by side on Fashion-MNIST: a healthy LeNet CNN (Adam, lr 1e-3), a LeNet CNN with plain SGD above its stable learning rate (lr 0.2: it trains normally for about 14 steps, then blows up within a few steps and turns NaN), a LeNet CNN with Adam at lr 1.0 (the loss jumps to ~20 at the first step and never recovers), a linear model with plain SGD at lr 0.1, whose loss grows exponentially step after step (the textbook curve), and the same linear model acting on its alert: it rolls back to its checkpoint from before the onset with a tenfold lower learning rate and trains its loss back down. Prints alerts live as the monitor writes them to training.alerts, then a summary per run. Exit code 0 when every diverging run was alerted, the healthy one was not, and the rolled-back run recovered.")
+@Command(
+        name = "demo",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description =
+                "Starts an embedded Kafka broker and the monitor, then trains five real DL4J runs side by side on Fashion-MNIST: a healthy LeNet CNN (Adam, lr 1e-3), a LeNet CNN with plain SGD above its stable learning rate (lr 0.2: it trains normally for about 14 steps, then blows up within a few steps and turns NaN), a LeNet CNN with Adam at lr 1.0 (the loss jumps to ~20 at the first step and never recovers), a linear model with plain SGD at lr 0.1, whose loss grows exponentially step after step (the textbook curve), and the same linear model acting on its alert: it rolls back to its checkpoint from before the onset with a tenfold lower learning rate and trains its loss back down. Prints alerts live as the monitor writes them to training.alerts, then a summary per run. Exit code 0 when every diverging run was alerted, the healthy one was not, and the rolled-back run recovered.")
 public final class DemoCommand implements Callable<Integer> {
     static final String HEALTHY_RUN = "demo-healthy-adam";
     static final String DIVERGING_RUN = "demo-diverging-sgd";
@@ -62,41 +66,60 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "200", description = "Steps per run (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--diverging-optimizer", defaultValue = "sgd",
+    @Option(
+            names = "--diverging-optimizer",
+            defaultValue = "sgd",
             description = "Optimizer of the diverging run: adam or sgd (default: ${DEFAULT-VALUE}).")
     String divergingOptimizer;
 
-    @Option(names = "--diverging-lr", defaultValue = "0.2",
+    @Option(
+            names = "--diverging-lr",
+            defaultValue = "0.2",
             description = "Learning rate of the diverging run (default: ${DEFAULT-VALUE}).")
     double divergingLr;
 
-    @Option(names = "--[no-]adam-lr1-run", defaultValue = "true", negatable = true,
+    @Option(
+            names = "--[no-]adam-lr1-run",
+            defaultValue = "true",
+            negatable = true,
             description = "Also train the LeNet CNN with Adam at lr 1.0, whose loss jumps by orders of magnitude at "
                     + "the first step and never recovers (default: ${DEFAULT-VALUE}).")
     boolean adamLr1Run;
 
-    @Option(names = "--[no-]exponential-run", defaultValue = "true", negatable = true,
+    @Option(
+            names = "--[no-]exponential-run",
+            defaultValue = "true",
+            negatable = true,
             description = "Also train the linear model whose loss grows exponentially (default: ${DEFAULT-VALUE}).")
     boolean exponentialRun;
 
-    @Option(names = "--[no-]rollback-run", defaultValue = "true", negatable = true,
-            description = "Also train the linear model at the same diverging rate with --on-alert rollback: on the monitor's "
-                    + "alert it goes back to its checkpoint from before the onset, lowers the learning rate tenfold and "
-                    + "trains its loss back down (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--[no-]rollback-run",
+            defaultValue = "true",
+            negatable = true,
+            description =
+                    "Also train the linear model at the same diverging rate with --on-alert rollback: on the monitor's "
+                            + "alert it goes back to its checkpoint from before the onset, lowers the learning rate tenfold and "
+                            + "trains its loss back down (default: ${DEFAULT-VALUE}).")
     boolean rollbackRun;
 
-    @Option(names = "--data", defaultValue = "/usr/share/datasets/fashion-mnist",
+    @Option(
+            names = "--data",
+            defaultValue = "/usr/share/datasets/fashion-mnist",
             description = "Fashion-MNIST IDX files; synthetic images when missing (default: ${DEFAULT-VALUE}).")
     Path data;
 
-    @Option(names = "--http-port", defaultValue = "9400",
+    @Option(
+            names = "--http-port",
+            defaultValue = "9400",
             description = "Port of the monitor's /metrics; a free one when taken (default: ${DEFAULT-VALUE}).")
     int httpPort;
 
     @Option(names = "--seed", defaultValue = "42", description = "Seed of both runs (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--with-prometheus",
+    @Option(
+            names = "--with-prometheus",
             description = "Also start a Prometheus (/usr/bin/prometheus, Debian's prometheus package) that scrapes the "
                     + "monitor and evaluates deploy/prometheus/rules, print its URL, and stop it at the end.")
     boolean withPrometheus;
@@ -121,8 +144,8 @@ public final class DemoCommand implements Callable<Integer> {
         out.flush();
         try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Config.defaults())) {
             out.println("  broker   bootstrap.servers=" + kafka.bootstrapServers());
-            MonitorConfig config = MonitorConfig.defaults(kafka.bootstrapServers())
-                    .withStateDir(work.resolve("streams"));
+            MonitorConfig config =
+                    MonitorConfig.defaults(kafka.bootstrapServers()).withStateDir(work.resolve("streams"));
             MonitorApp monitor = startMonitor(config, err);
             if (monitor == null) {
                 return 2;
@@ -156,8 +179,11 @@ public final class DemoCommand implements Callable<Integer> {
                     + " is missing (apt-get install prometheus); going on without it.");
             return null;
         }
-        LocalPrometheus p = LocalPrometheus.start(work.resolve("prometheus"), "127.0.0.1:" + monitorPort,
-                LocalPrometheus.ruleFiles(repositoryRoot()), Duration.ofSeconds(5));
+        LocalPrometheus p = LocalPrometheus.start(
+                work.resolve("prometheus"),
+                "127.0.0.1:" + monitorPort,
+                LocalPrometheus.ruleFiles(repositoryRoot()),
+                Duration.ofSeconds(5));
         if (!p.awaitReady(Duration.ofSeconds(30))) {
             out.println("  prometheus  did not start; going on without it. Its log: " + p.logTail());
             p.close();
@@ -171,9 +197,15 @@ public final class DemoCommand implements Callable<Integer> {
     /** The checkout the jar was built in (cli/target/x.jar), or the working directory. */
     private static Path repositoryRoot() {
         try {
-            Path jar = Path.of(DemoCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            Path jar = Path.of(DemoCommand.class
+                    .getProtectionDomain()
+                    .getCodeSource()
+                    .getLocation()
+                    .toURI());
             Path root = jar.getParent() == null ? null : jar.getParent().getParent();
-            if (root != null && root.getParent() != null && Files.isDirectory(root.getParent().resolve("deploy"))) {
+            if (root != null
+                    && root.getParent() != null
+                    && Files.isDirectory(root.getParent().resolve("deploy"))) {
                 return root.getParent();
             }
         } catch (Exception e) {
@@ -198,36 +230,43 @@ public final class DemoCommand implements Callable<Integer> {
     private int train(EmbeddedKafka kafka, PrintWriter out, long t0) throws Exception {
         List<AlertEvent> alerts = new CopyOnWriteArrayList<>();
         AtomicBoolean watching = new AtomicBoolean(true);
-        Thread watcher = new Thread(() -> watchAlerts(kafka.bootstrapServers(), alerts, watching, out),
-                "demo-alerts");
+        Thread watcher = new Thread(() -> watchAlerts(kafka.bootstrapServers(), alerts, watching, out), "demo-alerts");
         watcher.setDaemon(true);
         watcher.start();
 
         String servers = kafka.bootstrapServers();
         List<TrainConfig> runs = new ArrayList<>();
         runs.add(TrainConfig.defaults(HEALTHY_RUN).withOptimizer(LeNet.Optimizer.ADAM, 1e-3));
-        runs.add(TrainConfig.defaults(DIVERGING_RUN).withOptimizer(
-                LeNet.Optimizer.valueOf(divergingOptimizer.toUpperCase(Locale.ROOT)), divergingLr));
+        runs.add(TrainConfig.defaults(DIVERGING_RUN)
+                .withOptimizer(LeNet.Optimizer.valueOf(divergingOptimizer.toUpperCase(Locale.ROOT)), divergingLr));
         if (adamLr1Run) {
             runs.add(TrainConfig.defaults(ADAM_LR1_RUN).withOptimizer(LeNet.Optimizer.ADAM, 1.0));
         }
         if (exponentialRun) {
-            runs.add(TrainConfig.defaults(EXPONENTIAL_RUN).withOptimizer(LeNet.Optimizer.SGD, 0.1)
+            runs.add(TrainConfig.defaults(EXPONENTIAL_RUN)
+                    .withOptimizer(LeNet.Optimizer.SGD, 0.1)
                     .withModel(Architecture.LINEAR, null));
         }
         if (rollbackRun) {
-            runs.add(TrainConfig.defaults(ROLLBACK_RUN).withOptimizer(LeNet.Optimizer.SGD, 0.1)
+            runs.add(TrainConfig.defaults(ROLLBACK_RUN)
+                    .withOptimizer(LeNet.Optimizer.SGD, 0.1)
                     .withModel(Architecture.LINEAR, null));
         }
         Map<String, TrainConfig> configs = new LinkedHashMap<>();
         for (TrainConfig c : runs) {
-            configs.put(c.runId(), c.withSteps(steps).withSeed(seed).withData(data, 0)
-                    .withKafka(servers, Topics.METRICS, Map.of()));
+            configs.put(
+                    c.runId(),
+                    c.withSteps(steps).withSeed(seed).withData(data, 0).withKafka(servers, Topics.METRICS, Map.of()));
         }
         out.printf(Locale.ROOT, "  training %d runs of %d steps each:%n", configs.size(), steps);
         for (TrainConfig c : configs.values()) {
-            out.printf(Locale.ROOT, "    %-24s %s, %s, lr %s%n", c.runId(), c.architecture().label(),
-                    c.optimizer().label(), c.learningRate());
+            out.printf(
+                    Locale.ROOT,
+                    "    %-24s %s, %s, lr %s%n",
+                    c.runId(),
+                    c.architecture().label(),
+                    c.optimizer().label(),
+                    c.learningRate());
         }
         if (rollbackRun) {
             out.printf(Locale.ROOT, "    %-24s acts on its alerts: --on-alert rollback%n", ROLLBACK_RUN);
@@ -235,8 +274,7 @@ public final class DemoCommand implements Callable<Integer> {
         out.flush();
 
         // follows the alerts topic from its end: started before training, so that no alert of the run is missed
-        AlertFollower follower = rollbackRun
-                ? new AlertFollower(servers, Topics.ALERTS, Map.of(), ROLLBACK_RUN) : null;
+        AlertFollower follower = rollbackRun ? new AlertFollower(servers, Topics.ALERTS, Map.of(), ROLLBACK_RUN) : null;
         Map<Long, Double> rollbackLosses = new ConcurrentHashMap<>();
         Map<String, Trainer> trainers = new LinkedHashMap<>();
         ExecutorService pool = Executors.newFixedThreadPool(configs.size());
@@ -250,26 +288,32 @@ public final class DemoCommand implements Callable<Integer> {
                 trainer.onAlert(AlertAction.ROLLBACK, follower.queue());
             }
             trainers.put(c.runId(), trainer);
-            results.put(c.runId(), pool.submit(() -> trainer
-                    .pace(pace)
-                    .console(line -> {
-                        synchronized (out) {
-                            out.println("  [" + c.runId() + "] " + line);
-                            out.flush();
-                        }
-                    })
-                    .onStep(e -> {
-                        if (acts) {
-                            rollbackLosses.put(e.step(), e.loss());
-                        }
-                        if (e.step() % (acts ? 20 : 50) == 0) {
-                            synchronized (out) {
-                                out.printf(Locale.ROOT, "  [%s] step %d loss %.4g%n", e.runId(), e.step(), e.loss());
-                                out.flush();
-                            }
-                        }
-                    })
-                    .run()));
+            results.put(
+                    c.runId(),
+                    pool.submit(() -> trainer.pace(pace)
+                            .console(line -> {
+                                synchronized (out) {
+                                    out.println("  [" + c.runId() + "] " + line);
+                                    out.flush();
+                                }
+                            })
+                            .onStep(e -> {
+                                if (acts) {
+                                    rollbackLosses.put(e.step(), e.loss());
+                                }
+                                if (e.step() % (acts ? 20 : 50) == 0) {
+                                    synchronized (out) {
+                                        out.printf(
+                                                Locale.ROOT,
+                                                "  [%s] step %d loss %.4g%n",
+                                                e.runId(),
+                                                e.step(),
+                                                e.loss());
+                                        out.flush();
+                                    }
+                                }
+                            })
+                            .run()));
         }
         pool.shutdown();
         Map<String, TrainResult> done = new LinkedHashMap<>();
@@ -284,9 +328,11 @@ public final class DemoCommand implements Callable<Integer> {
         }
         // alerts become readable after the monitor's next commit; give the last steps a moment
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        List<String> diverging = configs.keySet().stream().filter(r -> !r.equals(HEALTHY_RUN)).toList();
+        List<String> diverging =
+                configs.keySet().stream().filter(r -> !r.equals(HEALTHY_RUN)).toList();
         while (System.nanoTime() < deadline
-                && !diverging.stream().allMatch(r -> alerts.stream().anyMatch(a -> a.runId().equals(r)))) {
+                && !diverging.stream()
+                        .allMatch(r -> alerts.stream().anyMatch(a -> a.runId().equals(r)))) {
             Thread.sleep(100);
         }
         Thread.sleep(1500);
@@ -300,25 +346,37 @@ public final class DemoCommand implements Callable<Integer> {
             TrainConfig c = configs.get(r.runId());
             List<String> fired = alerts.stream()
                     .filter(a -> a.runId().equals(r.runId()) && a.status() == AlertStatus.FIRING)
-                    .map(a -> a.type() + "@" + a.step()).toList();
-            out.printf(Locale.ROOT, "  %-24s %-20s %6d %12.4g  %s%n", r.runId(),
-                    c.architecture().label() + " " + c.optimizer().label() + " " + c.learningRate(), r.steps(),
+                    .map(a -> a.type() + "@" + a.step())
+                    .toList();
+            out.printf(
+                    Locale.ROOT,
+                    "  %-24s %-20s %6d %12.4g  %s%n",
+                    r.runId(),
+                    c.architecture().label() + " " + c.optimizer().label() + " " + c.learningRate(),
+                    r.steps(),
                     r.lastLoss(),
                     fired.isEmpty() ? "none" : String.join(", ", fired));
             if (r.syntheticData()) {
                 out.println("    (trained on synthetic images: Fashion-MNIST was not found in " + data + ")");
             }
             for (Trainer.Rollback rb : trainers.get(r.runId()).rollbacks()) {
-                out.printf(Locale.ROOT, "    rolled back at step %d to the checkpoint of step %d (lr %s -> %s): "
-                        + "loss %.4g at the rollback, %.4g at the end%n", rb.atStep(), rb.checkpointStep(),
-                        rb.oldLearningRate(), rb.newLearningRate(),
-                        rollbackLosses.getOrDefault(rb.atStep() - 1, Double.NaN), r.lastLoss());
+                out.printf(
+                        Locale.ROOT,
+                        "    rolled back at step %d to the checkpoint of step %d (lr %s -> %s): "
+                                + "loss %.4g at the rollback, %.4g at the end%n",
+                        rb.atStep(),
+                        rb.checkpointStep(),
+                        rb.oldLearningRate(),
+                        rb.newLearningRate(),
+                        rollbackLosses.getOrDefault(rb.atStep() - 1, Double.NaN),
+                        r.lastLoss());
             }
         }
         boolean divergingAlerted = diverging.stream()
                 .allMatch(r -> alerts.stream().anyMatch(a -> a.runId().equals(r)));
         boolean healthyAlerted = alerts.stream().anyMatch(a -> a.runId().equals(HEALTHY_RUN));
-        boolean recovered = !rollbackRun || recovered(trainers.get(ROLLBACK_RUN), done.get(ROLLBACK_RUN), rollbackLosses);
+        boolean recovered =
+                !rollbackRun || recovered(trainers.get(ROLLBACK_RUN), done.get(ROLLBACK_RUN), rollbackLosses);
         out.printf(Locale.ROOT, "Done in %.0f s.%n", (System.nanoTime() - t0) / 1e9);
         if (divergingAlerted && !healthyAlerted && recovered) {
             out.println("Every diverging run was caught; the healthy run raised nothing"
@@ -326,10 +384,13 @@ public final class DemoCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
-        out.println(!divergingAlerted
-                ? "Unexpected: a diverging run raised no alert (try more --steps or a higher --diverging-lr)."
-                : healthyAlerted ? "Unexpected: the healthy run raised an alert."
-                : "Unexpected: " + ROLLBACK_RUN + " did not roll back, or its loss did not come back down (try more --steps).");
+        out.println(
+                !divergingAlerted
+                        ? "Unexpected: a diverging run raised no alert (try more --steps or a higher --diverging-lr)."
+                        : healthyAlerted
+                                ? "Unexpected: the healthy run raised an alert."
+                                : "Unexpected: " + ROLLBACK_RUN
+                                        + " did not roll back, or its loss did not come back down (try more --steps).");
         out.flush();
         return 1;
     }
@@ -343,14 +404,20 @@ public final class DemoCommand implements Callable<Integer> {
         return atAlert != null && result.lastLoss() < atAlert;
     }
 
-    private static void watchAlerts(String bootstrap, List<AlertEvent> alerts, AtomicBoolean watching,
-            PrintWriter out) {
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                ConsumerConfig.GROUP_ID_CONFIG, "losswatch-demo-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+    private static void watchAlerts(
+            String bootstrap, List<AlertEvent> alerts, AtomicBoolean watching, PrintWriter out) {
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrap,
+                        ConsumerConfig.GROUP_ID_CONFIG,
+                        "losswatch-demo-" + UUID.randomUUID(),
+                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                        "earliest",
+                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                        "read_committed"),
+                new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
             c.subscribe(List.of(Topics.ALERTS));
             while (watching.get()) {
                 c.poll(Duration.ofMillis(200)).forEach(r -> {

@@ -53,8 +53,12 @@ public final class LocalPrometheus implements AutoCloseable {
         String seconds = interval.toSeconds() + "s";
         StringBuilder yml = new StringBuilder()
                 .append("global:\n")
-                .append("  scrape_interval: ").append(seconds).append('\n')
-                .append("  evaluation_interval: ").append(seconds).append('\n');
+                .append("  scrape_interval: ")
+                .append(seconds)
+                .append('\n')
+                .append("  evaluation_interval: ")
+                .append(seconds)
+                .append('\n');
         if (!ruleFiles.isEmpty()) {
             yml.append("rule_files:\n");
             for (Path r : ruleFiles) {
@@ -62,13 +66,18 @@ public final class LocalPrometheus implements AutoCloseable {
             }
         }
         yml.append("scrape_configs:\n")
-                .append("  - job_name: ").append(JOB).append('\n')
+                .append("  - job_name: ")
+                .append(JOB)
+                .append('\n')
                 .append("    static_configs:\n")
-                .append("      - targets: ['").append(target).append("']\n");
+                .append("      - targets: ['")
+                .append(target)
+                .append("']\n");
         Path config = dir.resolve("prometheus.yml");
         Files.writeString(config, yml.toString(), StandardCharsets.UTF_8);
         int port = freePort();
-        List<String> cmd = new ArrayList<>(List.of(BINARY.toString(),
+        List<String> cmd = new ArrayList<>(List.of(
+                BINARY.toString(),
                 "--config.file=" + config.toAbsolutePath(),
                 "--storage.tsdb.path=" + dir.resolve("data").toAbsolutePath(),
                 "--web.listen-address=127.0.0.1:" + port,
@@ -107,12 +116,16 @@ public final class LocalPrometheus implements AutoCloseable {
 
     /** Waits until {@code /-/ready} answers 200; false on timeout or when the process exited. */
     public boolean awaitReady(Duration timeout) throws InterruptedException {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+        HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline && process.isAlive()) {
             try {
-                HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(url() + "/-/ready"))
-                        .timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.discarding());
+                HttpResponse<Void> r = http.send(
+                        HttpRequest.newBuilder(URI.create(url() + "/-/ready"))
+                                .timeout(Duration.ofSeconds(1))
+                                .build(),
+                        HttpResponse.BodyHandlers.discarding());
                 if (r.statusCode() == 200) {
                     return true;
                 }

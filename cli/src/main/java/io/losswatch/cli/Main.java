@@ -7,8 +7,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code losswatch} command. */
-@Command(name = "losswatch", mixinStandardHelpOptions = true, version = "losswatch 0.1.0",
-        description = "Watches deep-learning training runs as they happen and says, early and with a reason, when a run is diverging.",
+@Command(
+        name = "losswatch",
+        mixinStandardHelpOptions = true,
+        version = "losswatch 0.1.0",
+        description =
+                "Watches deep-learning training runs as they happen and says, early and with a reason, when a run is diverging.",
         subcommands = {
             DemoCommand.class,
             BrokerCommand.class,
@@ -18,7 +22,8 @@ import picocli.CommandLine.Command;
             io.losswatch.cli.AttachCommand.class,
             BenchCommand.class,
             io.losswatch.cli.plot.PlotCommand.class,
-            CommandLine.HelpCommand.class},
+            CommandLine.HelpCommand.class
+        },
         footer = {"", "Run 'losswatch COMMAND --help' for the options of a command."})
 public final class Main implements Runnable {
 
@@ -40,7 +45,8 @@ public final class Main implements Runnable {
         });
         cl.setExecutionStrategy(parsed -> {
             // benchmarks print their own figures; hundreds of alert lines from the monitor they run would bury them
-            if (parsed.subcommand() != null && parsed.subcommand().commandSpec().name().equals("bench")) {
+            if (parsed.subcommand() != null
+                    && parsed.subcommand().commandSpec().name().equals("bench")) {
                 Configurator.setLevel("losswatch.alerts", Level.OFF);
             }
             return new CommandLine.RunLast().execute(parsed);

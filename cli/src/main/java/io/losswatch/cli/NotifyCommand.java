@@ -1,13 +1,13 @@
 package io.losswatch.cli;
 
-import io.losswatch.cli.options.KafkaOptions;
 import io.losswatch.cli.options.AlertsTopicOption;
+import io.losswatch.cli.options.KafkaOptions;
+import io.losswatch.events.KafkaPreflight;
+import io.losswatch.events.StartupException;
 import io.losswatch.notify.Notifier;
 import io.losswatch.notify.NotifierConfig;
-import io.losswatch.notify.WebhookTarget;
-import io.losswatch.events.KafkaPreflight;
 import io.losswatch.notify.ServiceHttpServer;
-import io.losswatch.events.StartupException;
+import io.losswatch.notify.WebhookTarget;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
@@ -28,7 +28,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code losswatch notify}: alert delivery alone, in the foreground until Ctrl-C. */
-@Command(name = "notify", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+        name = "notify",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
         description = "Delivers alerts from the alerts topic to webhooks (generic JSON, Alertmanager, Slack), each "
                 + "target with its own retries and its own position on the topic, at least once. The monitor does "
                 + "the same when given --webhook; this runs it on its own. Serves /metrics and /health.")
@@ -43,16 +46,20 @@ public final class NotifyCommand implements Callable<Integer> {
     @Mixin
     AlertsTopicOption alertsTopicOption = new AlertsTopicOption();
 
-
-
     @Mixin
     WebhookOptions webhooks = new WebhookOptions();
 
-    @Option(names = "--http-host", paramLabel = "HOST", defaultValue = "${env:LOSSWATCH_NOTIFY_HTTP_HOST:-0.0.0.0}",
+    @Option(
+            names = "--http-host",
+            paramLabel = "HOST",
+            defaultValue = "${env:LOSSWATCH_NOTIFY_HTTP_HOST:-0.0.0.0}",
             description = "Address of /metrics and /health (default: ${DEFAULT-VALUE}).")
     String httpHost;
 
-    @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "${env:LOSSWATCH_NOTIFY_HTTP_PORT:-9401}",
+    @Option(
+            names = "--http-port",
+            paramLabel = "PORT",
+            defaultValue = "${env:LOSSWATCH_NOTIFY_HTTP_PORT:-9401}",
             description = "Port of /metrics and /health; 0 picks a free one, -1 turns HTTP off "
                     + "(default: ${DEFAULT-VALUE}).")
     int httpPort;
@@ -91,7 +98,11 @@ public final class NotifyCommand implements Callable<Integer> {
         ServiceHttpServer http = null;
         if (httpPort >= 0) {
             try {
-                http = new ServiceHttpServer(httpHost, httpPort, registry, notifier::isRunning,
+                http = new ServiceHttpServer(
+                        httpHost,
+                        httpPort,
+                        registry,
+                        notifier::isRunning,
                         () -> notifier.isRunning() ? "RUNNING" : "DEGRADED");
             } catch (IOException e) {
                 notifier.close();
@@ -100,20 +111,29 @@ public final class NotifyCommand implements Callable<Integer> {
                 return 2;
             }
         }
-        out.printf("losswatch notify: delivering %s from %s to %s%s%n", alertsTopic, bootstrapServers,
-                config.targets(), http != null ? ", metrics at http://"
-                        + (httpHost.equals("0.0.0.0") ? "127.0.0.1" : httpHost) + ":" + http.port() + "/metrics" : "");
+        out.printf(
+                "losswatch notify: delivering %s from %s to %s%s%n",
+                alertsTopic,
+                bootstrapServers,
+                config.targets(),
+                http != null
+                        ? ", metrics at http://" + (httpHost.equals("0.0.0.0") ? "127.0.0.1" : httpHost) + ":"
+                                + http.port() + "/metrics"
+                        : "");
         out.flush();
         CountDownLatch stopped = new CountDownLatch(1);
         ServiceHttpServer server = http;
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            if (server != null) {
-                server.close();
-            }
-            notifier.close();
-            registry.close();
-            stopped.countDown();
-        }, "losswatch-notify-shutdown"));
+        Runtime.getRuntime()
+                .addShutdownHook(new Thread(
+                        () -> {
+                            if (server != null) {
+                                server.close();
+                            }
+                            notifier.close();
+                            registry.close();
+                            stopped.countDown();
+                        },
+                        "losswatch-notify-shutdown"));
         stopped.await();
         return 0;
     }

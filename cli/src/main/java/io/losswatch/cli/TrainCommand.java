@@ -1,11 +1,13 @@
 package io.losswatch.cli;
 
+import io.losswatch.cli.options.AlertsTopicOption;
 import io.losswatch.cli.options.KafkaOptions;
 import io.losswatch.cli.options.MetricsTopicOption;
-import io.losswatch.cli.options.AlertsTopicOption;
 import io.losswatch.client.AlertAction;
 import io.losswatch.client.AlertFollower;
 import io.losswatch.client.MetricsPublisher;
+import io.losswatch.events.KafkaPreflight;
+import io.losswatch.events.StepEvent;
 import io.losswatch.trainer.Architecture;
 import io.losswatch.trainer.LeNet;
 import io.losswatch.trainer.ProgressBar;
@@ -21,21 +23,21 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-
-
-import io.losswatch.events.KafkaPreflight;
-import io.losswatch.events.StepEvent;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code losswatch train}: trains a network on Fashion-MNIST and streams every step to Kafka. */
-@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+        name = "train",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
         versionProvider = TrainCommand.Version.class,
-        description = "Train a network on Fashion-MNIST (the LeNet CNN by default) and publish one event per step to Kafka.")
+        description =
+                "Train a network on Fashion-MNIST (the LeNet CNN by default) and publish one event per step to Kafka.")
 public final class TrainCommand implements Callable<Integer> {
 
     @Mixin
@@ -62,81 +64,124 @@ public final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--run-id", description = "Run id on every event: 1-128 of [A-Za-z0-9._:/-]. Required, "
-            + "except with --scenario (default: the scenario's name).")
+    @Option(
+            names = "--run-id",
+            description = "Run id on every event: 1-128 of [A-Za-z0-9._:/-]. Required, "
+                    + "except with --scenario (default: the scenario's name).")
     String runId;
 
-    @Option(names = "--scenario", paramLabel = "NAME",
-            description = "A measured preset (model, optimizer, lr, steps, data, regularization); --steps, --seed, --data "
-                    + "and --batch-size still apply. See --list-scenarios.")
+    @Option(
+            names = "--scenario",
+            paramLabel = "NAME",
+            description =
+                    "A measured preset (model, optimizer, lr, steps, data, regularization); --steps, --seed, --data "
+                            + "and --batch-size still apply. See --list-scenarios.")
     String scenario;
 
     @Option(names = "--list-scenarios", description = "Print the scenarios, one line each, and exit.")
     boolean listScenarios;
 
-    @Option(names = "--on-alert", defaultValue = "ignore", paramLabel = "ACTION",
-            description = "On a critical alert for this run from the monitor: stop (save a checkpoint and stop), rollback "
-                    + "(restore the last checkpoint before the onset, lr / 10, go on) or ignore. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--on-alert",
+            defaultValue = "ignore",
+            paramLabel = "ACTION",
+            description =
+                    "On a critical alert for this run from the monitor: stop (save a checkpoint and stop), rollback "
+                            + "(restore the last checkpoint before the onset, lr / 10, go on) or ignore. Default: ${DEFAULT-VALUE}.")
     String onAlert;
 
-    @Option(names = "--checkpoint-dir", defaultValue = "checkpoints", paramLabel = "DIR",
+    @Option(
+            names = "--checkpoint-dir",
+            defaultValue = "checkpoints",
+            paramLabel = "DIR",
             description = "Where --on-alert stop saves the network. Default: ${DEFAULT-VALUE}.")
     Path checkpointDir;
 
-
-    @Option(names = "--model", defaultValue = "lenet",
-            description = "lenet (the CNN) or linear (linear regression onto one-hot labels). Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--model",
+            defaultValue = "lenet",
+            description =
+                    "lenet (the CNN) or linear (linear regression onto one-hot labels). Default: ${DEFAULT-VALUE}.")
     String model;
 
-    @Option(names = "--loss",
-            description = "mcxent, ce-logits (unclipped cross entropy) or mse. Default: mcxent for lenet, mse for linear.")
+    @Option(
+            names = "--loss",
+            description =
+                    "mcxent, ce-logits (unclipped cross entropy) or mse. Default: mcxent for lenet, mse for linear.")
     String loss;
 
-    @Option(names = "--optimizer", defaultValue = "adam", description = "adam or sgd (plain SGD). Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--optimizer",
+            defaultValue = "adam",
+            description = "adam or sgd (plain SGD). Default: ${DEFAULT-VALUE}.")
     String optimizer;
 
     @Option(names = "--lr", defaultValue = "0.001", description = "Learning rate. Default: ${DEFAULT-VALUE}.")
     double learningRate;
 
-    @Option(names = "--steps", defaultValue = "300", description = "Training steps (minibatches). Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--steps",
+            defaultValue = "300",
+            description = "Training steps (minibatches). Default: ${DEFAULT-VALUE}.")
     int steps;
 
     @Option(names = "--batch-size", defaultValue = "32", description = "Examples per step. Default: ${DEFAULT-VALUE}.")
     int batchSize;
 
-    @Option(names = "--seed", defaultValue = "42", description = "Seed for weights and data order. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--seed",
+            defaultValue = "42",
+            description = "Seed for weights and data order. Default: ${DEFAULT-VALUE}.")
     long seed;
 
-    @Option(names = "--data", paramLabel = "DIR", defaultValue = "/usr/share/datasets/fashion-mnist",
-            description = "Directory with the Fashion-MNIST IDX files; synthetic images if missing. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--data",
+            paramLabel = "DIR",
+            defaultValue = "/usr/share/datasets/fashion-mnist",
+            description =
+                    "Directory with the Fashion-MNIST IDX files; synthetic images if missing. Default: ${DEFAULT-VALUE}.")
     Path dataDir;
 
-    @Option(names = "--examples", defaultValue = "0",
+    @Option(
+            names = "--examples",
+            defaultValue = "0",
             description = "Training examples to load; 0 loads what the steps need. A small number overfits.")
     int examples;
 
     @Option(names = "--l2", defaultValue = "0", description = "L2 weight decay. Default: none.")
     double l2;
 
-    @Option(names = "--dropout", defaultValue = "0", description = "Dropout probability of the dense layer. Default: none.")
+    @Option(
+            names = "--dropout",
+            defaultValue = "0",
+            description = "Dropout probability of the dense layer. Default: none.")
     double dropout;
 
-    @Option(names = "--validate-every", defaultValue = "0",
+    @Option(
+            names = "--validate-every",
+            defaultValue = "0",
             description = "Send val_loss on a held-out set every N steps; 0 never. Default: ${DEFAULT-VALUE}.")
     int validateEvery;
 
-
-
-
-    @Option(names = "--pace-ms", defaultValue = "0",
-            description = "Make each step take at least this many milliseconds, to watch a fast run live. Default: full speed.")
+    @Option(
+            names = "--pace-ms",
+            defaultValue = "0",
+            description =
+                    "Make each step take at least this many milliseconds, to watch a fast run live. Default: full speed.")
     long paceMillis;
 
-    @Option(names = "--progress", defaultValue = "auto", paramLabel = "MODE",
-            description = "auto (a progress bar on a terminal, plain lines otherwise), bar or plain. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--progress",
+            defaultValue = "auto",
+            paramLabel = "MODE",
+            description =
+                    "auto (a progress bar on a terminal, plain lines otherwise), bar or plain. Default: ${DEFAULT-VALUE}.")
     String progressMode;
 
-    @Option(names = "--print-every", defaultValue = "10", description = "Print a progress line every N steps. Default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--print-every",
+            defaultValue = "10",
+            description = "Print a progress line every N steps. Default: ${DEFAULT-VALUE}.")
     int printEvery;
 
     @Override
@@ -155,9 +200,23 @@ public final class TrainCommand implements Callable<Integer> {
             if (id == null) {
                 throw new IllegalArgumentException("Missing required option: '--run-id=<runId>'");
             }
-            config = new TrainConfig(id, LeNet.Optimizer.parse(optimizer), learningRate, steps, batchSize, seed,
-                    dataDir, kafkaOptions.bootstrapServers(), metricsTopic.topic(), kafkaOptions.settings(), l2, dropout,
-                    validateEvery, examples, Architecture.parse(model), loss == null ? null : LeNet.Loss.parse(loss));
+            config = new TrainConfig(
+                    id,
+                    LeNet.Optimizer.parse(optimizer),
+                    learningRate,
+                    steps,
+                    batchSize,
+                    seed,
+                    dataDir,
+                    kafkaOptions.bootstrapServers(),
+                    metricsTopic.topic(),
+                    kafkaOptions.settings(),
+                    l2,
+                    dropout,
+                    validateEvery,
+                    examples,
+                    Architecture.parse(model),
+                    loss == null ? null : LeNet.Loss.parse(loss));
             if (preset != null) {
                 config = preset.apply(config);
                 if (spec.commandLine().getParseResult().hasMatchedOption("--steps")) {
@@ -169,7 +228,8 @@ public final class TrainCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         if (!List.of("auto", "bar", "plain").contains(progressMode)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--progress must be auto, bar or plain, got '" + progressMode + "'");
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "--progress must be auto, bar or plain, got '" + progressMode + "'");
         }
         if (printEvery <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--print-every must be > 0");
@@ -177,35 +237,52 @@ public final class TrainCommand implements Callable<Integer> {
         if (paceMillis < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--pace-ms must be >= 0");
         }
-        String problem = KafkaPreflight.producerProblem(config.bootstrapServers(), config.topic(), config.kafkaProps(), REACHABILITY_TIMEOUT);
+        String problem = KafkaPreflight.producerProblem(
+                config.bootstrapServers(), config.topic(), config.kafkaProps(), REACHABILITY_TIMEOUT);
         if (problem != null) {
             spec.commandLine().getErr().println(problem);
             return EXIT_USAGE;
         }
 
-        out.printf("%s: training %s (%s), %s lr=%s, %d steps of %d, publishing to %s at %s%n", config.runId(),
-                config.architecture().label(), config.loss().label(), config.optimizer().label(), config.learningRate(), config.steps(), config.batchSize(),
-                config.topic(), config.bootstrapServers());
+        out.printf(
+                "%s: training %s (%s), %s lr=%s, %d steps of %d, publishing to %s at %s%n",
+                config.runId(),
+                config.architecture().label(),
+                config.loss().label(),
+                config.optimizer().label(),
+                config.learningRate(),
+                config.steps(),
+                config.batchSize(),
+                config.topic(),
+                config.bootstrapServers());
         out.flush();
         boolean terminal = "bar".equals(progressMode) || "auto".equals(progressMode) && System.console() != null;
         ProgressBar bar = terminal ? new ProgressBar(out, config.steps()) : null;
         java.util.function.Consumer<StepEvent> progress = terminal ? bar : new ProgressPrinter(out, printEvery);
-        Trainer trainer = new Trainer(config).pace(Duration.ofMillis(paceMillis)).console(line -> {
-            if (bar != null) {
-                bar.note(line);
-            } else {
-                out.println(line);
-                out.flush();
-            }
-        }).onStep(progress).checkpointDir(checkpointDir);
+        Trainer trainer = new Trainer(config)
+                .pace(Duration.ofMillis(paceMillis))
+                .console(line -> {
+                    if (bar != null) {
+                        bar.note(line);
+                    } else {
+                        out.println(line);
+                        out.flush();
+                    }
+                })
+                .onStep(progress)
+                .checkpointDir(checkpointDir);
         AlertFollower follower = null;
         String alertsTopic = alertsTopicOption.topic();
         if (action != AlertAction.IGNORE) {
             try {
-                follower = new AlertFollower(config.bootstrapServers(), alertsTopic, config.kafkaProps(), config.runId());
+                follower =
+                        new AlertFollower(config.bootstrapServers(), alertsTopic, config.kafkaProps(), config.runId());
             } catch (RuntimeException e) {
-                spec.commandLine().getErr().println("Cannot follow " + alertsTopic + " at " + config.bootstrapServers()
-                        + " (" + KafkaPreflight.rootMessage(e) + "): start the monitor first, or pass --on-alert ignore.");
+                spec.commandLine()
+                        .getErr()
+                        .println("Cannot follow " + alertsTopic + " at " + config.bootstrapServers() + " ("
+                                + KafkaPreflight.rootMessage(e)
+                                + "): start the monitor first, or pass --on-alert ignore.");
                 return EXIT_USAGE;
             }
             trainer.onAlert(action, follower.queue());
@@ -213,14 +290,16 @@ public final class TrainCommand implements Callable<Integer> {
         }
         // Ctrl-C: finish the current step and flush the events already taken, then exit.
         CountDownLatch finished = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            trainer.stop();
-            try {
-                finished.await(MetricsPublisher.DEFAULT_CLOSE_TIMEOUT.toSeconds() + 2, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "losswatch-train-shutdown");
+        Thread hook = new Thread(
+                () -> {
+                    trainer.stop();
+                    try {
+                        finished.await(MetricsPublisher.DEFAULT_CLOSE_TIMEOUT.toSeconds() + 2, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                },
+                "losswatch-train-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         TrainResult result;
         try {
@@ -234,9 +313,17 @@ public final class TrainCommand implements Callable<Integer> {
             }
             finished.countDown();
         }
-        out.printf(Locale.ROOT, "%s: %s after %d steps, last loss %.4g, %.1f steps/s; events sent %d, dropped %d, failed %d%n",
-                result.runId(), result.stopReason(), result.steps(), result.lastLoss(), result.stepsPerSecond(),
-                result.sent(), result.dropped(), result.failed());
+        out.printf(
+                Locale.ROOT,
+                "%s: %s after %d steps, last loss %.4g, %.1f steps/s; events sent %d, dropped %d, failed %d%n",
+                result.runId(),
+                result.stopReason(),
+                result.steps(),
+                result.lastLoss(),
+                result.stepsPerSecond(),
+                result.sent(),
+                result.dropped(),
+                result.failed());
         out.flush();
         try {
             Runtime.getRuntime().removeShutdownHook(hook);
@@ -273,7 +360,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** One plain line; {@code stepsPerSecond < 0} leaves the speed out (the first line has none yet). */
     static String progressLine(StepEvent event, double stepsPerSecond) {
-        String line = String.format(Locale.ROOT, "step %d loss %.4g lr %s", event.step(), event.loss(), event.learningRate());
+        String line =
+                String.format(Locale.ROOT, "step %d loss %.4g lr %s", event.step(), event.loss(), event.learningRate());
         return stepsPerSecond < 0 ? line : line + String.format(Locale.ROOT, " %.1f steps/s", stepsPerSecond);
     }
 

@@ -22,66 +22,102 @@ import picocli.CommandLine.Option;
  */
 public final class WebhookOptions {
 
-    @Option(names = "--webhook", paramLabel = "URL", split = "\\s+", hideParamSyntax = true,
+    @Option(
+            names = "--webhook",
+            paramLabel = "URL",
+            split = "\\s+",
+            hideParamSyntax = true,
             defaultValue = "${env:LOSSWATCH_WEBHOOK}",
             description = "Deliver alerts to this http(s) URL (repeatable). Credentials in the URL become "
                     + "basic auth and are never logged. Env: LOSSWATCH_WEBHOOK (space-separated).")
     List<String> urls = new ArrayList<>();
 
-    @Option(names = "--webhook-format", paramLabel = "FORMAT", split = "\\s+", hideParamSyntax = true,
+    @Option(
+            names = "--webhook-format",
+            paramLabel = "FORMAT",
+            split = "\\s+",
+            hideParamSyntax = true,
             defaultValue = "${env:LOSSWATCH_WEBHOOK_FORMAT}",
             description = "generic (the alert JSON), alertmanager (push to Alertmanager's API), "
                     + "alertmanager-webhook (Alertmanager's webhook payload) or slack. Once for all --webhook "
                     + "URLs, or once per URL in order (default: generic).")
     List<String> formats = new ArrayList<>();
 
-    @Option(names = "--webhook-secret", paramLabel = "SECRET", split = "\\s+", hideParamSyntax = true,
+    @Option(
+            names = "--webhook-secret",
+            paramLabel = "SECRET",
+            split = "\\s+",
+            hideParamSyntax = true,
             defaultValue = "${env:LOSSWATCH_WEBHOOK_SECRET}",
             description = "Sign requests with HMAC-SHA256 using this shared secret. Once for all, or once per "
                     + "URL. Flags show in the process list: prefer LOSSWATCH_WEBHOOK_SECRET or the config file.")
     List<String> secrets = new ArrayList<>();
 
-    @Option(names = "--webhook-name", paramLabel = "NAME", split = "\\s+", hideParamSyntax = true,
+    @Option(
+            names = "--webhook-name",
+            paramLabel = "NAME",
+            split = "\\s+",
+            hideParamSyntax = true,
             defaultValue = "${env:LOSSWATCH_WEBHOOK_NAME}",
             description = "Name of the target in logs and metrics, and of its delivery position; once per URL "
                     + "(default: scheme://host:port of the URL).")
     List<String> names = new ArrayList<>();
 
-    @Option(names = "--webhook-config", paramLabel = "FILE", defaultValue = "${env:LOSSWATCH_WEBHOOK_CONFIG}",
+    @Option(
+            names = "--webhook-config",
+            paramLabel = "FILE",
+            defaultValue = "${env:LOSSWATCH_WEBHOOK_CONFIG}",
             description = "YAML file listing several targets (webhooks: - name, url, format, secret, headers); "
                     + "$${VAR} in it reads the environment.")
     Path configFile;
 
-    @Option(names = "--webhook-timeout", paramLabel = "DURATION", defaultValue = "${env:LOSSWATCH_WEBHOOK_TIMEOUT:-10s}",
+    @Option(
+            names = "--webhook-timeout",
+            paramLabel = "DURATION",
+            defaultValue = "${env:LOSSWATCH_WEBHOOK_TIMEOUT:-10s}",
             converter = DurationConverter.class,
             description = "Connect and answer timeout of one delivery attempt (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
-    @Option(names = "--webhook-retry-initial", paramLabel = "DURATION", defaultValue = "${env:LOSSWATCH_WEBHOOK_RETRY_INITIAL:-1s}",
+    @Option(
+            names = "--webhook-retry-initial",
+            paramLabel = "DURATION",
+            defaultValue = "${env:LOSSWATCH_WEBHOOK_RETRY_INITIAL:-1s}",
             converter = DurationConverter.class,
             description = "Wait after a failed attempt; it doubles with each failure, with jitter "
                     + "(default: ${DEFAULT-VALUE}).")
     Duration retryInitial;
 
-    @Option(names = "--webhook-retry-max", paramLabel = "DURATION", defaultValue = "${env:LOSSWATCH_WEBHOOK_RETRY_MAX:-5m}",
+    @Option(
+            names = "--webhook-retry-max",
+            paramLabel = "DURATION",
+            defaultValue = "${env:LOSSWATCH_WEBHOOK_RETRY_MAX:-5m}",
             converter = DurationConverter.class,
             description = "Longest wait between attempts; a target is retried until it takes the alert "
                     + "(default: ${DEFAULT-VALUE}).")
     Duration retryMax;
 
-    @Option(names = "--webhook-backfill", paramLabel = "DURATION", defaultValue = "${env:LOSSWATCH_WEBHOOK_BACKFILL:-1h}",
+    @Option(
+            names = "--webhook-backfill",
+            paramLabel = "DURATION",
+            defaultValue = "${env:LOSSWATCH_WEBHOOK_BACKFILL:-1h}",
             converter = DurationConverter.class,
             description = "On a target's first start, also deliver alerts raised this long before; older ones "
                     + "are skipped (default: ${DEFAULT-VALUE}).")
     Duration backfill;
 
-    @Option(names = "--webhook-group", paramLabel = "PREFIX", defaultValue = "${env:LOSSWATCH_WEBHOOK_GROUP:-"
-            + NotifierConfig.DEFAULT_GROUP_PREFIX + "}",
+    @Option(
+            names = "--webhook-group",
+            paramLabel = "PREFIX",
+            defaultValue = "${env:LOSSWATCH_WEBHOOK_GROUP:-" + NotifierConfig.DEFAULT_GROUP_PREFIX + "}",
             description = "Consumer group prefix; each target uses PREFIX.NAME. Instances with the same prefix "
                     + "share the work (default: ${DEFAULT-VALUE}).")
     String group;
 
-    @Option(names = "--grafana-url", paramLabel = "URL", defaultValue = "${env:LOSSWATCH_GRAFANA_URL}",
+    @Option(
+            names = "--grafana-url",
+            paramLabel = "URL",
+            defaultValue = "${env:LOSSWATCH_GRAFANA_URL}",
             description = "URL of the Grafana run dashboard; Slack messages and Alertmanager alerts link to it "
                     + "with var-run_id set to the run.")
     String grafanaUrl;
@@ -105,9 +141,12 @@ public final class WebhookOptions {
         }
         for (int i = 0; i < n; i++) {
             String format = pick(formats, i, n, "--webhook-format");
-            out.add(WebhookTarget.of(pickName(i, n), urls.get(i),
+            out.add(WebhookTarget.of(
+                    pickName(i, n),
+                    urls.get(i),
                     format == null ? WebhookFormat.GENERIC : WebhookFormat.parse(format),
-                    pick(secrets, i, n, "--webhook-secret"), Map.of()));
+                    pick(secrets, i, n, "--webhook-secret"),
+                    Map.of()));
         }
         if (configFile != null) {
             out.addAll(WebhookConfigFile.read(configFile, env));
@@ -145,8 +184,8 @@ public final class WebhookOptions {
      *
      * @throws IllegalArgumentException with one sentence that says what to change
      */
-    public NotifierConfig config(String bootstrapServers, Map<String, String> kafka, String alertsTopic,
-            List<WebhookTarget> targets) {
+    public NotifierConfig config(
+            String bootstrapServers, Map<String, String> kafka, String alertsTopic, List<WebhookTarget> targets) {
         URI grafana = null;
         if (grafanaUrl != null && !grafanaUrl.isBlank()) {
             try {
@@ -154,8 +193,11 @@ public final class WebhookOptions {
             } catch (IllegalArgumentException e) {
                 grafana = null;
             }
-            if (grafana == null || grafana.getScheme() == null || grafana.getHost() == null
-                    || !(grafana.getScheme().equalsIgnoreCase("http") || grafana.getScheme().equalsIgnoreCase("https"))) {
+            if (grafana == null
+                    || grafana.getScheme() == null
+                    || grafana.getHost() == null
+                    || !(grafana.getScheme().equalsIgnoreCase("http")
+                            || grafana.getScheme().equalsIgnoreCase("https"))) {
                 throw new IllegalArgumentException("--grafana-url must be an http(s) URL of the run dashboard, "
                         + "like https://grafana.example.com/d/losswatch-run/losswatch-run.");
             }
@@ -164,13 +206,21 @@ public final class WebhookOptions {
             throw new IllegalArgumentException("--webhook-group must not be empty.");
         }
         if (retryInitial.isZero() || retryInitial.isNegative() || retryMax.compareTo(retryInitial) < 0) {
-            throw new IllegalArgumentException("--webhook-retry-initial must be positive and at most "
-                    + "--webhook-retry-max.");
+            throw new IllegalArgumentException(
+                    "--webhook-retry-initial must be positive and at most " + "--webhook-retry-max.");
         }
         if (backfill.isNegative()) {
             throw new IllegalArgumentException("--webhook-backfill must not be negative.");
         }
-        return new NotifierConfig(bootstrapServers, kafka, alertsTopic, group.trim(), targets, timeout,
-                new Backoff(retryInitial, retryMax), backfill, grafana);
+        return new NotifierConfig(
+                bootstrapServers,
+                kafka,
+                alertsTopic,
+                group.trim(),
+                targets,
+                timeout,
+                new Backoff(retryInitial, retryMax),
+                backfill,
+                grafana);
     }
 }

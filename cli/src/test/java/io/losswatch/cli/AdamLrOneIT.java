@@ -9,9 +9,9 @@ import io.losswatch.events.AlertType;
 import io.losswatch.events.Cause;
 import io.losswatch.events.EventJson;
 import io.losswatch.events.Topics;
-import io.losswatch.testsupport.KafkaBrokerExtension;
 import io.losswatch.monitor.MonitorApp;
 import io.losswatch.monitor.MonitorConfig;
+import io.losswatch.testsupport.KafkaBrokerExtension;
 import io.losswatch.trainer.LeNet;
 import io.losswatch.trainer.TrainConfig;
 import io.losswatch.trainer.TrainResult;
@@ -41,26 +41,35 @@ class AdamLrOneIT {
     void shouldAlertOnTheBlowUpOfAdamAtLearningRateOneAndBlameTheLearningRate() throws Exception {
         MonitorConfig config = MonitorConfig.defaults(KAFKA.bootstrapServers())
                 .withStateDir(Path.of("target", "streams-" + UUID.randomUUID()));
-        try (MonitorApp monitor = MonitorApp.start(config, MonitorApp.Options.defaults().withHttp("127.0.0.1", -1))) {
+        try (MonitorApp monitor =
+                MonitorApp.start(config, MonitorApp.Options.defaults().withHttp("127.0.0.1", -1))) {
             await().alias("monitor running").atMost(Duration.ofSeconds(60)).until(monitor::isRunning);
 
             TrainResult result = new Trainer(TrainConfig.defaults("adam-lr1")
-                    .withOptimizer(LeNet.Optimizer.ADAM, 1.0).withSteps(40)
-                    .withKafka(KAFKA.bootstrapServers(), Topics.METRICS, Map.of()))
-                    .console(line -> { })
+                            .withOptimizer(LeNet.Optimizer.ADAM, 1.0)
+                            .withSteps(40)
+                            .withKafka(KAFKA.bootstrapServers(), Topics.METRICS, Map.of()))
+                    .console(line -> {})
                     .run();
             assertThat(result.steps()).isEqualTo(40);
             assertThat(result.sent()).isEqualTo(40);
 
             List<AlertEvent> alerts = new CopyOnWriteArrayList<>();
-            try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of(
-                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers(),
-                    ConsumerConfig.GROUP_ID_CONFIG, "it-" + UUID.randomUUID(),
-                    ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                    ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-                    new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(
+                    Map.of(
+                            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                            KAFKA.bootstrapServers(),
+                            ConsumerConfig.GROUP_ID_CONFIG,
+                            "it-" + UUID.randomUUID(),
+                            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                            "earliest",
+                            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                            "read_committed"),
+                    new ByteArrayDeserializer(),
+                    new ByteArrayDeserializer())) {
                 c.subscribe(List.of(Topics.ALERTS));
-                await().alias("a LOSS_BLOWUP alert for adam-lr1 on training.alerts").atMost(Duration.ofSeconds(60))
+                await().alias("a LOSS_BLOWUP alert for adam-lr1 on training.alerts")
+                        .atMost(Duration.ofSeconds(60))
                         .pollInSameThread()
                         .until(() -> {
                             for (var r : c.poll(Duration.ofMillis(200))) {
@@ -69,10 +78,15 @@ class AdamLrOneIT {
                             return alerts.stream().anyMatch(a -> a.type() == AlertType.LOSS_BLOWUP);
                         });
             }
-            AlertEvent blowup = alerts.stream().filter(a -> a.type() == AlertType.LOSS_BLOWUP).findFirst().orElseThrow();
+            AlertEvent blowup = alerts.stream()
+                    .filter(a -> a.type() == AlertType.LOSS_BLOWUP)
+                    .findFirst()
+                    .orElseThrow();
             assertThat(blowup.runId()).isEqualTo("adam-lr1");
             assertThat(blowup.status()).isEqualTo(AlertStatus.FIRING);
-            assertThat(blowup.step()).as("alerted within 15 steps of the jump at step 1").isLessThanOrEqualTo(16);
+            assertThat(blowup.step())
+                    .as("alerted within 15 steps of the jump at step 1")
+                    .isLessThanOrEqualTo(16);
             assertThat(blowup.diagnosis().cause()).isEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
             assertThat(blowup.diagnosis().suggestion()).contains("1e-3");
             assertThat(blowup.diagnosis().evidence()).isNotEmpty();

@@ -1,10 +1,15 @@
 package io.losswatch.cli;
 
-import io.losswatch.client.attach.Attacher;
-import io.losswatch.client.attach.LogFormat;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.losswatch.client.MetricsPublisher;
+import io.losswatch.client.attach.Attacher;
+import io.losswatch.client.attach.LogFormat;
+import io.losswatch.events.EventJson;
+import io.losswatch.events.StepEvent;
+import io.losswatch.events.Topics;
+import io.losswatch.testsupport.KafkaBrokerExtension;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -21,7 +26,6 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -31,12 +35,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-
-import io.losswatch.events.EventJson;
-import io.losswatch.events.StepEvent;
-import io.losswatch.events.Topics;
-import io.losswatch.testsupport.KafkaBrokerExtension;
-import io.losswatch.client.MetricsPublisher;
 
 /** {@code losswatch attach} against a real broker: files that grow, get rotated, in the shapes Keras and Lightning write. */
 class AttachIT {
@@ -58,10 +56,12 @@ class AttachIT {
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "attach-it-" + UUID.randomUUID());
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         List<StepEvent> events = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(Topics.METRICS));
             await().alias(count + " step events of " + runId + " are on " + Topics.METRICS)
-                    .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ZERO)
+                    .atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ZERO)
                     .until(() -> {
                         for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                             if (runId.equals(r.key())) {
@@ -93,8 +93,14 @@ class AttachIT {
     }
 
     private static String kerasRow(int epoch) {
-        return String.format(Locale.ROOT, "%d,%.4f,0.0010000000474974513,%.6f,%.4f,%.6f%n", epoch, 0.7 + 0.02 * epoch,
-                0.6 * Math.pow(0.9, epoch), 0.8, 0.5 * Math.pow(0.95, epoch));
+        return String.format(
+                Locale.ROOT,
+                "%d,%.4f,0.0010000000474974513,%.6f,%.4f,%.6f%n",
+                epoch,
+                0.7 + 0.02 * epoch,
+                0.6 * Math.pow(0.9, epoch),
+                0.8,
+                0.5 * Math.pow(0.95, epoch));
     }
 
     @Test
@@ -103,9 +109,12 @@ class AttachIT {
         String header = "epoch,accuracy,learning_rate,loss,val_accuracy,val_loss\n";
         append(log, header + kerasRow(0));
         ExecutorService pool = Executors.newSingleThreadExecutor();
-        try (MetricsPublisher publisher = new MetricsPublisher(KAFKA.bootstrapServers(), Topics.METRICS, Map.of("linger.ms", "1"))) {
-            Attacher attacher = new Attacher(log, LogFormat.KERAS_CSV.parser("it-keras", Map.of(), null), true, publisher::offer)
-                    .pollInterval(Duration.ofMillis(20)).console(s -> { });
+        try (MetricsPublisher publisher =
+                new MetricsPublisher(KAFKA.bootstrapServers(), Topics.METRICS, Map.of("linger.ms", "1"))) {
+            Attacher attacher = new Attacher(
+                            log, LogFormat.KERAS_CSV.parser("it-keras", Map.of(), null), true, publisher::offer)
+                    .pollInterval(Duration.ofMillis(20))
+                    .console(s -> {});
             Future<?> running = pool.submit(() -> {
                 attacher.run(true);
                 return null;
@@ -113,13 +122,16 @@ class AttachIT {
             for (int epoch = 1; epoch < 5; epoch++) {
                 append(log, kerasRow(epoch));
                 int published = epoch + 1;
-                await().alias("epoch " + epoch + " published").atMost(Duration.ofSeconds(10)).until(() -> attacher.published() >= published);
+                await().alias("epoch " + epoch + " published")
+                        .atMost(Duration.ofSeconds(10))
+                        .until(() -> attacher.published() >= published);
             }
             // logrotate's default: rename, then the trainer opens a new file with a new header
             Files.move(log, dir.resolve("training.log.1"));
             append(dir.resolve("training.log.1"), kerasRow(5));
             append(log, header + kerasRow(6) + kerasRow(7));
-            await().alias("the rotated-away row and the new file are published").atMost(Duration.ofSeconds(10))
+            await().alias("the rotated-away row and the new file are published")
+                    .atMost(Duration.ofSeconds(10))
                     .until(() -> attacher.published() >= 8);
             attacher.stop();
             running.get();
@@ -131,7 +143,8 @@ class AttachIT {
 
         List<StepEvent> events = readSteps("it-keras", 8);
         assertThat(events).extracting(StepEvent::step).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L);
-        assertThat(events.get(3).valLoss()).isEqualTo(0.5 * Math.pow(0.95, 3), org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(events.get(3).valLoss())
+                .isEqualTo(0.5 * Math.pow(0.95, 3), org.assertj.core.data.Offset.offset(1e-6));
     }
 
     @Test
@@ -145,9 +158,20 @@ class AttachIT {
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(out, true));
 
-        int code = cl.execute("--file", csv.toString(), "--format", "lightning-csv", "--run-id", "it-lightning",
-                "--label", "optimizer=adam", "--no-follow", "--bootstrap-servers", KAFKA.bootstrapServers(),
-                "--kafka", "linger.ms=1");
+        int code = cl.execute(
+                "--file",
+                csv.toString(),
+                "--format",
+                "lightning-csv",
+                "--run-id",
+                "it-lightning",
+                "--label",
+                "optimizer=adam",
+                "--no-follow",
+                "--bootstrap-servers",
+                KAFKA.bootstrapServers(),
+                "--kafka",
+                "linger.ms=1");
 
         assertThat(code).as(out.toString()).isZero();
         assertThat(out.toString()).contains("10 events published (10 sent, 0 dropped, 0 failed)");
@@ -164,8 +188,16 @@ class AttachIT {
         cl.setOut(new PrintWriter(new StringWriter(), true));
         cl.setErr(new PrintWriter(err, true));
 
-        int code = cl.execute("--file", dir.resolve("nope.csv").toString(), "--format", "keras-csv", "--run-id", "x",
-                "--no-follow", "--bootstrap-servers", KAFKA.bootstrapServers());
+        int code = cl.execute(
+                "--file",
+                dir.resolve("nope.csv").toString(),
+                "--format",
+                "keras-csv",
+                "--run-id",
+                "x",
+                "--no-follow",
+                "--bootstrap-servers",
+                KAFKA.bootstrapServers());
 
         assertThat(code).isEqualTo(2);
         assertThat(err.toString().strip()).startsWith("No file ").endsWith("(drop --no-follow).");

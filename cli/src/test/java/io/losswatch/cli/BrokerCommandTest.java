@@ -1,17 +1,15 @@
 package io.losswatch.cli;
 
-import io.losswatch.kafka.local.DataDirLock;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.losswatch.kafka.local.DataDirLock;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
 import picocli.CommandLine;
 
 class BrokerCommandTest {
@@ -53,8 +51,10 @@ class BrokerCommandTest {
             otherBroker.close();
         }
 
-        assertThat(err.toString().strip()).isEqualTo("Data directory " + dir
-                + " is in use by another broker: stop that broker or choose another directory with --data-dir.");
+        assertThat(err.toString().strip())
+                .isEqualTo(
+                        "Data directory " + dir
+                                + " is in use by another broker: stop that broker or choose another directory with --data-dir.");
     }
 
     @Test
@@ -68,6 +68,7 @@ class BrokerCommandTest {
     void shouldExitWithTwoWhenThePortIsNotAPort() {
         assertThat(run("--port", "70000")).isEqualTo(2);
 
-        assertThat(err.toString().strip()).isEqualTo("--port 70000 is not a port: use 1-65535, or 0 for any free port.");
+        assertThat(err.toString().strip())
+                .isEqualTo("--port 70000 is not a port: use 1-65535, or 0 for any free port.");
     }
 }

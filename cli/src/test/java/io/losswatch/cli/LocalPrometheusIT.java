@@ -21,7 +21,9 @@ import org.junit.jupiter.api.Test;
 class LocalPrometheusIT {
     @Test
     void shouldScrapeTheMonitorAndStopWhenClosed() throws Exception {
-        assertThat(LocalPrometheus.installed()).as("prometheus is missing: apt-get install prometheus").isTrue();
+        assertThat(LocalPrometheus.installed())
+                .as("prometheus is missing: apt-get install prometheus")
+                .isTrue();
         HttpServer fake = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         byte[] body = "# TYPE losswatch_active_runs gauge\nlosswatch_active_runs 2.0\n".getBytes(UTF_8);
         fake.createContext("/metrics", ex -> {
@@ -32,15 +34,22 @@ class LocalPrometheusIT {
         });
         fake.start();
         HttpClient http = HttpClient.newHttpClient();
-        LocalPrometheus p = LocalPrometheus.start(Path.of("target", "prometheus-" + UUID.randomUUID()),
-                "127.0.0.1:" + fake.getAddress().getPort(), List.of(), Duration.ofSeconds(1));
+        LocalPrometheus p = LocalPrometheus.start(
+                Path.of("target", "prometheus-" + UUID.randomUUID()),
+                "127.0.0.1:" + fake.getAddress().getPort(),
+                List.of(),
+                Duration.ofSeconds(1));
         try {
             assertThat(p.awaitReady(Duration.ofSeconds(30))).as(p.logTail()).isTrue();
             String query = p.url() + "/api/v1/query?query="
                     + URLEncoder.encode("losswatch_active_runs{job=\"" + LocalPrometheus.JOB + "\"}", UTF_8);
-            await().alias("Prometheus has scraped the target").atMost(Duration.ofSeconds(20))
-                    .until(() -> http.send(HttpRequest.newBuilder(URI.create(query)).build(),
-                            HttpResponse.BodyHandlers.ofString()).body().contains("\"2\""));
+            await().alias("Prometheus has scraped the target")
+                    .atMost(Duration.ofSeconds(20))
+                    .until(() -> http.send(
+                                    HttpRequest.newBuilder(URI.create(query)).build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .body()
+                            .contains("\"2\""));
         } finally {
             p.close();
             fake.stop(0);

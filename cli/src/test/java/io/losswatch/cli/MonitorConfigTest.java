@@ -1,8 +1,8 @@
 package io.losswatch.cli;
 
-import io.losswatch.monitor.MonitorConfig;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.losswatch.monitor.MonitorConfig;
 import java.util.Map;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;

@@ -23,15 +23,18 @@ class NotifyCommandTest {
     void shouldSayThatNotifyNeedsATarget() {
         Run r = run(new NotifyCommand(), "--bootstrap-servers", "127.0.0.1:1");
         assertThat(r.code()).isEqualTo(2);
-        assertThat(r.err()).isEqualTo("Nothing to deliver to: give --webhook URL (repeatable) or --webhook-config FILE.");
+        assertThat(r.err())
+                .isEqualTo("Nothing to deliver to: give --webhook URL (repeatable) or --webhook-config FILE.");
     }
 
     @Test
     void shouldRefuseAUrlThatIsNotHttpInOneSentence() {
         Run r = run(new NotifyCommand(), "--webhook", "ftp://user:pw@files.example.com/x");
         assertThat(r.code()).isEqualTo(2);
-        assertThat(r.err()).isEqualTo("Only http:// and https:// webhook URLs are accepted, not ftp: "
-                + "write it as https://host/path.").doesNotContain("pw");
+        assertThat(r.err())
+                .isEqualTo("Only http:// and https:// webhook URLs are accepted, not ftp: "
+                        + "write it as https://host/path.")
+                .doesNotContain("pw");
     }
 
     @Test

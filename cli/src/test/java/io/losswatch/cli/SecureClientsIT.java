@@ -71,8 +71,12 @@ class SecureClientsIT {
     private record Run(int exit, String output, Duration took) {}
 
     private static Run losswatch(Map<String, String> env, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        List<String> cmd = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName()));
         cmd.addAll(List.of(args));
         Path log = Files.createTempFile("losswatch-", ".log");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
@@ -83,7 +87,9 @@ class SecureClientsIT {
         long started = System.nanoTime();
         Process p = pb.start();
         try {
-            assertThat(p.waitFor(3, TimeUnit.MINUTES)).as("losswatch %s finished", args[0]).isTrue();
+            assertThat(p.waitFor(3, TimeUnit.MINUTES))
+                    .as("losswatch %s finished", args[0])
+                    .isTrue();
             return new Run(p.exitValue(), Files.readString(log), Duration.ofNanos(System.nanoTime() - started));
         } finally {
             p.destroyForcibly();
@@ -93,8 +99,20 @@ class SecureClientsIT {
     }
 
     private static String[] train(String runId, String... more) {
-        List<String> a = new ArrayList<>(List.of("train", "--run-id", runId, "--model", "linear", "--steps", "20",
-                "--print-every", "10", "--progress", "plain", "--bootstrap-servers", broker.bootstrapServers()));
+        List<String> a = new ArrayList<>(List.of(
+                "train",
+                "--run-id",
+                runId,
+                "--model",
+                "linear",
+                "--steps",
+                "20",
+                "--print-every",
+                "10",
+                "--progress",
+                "plain",
+                "--bootstrap-servers",
+                broker.bootstrapServers()));
         a.addAll(List.of(more));
         return a.toArray(String[]::new);
     }
@@ -102,8 +120,17 @@ class SecureClientsIT {
     private String[] attach(String runId, String... more) throws IOException {
         Path csv = dir.resolve(runId + ".csv");
         Files.writeString(csv, "epoch,loss\n0,2.30\n1,2.10\n2,1.95\n");
-        List<String> a = new ArrayList<>(List.of("attach", "--file", csv.toString(), "--format", "keras-csv",
-                "--run-id", runId, "--no-follow", "--bootstrap-servers", broker.bootstrapServers()));
+        List<String> a = new ArrayList<>(List.of(
+                "attach",
+                "--file",
+                csv.toString(),
+                "--format",
+                "keras-csv",
+                "--run-id",
+                runId,
+                "--no-follow",
+                "--bootstrap-servers",
+                broker.bootstrapServers()));
         a.addAll(List.of(more));
         return a.toArray(String[]::new);
     }
@@ -112,8 +139,16 @@ class SecureClientsIT {
         return switch (command) {
             case "train" -> train(runId);
             case "attach" -> attach(runId);
-            case "monitor" -> new String[] {"monitor", "--bootstrap-servers", broker.bootstrapServers(),
-                "--http-port", "-1", "--state-dir", dir.resolve("state-" + runId).toString()};
+            case "monitor" ->
+                new String[] {
+                    "monitor",
+                    "--bootstrap-servers",
+                    broker.bootstrapServers(),
+                    "--http-port",
+                    "-1",
+                    "--state-dir",
+                    dir.resolve("state-" + runId).toString()
+                };
             default -> throw new IllegalArgumentException(command);
         };
     }
@@ -125,21 +160,36 @@ class SecureClientsIT {
     @Test
     void shouldPublishFromTrainAndAttachWithTheCredentialsPassedThrough() throws Exception {
         // train: the secret in the environment, the rest as flags
-        Run train = losswatch(Map.of("LOSSWATCH_KAFKA_SASL_JAAS_CONFIG", jaas(TRAINER_PASSWORD)),
-                train("secure-train", "--kafka", "security.protocol=SASL_PLAINTEXT", "--kafka",
+        Run train = losswatch(
+                Map.of("LOSSWATCH_KAFKA_SASL_JAAS_CONFIG", jaas(TRAINER_PASSWORD)),
+                train(
+                        "secure-train",
+                        "--kafka",
+                        "security.protocol=SASL_PLAINTEXT",
+                        "--kafka",
                         "sasl.mechanism=SCRAM-SHA-512"));
         assertThat(train.exit()).as(train.output()).isZero();
         assertThat(train.output()).contains("completed after 20 steps", "sent 20, dropped 0, failed 0");
 
         // attach: everything as flags, the other way the README documents
-        Run attach = losswatch(Map.of(), attach("secure-attach", "--kafka", "security.protocol=SASL_PLAINTEXT",
-                "--kafka", "sasl.mechanism=SCRAM-SHA-512", "--kafka", "sasl.jaas.config=" + jaas(TRAINER_PASSWORD)));
+        Run attach = losswatch(
+                Map.of(),
+                attach(
+                        "secure-attach",
+                        "--kafka",
+                        "security.protocol=SASL_PLAINTEXT",
+                        "--kafka",
+                        "sasl.mechanism=SCRAM-SHA-512",
+                        "--kafka",
+                        "sasl.jaas.config=" + jaas(TRAINER_PASSWORD)));
         assertThat(attach.exit()).as(attach.output()).isZero();
         assertThat(attach.output()).contains("3 events published (3 sent, 0 dropped, 0 failed)");
 
         Map<String, List<StepEvent>> arrived = readSteps(Map.of("secure-train", 20, "secure-attach", 3));
-        assertThat(arrived.get("secure-train")).extracting(StepEvent::step)
-                .containsExactlyElementsOf(java.util.stream.LongStream.range(0, 20).boxed().toList());
+        assertThat(arrived.get("secure-train"))
+                .extracting(StepEvent::step)
+                .containsExactlyElementsOf(
+                        java.util.stream.LongStream.range(0, 20).boxed().toList());
         assertThat(arrived.get("secure-attach")).extracting(StepEvent::loss).containsExactly(2.30, 2.10, 1.95);
         for (Run r : List.of(train, attach)) {
             assertThat(r.output()).doesNotContain(TRAINER_PASSWORD).doesNotContain(ADMIN_PASSWORD);
@@ -148,8 +198,12 @@ class SecureClientsIT {
 
     @Test
     void shouldRefuseTrainAttachAndMonitorWithoutCredentialsInOneSentence() throws Exception {
-        Map<String, String> wrong = Map.of("LOSSWATCH_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT",
-                "LOSSWATCH_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512", "LOSSWATCH_KAFKA_SASL_JAAS_CONFIG",
+        Map<String, String> wrong = Map.of(
+                "LOSSWATCH_KAFKA_SECURITY_PROTOCOL",
+                "SASL_PLAINTEXT",
+                "LOSSWATCH_KAFKA_SASL_MECHANISM",
+                "SCRAM-SHA-512",
+                "LOSSWATCH_KAFKA_SASL_JAAS_CONFIG",
                 jaas(WRONG_PASSWORD));
         Map<String, Run> refused = new LinkedHashMap<>();
         for (String command : COMMANDS) {
@@ -161,19 +215,27 @@ class SecureClientsIT {
             assertThat(r.exit()).as(what + ":\n" + r.output()).isEqualTo(2);
             assertThat(r.took()).as(what + " gives up quickly").isLessThan(REFUSED_WITHIN);
             List<String> lines = r.output().lines().filter(l -> !l.isBlank()).toList();
-            assertThat(lines).as(what + ": one sentence, no stack trace, no library chatter").hasSize(1);
-            assertThat(lines.get(0)).as(what).contains("Kafka at " + broker.bootstrapServers())
+            assertThat(lines)
+                    .as(what + ": one sentence, no stack trace, no library chatter")
+                    .hasSize(1);
+            assertThat(lines.get(0))
+                    .as(what)
+                    .contains("Kafka at " + broker.bootstrapServers())
                     .doesNotContain("Exception");
             assertThat(r.output()).as(what).doesNotContain(WRONG_PASSWORD).doesNotContain(TRAINER_PASSWORD);
         });
         // to a client without SASL the broker just hangs up, which looks like no broker at all: the sentence says both
         for (String command : COMMANDS) {
-            assertThat(refused.get(command + " without credentials").output()).as(command)
-                    .startsWith("Cannot reach Kafka at ").contains("security.protocol");
-            assertThat(refused.get(command + " with a wrong password").output()).as(command)
+            assertThat(refused.get(command + " without credentials").output())
+                    .as(command)
+                    .startsWith("Cannot reach Kafka at ")
+                    .contains("security.protocol");
+            assertThat(refused.get(command + " with a wrong password").output())
+                    .as(command)
                     .startsWith("Kafka at " + broker.bootstrapServers() + " refused our credentials");
         }
-        assertThat(readSteps(Map.of()).keySet()).as("runs that got events through")
+        assertThat(readSteps(Map.of()).keySet())
+                .as("runs that got events through")
                 .doesNotContain("no-credentials", "wrong-password");
     }
 
@@ -184,12 +246,13 @@ class SecureClientsIT {
         c.put(ConsumerConfig.GROUP_ID_CONFIG, "secure-clients-it-" + UUID.randomUUID());
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         Map<String, List<StepEvent>> out = new HashMap<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c, new StringDeserializer(),
-                new ByteArrayDeserializer())) {
+        try (KafkaConsumer<String, byte[]> consumer =
+                new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(Topics.METRICS));
             long[] quietSince = {System.nanoTime()};
             await().alias("the events of " + expected + " are on " + Topics.METRICS + ", and nothing more comes")
-                    .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ZERO)
+                    .atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ZERO)
                     .until(() -> {
                         var records = consumer.poll(Duration.ofMillis(200));
                         for (var r : records) {
@@ -198,9 +261,12 @@ class SecureClientsIT {
                         if (!records.isEmpty()) {
                             quietSince[0] = System.nanoTime();
                         }
-                        return expected.entrySet().stream().allMatch(
-                                        e -> out.getOrDefault(e.getKey(), List.of()).size() >= e.getValue())
-                                && System.nanoTime() - quietSince[0] > Duration.ofSeconds(1).toNanos()
+                        return expected.entrySet().stream()
+                                        .allMatch(e -> out.getOrDefault(e.getKey(), List.of())
+                                                        .size()
+                                                >= e.getValue())
+                                && System.nanoTime() - quietSince[0]
+                                        > Duration.ofSeconds(1).toNanos()
                                 && !consumer.assignment().isEmpty();
                     });
         }

@@ -30,12 +30,13 @@ class TrainCommandIT {
         cl.setOut(new PrintWriter(new StringWriter(), true));
         cl.setErr(new PrintWriter(err, true));
 
-        int code = cl.execute("--run-id", "it-typo", "--topic", "training.metrcs", "--bootstrap-servers",
-                KAFKA.bootstrapServers());
+        int code = cl.execute(
+                "--run-id", "it-typo", "--topic", "training.metrcs", "--bootstrap-servers", KAFKA.bootstrapServers());
 
         assertThat(code).isEqualTo(2);
-        assertThat(err.toString().strip()).isEqualTo("Topic training.metrcs does not exist at " + KAFKA.bootstrapServers()
-                + ": start the monitor first (it creates its topics), create the topic, or pass --topic.");
+        assertThat(err.toString().strip())
+                .isEqualTo("Topic training.metrcs does not exist at " + KAFKA.bootstrapServers()
+                        + ": start the monitor first (it creates its topics), create the topic, or pass --topic.");
     }
 
     @Test
@@ -45,11 +46,19 @@ class TrainCommandIT {
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(new StringWriter(), true));
 
-        int code = cl.execute("--run-id", "it-cli", "--steps", "6", "--print-every", "5",
-                "--bootstrap-servers", KAFKA.bootstrapServers());
+        int code = cl.execute(
+                "--run-id",
+                "it-cli",
+                "--steps",
+                "6",
+                "--print-every",
+                "5",
+                "--bootstrap-servers",
+                KAFKA.bootstrapServers());
 
         assertThat(code).isZero();
         assertThat(out.toString()).contains("step 0 loss", "step 5 loss", "completed after 6 steps", "sent 6");
-        assertThat(Committed.awaitSteps(KAFKA.bootstrapServers(), Topics.METRICS, "it-cli", 6, Duration.ofSeconds(60))).hasSize(6);
+        assertThat(Committed.awaitSteps(KAFKA.bootstrapServers(), Topics.METRICS, "it-cli", 6, Duration.ofSeconds(60)))
+                .hasSize(6);
     }
 }

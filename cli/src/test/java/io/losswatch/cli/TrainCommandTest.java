@@ -2,16 +2,13 @@ package io.losswatch.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.losswatch.events.KafkaClientSettings;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.util.Map;
-
 import org.junit.jupiter.api.Test;
-
-import io.losswatch.events.KafkaClientSettings;
-
 import picocli.CommandLine;
 
 class TrainCommandTest {
@@ -37,7 +34,9 @@ class TrainCommandTest {
         int code = run("--run-id", "r1", "--optimizer", "rmsprop");
 
         assertThat(code).isEqualTo(2);
-        assertThat(err.toString().strip()).doesNotContain("\n").doesNotContain("Exception")
+        assertThat(err.toString().strip())
+                .doesNotContain("\n")
+                .doesNotContain("Exception")
                 .contains("unknown optimizer 'rmsprop'");
     }
 
@@ -79,7 +78,8 @@ class TrainCommandTest {
 
     @Test
     void shouldPrintAPlainProgressLine() {
-        io.losswatch.events.StepEvent event = io.losswatch.events.StepEvent.of("r", 9, 0.5).withLearningRate(0.001);
+        io.losswatch.events.StepEvent event =
+                io.losswatch.events.StepEvent.of("r", 9, 0.5).withLearningRate(0.001);
 
         assertThat(TrainCommand.progressLine(event, 5.0)).isEqualTo("step 9 loss 0.5000 lr 0.001 5.0 steps/s");
         assertThat(TrainCommand.progressLine(event, -1)).isEqualTo("step 9 loss 0.5000 lr 0.001");
@@ -94,8 +94,10 @@ class TrainCommandTest {
         int code = cl.execute("--list-scenarios");
 
         assertThat(code).isZero();
-        assertThat(out.toString().lines()).hasSize(io.losswatch.trainer.Scenario.values().length)
-                .anyMatch(l -> l.startsWith("lr-adam-too-high ")).anyMatch(l -> l.startsWith("overfit-regularized "));
+        assertThat(out.toString().lines())
+                .hasSize(io.losswatch.trainer.Scenario.values().length)
+                .anyMatch(l -> l.startsWith("lr-adam-too-high "))
+                .anyMatch(l -> l.startsWith("overfit-regularized "));
     }
 
     @Test
@@ -107,8 +109,9 @@ class TrainCommandTest {
         assertThat(cl.execute("--scenario", "lr-typo")).isEqualTo(2);
         assertThat(cl.execute("--run-id", "x", "--on-alert", "panic")).isEqualTo(2);
 
-        assertThat(err.toString().lines()).containsExactly(
-                "unknown scenario 'lr-typo': see --list-scenarios (see 'train --help')",
-                "unknown --on-alert 'panic': use stop, rollback or ignore (see 'train --help')");
+        assertThat(err.toString().lines())
+                .containsExactly(
+                        "unknown scenario 'lr-typo': see --list-scenarios (see 'train --help')",
+                        "unknown --on-alert 'panic': use stop, rollback or ignore (see 'train --help')");
     }
 }

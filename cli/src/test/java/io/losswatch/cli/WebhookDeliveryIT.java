@@ -1,12 +1,5 @@
 package io.losswatch.cli;
 
-import io.losswatch.monitor.MonitorApp;
-import io.losswatch.monitor.MonitorConfig;
-
-import io.losswatch.notify.DeliveryId;
-import io.losswatch.notify.Notifier;
-import io.losswatch.notify.NotifierConfig;
-import io.losswatch.notify.Receiver;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -16,6 +9,12 @@ import io.losswatch.events.AlertStatus;
 import io.losswatch.events.EventJson;
 import io.losswatch.events.StepEvent;
 import io.losswatch.events.Topics;
+import io.losswatch.monitor.MonitorApp;
+import io.losswatch.monitor.MonitorConfig;
+import io.losswatch.notify.DeliveryId;
+import io.losswatch.notify.Notifier;
+import io.losswatch.notify.NotifierConfig;
+import io.losswatch.notify.Receiver;
 import io.losswatch.testsupport.KafkaBrokerExtension;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -61,21 +60,29 @@ class WebhookDeliveryIT {
     private static NotifierConfig fromFlags(MonitorConfig monitor, String... args) {
         Flags f = new Flags();
         new CommandLine(f).parseArgs(args);
-        return f.webhooks.config(monitor.bootstrapServers(), monitor.kafka(), monitor.alertsTopic(),
-                f.webhooks.targets(Map.of()));
+        return f.webhooks.config(
+                monitor.bootstrapServers(), monitor.kafka(), monitor.alertsTopic(), f.webhooks.targets(Map.of()));
     }
 
     private static List<AlertEvent> alertsOnTopic() {
         List<AlertEvent> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "it-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        KAFKA.bootstrapServers(),
+                        ConsumerConfig.GROUP_ID_CONFIG,
+                        "it-" + UUID.randomUUID(),
+                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                        "earliest",
+                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                        "read_committed"),
+                new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
             c.subscribe(List.of(Topics.ALERTS));
-            await().alias("the alerts topic has been read to its end").atMost(Duration.ofSeconds(30))
-                    .pollInSameThread().until(() -> {
+            await().alias("the alerts topic has been read to its end")
+                    .atMost(Duration.ofSeconds(30))
+                    .pollInSameThread()
+                    .until(() -> {
                         c.poll(Duration.ofMillis(200)).forEach(r -> {
                             try {
                                 out.add(EventJson.parseAlert(r.value()));
@@ -83,8 +90,10 @@ class WebhookDeliveryIT {
                                 throw new AssertionError(e);
                             }
                         });
-                        return !c.assignment().isEmpty() && c.assignment().stream()
-                                .allMatch(tp -> c.position(tp) >= c.endOffsets(List.of(tp)).get(tp));
+                        return !c.assignment().isEmpty()
+                                && c.assignment().stream()
+                                        .allMatch(tp -> c.position(tp)
+                                                >= c.endOffsets(List.of(tp)).get(tp));
                     });
         }
         return out;
@@ -95,57 +104,94 @@ class WebhookDeliveryIT {
         MonitorConfig monitorConfig = MonitorConfig.defaults(KAFKA.bootstrapServers())
                 .withStateDir(Path.of("target", "streams-" + UUID.randomUUID()));
         try (Receiver receiver = Receiver.start();
-                KafkaProducer<byte[], byte[]> steps = new KafkaProducer<>(Map.of(
-                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers(),
-                        ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer());
-                MonitorApp monitor = MonitorApp.start(monitorConfig,
-                        MonitorApp.Options.defaults().withHttp("127.0.0.1", 0))) {
+                KafkaProducer<byte[], byte[]> steps = new KafkaProducer<>(
+                        Map.of(
+                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                KAFKA.bootstrapServers(),
+                                ProducerConfig.ACKS_CONFIG,
+                                "all"),
+                        new ByteArraySerializer(),
+                        new ByteArraySerializer());
+                MonitorApp monitor = MonitorApp.start(
+                        monitorConfig, MonitorApp.Options.defaults().withHttp("127.0.0.1", 0))) {
             String url = receiver.url("/hook").replace("http://", "http://losswatch:hunter2@");
-            NotifierConfig config = fromFlags(monitorConfig, "--webhook", url, "--webhook-name", "receiver",
-                    "--webhook-secret", SECRET, "--webhook-group", "it-" + UUID.randomUUID(),
-                    "--webhook-retry-initial", "200ms", "--webhook-retry-max", "2s");
+            NotifierConfig config = fromFlags(
+                    monitorConfig,
+                    "--webhook",
+                    url,
+                    "--webhook-name",
+                    "receiver",
+                    "--webhook-secret",
+                    SECRET,
+                    "--webhook-group",
+                    "it-" + UUID.randomUUID(),
+                    "--webhook-retry-initial",
+                    "200ms",
+                    "--webhook-retry-max",
+                    "2s");
             try (Notifier notifier = Notifier.start(config, monitor.registry())) {
-                await().alias("monitor and notifier run").atMost(Duration.ofSeconds(60))
+                await().alias("monitor and notifier run")
+                        .atMost(Duration.ofSeconds(60))
                         .until(() -> monitor.isRunning() && notifier.isRunning());
                 for (int i = 0; i < 120; i++) {
-                    double diverging = i < 40 ? 2.3 * Math.exp(-0.01 * i)
-                            : 2.3 * Math.exp(-0.4) * Math.exp(0.1 * (i - 40));
-                    steps.send(new ProducerRecord<>(Topics.METRICS, "div".getBytes(UTF_8), EventJson.writeStep(
-                            StepEvent.of("div", i, diverging).withLearningRate(0.5)
+                    double diverging =
+                            i < 40 ? 2.3 * Math.exp(-0.01 * i) : 2.3 * Math.exp(-0.4) * Math.exp(0.1 * (i - 40));
+                    steps.send(new ProducerRecord<>(
+                            Topics.METRICS,
+                            "div".getBytes(UTF_8),
+                            EventJson.writeStep(StepEvent.of("div", i, diverging)
+                                    .withLearningRate(0.5)
                                     .withLabels(Map.of("optimizer", "sgd")))));
-                    steps.send(new ProducerRecord<>(Topics.METRICS, "ok".getBytes(UTF_8), EventJson.writeStep(
-                            StepEvent.of("ok", i, 2.3 * Math.exp(-i / 60.0)).withLearningRate(0.001))));
+                    steps.send(new ProducerRecord<>(
+                            Topics.METRICS,
+                            "ok".getBytes(UTF_8),
+                            EventJson.writeStep(StepEvent.of("ok", i, 2.3 * Math.exp(-i / 60.0))
+                                    .withLearningRate(0.001))));
                 }
                 steps.flush();
 
-                await().alias("the receiver got a firing alert").atMost(Duration.ofSeconds(60))
+                await().alias("the receiver got a firing alert")
+                        .atMost(Duration.ofSeconds(60))
                         .until(() -> receiver.accepted().stream()
                                 .anyMatch(r -> r.alert().status() == AlertStatus.FIRING));
                 List<AlertEvent> raised = alertsOnTopic();
                 Set<String> expected = raised.stream().map(DeliveryId::of).collect(Collectors.toSet());
-                await().alias("the receiver has every alert the monitor raised").atMost(Duration.ofSeconds(20))
-                        .until(() -> receiver.accepted().stream().map(Receiver.Request::deliveryId)
-                                .collect(Collectors.toSet()).equals(expected));
+                await().alias("the receiver has every alert the monitor raised")
+                        .atMost(Duration.ofSeconds(20))
+                        .until(() -> receiver.accepted().stream()
+                                .map(Receiver.Request::deliveryId)
+                                .collect(Collectors.toSet())
+                                .equals(expected));
 
                 List<Receiver.Request> got = receiver.accepted();
                 assertThat(got).extracting(r -> r.alert().runId()).containsOnly("div");
                 assertThat(got).extracting(Receiver.Request::alert).containsExactlyInAnyOrderElementsOf(raised);
                 assertThat(got).allSatisfy(r -> {
-                    assertThat(r.signedWith(SECRET)).as("signature with the shared secret").isTrue();
-                    assertThat(r.signedWith("not-the-secret")).as("signature with a wrong secret").isFalse();
-                    assertThat(r.header("Authorization")).isEqualTo("Basic "
-                            + Base64.getEncoder().encodeToString("losswatch:hunter2".getBytes(UTF_8)));
+                    assertThat(r.signedWith(SECRET))
+                            .as("signature with the shared secret")
+                            .isTrue();
+                    assertThat(r.signedWith("not-the-secret"))
+                            .as("signature with a wrong secret")
+                            .isFalse();
+                    assertThat(r.header("Authorization"))
+                            .isEqualTo(
+                                    "Basic " + Base64.getEncoder().encodeToString("losswatch:hunter2".getBytes(UTF_8)));
                     assertThat(r.header("Content-Type")).isEqualTo("application/json");
                 });
 
-                String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + monitor.httpPort() + "/metrics")).build(),
-                        HttpResponse.BodyHandlers.ofString()).body();
+                String metrics = HttpClient.newHttpClient()
+                        .send(
+                                HttpRequest.newBuilder(
+                                                URI.create("http://127.0.0.1:" + monitor.httpPort() + "/metrics"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body();
                 assertThat(metrics)
                         .contains("losswatch_webhook_deliveries_total{outcome=\"delivered\",target=\"receiver\"} "
                                 + got.size() + ".0")
                         .contains("losswatch_webhook_delivery_latency_seconds_bucket{target=\"receiver\"")
-                        .doesNotContain("hunter2").doesNotContain(SECRET);
+                        .doesNotContain("hunter2")
+                        .doesNotContain(SECRET);
             }
         }
     }

@@ -1,5 +1,8 @@
 package io.losswatch.client;
 
+import io.losswatch.events.AlertEvent;
+import io.losswatch.events.EventJson;
+import io.losswatch.events.InvalidEventException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -8,7 +11,6 @@ import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -16,10 +18,6 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-
-import io.losswatch.events.AlertEvent;
-import io.losswatch.events.EventJson;
-import io.losswatch.events.InvalidEventException;
 
 /**
  * Follows {@code training.alerts} for one run on a thread of its own and queues that run's alerts for
@@ -46,7 +44,8 @@ public final class AlertFollower implements AutoCloseable {
         this.consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
         this.runId = runId;
         List<TopicPartition> partitions = consumer.partitionsFor(alertsTopic, Duration.ofSeconds(10)).stream()
-                .map(info -> new TopicPartition(info.topic(), info.partition())).toList();
+                .map(info -> new TopicPartition(info.topic(), info.partition()))
+                .toList();
         if (partitions.isEmpty()) {
             consumer.close();
             throw new IllegalStateException("topic " + alertsTopic + " does not exist: start the monitor first");

@@ -1,5 +1,8 @@
 package io.losswatch.client;
 
+import io.losswatch.events.EventJson;
+import io.losswatch.events.StepEvent;
+import io.losswatch.events.Topics;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -10,7 +13,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -18,10 +20,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-
-import io.losswatch.events.EventJson;
-import io.losswatch.events.StepEvent;
-import io.losswatch.events.Topics;
 
 /**
  * Publishes step events to Kafka without ever slowing the training loop down. {@link #offer} puts
@@ -49,9 +47,11 @@ public final class MetricsPublisher implements AutoCloseable {
     private final AtomicLong failed = new AtomicLong();
     /** Offered and accepted, but not yet acknowledged or failed. Guarded by {@code this} for waits. */
     private long pending;
+
     private volatile boolean closed;
     /** Set by close once the counts are final; later callbacks change nothing. Guarded by {@code this}. */
     private boolean settled;
+
     private volatile Exception lastError;
 
     /** Publishes to {@link Topics#METRICS} with the default buffer. */
@@ -69,8 +69,13 @@ public final class MetricsPublisher implements AutoCloseable {
     }
 
     public MetricsPublisher(String bootstrapServers, String topic, Map<String, String> kafkaProps, int capacity) {
-        this(new KafkaProducer<>(producerConfig(bootstrapServers, kafkaProps),
-                new StringSerializer(), new ByteArraySerializer()), topic, capacity);
+        this(
+                new KafkaProducer<>(
+                        producerConfig(bootstrapServers, kafkaProps),
+                        new StringSerializer(),
+                        new ByteArraySerializer()),
+                topic,
+                capacity);
     }
 
     /** For tests: any producer, e.g. Kafka's {@code MockProducer}. */

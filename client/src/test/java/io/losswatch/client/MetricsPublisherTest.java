@@ -3,13 +3,14 @@ package io.losswatch.client;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.losswatch.events.EventJson;
+import io.losswatch.events.StepEvent;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
-
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -18,9 +19,6 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
-
-import io.losswatch.events.EventJson;
-import io.losswatch.events.StepEvent;
 
 class MetricsPublisherTest {
 
@@ -51,7 +49,8 @@ class MetricsPublisherTest {
 
     @Test
     void shouldSendEachEventAsJsonKeyedByRunId() throws Exception {
-        MockProducer<String, byte[]> producer = new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+        MockProducer<String, byte[]> producer =
+                new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
         try (MetricsPublisher publisher = new MetricsPublisher(producer, "metrics-topic", 16)) {
             assertThat(publisher.offer(step(0))).isTrue();
             assertThat(publisher.offer(step(1))).isTrue();
@@ -73,7 +72,8 @@ class MetricsPublisherTest {
         StuckProducer producer = new StuckProducer();
         MetricsPublisher publisher = new MetricsPublisher(producer, "t", 4);
         publisher.offer(step(0));
-        await().alias("sender thread is stuck inside send").atMost(Duration.ofSeconds(5))
+        await().alias("sender thread is stuck inside send")
+                .atMost(Duration.ofSeconds(5))
                 .until(() -> producer.entered.getCount() == 0);
 
         long start = System.nanoTime();
@@ -98,11 +98,13 @@ class MetricsPublisherTest {
 
     @Test
     void shouldCountSendErrorsAsFailed() {
-        MockProducer<String, byte[]> producer = new MockProducer<>(false, null, new StringSerializer(), new ByteArraySerializer());
+        MockProducer<String, byte[]> producer =
+                new MockProducer<>(false, null, new StringSerializer(), new ByteArraySerializer());
         try (MetricsPublisher publisher = new MetricsPublisher(producer, "t", 16)) {
             publisher.offer(step(0));
             publisher.offer(step(1));
-            await().alias("both events reached the producer").atMost(Duration.ofSeconds(5))
+            await().alias("both events reached the producer")
+                    .atMost(Duration.ofSeconds(5))
                     .until(() -> producer.history().size() == 2);
 
             producer.completeNext();
@@ -134,9 +136,11 @@ class MetricsPublisherTest {
 
     @Test
     void shouldUseAnIdempotentProducerAndLetKafkaSettingsThrough() {
-        Properties p = MetricsPublisher.producerConfig("host:9092", Map.of("security.protocol", "SSL", "linger.ms", "20"));
+        Properties p =
+                MetricsPublisher.producerConfig("host:9092", Map.of("security.protocol", "SSL", "linger.ms", "20"));
 
-        assertThat(p).containsEntry(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true")
+        assertThat(p)
+                .containsEntry(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true")
                 .containsEntry(ProducerConfig.ACKS_CONFIG, "all")
                 .containsEntry(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, "host:9092")
                 .containsEntry("security.protocol", "SSL")

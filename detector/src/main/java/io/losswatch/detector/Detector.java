@@ -1,14 +1,14 @@
 package io.losswatch.detector;
 
+import io.losswatch.detector.fit.BlockFit;
+import io.losswatch.detector.fit.LinearFit;
+import io.losswatch.detector.fit.RollingFit;
 import io.losswatch.events.AlertEvent;
 import io.losswatch.events.AlertStatus;
 import io.losswatch.events.AlertType;
 import io.losswatch.events.Cause;
 import io.losswatch.events.Severity;
 import io.losswatch.events.StepEvent;
-import io.losswatch.detector.fit.BlockFit;
-import io.losswatch.detector.fit.LinearFit;
-import io.losswatch.detector.fit.RollingFit;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -43,7 +43,11 @@ import java.util.List;
 public final class Detector {
 
     /** What happened to one step event. */
-    public enum Outcome { ACCEPTED, STALE_STEP, NEW_ATTEMPT }
+    public enum Outcome {
+        ACCEPTED,
+        STALE_STEP,
+        NEW_ATTEMPT
+    }
 
     /**
      * @param outcome whether the step was used
@@ -143,10 +147,22 @@ public final class Detector {
             }
             nf.healthySteps = 0;
             if (!nf.firing) {
-                fire(s, AlertType.LOSS_NON_FINITE, Severity.CRITICAL, s.firstNonFiniteStep, e, eventTime, now,
-                        null, null, out);
+                fire(
+                        s,
+                        AlertType.LOSS_NON_FINITE,
+                        Severity.CRITICAL,
+                        s.firstNonFiniteStep,
+                        e,
+                        eventTime,
+                        now,
+                        null,
+                        null,
+                        out);
             }
-            return new Result(outcome, out.list(), s.loss.fitNewest(config.growth().shortScale().points()));
+            return new Result(
+                    outcome,
+                    out.list(),
+                    s.loss.fitNewest(config.growth().shortScale().points()));
         }
         s.firstNonFiniteStep = -1;
         if (nf.firing && ++nf.healthySteps >= config.resolveSteps()) {
@@ -182,8 +198,8 @@ public final class Detector {
         }
 
         // blow-up: judged against the steps before this one
-        JumpTracker.Event jump = s.lossJump.onPoint(step, y, s.loss, t.lossJump,
-                s.chanceFromLabel ? s.chanceLn : Double.NaN);
+        JumpTracker.Event jump =
+                s.lossJump.onPoint(step, y, s.loss, t.lossJump, s.chanceFromLabel ? s.chanceLn : Double.NaN);
         RunState.Slot bs = s.slot(AlertType.LOSS_BLOWUP);
         boolean blowupWasFiring = bs.firing; // not raised again in the step that resolves it
         if (jump == JumpTracker.Event.CONFIRMED && !bs.firing) {
@@ -199,7 +215,9 @@ public final class Detector {
 
         s.loss.add(step, y);
         // a climb the growth alert already reports is not a second divergence
-        if (jump != JumpTracker.Event.CONFIRMED && !blowupWasFiring && !bs.firing
+        if (jump != JumpTracker.Event.CONFIRMED
+                && !blowupWasFiring
+                && !bs.firing
                 && !s.slot(AlertType.LOSS_EXPONENTIAL_GROWTH).firing
                 && (earlyRise(s) || (s.processedSteps % LEVEL_EVERY == 0 && levelShift(s)))) {
             fire(s, AlertType.LOSS_BLOWUP, Severity.CRITICAL, s.lossJump.jumpStep, e, eventTime, now, null, null, out);
@@ -211,8 +229,15 @@ public final class Detector {
             RollingFit blocks = s.lossBlocks.blocks();
             double m = blocks.newestValue();
             s.maxBlockLn = Double.isNaN(s.maxBlockLn) ? m : Math.max(s.maxBlockLn, m);
-            s.blocksGrow = g.blocks() != null && grows(blocks, g.blocks(), hold * t.blocksMinRise, blocks.fit(),
-                    g.blocks().points() / 2, g.riseSigmas(), 2);
+            s.blocksGrow = g.blocks() != null
+                    && grows(
+                            blocks,
+                            g.blocks(),
+                            hold * t.blocksMinRise,
+                            blocks.fit(),
+                            g.blocks().points() / 2,
+                            g.riseSigmas(),
+                            2);
         }
 
         // exponential growth, shortest window first
@@ -235,8 +260,7 @@ public final class Detector {
         boolean growing = used != null;
         if (s.plannedSinceStep >= 0) {
             double level = s.loss.meanNewest(g.shortScale().points());
-            if (y > s.plannedCeilingLn
-                    || (step - s.plannedSinceStep >= g.plannedSteps() && level <= s.plannedFromLn)) {
+            if (y > s.plannedCeilingLn || (step - s.plannedSinceStep >= g.plannedSteps() && level <= s.plannedFromLn)) {
                 s.plannedSinceStep = -1; // above anything planned, or the bump is over
             } else if (growing) {
                 growing = false; // a warm restart's bump, back towards where the loss has already been
@@ -253,7 +277,8 @@ public final class Detector {
                 if (since.n() >= 3 && since.slope() > used.slope() && since.r2() >= used.r2() * 0.9) {
                     used = since;
                 }
-                Severity sev = used.doublingSteps() <= config.criticalDoublingSteps() ? Severity.CRITICAL : Severity.WARNING;
+                Severity sev =
+                        used.doublingSteps() <= config.criticalDoublingSteps() ? Severity.CRITICAL : Severity.WARNING;
                 fire(s, AlertType.LOSS_EXPONENTIAL_GROWTH, sev, onset, e, eventTime, now, used, forecast(used), out);
             }
         } else {
@@ -397,26 +422,41 @@ public final class Detector {
             s.pinnedStreak = 0;
         }
         boolean gradKnown = s.gradPoints >= config.gradient().earlyPoints();
-        double gradLevel = gradKnown ? s.grad.meanNewest(config.gradientGrowth().shortScale().points()) : Double.NaN;
+        double gradLevel = gradKnown
+                ? s.grad.meanNewest(config.gradientGrowth().shortScale().points())
+                : Double.NaN;
         RunState.Slot cs = s.slot(AlertType.TRAINING_COLLAPSED);
-        boolean afterJump = jumpAt >= 0 && s.pinnedSince > jumpAt && s.pinnedSince - jumpAt <= c.jumpLookback()
+        boolean afterJump = jumpAt >= 0
+                && s.pinnedSince > jumpAt
+                && s.pinnedSince - jumpAt <= c.jumpLookback()
                 // chance level guessed from the first loss means something only for a blow-up right at the start
                 && (s.chanceFromLabel || jumpAt - s.firstStep <= c.firstLossChanceSteps())
                 && s.pinnedStreak >= c.pinnedAfterJump()
-                && (gradKnown ? gradLevel <= s.earlyGradLn - t.afterJumpGradient
+                && (gradKnown
+                        ? gradLevel <= s.earlyGradLn - t.afterJumpGradient
                         // without gradients: a dead network's outputs no longer change, so neither does its loss;
                         // but a run that already sat at this level before the jump is only back where it was
                         : s.loss.madNewest(c.pinnedAfterJump()) <= c.flatSpread()
                                 // asked to fire, not to hold: the blocks it reads stop reaching back to the jump
                                 && (cs.firing || lossShowsCollapse(s, jumpAt, c.pinnedAfterJump())));
         boolean dead = gradKnown && gradLevel <= s.earlyGradLn - t.deadGradient;
-        boolean collapsed = pinned && ((afterJump && s.pinnedStreak >= c.pinnedAfterJump())
-                || (dead && s.pinnedStreak >= c.pinnedWithDeadGradients()));
+        boolean collapsed = pinned
+                && ((afterJump && s.pinnedStreak >= c.pinnedAfterJump())
+                        || (dead && s.pinnedStreak >= c.pinnedWithDeadGradients()));
         if (collapsed) {
             cs.healthySteps = 0;
             if (!cs.firing) {
-                fire(s, AlertType.TRAINING_COLLAPSED, Severity.CRITICAL, afterJump ? jumpAt : s.pinnedSince, e,
-                        eventTime, now, null, null, out);
+                fire(
+                        s,
+                        AlertType.TRAINING_COLLAPSED,
+                        Severity.CRITICAL,
+                        afterJump ? jumpAt : s.pinnedSince,
+                        e,
+                        eventTime,
+                        now,
+                        null,
+                        null,
+                        out);
             }
         } else if (cs.firing && ++cs.healthySteps >= config.resolveSteps()) {
             resolve(s, AlertType.TRAINING_COLLAPSED, e, eventTime, now, out);
@@ -536,7 +576,8 @@ public final class Detector {
         // afterwards are not taken for its normal level
         boolean undisturbed = s.gradJump.lastJumpStep < 0 && !s.slot(AlertType.GRADIENT_EXPLOSION).firing;
         if (++s.gradPoints <= gc.earlyPoints() && (undisturbed || Double.isNaN(s.earlyGradLn))) {
-            s.earlyGradLn = s.gradPoints == gc.earlyPoints() ? s.grad.medianNewest(gc.earlyPoints())
+            s.earlyGradLn = s.gradPoints == gc.earlyPoints()
+                    ? s.grad.medianNewest(gc.earlyPoints())
                     : Double.isNaN(s.earlyGradLn) ? gy : Math.min(s.earlyGradLn, gy);
         }
         boolean aboveEarly = gy >= s.earlyGradLn + t.riseOverEarly;
@@ -568,7 +609,8 @@ public final class Detector {
                     }
                 }
                 Severity sev = fit == null || fit.doublingSteps() <= config.criticalDoublingSteps()
-                        ? Severity.CRITICAL : Severity.WARNING;
+                        ? Severity.CRITICAL
+                        : Severity.WARNING;
                 fire(s, AlertType.GRADIENT_EXPLOSION, sev, onset, e, eventTime, now, fit, lossForecast(s), out);
             }
         } else if (xs.firing && ++xs.healthySteps >= config.resolveSteps()) {
@@ -584,8 +626,8 @@ public final class Detector {
      * on top of a gradient that was already jumping, or when it repeats on
      * {@link #NON_FINITE_GRADIENT_STEPS} steps in a row after finite ones.
      */
-    private void onNonFiniteGradient(RunState s, StepEvent e, boolean gradient, Instant eventTime, Instant now,
-            Out out) {
+    private void onNonFiniteGradient(
+            RunState s, StepEvent e, boolean gradient, Instant eventTime, Instant now, Out out) {
         if (gradient) {
             s.nonFiniteGradStreak++;
         }
@@ -598,10 +640,19 @@ public final class Detector {
         boolean wasJumping = s.gradJump.jumpStep >= 0;
         boolean repeated = s.gradPoints > 0 && s.nonFiniteGradStreak >= NON_FINITE_GRADIENT_STEPS;
         if (brokenParameters || wasJumping || repeated) {
-            long onset = s.gradJump.jumpStep >= 0 ? s.gradJump.jumpStep
-                    : s.grad.size() > 0 ? lowPoint(s.grad) : e.step();
-            fire(s, AlertType.GRADIENT_EXPLOSION, Severity.CRITICAL, Math.min(onset, e.step()), e, eventTime, now,
-                    null, null, out);
+            long onset =
+                    s.gradJump.jumpStep >= 0 ? s.gradJump.jumpStep : s.grad.size() > 0 ? lowPoint(s.grad) : e.step();
+            fire(
+                    s,
+                    AlertType.GRADIENT_EXPLOSION,
+                    Severity.CRITICAL,
+                    Math.min(onset, e.step()),
+                    e,
+                    eventTime,
+                    now,
+                    null,
+                    null,
+                    out);
         }
     }
 
@@ -614,14 +665,25 @@ public final class Detector {
 
     private void onValidation(RunState s, StepEvent e, double v, Instant eventTime, Instant now, Out out) {
         DetectorConfig.Validation c = config.validation();
-        double train = s.loss.size() > 0 ? s.loss.meanNewest(config.growth().shortScale().points()) : Double.NaN;
+        double train = s.loss.size() > 0
+                ? s.loss.meanNewest(config.growth().shortScale().points())
+                : Double.NaN;
         boolean rising = s.validation.onValidation(e.step(), v, train, c, t.validationMinRise);
         RunState.Slot vs = s.slot(AlertType.VALIDATION_DIVERGENCE);
         if (rising) {
             s.validation.calmPoints = 0;
             if (!vs.firing && s.validation.streak >= c.confirmPoints()) {
-                fire(s, AlertType.VALIDATION_DIVERGENCE, Severity.WARNING, s.validation.bestStep, e, eventTime, now,
-                        s.validation.fit(), null, out);
+                fire(
+                        s,
+                        AlertType.VALIDATION_DIVERGENCE,
+                        Severity.WARNING,
+                        s.validation.bestStep,
+                        e,
+                        eventTime,
+                        now,
+                        s.validation.fit(),
+                        null,
+                        out);
             }
         } else if (vs.firing) {
             // only a validation loss back near its minimum ends it, not a pause in the climb
@@ -643,7 +705,8 @@ public final class Detector {
                 if (lr <= 1.05 * s.maxLearningRate && !Double.isNaN(s.maxBlockLn) && s.loss.size() > 0) {
                     // back up to a rate this run already trained at: a warm restart, its bump is planned
                     s.plannedSinceStep = e.step();
-                    s.plannedFromLn = s.loss.meanNewest(config.growth().shortScale().points());
+                    s.plannedFromLn =
+                            s.loss.meanNewest(config.growth().shortScale().points());
                     s.plannedCeilingLn = s.maxBlockLn + t.plannedBump;
                 } else {
                     s.learningRateRiseStep = e.step();
@@ -683,8 +746,14 @@ public final class Detector {
      * {@code minCount} of them): rate, R^2, fitted rise (also against the run's own noise), thirds
      * in order, and the newest point really above the window's low. The O(1) tests go first.
      */
-    static boolean grows(RollingFit w, DetectorConfig.Scale sc, double minRise, LinearFit f, int minCount,
-            double riseSigmas, int noiseLag) {
+    static boolean grows(
+            RollingFit w,
+            DetectorConfig.Scale sc,
+            double minRise,
+            LinearFit f,
+            int minCount,
+            double riseSigmas,
+            int noiseLag) {
         int n = Math.min(w.size(), sc.points());
         if (n < minCount || f.slope() < sc.minRate() || f.r2() < sc.minR2()) {
             return false;
@@ -791,44 +860,89 @@ public final class Detector {
     private AlertEvent.Forecast lossForecast(RunState s) {
         DetectorConfig.Scale sc = config.growth().shortScale();
         LinearFit f = s.loss.fitNewest(sc.points());
-        return grows(s.loss, sc, t.lossMinRise[1], f, sc.points(), config.growth().riseSigmas(), NOISE_LAG)
-                ? forecast(f) : null;
+        return grows(
+                        s.loss,
+                        sc,
+                        t.lossMinRise[1],
+                        f,
+                        sc.points(),
+                        config.growth().riseSigmas(),
+                        NOISE_LAG)
+                ? forecast(f)
+                : null;
     }
 
-    private void fire(RunState s, AlertType type, Severity severity, long onset, StepEvent e, Instant eventTime,
-            Instant now, LinearFit fit, AlertEvent.Forecast forecast, Out out) {
+    private void fire(
+            RunState s,
+            AlertType type,
+            Severity severity,
+            long onset,
+            StepEvent e,
+            Instant eventTime,
+            Instant now,
+            LinearFit fit,
+            AlertEvent.Forecast forecast,
+            Out out) {
         RunState.Slot slot = s.slot(type);
         slot.firing = true;
         slot.onsetStep = onset;
         slot.firedAtStep = e.step();
         slot.healthySteps = 0;
-        AlertEvent.Fit f = fit == null ? null
-                : new AlertEvent.Fit(fit.n(), fit.slope(), fit.doublingSteps(), fit.r2());
+        AlertEvent.Fit f = fit == null ? null : new AlertEvent.Fit(fit.n(), fit.slope(), fit.doublingSteps(), fit.r2());
         AlertEvent.Diagnosis d = diagnoser.diagnose(type, s, e, fit, onset);
         slot.severity = (byte) severity.ordinal();
         slot.cause = (byte) d.cause().ordinal();
         slot.confidencePercent = (byte) Math.round(Math.max(0, Math.min(1, d.confidence())) * 100);
-        out.add(new AlertEvent(1, AlertEvent.alertId(e.runId(), type, onset, s.attempt()), e.runId(), type, AlertStatus.FIRING,
-                severity, e.step(), onset, eventTime, now, f, forecast, d));
+        out.add(new AlertEvent(
+                1,
+                AlertEvent.alertId(e.runId(), type, onset, s.attempt()),
+                e.runId(),
+                type,
+                AlertStatus.FIRING,
+                severity,
+                e.step(),
+                onset,
+                eventTime,
+                now,
+                f,
+                forecast,
+                d));
     }
 
     private void resolve(RunState s, AlertType type, StepEvent e, Instant eventTime, Instant now, Out out) {
-        resolve(s, type, e, eventTime, now, out,
+        resolve(
+                s,
+                type,
+                e,
+                eventTime,
+                now,
+                out,
                 "no " + type + " condition for " + s.slot(type).healthySteps + " steps, up to step " + e.step());
     }
 
-    private void resolve(RunState s, AlertType type, StepEvent e, Instant eventTime, Instant now, Out out,
-            String why) {
+    private void resolve(RunState s, AlertType type, StepEvent e, Instant eventTime, Instant now, Out out, String why) {
         RunState.Slot slot = s.slot(type);
         slot.firing = false;
         slot.healthySteps = 0;
         // same severity and cause as the firing: receivers (Alertmanager) match a resolve to its firing by labels
         Severity severity = Severity.values()[Math.min(slot.severity, Severity.values().length - 1)];
         Cause cause = Cause.values()[Math.min(slot.cause, Cause.values().length - 1)];
-        AlertEvent.Diagnosis d = new AlertEvent.Diagnosis(cause, slot.confidencePercent / 100.0, List.of(why),
-                "Resolved; nothing to do unless it fires again.");
-        out.add(new AlertEvent(1, AlertEvent.alertId(e.runId(), type, slot.onsetStep, s.attempt()), e.runId(), type,
-                AlertStatus.RESOLVED, severity, e.step(), slot.onsetStep, eventTime, now, null, null, d));
+        AlertEvent.Diagnosis d = new AlertEvent.Diagnosis(
+                cause, slot.confidencePercent / 100.0, List.of(why), "Resolved; nothing to do unless it fires again.");
+        out.add(new AlertEvent(
+                1,
+                AlertEvent.alertId(e.runId(), type, slot.onsetStep, s.attempt()),
+                e.runId(),
+                type,
+                AlertStatus.RESOLVED,
+                severity,
+                e.step(),
+                slot.onsetStep,
+                eventTime,
+                now,
+                null,
+                null,
+                d));
     }
 
     private void resolveAll(RunState s, StepEvent e, Instant eventTime, Instant now, Out out) {
@@ -841,9 +955,8 @@ public final class Detector {
 
     /** Steps until the fitted loss reaches the ceiling at the fitted rate; infinite when not growing. */
     public AlertEvent.Forecast forecast(LinearFit fit) {
-        double steps = fit.slope() > 0
-                ? Math.max(0, (t.ceiling - fit.fittedLast()) / fit.slope())
-                : Double.POSITIVE_INFINITY;
+        double steps =
+                fit.slope() > 0 ? Math.max(0, (t.ceiling - fit.fittedLast()) / fit.slope()) : Double.POSITIVE_INFINITY;
         return new AlertEvent.Forecast(Math.rint(steps), config.ceiling());
     }
 }

@@ -39,8 +39,9 @@ public record DetectorConfig(
     public record Scale(int points, double minRate, double minR2, double minRise) {
         public Scale {
             if (points < 4 || !(minRise > 1) || !(minR2 >= 0 && minR2 <= 1)) {
-                throw new IllegalArgumentException("a growth window needs >= 4 points, R^2 in [0, 1] and a rise > 1, got "
-                        + points + ", " + minR2 + ", " + minRise);
+                throw new IllegalArgumentException(
+                        "a growth window needs >= 4 points, R^2 in [0, 1] and a rise > 1, got " + points + ", " + minR2
+                                + ", " + minRise);
             }
         }
     }
@@ -63,8 +64,16 @@ public record DetectorConfig(
      * @param plannedBumpFactor ...as long as the loss stays below this factor times the highest
      *     block mean of the run so far
      */
-    public record Growth(Scale veryShort, Scale shortScale, Scale longScale, Scale blocks, int blockSize,
-            double riseSigmas, int confirmSteps, int plannedSteps, double plannedBumpFactor) {
+    public record Growth(
+            Scale veryShort,
+            Scale shortScale,
+            Scale longScale,
+            Scale blocks,
+            int blockSize,
+            double riseSigmas,
+            int confirmSteps,
+            int plannedSteps,
+            double plannedBumpFactor) {
         public Growth {
             if (!(veryShort.points() < shortScale.points() && shortScale.points() < longScale.points())) {
                 throw new IllegalArgumentException("growth windows must nest: very short < short < long, got "
@@ -85,8 +94,14 @@ public record DetectorConfig(
      * {@code weakReferenceFactor} times larger, unless those steps sat at the chance level that
      * {@code num_classes} gives (a classifier at initialisation scores about ln C on every batch).
      */
-    public record Blowup(int referencePoints, double jumpFactor, double jumpSigmas, double weakReferenceFactor,
-            double stayFactor, double staySigmas, int staySteps) {
+    public record Blowup(
+            int referencePoints,
+            double jumpFactor,
+            double jumpSigmas,
+            double weakReferenceFactor,
+            double stayFactor,
+            double staySigmas,
+            int staySteps) {
         public Blowup {
             if (referencePoints < 1 || staySteps < 1 || !(jumpFactor > stayFactor) || !(stayFactor > 1)) {
                 throw new IllegalArgumentException("blow-up needs reference and stay steps >= 1 and jump > stay > 1");
@@ -114,8 +129,15 @@ public record DetectorConfig(
      * run must not have sat in the band for {@code pinnedAfterJump} points before the jump, nor gone
      * below it between the jump and the pin (see {@code Detector.lossShowsCollapse}).
      */
-    public record Collapse(double bandLow, double bandHigh, int pinnedAfterJump, int jumpLookback,
-            int firstLossChanceSteps, double afterJumpGradientFactor, double flatSpread, int pinnedWithDeadGradients,
+    public record Collapse(
+            double bandLow,
+            double bandHigh,
+            int pinnedAfterJump,
+            int jumpLookback,
+            int firstLossChanceSteps,
+            double afterJumpGradientFactor,
+            double flatSpread,
+            int pinnedWithDeadGradients,
             double deadGradientFactor) {}
 
     /**
@@ -127,20 +149,44 @@ public record DetectorConfig(
      * while the training loss is below where it was then; {@code confirmPoints} validations in a row. Resolved after {@code resolvePoints}
      * validations back near the minimum.
      */
-    public record Validation(int points, double smoothing, int minPoints, double minRise, double noiseSigmas,
-            int confirmPoints, int resolvePoints) {}
+    public record Validation(
+            int points,
+            double smoothing,
+            int minPoints,
+            double minRise,
+            double noiseSigmas,
+            int confirmPoints,
+            int resolvePoints) {}
 
     public static DetectorConfig defaults() {
         return new DetectorConfig(
-                new Growth(new Scale(8, 0.15, 0.85, 4), new Scale(16, 0.03, 0.8, 2), new Scale(64, 0.008, 0.5, 3),
-                        new Scale(32, 0.004, 0.7, 3), 8, 5, 2, 64, 1.5),
-                new Growth(new Scale(8, 0.15, 0.85, 4), new Scale(16, 0.05, 0.8, 3), new Scale(32, 0.02, 0.7, 3),
-                        null, 1, 5, 2, 64, 1.5),
+                new Growth(
+                        new Scale(8, 0.15, 0.85, 4),
+                        new Scale(16, 0.03, 0.8, 2),
+                        new Scale(64, 0.008, 0.5, 3),
+                        new Scale(32, 0.004, 0.7, 3),
+                        8,
+                        5,
+                        2,
+                        64,
+                        1.5),
+                new Growth(
+                        new Scale(8, 0.15, 0.85, 4),
+                        new Scale(16, 0.05, 0.8, 3),
+                        new Scale(32, 0.02, 0.7, 3),
+                        null,
+                        1,
+                        5,
+                        2,
+                        64,
+                        1.5),
                 new Blowup(16, 5, 6, 4, 2, 2, 5),
                 new Gradient(16, 10, new Blowup(16, 10, 6, 4, 3, 2, 5)),
                 new Collapse(0.92, 1.5, 8, 128, 20, 3, 0.05, 16, 20),
                 new Validation(16, 0.35, 4, 1.08, 3, 1, 3),
-                50, Float.MAX_VALUE, 50);
+                50,
+                Float.MAX_VALUE,
+                50);
     }
 
     public DetectorConfig {
@@ -153,12 +199,12 @@ public record DetectorConfig(
     }
 
     public DetectorConfig withCeiling(double c) {
-        return new DetectorConfig(growth, gradientGrowth, blowup, gradient, collapse, validation, resolveSteps, c,
-                criticalDoublingSteps);
+        return new DetectorConfig(
+                growth, gradientGrowth, blowup, gradient, collapse, validation, resolveSteps, c, criticalDoublingSteps);
     }
 
     public DetectorConfig withResolveSteps(int r) {
-        return new DetectorConfig(growth, gradientGrowth, blowup, gradient, collapse, validation, r, ceiling,
-                criticalDoublingSteps);
+        return new DetectorConfig(
+                growth, gradientGrowth, blowup, gradient, collapse, validation, r, ceiling, criticalDoublingSteps);
     }
 }

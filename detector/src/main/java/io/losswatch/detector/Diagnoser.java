@@ -1,11 +1,11 @@
 package io.losswatch.detector;
 
+import io.losswatch.detector.fit.LinearFit;
+import io.losswatch.detector.fit.RollingFit;
 import io.losswatch.events.AlertEvent.Diagnosis;
 import io.losswatch.events.AlertType;
 import io.losswatch.events.Cause;
 import io.losswatch.events.StepEvent;
-import io.losswatch.detector.fit.LinearFit;
-import io.losswatch.detector.fit.RollingFit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -33,6 +33,7 @@ final class Diagnoser {
     static final int RISE_HORIZON = 512;
     /** A step-to-step zig-zag of ln(loss) at least this large, and this large against the noise. */
     static final double OSCILLATION_AMPLITUDE = 0.1;
+
     static final double OSCILLATION_RATIO = 0.5;
 
     private final DetectorConfig config;
@@ -46,54 +47,97 @@ final class Diagnoser {
         describe(type, s, e, fit, onset, ev);
 
         if (type == AlertType.VALIDATION_DIVERGENCE) {
-            return new Diagnosis(Cause.INSUFFICIENT_REGULARIZATION, 0.8, ev, String.format(Locale.ROOT,
-                    "Add regularization (weight decay 1e-4 to 5e-4, dropout 0.2-0.5, data augmentation) or more data; "
-                            + "stop early or restore the checkpoint from step %d, where val_loss was lowest.",
-                    s.validation.bestStep));
+            return new Diagnosis(
+                    Cause.INSUFFICIENT_REGULARIZATION,
+                    0.8,
+                    ev,
+                    String.format(
+                            Locale.ROOT,
+                            "Add regularization (weight decay 1e-4 to 5e-4, dropout 0.2-0.5, data augmentation) or more data; "
+                                    + "stop early or restore the checkpoint from step %d, where val_loss was lowest.",
+                            s.validation.bestStep));
         }
         if (!Double.isNaN(s.recentMaxUpdateRatio) && s.recentMaxUpdateRatio > HIGH_UPDATE_RATIO) {
-            ev.add(String.format(Locale.ROOT, "update_ratio %.3g > %.1f: each step moves the weights by a large fraction",
-                    s.recentMaxUpdateRatio, HIGH_UPDATE_RATIO));
+            ev.add(String.format(
+                    Locale.ROOT,
+                    "update_ratio %.3g > %.1f: each step moves the weights by a large fraction",
+                    s.recentMaxUpdateRatio,
+                    HIGH_UPDATE_RATIO));
             return learningRate(0.8, ev, s, "");
         }
-        if (s.learningRateRiseStep >= 0 && s.learningRateRiseStep >= onset - 64
+        if (s.learningRateRiseStep >= 0
+                && s.learningRateRiseStep >= onset - 64
                 && e.step() - s.learningRateRiseStep <= RISE_HORIZON) {
-            ev.add(String.format(Locale.ROOT, "the learning rate rose to %.3g, a level the run never had, at step %d",
-                    s.lastLearningRate, s.learningRateRiseStep));
-            return learningRate(0.75, ev, s, String.format(Locale.ROOT,
-                    " The rise at step %d set it off: keep the schedule below that level.", s.learningRateRiseStep));
+            ev.add(String.format(
+                    Locale.ROOT,
+                    "the learning rate rose to %.3g, a level the run never had, at step %d",
+                    s.lastLearningRate,
+                    s.learningRateRiseStep));
+            return learningRate(
+                    0.75,
+                    ev,
+                    s,
+                    String.format(
+                            Locale.ROOT,
+                            " The rise at step %d set it off: keep the schedule below that level.",
+                            s.learningRateRiseStep));
         }
         if (type == AlertType.LOSS_NON_FINITE && quietBefore(s, onset)) {
             ev.add("the loss was steady right before (no growth, no jump, not the first steps)");
-            return new Diagnosis(Cause.DATA_ISSUE, 0.5, ev,
+            return new Diagnosis(
+                    Cause.DATA_ISSUE,
+                    0.5,
+                    ev,
                     "Look for one bad batch: NaN or infinite inputs, log(0) or a division by zero in the loss; "
                             + "check batches for finite values and skip the bad ones.");
         }
         boolean high = highForOptimizer(s);
         if (s.firstStep <= 1 && onset - s.firstStep <= EARLY_STEPS) {
-            ev.add(String.format(Locale.ROOT, "the trouble began at step %d, within the first %d steps%s", onset,
-                    EARLY_STEPS, Double.isNaN(s.lastLearningRate) ? ""
-                            : String.format(Locale.ROOT, ", at learning rate %.3g%s", s.lastLearningRate,
+            ev.add(String.format(
+                    Locale.ROOT,
+                    "the trouble began at step %d, within the first %d steps%s",
+                    onset,
+                    EARLY_STEPS,
+                    Double.isNaN(s.lastLearningRate)
+                            ? ""
+                            : String.format(
+                                    Locale.ROOT,
+                                    ", at learning rate %.3g%s",
+                                    s.lastLearningRate,
                                     high ? " (high for " + optimizerName(s) + ")" : "")));
             return learningRate(high ? 0.75 : 0.6, ev, s, "");
         }
         if (high && (type == AlertType.TRAINING_COLLAPSED || gradientFalls(type, s, fit, onset, ev))) {
-            ev.add(String.format(Locale.ROOT, "learning rate %.3g is high for %s: ReLUs die after a too large step",
-                    s.lastLearningRate, optimizerName(s)));
-            return learningRate(0.55, ev, s, " Dead units do not come back: restart from a checkpoint before the collapse.");
+            ev.add(String.format(
+                    Locale.ROOT,
+                    "learning rate %.3g is high for %s: ReLUs die after a too large step",
+                    s.lastLearningRate,
+                    optimizerName(s)));
+            return learningRate(
+                    0.55, ev, s, " Dead units do not come back: restart from a checkpoint before the collapse.");
         }
         if (isPlainSgd(s.optimizer) && oscillating(s.loss, onset, ev)) {
-            return new Diagnosis(Cause.UNSTABLE_OPTIMIZER, 0.6, ev,
+            return new Diagnosis(
+                    Cause.UNSTABLE_OPTIMIZER,
+                    0.6,
+                    ev,
                     "Plain SGD is oscillating: add momentum 0.9 (or use Adam at lr 1e-3), lower the learning rate 2-5x "
                             + "or decay it, clip gradients.");
         }
         if (lossWithoutGradient(type, s, fit, onset, ev)) {
-            return new Diagnosis(Cause.DATA_ISSUE, 0.55, ev,
+            return new Diagnosis(
+                    Cause.DATA_ISSUE,
+                    0.55,
+                    ev,
                     "The gradients did not change while the loss did: check the input pipeline (label corruption, a "
                             + "changed or drifting data source, NaN or huge inputs, shuffling).");
         }
-        return new Diagnosis(Cause.UNKNOWN, 0.3, ev,
-                "Lower the learning rate, clip gradients, and check the last data batches for bad values." + missing(s));
+        return new Diagnosis(
+                Cause.UNKNOWN,
+                0.3,
+                ev,
+                "Lower the learning rate, clip gradients, and check the last data batches for bad values."
+                        + missing(s));
     }
 
     /** Which of the fields the diagnosis uses the run does not send, as a hint to send them. */
@@ -117,55 +161,100 @@ final class Diagnoser {
     private void describe(AlertType type, RunState s, StepEvent e, LinearFit fit, long onset, List<String> ev) {
         switch (type) {
             case LOSS_NON_FINITE -> ev.add("loss was " + e.loss() + " at step " + e.step());
-            case LOSS_EXPONENTIAL_GROWTH -> ev.add(String.format(Locale.ROOT,
-                    "loss doubled every %.1f steps over %d points since step %d (R^2 %.2f)", fit.doublingSteps(), fit.n(),
-                    onset, fit.r2()));
-            case LOSS_BLOWUP -> ev.add(String.format(Locale.ROOT,
-                    "loss jumped %.0fx above its level %.3g at step %d and stayed above %.3g", Math.exp(s.lossJump.peakLn
-                            - s.lossJump.refLn), Math.exp(s.lossJump.refLn), onset, Math.exp(s.lossJump.stayLn)));
+            case LOSS_EXPONENTIAL_GROWTH ->
+                ev.add(String.format(
+                        Locale.ROOT,
+                        "loss doubled every %.1f steps over %d points since step %d (R^2 %.2f)",
+                        fit.doublingSteps(),
+                        fit.n(),
+                        onset,
+                        fit.r2()));
+            case LOSS_BLOWUP ->
+                ev.add(String.format(
+                        Locale.ROOT,
+                        "loss jumped %.0fx above its level %.3g at step %d and stayed above %.3g",
+                        Math.exp(s.lossJump.peakLn - s.lossJump.refLn),
+                        Math.exp(s.lossJump.refLn),
+                        onset,
+                        Math.exp(s.lossJump.stayLn)));
             case TRAINING_COLLAPSED -> {
-                ev.add(String.format(Locale.ROOT, "loss has stayed at chance level %.3g for %d steps", Math.exp(s.chanceLn),
+                ev.add(String.format(
+                        Locale.ROOT,
+                        "loss has stayed at chance level %.3g for %d steps",
+                        Math.exp(s.chanceLn),
                         s.pinnedStreak));
                 long blowup = Detector.blowupStep(s);
                 if (blowup >= 0 && blowup <= onset) {
-                    ev.add(String.format(Locale.ROOT, blowup == s.lossJump.lastJumpStep
-                            ? "after the blow-up at step %d" : "after the gradient explosion from step %d", blowup));
+                    ev.add(String.format(
+                            Locale.ROOT,
+                            blowup == s.lossJump.lastJumpStep
+                                    ? "after the blow-up at step %d"
+                                    : "after the gradient explosion from step %d",
+                            blowup));
                 }
                 if (s.gradPoints >= config.gradient().earlyPoints()) {
-                    double level = s.grad.meanNewest(config.gradientGrowth().shortScale().points());
-                    ev.add(String.format(Locale.ROOT, "grad_norm %.3g is %.0fx below its early level %.3g (dead units)",
-                            Math.exp(level), Math.exp(s.earlyGradLn - level), Math.exp(s.earlyGradLn)));
+                    double level = s.grad.meanNewest(
+                            config.gradientGrowth().shortScale().points());
+                    ev.add(String.format(
+                            Locale.ROOT,
+                            "grad_norm %.3g is %.0fx below its early level %.3g (dead units)",
+                            Math.exp(level),
+                            Math.exp(s.earlyGradLn - level),
+                            Math.exp(s.earlyGradLn)));
                 }
             }
             case GRADIENT_EXPLOSION -> {
                 if (Detector.nonFinite(e.gradNorm()) || Detector.nonFinite(e.paramNorm())) {
-                    ev.add(Detector.nonFinite(e.paramNorm())
-                            ? "param_norm was " + e.paramNorm() + " at step " + e.step() + ": the weights overflowed"
-                            : "grad_norm was " + e.gradNorm() + " at step " + e.step()
-                                    + (s.nonFiniteGradStreak > 1 ? " (" + s.nonFiniteGradStreak + " steps in a row)" : ""));
+                    ev.add(
+                            Detector.nonFinite(e.paramNorm())
+                                    ? "param_norm was " + e.paramNorm() + " at step " + e.step()
+                                            + ": the weights overflowed"
+                                    : "grad_norm was " + e.gradNorm() + " at step " + e.step()
+                                            + (s.nonFiniteGradStreak > 1
+                                                    ? " (" + s.nonFiniteGradStreak + " steps in a row)"
+                                                    : ""));
                     if (s.gradJump.lastJumpStep >= 0) {
-                        ev.add(String.format(Locale.ROOT, "after grad_norm jumped %.0fx at step %d",
-                                Math.exp(s.gradJump.peakLn - s.gradJump.refLn), s.gradJump.lastJumpStep));
+                        ev.add(String.format(
+                                Locale.ROOT,
+                                "after grad_norm jumped %.0fx at step %d",
+                                Math.exp(s.gradJump.peakLn - s.gradJump.refLn),
+                                s.gradJump.lastJumpStep));
                     }
                 } else if (fit != null) {
-                    ev.add(String.format(Locale.ROOT, "grad_norm doubled every %.1f steps over %d points (R^2 %.2f)",
-                            fit.doublingSteps(), fit.n(), fit.r2()));
+                    ev.add(String.format(
+                            Locale.ROOT,
+                            "grad_norm doubled every %.1f steps over %d points (R^2 %.2f)",
+                            fit.doublingSteps(),
+                            fit.n(),
+                            fit.r2()));
                 } else {
-                    ev.add(String.format(Locale.ROOT, "grad_norm jumped %.0fx at step %d and stayed up",
-                            Math.exp(s.gradJump.peakLn - s.gradJump.refLn), onset));
+                    ev.add(String.format(
+                            Locale.ROOT,
+                            "grad_norm jumped %.0fx at step %d and stayed up",
+                            Math.exp(s.gradJump.peakLn - s.gradJump.refLn),
+                            onset));
                 }
-                ev.add(String.format(Locale.ROOT, "%sgrad_norm %.3g is %.0fx its early level %.3g",
-                        Detector.nonFinite(e.gradNorm()) ? "the last finite " : "", s.grad.size() == 0 ? 0
-                        : Math.exp(s.grad.newestValue()), Math.exp(s.grad.newestValue() - s.earlyGradLn),
+                ev.add(String.format(
+                        Locale.ROOT,
+                        "%sgrad_norm %.3g is %.0fx its early level %.3g",
+                        Detector.nonFinite(e.gradNorm()) ? "the last finite " : "",
+                        s.grad.size() == 0 ? 0 : Math.exp(s.grad.newestValue()),
+                        Math.exp(s.grad.newestValue() - s.earlyGradLn),
                         Math.exp(s.earlyGradLn)));
             }
             case VALIDATION_DIVERGENCE -> {
                 ValidationTracker v = s.validation;
                 double train = s.loss.meanNewest(config.growth().shortScale().points());
-                ev.add(String.format(Locale.ROOT,
+                ev.add(String.format(
+                        Locale.ROOT,
                         "val_loss (smoothed) rose %.0f%% from its minimum %.3g at step %d over %d validations",
-                        100 * (Math.exp(v.smoothLn - v.bestLn) - 1), Math.exp(v.bestLn), v.bestStep, v.sinceBest));
-                ev.add(String.format(Locale.ROOT, "training loss fell %.0f%% over the same steps",
+                        100 * (Math.exp(v.smoothLn - v.bestLn) - 1),
+                        Math.exp(v.bestLn),
+                        v.bestStep,
+                        v.sinceBest));
+                ev.add(String.format(
+                        Locale.ROOT,
+                        "training loss fell %.0f%% over the same steps",
                         100 * (1 - Math.exp(train - v.trainAtBestLn))));
             }
         }
@@ -177,13 +266,18 @@ final class Diagnoser {
             return false;
         }
         // "growing" as the growth detectors define it, which already allows for the run's noise
-        return s.growthStreak == 0 && !s.slot(AlertType.LOSS_EXPONENTIAL_GROWTH).firing
-                && !s.slot(AlertType.LOSS_BLOWUP).firing && !s.slot(AlertType.GRADIENT_EXPLOSION).firing
-                && s.gradGrowthStreak == 0 && (s.lossJump.lastJumpStep < 0 || onset - s.lossJump.lastJumpStep > 32);
+        return s.growthStreak == 0
+                && !s.slot(AlertType.LOSS_EXPONENTIAL_GROWTH).firing
+                && !s.slot(AlertType.LOSS_BLOWUP).firing
+                && !s.slot(AlertType.GRADIENT_EXPLOSION).firing
+                && s.gradGrowthStreak == 0
+                && (s.lossJump.lastJumpStep < 0 || onset - s.lossJump.lastJumpStep > 32);
     }
 
     private boolean lossWithoutGradient(AlertType type, RunState s, LinearFit fit, long onset, List<String> ev) {
-        if (type != AlertType.LOSS_EXPONENTIAL_GROWTH && type != AlertType.LOSS_BLOWUP && type != AlertType.LOSS_NON_FINITE) {
+        if (type != AlertType.LOSS_EXPONENTIAL_GROWTH
+                && type != AlertType.LOSS_BLOWUP
+                && type != AlertType.LOSS_NON_FINITE) {
             return false;
         }
         if (!recentGradients(s)) {
@@ -193,8 +287,11 @@ final class Diagnoser {
             long jump = s.lossJump.jumpStep;
             boolean gradJumped = s.gradJump.lastJumpStep >= jump - 2 && s.gradJump.lastJumpStep <= jump + 2;
             if (!gradJumped && s.gradFastLn - s.gradSlowLn < Math.log(2)) {
-                ev.add(String.format(Locale.ROOT, "grad_norm did not jump with the loss (%.3g now, %.3g before)",
-                        Math.exp(s.gradFastLn), Math.exp(s.gradSlowLn)));
+                ev.add(String.format(
+                        Locale.ROOT,
+                        "grad_norm did not jump with the loss (%.3g now, %.3g before)",
+                        Math.exp(s.gradFastLn),
+                        Math.exp(s.gradSlowLn)));
                 return true;
             }
             return false;
@@ -205,15 +302,20 @@ final class Diagnoser {
         }
         double gradRate = gradRate(s, onset);
         if (gradRate < 0.25 * lossRate && !s.gradJump.confirmed) {
-            ev.add(String.format(Locale.ROOT, "the loss grows %.3g per step (ln) while grad_norm trends %.3g per step",
-                    lossRate, gradRate));
+            ev.add(String.format(
+                    Locale.ROOT,
+                    "the loss grows %.3g per step (ln) while grad_norm trends %.3g per step",
+                    lossRate,
+                    gradRate));
             return true;
         }
         return false;
     }
 
     private double lossRate(RunState s, LinearFit fit) {
-        return fit != null && fit.slope() > 0 ? fit.slope() : s.loss.fitNewest(config.growth().longScale().points()).slope();
+        return fit != null && fit.slope() > 0
+                ? fit.slope()
+                : s.loss.fitNewest(config.growth().longScale().points()).slope();
     }
 
     /**
@@ -228,8 +330,11 @@ final class Diagnoser {
         double lossRate = lossRate(s, fit);
         double gradRate = gradRate(s, onset);
         if (lossRate > 0 && gradRate <= -0.25 * lossRate) {
-            ev.add(String.format(Locale.ROOT, "grad_norm falls %.3g per step (ln) while the loss grows %.3g per step: "
-                    + "units are dying", -gradRate, lossRate));
+            ev.add(String.format(
+                    Locale.ROOT,
+                    "grad_norm falls %.3g per step (ln) while the loss grows %.3g per step: " + "units are dying",
+                    -gradRate,
+                    lossRate));
             return true;
         }
         return false;
@@ -288,8 +393,12 @@ final class Diagnoser {
         double amplitude = Math.sqrt(Math.max(0, -2 * c1 - c0)) / 2;
         double noise = Math.sqrt(Math.max(0, c0 + c1));
         if (amplitude >= OSCILLATION_AMPLITUDE && amplitude >= OSCILLATION_RATIO * noise) {
-            ev.add(String.format(Locale.ROOT, "the loss zig-zags step to step: about %.0f%% up and down (noise %.0f%%) over the last %d steps",
-                    100 * (Math.exp(amplitude) - 1), 100 * (Math.exp(noise) - 1), d.length));
+            ev.add(String.format(
+                    Locale.ROOT,
+                    "the loss zig-zags step to step: about %.0f%% up and down (noise %.0f%%) over the last %d steps",
+                    100 * (Math.exp(amplitude) - 1),
+                    100 * (Math.exp(noise) - 1),
+                    d.length));
             ev.add("optimizer is plain SGD (no momentum, no adaptive step)");
             return true;
         }
@@ -302,8 +411,12 @@ final class Diagnoser {
 
     private static boolean isAdaptive(String optimizer) {
         String o = optimizer.toLowerCase(Locale.ROOT);
-        return o.contains("adam") || o.contains("rmsprop") || o.contains("adagrad") || o.contains("adadelta")
-                || o.contains("lamb") || o.contains("lion");
+        return o.contains("adam")
+                || o.contains("rmsprop")
+                || o.contains("adagrad")
+                || o.contains("adadelta")
+                || o.contains("lamb")
+                || o.contains("lion");
     }
 
     /** Learning rates well above the usual range: 0.01 for adaptive optimizers, 0.5 for SGD, 1 when unknown. */
@@ -321,9 +434,14 @@ final class Diagnoser {
 
     private static Diagnosis learningRate(double confidence, List<String> ev, RunState s, String extra) {
         String hint = isAdaptive(s.optimizer) ? " (Adam: try 1e-3)" : "";
-        String lr = Double.isNaN(s.lastLearningRate) ? ""
+        String lr = Double.isNaN(s.lastLearningRate)
+                ? ""
                 : String.format(Locale.ROOT, " from %.3g to about %.3g", s.lastLearningRate, s.lastLearningRate / 10);
-        return new Diagnosis(Cause.LEARNING_RATE_TOO_HIGH, confidence, ev,
-                "Lower the learning rate about 10x" + lr + hint + ", add warm-up, clip gradients (max norm 1)." + extra);
+        return new Diagnosis(
+                Cause.LEARNING_RATE_TOO_HIGH,
+                confidence,
+                ev,
+                "Lower the learning rate about 10x" + lr + hint + ", add warm-up, clip gradients (max norm 1)."
+                        + extra);
     }
 }

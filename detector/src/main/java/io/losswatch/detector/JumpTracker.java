@@ -22,14 +22,19 @@ final class JumpTracker {
     static final int MAX_CLIMB_STEPS = 3;
 
     /** What one point did. */
-    enum Event { NONE, JUMP, CONFIRMED, RETURNED }
+    enum Event {
+        NONE,
+        JUMP,
+        CONFIRMED,
+        RETURNED
+    }
 
-    long jumpStep = -1;   // the pending or confirmed jump, -1 when none
-    double refLn;         // ln level before the jump
-    double stayLn;        // the series must stay above this to count as not back
-    double peakLn;        // highest value since the jump
-    int stay;             // steps after the jump spent above stayLn
-    boolean confirmed;    // the jump stayed up: a blow-up
+    long jumpStep = -1; // the pending or confirmed jump, -1 when none
+    double refLn; // ln level before the jump
+    double stayLn; // the series must stay above this to count as not back
+    double peakLn; // highest value since the jump
+    int stay; // steps after the jump spent above stayLn
+    boolean confirmed; // the jump stayed up: a blow-up
     long lastJumpStep = -1; // the most recent jump, confirmed or not
 
     /**
@@ -99,7 +104,9 @@ final class JumpTracker {
             // a climb starts from the run's level, not from a dip below the points before it
             double base = k > 0 ? Math.max(before.valueAt(k), before.medianOf(0, k)) : before.valueAt(k);
             boolean quietBase = Math.abs(base - quietLn) <= QUIET_MATCH;
-            if (k == n - 1 || k + 1 >= WEAK_REFERENCE || !(y > before.newestValue())
+            if (k == n - 1
+                    || k + 1 >= WEAK_REFERENCE
+                    || !(y > before.newestValue())
                     || y - base < (quietBase ? needed : weakJump(before, 0, k + 1, c))) {
                 return Event.NONE;
             }
@@ -185,7 +192,12 @@ final class JumpTracker {
     }
 
     void writeTo(ByteBuffer b) {
-        b.putLong(jumpStep).putDouble(refLn).putDouble(stayLn).putDouble(peakLn).putInt(stay).put((byte) (confirmed ? 1 : 0))
+        b.putLong(jumpStep)
+                .putDouble(refLn)
+                .putDouble(stayLn)
+                .putDouble(peakLn)
+                .putInt(stay)
+                .put((byte) (confirmed ? 1 : 0))
                 .putLong(lastJumpStep);
     }
 

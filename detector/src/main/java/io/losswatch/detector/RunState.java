@@ -1,8 +1,8 @@
 package io.losswatch.detector;
 
-import io.losswatch.events.AlertType;
 import io.losswatch.detector.fit.BlockFit;
 import io.losswatch.detector.fit.RollingFit;
+import io.losswatch.events.AlertType;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
@@ -25,6 +25,7 @@ public final class RunState {
         int healthySteps;
         /** What the firing said, so that its resolved carries the same labels (receivers match on them). */
         byte severity;
+
         byte cause;
         byte confidencePercent;
 
@@ -47,33 +48,33 @@ public final class RunState {
     // what the diagnosis and the planned-bump allowance need
     double lastLearningRate = Double.NaN;
     double maxLearningRate = Double.NaN;
-    long learningRateRiseStep = -1;   // last rise to a level the run never had
-    long plannedSinceStep = -1;       // a warm restart's bump is expected since this step, until the loss
-    double plannedFromLn = Double.NaN;    // is back to where it was then (ln)...
+    long learningRateRiseStep = -1; // last rise to a level the run never had
+    long plannedSinceStep = -1; // a warm restart's bump is expected since this step, until the loss
+    double plannedFromLn = Double.NaN; // is back to where it was then (ln)...
     double plannedCeilingLn = Double.NaN; // ...as long as ln(loss) stays below this
     double recentMaxUpdateRatio = Double.NaN;
     String optimizer = "";
-    double chanceLn = Double.NaN;     // ln of the chance-level loss, NaN when unknown
-    boolean chanceFromLabel;          // from num_classes, not guessed from the first loss
+    double chanceLn = Double.NaN; // ln of the chance-level loss, NaN when unknown
+    boolean chanceFromLabel; // from num_classes, not guessed from the first loss
 
     // loss
-    final RollingFit loss;            // ln(loss): long window with the short and very short nested
-    final BlockFit lossBlocks;        // block means of ln(loss) for slow growth
-    double maxBlockLn = Double.NaN;   // highest block mean of the run
-    boolean blocksGrow;               // the block window grew when its last block closed
+    final RollingFit loss; // ln(loss): long window with the short and very short nested
+    final BlockFit lossBlocks; // block means of ln(loss) for slow growth
+    double maxBlockLn = Double.NaN; // highest block mean of the run
+    boolean blocksGrow; // the block window grew when its last block closed
     int growthStreak;
     final JumpTracker lossJump = new JumpTracker();
-    int pinnedStreak;                 // consecutive steps at chance level
+    int pinnedStreak; // consecutive steps at chance level
     long pinnedSince = -1;
 
     // gradient norm
-    final RollingFit grad;            // ln(grad_norm)
+    final RollingFit grad; // ln(grad_norm)
     int gradPoints;
-    int nonFiniteGradStreak;          // non-finite gradient norms in a row
-    double earlyGradLn = Double.NaN;  // median of the first points; the minimum so far until then
+    int nonFiniteGradStreak; // non-finite gradient norms in a row
+    double earlyGradLn = Double.NaN; // median of the first points; the minimum so far until then
     int gradGrowthStreak;
-    double gradFastLn;                // exponential averages of ln(grad_norm) over ~8 and ~128 steps:
-    double gradSlowLn;                // their gap says whether the gradients trend
+    double gradFastLn; // exponential averages of ln(grad_norm) over ~8 and ~128 steps:
+    double gradSlowLn; // their gap says whether the gradients trend
     final JumpTracker gradJump = new JumpTracker();
 
     // validation loss
@@ -83,10 +84,15 @@ public final class RunState {
 
     public RunState(DetectorConfig config) {
         DetectorConfig.Growth g = config.growth();
-        this.loss = new RollingFit(g.longScale().points(), g.shortScale().points(), g.veryShort().points());
-        this.lossBlocks = new BlockFit(g.blockSize(), g.blocks() == null ? 4 : g.blocks().points());
+        this.loss = new RollingFit(
+                g.longScale().points(), g.shortScale().points(), g.veryShort().points());
+        this.lossBlocks =
+                new BlockFit(g.blockSize(), g.blocks() == null ? 4 : g.blocks().points());
         DetectorConfig.Growth gg = config.gradientGrowth();
-        this.grad = new RollingFit(gg.longScale().points(), gg.shortScale().points(), gg.veryShort().points());
+        this.grad = new RollingFit(
+                gg.longScale().points(),
+                gg.shortScale().points(),
+                gg.veryShort().points());
         this.validation = new ValidationTracker(config.validation());
         for (int i = 0; i < slots.length; i++) {
             slots[i] = new Slot();
@@ -166,17 +172,45 @@ public final class RunState {
     byte[] toBytes(byte format) {
         boolean v4 = format >= 4;
         byte[] opt = optimizer.getBytes(StandardCharsets.UTF_8);
-        int size = 1 + 8 * 5 + 4 * 2
-                + 8 * 5 + 8 + 8 + 2 + opt.length + 8 + 1
-                + loss.serializedSize() + lossBlocks.serializedSize() + 8 + 1 + 4 + JumpTracker.serializedSize() + 8
-                + grad.serializedSize() + 4 + (v4 ? 4 : 0) + 8 + 4 + 16 + JumpTracker.serializedSize()
+        int size = 1
+                + 8 * 5
+                + 4 * 2
+                + 8 * 5
+                + 8
+                + 8
+                + 2
+                + opt.length
+                + 8
+                + 1
+                + loss.serializedSize()
+                + lossBlocks.serializedSize()
+                + 8
+                + 1
+                + 4
+                + JumpTracker.serializedSize()
+                + 8
+                + grad.serializedSize()
+                + 4
+                + (v4 ? 4 : 0)
+                + 8
+                + 4
+                + 16
+                + JumpTracker.serializedSize()
                 + validation.serializedSize()
-                + 1 + TYPES.length * (1 + 8 + 8 + 4 + 3);
+                + 1
+                + TYPES.length * (1 + 8 + 8 + 4 + 3);
         ByteBuffer b = ByteBuffer.allocate(size);
         b.put(format);
-        b.putLong(lastStep).putLong(firstStep).putLong(lastSeenMillis).putLong(processedSteps).putLong(firstNonFiniteStep);
+        b.putLong(lastStep)
+                .putLong(firstStep)
+                .putLong(lastSeenMillis)
+                .putLong(processedSteps)
+                .putLong(firstNonFiniteStep);
         b.putInt(attempt).putInt(growthStreak);
-        b.putDouble(lastLearningRate).putDouble(maxLearningRate).putDouble(plannedFromLn).putDouble(plannedCeilingLn)
+        b.putDouble(lastLearningRate)
+                .putDouble(maxLearningRate)
+                .putDouble(plannedFromLn)
+                .putDouble(plannedCeilingLn)
                 .putDouble(recentMaxUpdateRatio);
         b.putLong(learningRateRiseStep).putLong(plannedSinceStep);
         b.putShort((short) opt.length).put(opt);
@@ -196,7 +230,10 @@ public final class RunState {
         validation.writeTo(b);
         b.put((byte) TYPES.length);
         for (Slot s : slots) {
-            b.put((byte) (s.firing ? 1 : 0)).putLong(s.onsetStep).putLong(s.firedAtStep).putInt(s.healthySteps);
+            b.put((byte) (s.firing ? 1 : 0))
+                    .putLong(s.onsetStep)
+                    .putLong(s.firedAtStep)
+                    .putInt(s.healthySteps);
             b.put(s.severity).put(s.cause).put(s.confidencePercent);
         }
         if (b.hasRemaining()) {

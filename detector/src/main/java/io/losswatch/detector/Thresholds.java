@@ -6,12 +6,23 @@ package io.losswatch.detector;
  */
 final class Thresholds {
     /** One jump tracker's thresholds. */
-    record Jump(int referencePoints, double lnJump, double lnWeakJump, double jumpSigmas, double lnStay,
-            double staySigmas, int staySteps) {
+    record Jump(
+            int referencePoints,
+            double lnJump,
+            double lnWeakJump,
+            double jumpSigmas,
+            double lnStay,
+            double staySigmas,
+            int staySteps) {
         static Jump of(DetectorConfig.Blowup b) {
-            return new Jump(b.referencePoints(), Math.log(b.jumpFactor()),
-                    Math.log(b.jumpFactor()) + Math.log(b.weakReferenceFactor()), b.jumpSigmas(),
-                    Math.log(b.stayFactor()), b.staySigmas(), b.staySteps());
+            return new Jump(
+                    b.referencePoints(),
+                    Math.log(b.jumpFactor()),
+                    Math.log(b.jumpFactor()) + Math.log(b.weakReferenceFactor()),
+                    b.jumpSigmas(),
+                    Math.log(b.stayFactor()),
+                    b.staySigmas(),
+                    b.staySteps());
         }
     }
 

@@ -32,15 +32,15 @@ final class ValidationTracker {
      */
     static final int NOISE_POINTS = 32;
 
-    final RollingFit values;  // raw ln(val_loss) by step: the noise scale and the reported fit
+    final RollingFit values; // raw ln(val_loss) by step: the noise scale and the reported fit
     double smoothLn = Double.NaN;
     double bestLn = Double.POSITIVE_INFINITY; // lowest centred mean
-    long bestStep = -1;       // the middle validation of that mean
+    long bestStep = -1; // the middle validation of that mean
     double trainAtBestLn = Double.NaN; // training level (ln) when that minimum was seen
-    int sinceBest;            // validations since bestStep
+    int sinceBest; // validations since bestStep
     int streak;
     int calmPoints;
-    final int fitPoints;      // the validations in the reported fit: the newest {@code points}
+    final int fitPoints; // the validations in the reported fit: the newest {@code points}
 
     ValidationTracker(DetectorConfig.Validation c) {
         this.fitPoints = Math.max(CENTRED, c.points());
@@ -72,7 +72,9 @@ final class ValidationTracker {
         double noise = rawNoise() * Math.sqrt(c.smoothing() / (2 - c.smoothing()));
         boolean rising = sinceBest >= c.minPoints()
                 && smoothLn - bestLn >= lnMinRise + c.noiseSigmas() * noise
-                && !Double.isNaN(trainLn) && !Double.isNaN(trainAtBestLn) && trainLn <= trainAtBestLn + LN_TRAIN_FLAT;
+                && !Double.isNaN(trainLn)
+                && !Double.isNaN(trainAtBestLn)
+                && trainLn <= trainAtBestLn + LN_TRAIN_FLAT;
         streak = rising ? streak + 1 : 0;
         return rising;
     }
@@ -110,8 +112,13 @@ final class ValidationTracker {
     }
 
     void writeTo(ByteBuffer b) {
-        b.putDouble(smoothLn).putDouble(bestLn).putLong(bestStep).putDouble(trainAtBestLn).putInt(sinceBest)
-                .putInt(streak).putInt(calmPoints);
+        b.putDouble(smoothLn)
+                .putDouble(bestLn)
+                .putLong(bestStep)
+                .putDouble(trainAtBestLn)
+                .putInt(sinceBest)
+                .putInt(streak)
+                .putInt(calmPoints);
         values.writeTo(b);
     }
 

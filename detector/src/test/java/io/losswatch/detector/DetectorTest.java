@@ -23,14 +23,19 @@ class DetectorTest {
 
     private List<AlertEvent> run(int steps, IntToDoubleFunction loss, Double lr, String optimizer) {
         Map<String, String> labels = optimizer == null ? Map.of() : Map.of("optimizer", optimizer);
-        return runEvents(steps, i -> StepEvent.of("run", i, loss.applyAsDouble(i)).withLearningRate(lr).withLabels(labels));
+        return runEvents(
+                steps,
+                i -> StepEvent.of("run", i, loss.applyAsDouble(i))
+                        .withLearningRate(lr)
+                        .withLabels(labels));
     }
 
     private List<AlertEvent> runEvents(int steps, IntFunction<StepEvent> event) {
         RunState s = detector.newState();
         List<AlertEvent> out = new ArrayList<>();
         for (int i = 0; i < steps; i++) {
-            out.addAll(detector.onStep(s, event.apply(i), Instant.EPOCH, Instant.EPOCH).alerts());
+            out.addAll(detector.onStep(s, event.apply(i), Instant.EPOCH, Instant.EPOCH)
+                    .alerts());
         }
         return out;
     }
@@ -46,7 +51,9 @@ class DetectorTest {
     }
 
     private static List<AlertEvent> firing(List<AlertEvent> alerts, AlertType type) {
-        return alerts.stream().filter(a -> a.type() == type && a.status() == AlertStatus.FIRING).toList();
+        return alerts.stream()
+                .filter(a -> a.type() == type && a.status() == AlertStatus.FIRING)
+                .toList();
     }
 
     private static List<AlertEvent> firing(List<AlertEvent> alerts) {
@@ -54,7 +61,9 @@ class DetectorTest {
     }
 
     private static List<AlertEvent> resolved(List<AlertEvent> alerts, AlertType type) {
-        return alerts.stream().filter(a -> a.type() == type && a.status() == AlertStatus.RESOLVED).toList();
+        return alerts.stream()
+                .filter(a -> a.type() == type && a.status() == AlertStatus.RESOLVED)
+                .toList();
     }
 
     // ------------------------------------------------------------------ exponential growth
@@ -96,8 +105,8 @@ class DetectorTest {
         Random r = new Random(1);
         // doubling every 150 steps from step 300, noise sd 0.4 in ln(loss)
         double rate = Math.log(2) / 150;
-        List<AlertEvent> alerts = run(1500, i -> Math.exp((i < 300 ? 0 : rate * (i - 300)) + 0.4 * r.nextGaussian()),
-                null, null);
+        List<AlertEvent> alerts =
+                run(1500, i -> Math.exp((i < 300 ? 0 : rate * (i - 300)) + 0.4 * r.nextGaussian()), null, null);
         List<AlertEvent> growth = firing(alerts, AlertType.LOSS_EXPONENTIAL_GROWTH);
         assertThat(growth).hasSize(1);
         assertThat(growth.get(0).step()).isBetween(300L, 800L);
@@ -110,12 +119,13 @@ class DetectorTest {
         // points (the long one asks 3x); about 130 steps later the 32 block means of 8 steps fit a line
         // over the whole step that rises more than 3x (least squares on a step in the middle of the window
         // rises 1.5 times the step), but their newest third no longer rises: not growth
-        IntToDoubleFunction bump = i -> Math.exp((i < 400 ? 0 : 0.02 * Math.min(40, i - 400))
-                + (i % 2 == 0 ? 0.02 : -0.02));
+        IntToDoubleFunction bump =
+                i -> Math.exp((i < 400 ? 0 : 0.02 * Math.min(40, i - 400)) + (i % 2 == 0 ? 0.02 : -0.02));
         assertThat(run(1200, bump, null, null)).isEmpty();
         // the same climb that goes on is growth
         IntToDoubleFunction climb = i -> Math.exp((i < 400 ? 0 : 0.02 * (i - 400)) + (i % 2 == 0 ? 0.02 : -0.02));
-        assertThat(firing(run(1200, climb, null, null), AlertType.LOSS_EXPONENTIAL_GROWTH)).hasSize(1);
+        assertThat(firing(run(1200, climb, null, null), AlertType.LOSS_EXPONENTIAL_GROWTH))
+                .hasSize(1);
     }
 
     @Test
@@ -125,14 +135,15 @@ class DetectorTest {
         for (int i = 1; i < e.length; i++) {
             e[i] = 0.6 * e[i - 1] + 0.8 * r.nextGaussian(); // AR(1): runs of ups and downs
         }
-        List<AlertEvent> alerts = run(e.length, i -> 2.3 * Math.exp(-i / 800.0) * Math.exp(0.35 * e[i]) + 0.05, 0.001, "adam");
+        List<AlertEvent> alerts =
+                run(e.length, i -> 2.3 * Math.exp(-i / 800.0) * Math.exp(0.35 * e[i]) + 0.05, 0.001, "adam");
         assertThat(alerts).isEmpty();
     }
 
     @Test
     void shouldResolveGrowthWhenItHasClearedForAWhile() {
-        List<AlertEvent> alerts = run(400, i -> i < 60 ? Math.exp(0.1 * i) : Math.exp(6) * Math.exp(-0.002 * (i - 60)),
-                0.5, "sgd");
+        List<AlertEvent> alerts =
+                run(400, i -> i < 60 ? Math.exp(0.1 * i) : Math.exp(6) * Math.exp(-0.002 * (i - 60)), 0.5, "sgd");
         assertThat(firing(alerts, AlertType.LOSS_EXPONENTIAL_GROWTH)).hasSize(1);
         List<AlertEvent> done = resolved(alerts, AlertType.LOSS_EXPONENTIAL_GROWTH);
         assertThat(done).hasSize(1);
@@ -141,7 +152,10 @@ class DetectorTest {
         // receivers such as Alertmanager match a resolve to its firing by labels: keep severity and cause
         assertThat(done.get(0).severity()).isEqualTo(fired.severity());
         assertThat(done.get(0).diagnosis().cause()).isEqualTo(fired.diagnosis().cause());
-        assertThat(done.get(0).diagnosis().evidence()).singleElement().asString().contains("no LOSS_EXPONENTIAL_GROWTH");
+        assertThat(done.get(0).diagnosis().evidence())
+                .singleElement()
+                .asString()
+                .contains("no LOSS_EXPONENTIAL_GROWTH");
     }
 
     @Test
@@ -151,12 +165,17 @@ class DetectorTest {
             int k = i % 200;
             double lr = 0.1 * 0.5 * (1 + Math.cos(Math.PI * k / 200));
             double trend = 3.0 * Math.exp(-i / 300.0);
-            double bump = i < 200 ? 0 : k < 40 ? Math.log(3) * k / 40 : Math.log(3) * Math.pow(1 - (k - 40) / 160.0, 1.5);
-            return StepEvent.of("run", i, trend * Math.exp(bump)).withLearningRate(lr).withLabels(Map.of("optimizer", "sgd"));
+            double bump =
+                    i < 200 ? 0 : k < 40 ? Math.log(3) * k / 40 : Math.log(3) * Math.pow(1 - (k - 40) / 160.0, 1.5);
+            return StepEvent.of("run", i, trend * Math.exp(bump))
+                    .withLearningRate(lr)
+                    .withLabels(Map.of("optimizer", "sgd"));
         };
         assertThat(runEvents(1000, restarts)).isEmpty();
         // without the learning rate the same climb is only a climb
-        assertThat(firing(runEvents(1000, i -> StepEvent.of("run", i, restarts.apply(i).loss())))).isNotEmpty();
+        assertThat(firing(runEvents(
+                        1000, i -> StepEvent.of("run", i, restarts.apply(i).loss()))))
+                .isNotEmpty();
     }
 
     // ------------------------------------------------------------------ spikes and blow-ups
@@ -167,8 +186,11 @@ class DetectorTest {
             List<AlertEvent> flat = run(300, i -> i == 150 ? height : 1.0, 0.001, "adam");
             assertThat(flat).as("a %.0fx spike on a flat loss", height).isEmpty();
             Random r = new Random(7);
-            List<AlertEvent> noisy = run(300, i -> (i == 150 ? height : 1.0) * (1 + 0.5 * Math.exp(-i / 50.0))
-                    * Math.exp(0.1 * r.nextGaussian()), 0.001, "adam");
+            List<AlertEvent> noisy = run(
+                    300,
+                    i -> (i == 150 ? height : 1.0) * (1 + 0.5 * Math.exp(-i / 50.0)) * Math.exp(0.1 * r.nextGaussian()),
+                    0.001,
+                    "adam");
             assertThat(noisy).as("a %.0fx spike on a noisy decay", height).isEmpty();
         }
     }
@@ -176,8 +198,13 @@ class DetectorTest {
     @Test
     void shouldNotTakeTwoSpikesForABlowUp() {
         // 100x at 150 and again at 153, each falling back by 3x per step
-        List<AlertEvent> alerts = run(300, i -> 1 + 99 * (i >= 150 ? Math.pow(1 / 3.0, i - 150) : 0)
-                + 99 * (i >= 153 ? Math.pow(1 / 3.0, i - 153) : 0), null, null);
+        List<AlertEvent> alerts = run(
+                300,
+                i -> 1
+                        + 99 * (i >= 150 ? Math.pow(1 / 3.0, i - 150) : 0)
+                        + 99 * (i >= 153 ? Math.pow(1 / 3.0, i - 153) : 0),
+                null,
+                null);
         assertThat(alerts).isEmpty();
     }
 
@@ -231,7 +258,8 @@ class DetectorTest {
         assertThat(blowups.get(0).step()).isEqualTo(8); // 5 steps after the climb's top, all 2x above 6.9
         // a start that rises 3x over three steps and settles is what some warm-ups do: nothing
         double[] warm = {1.0, 1.5, 2.2, 3.0, 2.5, 2.0, 1.8};
-        assertThat(run(200, i -> i < warm.length ? warm[i] : 1.6 * Math.exp(-i / 300.0), null, null)).isEmpty();
+        assertThat(run(200, i -> i < warm.length ? warm[i] : 1.6 * Math.exp(-i / 300.0), null, null))
+                .isEmpty();
     }
 
     @Test
@@ -239,12 +267,17 @@ class DetectorTest {
         // 1.0, then a dip to 0.04, a climb 0.04 -> 0.3 -> 0.9 (22.5x, past the 20x a weak reference asks)
         // and the run goes on at about 1.0: it climbed back out of a dip to where it started, nothing
         double[] dip = {1.0, 0.04, 0.3, 0.9};
-        assertThat(run(200, i -> i < dip.length ? dip[i] : 1.0 + 0.02 * Math.sin(i), null, null)).isEmpty();
+        assertThat(run(200, i -> i < dip.length ? dip[i] : 1.0 + 0.02 * Math.sin(i), null, null))
+                .isEmpty();
         // the same climb from first losses of 0.04 that agree exactly is one, from its first step (7.5x out
         // of two equal losses: past the 5x a jump asks)
         double[] climb = {0.04, 0.04, 0.3, 0.9};
-        assertThat(firing(run(200, i -> i < climb.length ? climb[i] : 1.0 + 0.02 * Math.sin(i), null, null),
-                AlertType.LOSS_BLOWUP)).singleElement().extracting(AlertEvent::onsetStep).isEqualTo(2L);
+        assertThat(firing(
+                        run(200, i -> i < climb.length ? climb[i] : 1.0 + 0.02 * Math.sin(i), null, null),
+                        AlertType.LOSS_BLOWUP))
+                .singleElement()
+                .extracting(AlertEvent::onsetStep)
+                .isEqualTo(2L);
     }
 
     @Test
@@ -253,14 +286,16 @@ class DetectorTest {
         // the noise. The 16 quiet steps alone (robust noise 0.07) make 5.5x a 24-sigma jump; the window's
         // noise at lag 8 (about 0.5) makes it 3.4 sigma, short of the 6 asked: heavy noise, not a blow-up
         double[] e = gaussian(7, 300, 0.5);
-        IntToDoubleFunction burst = i -> Math.exp(i < 48 ? e[i] : i < 64 ? (i % 2 == 0 ? 0.05 : -0.05)
-                : i < 70 ? Math.log(5.5) : e[i]);
+        IntToDoubleFunction burst =
+                i -> Math.exp(i < 48 ? e[i] : i < 64 ? (i % 2 == 0 ? 0.05 : -0.05) : i < 70 ? Math.log(5.5) : e[i]);
         assertThat(firing(run(300, burst, null, null), AlertType.LOSS_BLOWUP)).isEmpty();
         // a 60x jump that stays up is one, noise or not
-        IntToDoubleFunction jump = i -> Math.exp(i < 48 ? e[i] : i < 64 ? (i % 2 == 0 ? 0.05 : -0.05)
-                : Math.log(60) + 0.1 * e[i]);
-        assertThat(firing(run(300, jump, null, null), AlertType.LOSS_BLOWUP)).singleElement()
-                .extracting(AlertEvent::onsetStep).isEqualTo(64L);
+        IntToDoubleFunction jump =
+                i -> Math.exp(i < 48 ? e[i] : i < 64 ? (i % 2 == 0 ? 0.05 : -0.05) : Math.log(60) + 0.1 * e[i]);
+        assertThat(firing(run(300, jump, null, null), AlertType.LOSS_BLOWUP))
+                .singleElement()
+                .extracting(AlertEvent::onsetStep)
+                .isEqualTo(64L);
     }
 
     @Test
@@ -279,13 +314,14 @@ class DetectorTest {
         // draws (sd 0.5, 8x up at step 200), every onset found lies within 3 steps of 200
         for (int seed = 0; seed < 100; seed++) {
             double[] n = gaussian(100 + seed, 400, 0.5);
-            List<AlertEvent> b = firing(run(400, i -> Math.exp((i < 200 ? 0 : Math.log(8)) + n[i]), null, null),
-                    AlertType.LOSS_BLOWUP);
+            List<AlertEvent> b = firing(
+                    run(400, i -> Math.exp((i < 200 ? 0 : Math.log(8)) + n[i]), null, null), AlertType.LOSS_BLOWUP);
             b.forEach(a -> assertThat(a.onsetStep()).isBetween(197L, 203L));
         }
         // the same noise without the move, or a move of 3x: nothing
         assertThat(run(400, i -> Math.exp(e[i]), null, null)).isEmpty();
-        assertThat(run(400, i -> Math.exp((i < 200 ? 0 : Math.log(3)) + e[i]), null, null)).isEmpty();
+        assertThat(run(400, i -> Math.exp((i < 200 ? 0 : Math.log(3)) + e[i]), null, null))
+                .isEmpty();
     }
 
     @Test
@@ -316,9 +352,11 @@ class DetectorTest {
         assertThat(blowups.get(0).diagnosis().cause()).isEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
         assertThat(blowups.get(0).diagnosis().evidence().get(0)).startsWith("loss jumped 7x above its level 1.00");
         // the same climb under noise of +-0.35 (robust noise 1.04, six of it 6.2 > 1.9): no evidence
-        assertThat(run(300, i -> Math.exp(i <= 4 ? 0.5 * i : 2.0 + (i % 2 == 0 ? 0.35 : -0.35)), null, null)).isEmpty();
+        assertThat(run(300, i -> Math.exp(i <= 4 ? 0.5 * i : 2.0 + (i % 2 == 0 ? 0.35 : -0.35)), null, null))
+                .isEmpty();
         // a start that settles 3x above its first loss (ln 1.1 < ln 5): a warm-up's bump, nothing
-        assertThat(run(300, i -> Math.exp(i <= 2 ? 0.55 * i : 1.1 + (i % 2 == 0 ? 0.02 : -0.02)), null, null)).isEmpty();
+        assertThat(run(300, i -> Math.exp(i <= 2 ? 0.55 * i : 1.1 + (i % 2 == 0 ? 0.02 : -0.02)), null, null))
+                .isEmpty();
     }
 
     @Test
@@ -390,7 +428,8 @@ class DetectorTest {
         for (int i = 0; i < y.length; i++) {
             y[i] = -6 + (i < 400 ? 0.5 * r.nextGaussian() : 0.2 * (i - 400) + 0.1 * r.nextGaussian());
         }
-        List<AlertEvent> growth = firing(run(y.length, i -> Math.exp(y[i]), null, null), AlertType.LOSS_EXPONENTIAL_GROWTH);
+        List<AlertEvent> growth =
+                firing(run(y.length, i -> Math.exp(y[i]), null, null), AlertType.LOSS_EXPONENTIAL_GROWTH);
         assertThat(growth).hasSize(1);
         // 30 steps (a rise of 6, 400x): without the test against the level before the window it fires
         // within 20; the growth inside the raw window makes the noise look correlated (lag-8 differences
@@ -401,33 +440,41 @@ class DetectorTest {
     // ------------------------------------------------------------------ non-finite gradients and weights
 
     private static StepEvent healthyWithGrad(int i, double grad, double param) {
-        return StepEvent.of("run", i, 2 * Math.exp(-i / 300.0) + 0.2).withGradNorm(grad).withParamNorm(param)
-                .withLearningRate(0.001).withLabels(Map.of("optimizer", "adam"));
+        return StepEvent.of("run", i, 2 * Math.exp(-i / 300.0) + 0.2)
+                .withGradNorm(grad)
+                .withParamNorm(param)
+                .withLearningRate(0.001)
+                .withLabels(Map.of("optimizer", "adam"));
     }
 
     @Test
     void shouldNotAlertOnTheSkippedStepsOfMixedPrecisionTraining() {
         // a loss scaler's overflow: grad_norm Inf on one step, or two in a row, the update skipped
-        List<AlertEvent> alerts = runEvents(600, i -> healthyWithGrad(i,
-                i == 100 || i == 300 || i == 301 ? Double.POSITIVE_INFINITY : 1.0 + 0.1 * Math.sin(i), 50));
+        List<AlertEvent> alerts = runEvents(
+                600,
+                i -> healthyWithGrad(
+                        i, i == 100 || i == 300 || i == 301 ? Double.POSITIVE_INFINITY : 1.0 + 0.1 * Math.sin(i), 50));
         assertThat(alerts).isEmpty();
         // nor at the very start, while the scaler looks for its scale
-        assertThat(runEvents(300, i -> healthyWithGrad(i, i < 8 ? Double.POSITIVE_INFINITY : 1.0, 50))).isEmpty();
+        assertThat(runEvents(300, i -> healthyWithGrad(i, i < 8 ? Double.POSITIVE_INFINITY : 1.0, 50)))
+                .isEmpty();
     }
 
     @Test
     void shouldCallGradientsThatStayNonFiniteAnExplosion() {
-        List<AlertEvent> alerts = runEvents(300, i -> healthyWithGrad(i,
-                i >= 200 ? Double.POSITIVE_INFINITY : 1.0 + 0.1 * Math.sin(i), 50));
+        List<AlertEvent> alerts = runEvents(
+                300, i -> healthyWithGrad(i, i >= 200 ? Double.POSITIVE_INFINITY : 1.0 + 0.1 * Math.sin(i), 50));
         List<AlertEvent> grad = firing(alerts, AlertType.GRADIENT_EXPLOSION);
         assertThat(grad).hasSize(1);
         assertThat(grad.get(0).step()).isEqualTo(202); // the third non-finite step in a row
-        assertThat(grad.get(0).diagnosis().evidence()).anyMatch(x -> x.contains("grad_norm was Infinity at step 202 (3 steps"));
+        assertThat(grad.get(0).diagnosis().evidence())
+                .anyMatch(x -> x.contains("grad_norm was Infinity at step 202 (3 steps"));
     }
 
     @Test
     void shouldCallOverflowedWeightsAGradientExplosionAtOnce() {
-        List<AlertEvent> alerts = runEvents(300, i -> healthyWithGrad(i, 1.0, i >= 150 ? Double.POSITIVE_INFINITY : 50));
+        List<AlertEvent> alerts =
+                runEvents(300, i -> healthyWithGrad(i, 1.0, i >= 150 ? Double.POSITIVE_INFINITY : 50));
         List<AlertEvent> grad = firing(alerts, AlertType.GRADIENT_EXPLOSION);
         assertThat(grad).hasSize(1);
         assertThat(grad.get(0).step()).isEqualTo(150);
@@ -452,15 +499,20 @@ class DetectorTest {
         // first losses 2.3 and 3.0 (27% apart: the 99% bound of their noise is 15, no jump is that far):
         // a single reference point's 20x is asked, and 15x is not a jump
         double[] noisy = {2.3, 3.0, 34.5, 2.45};
-        assertThat(run(200, i -> i < noisy.length ? noisy[i] : 2.40 * (1 + 0.002 * Math.sin(i)), null, null)).isEmpty();
+        assertThat(run(200, i -> i < noisy.length ? noisy[i] : 2.40 * (1 + 0.002 * Math.sin(i)), null, null))
+                .isEmpty();
     }
 
     @Test
     void shouldCallARunWhoseGradientsDiedAtChanceLevelCollapsed() {
         // num_classes 10: chance is ln 10; the gradient norm falls from 1 to 1e-3 over 100 steps
         Map<String, String> labels = Map.of("num_classes", "10", "optimizer", "adam");
-        List<AlertEvent> alerts = runEvents(400, i -> StepEvent.of("run", i, Math.log(10) * (1 + 0.01 * Math.sin(i)))
-                .withGradNorm(Math.pow(10, -3 * Math.min(1, i / 100.0))).withLabels(labels).withLearningRate(0.05));
+        List<AlertEvent> alerts = runEvents(
+                400,
+                i -> StepEvent.of("run", i, Math.log(10) * (1 + 0.01 * Math.sin(i)))
+                        .withGradNorm(Math.pow(10, -3 * Math.min(1, i / 100.0)))
+                        .withLabels(labels)
+                        .withLearningRate(0.05));
         List<AlertEvent> collapsed = firing(alerts, AlertType.TRAINING_COLLAPSED);
         assertThat(collapsed).hasSize(1);
         // early level: the median of the first 16 norms, 10^-0.24; the mean of ln over the last 16 is
@@ -475,18 +527,22 @@ class DetectorTest {
     void shouldNotCallAPlateauAtChanceLevelCollapsedWhileItsGradientsLive() {
         Map<String, String> labels = Map.of("num_classes", "10");
         // 300 steps flat at chance with gradients sagging 5x, then learning
-        List<AlertEvent> alerts = runEvents(800, i -> StepEvent.of("run", i,
-                        i < 300 ? Math.log(10) : Math.log(10) * Math.exp(-(i - 300) / 200.0))
-                .withGradNorm(i < 300 ? 1 - 0.8 * Math.min(1, i / 50.0) : 1.0).withLabels(labels));
+        List<AlertEvent> alerts = runEvents(
+                800,
+                i -> StepEvent.of("run", i, i < 300 ? Math.log(10) : Math.log(10) * Math.exp(-(i - 300) / 200.0))
+                        .withGradNorm(i < 300 ? 1 - 0.8 * Math.min(1, i / 50.0) : 1.0)
+                        .withLabels(labels));
         assertThat(alerts).isEmpty();
     }
 
     @Test
     void shouldResolveACollapseWhenTheRunLearnsAgain() {
         Map<String, String> labels = Map.of("num_classes", "10");
-        List<AlertEvent> alerts = runEvents(600, i -> StepEvent.of("run", i,
-                        i < 300 ? Math.log(10) : Math.log(10) * Math.exp(-(i - 300) / 50.0))
-                .withGradNorm(i < 300 ? Math.pow(10, -3 * Math.min(1, i / 100.0)) : 1.0).withLabels(labels));
+        List<AlertEvent> alerts = runEvents(
+                600,
+                i -> StepEvent.of("run", i, i < 300 ? Math.log(10) : Math.log(10) * Math.exp(-(i - 300) / 50.0))
+                        .withGradNorm(i < 300 ? Math.pow(10, -3 * Math.min(1, i / 100.0)) : 1.0)
+                        .withLabels(labels));
         assertThat(firing(alerts, AlertType.TRAINING_COLLAPSED)).hasSize(1);
         assertThat(resolved(alerts, AlertType.TRAINING_COLLAPSED)).hasSize(1);
     }
@@ -496,12 +552,11 @@ class DetectorTest {
         // no num_classes, no gradients: 15 steps at the first loss 3.6 (+-1%), a 30x spike at step 15
         // that is gone two steps later, then the same level again. Back where it was before the spike
         // is no sign of a dead network
-        List<AlertEvent> alerts = run(120, i -> i == 15 ? 108.0 : i == 16 ? 10.0 : 3.6 * (1 + 0.01 * (i % 2)),
-                null, null);
+        List<AlertEvent> alerts =
+                run(120, i -> i == 15 ? 108.0 : i == 16 ? 10.0 : 3.6 * (1 + 0.01 * (i % 2)), null, null);
         assertThat(firing(alerts, AlertType.TRAINING_COLLAPSED)).isEmpty();
         // the same spike at step 2, before the run could have sat anywhere: Issue 9's shape, collapsed
-        List<AlertEvent> early = run(120, i -> i == 2 ? 108.0 : i == 3 ? 10.0 : 3.6 * (1 + 0.01 * (i % 2)),
-                null, null);
+        List<AlertEvent> early = run(120, i -> i == 2 ? 108.0 : i == 3 ? 10.0 : 3.6 * (1 + 0.01 * (i % 2)), null, null);
         assertThat(firing(early, AlertType.TRAINING_COLLAPSED)).hasSize(1);
     }
 
@@ -510,9 +565,13 @@ class DetectorTest {
         // num_classes 10 (chance 2.303), no gradients: a 40x jump at step 2, then the run learns to
         // 1.5, below the band (2.118), for 30 steps, and drifts back up to chance and stays
         Map<String, String> labels = Map.of("num_classes", "10");
-        List<AlertEvent> alerts = runEvents(200, i -> StepEvent.of("run", i,
-                i == 2 ? 92.0 : i < 2 ? 2.303 : i < 40 ? 1.5 : i < 50 ? 1.5 + 0.08 * (i - 40) : 2.303)
-                .withLabels(labels));
+        List<AlertEvent> alerts = runEvents(
+                200,
+                i -> StepEvent.of(
+                                "run",
+                                i,
+                                i == 2 ? 92.0 : i < 2 ? 2.303 : i < 40 ? 1.5 : i < 50 ? 1.5 + 0.08 * (i - 40) : 2.303)
+                        .withLabels(labels));
         assertThat(firing(alerts, AlertType.TRAINING_COLLAPSED)).isEmpty();
     }
 
@@ -522,9 +581,12 @@ class DetectorTest {
         // gradient norm dies as in shouldCallARunWhoseGradientsDiedAtChanceLevelCollapsed. From the
         // first loss alone the band would start at 0.92 * 2.533 = 2.330, above the run; the median of
         // the first 5 losses is 2.234, and the run is collapsed at the same step 60
-        List<AlertEvent> alerts = runEvents(400, i -> StepEvent.of("run", i, i == 0 ? 2.533 : 2.234)
-                .withGradNorm(Math.pow(10, -3 * Math.min(1, i / 100.0))).withLearningRate(0.05)
-                .withLabels(Map.of("optimizer", "adam")));
+        List<AlertEvent> alerts = runEvents(
+                400,
+                i -> StepEvent.of("run", i, i == 0 ? 2.533 : 2.234)
+                        .withGradNorm(Math.pow(10, -3 * Math.min(1, i / 100.0)))
+                        .withLearningRate(0.05)
+                        .withLabels(Map.of("optimizer", "adam")));
         List<AlertEvent> collapsed = firing(alerts, AlertType.TRAINING_COLLAPSED);
         assertThat(collapsed).hasSize(1);
         assertThat(collapsed.get(0).step()).isEqualTo(60);
@@ -536,8 +598,12 @@ class DetectorTest {
         // num_classes 10; every 4th loss is 1.6x chance, above the band (1.5x): no 16 steps in a row
         // are in it, but the median of any 8 newest (2 of them high) is chance itself
         Map<String, String> labels = Map.of("num_classes", "10", "optimizer", "adam");
-        List<AlertEvent> alerts = runEvents(400, i -> StepEvent.of("run", i, Math.log(10) * (i % 4 == 3 ? 1.6 : 1))
-                .withGradNorm(Math.pow(10, -3 * Math.min(1, i / 100.0))).withLabels(labels).withLearningRate(0.05));
+        List<AlertEvent> alerts = runEvents(
+                400,
+                i -> StepEvent.of("run", i, Math.log(10) * (i % 4 == 3 ? 1.6 : 1))
+                        .withGradNorm(Math.pow(10, -3 * Math.min(1, i / 100.0)))
+                        .withLabels(labels)
+                        .withLearningRate(0.05));
         List<AlertEvent> collapsed = firing(alerts, AlertType.TRAINING_COLLAPSED);
         assertThat(collapsed).hasSize(1);
         assertThat(collapsed.get(0).step()).isEqualTo(60); // the gradients decide, as without the noisy steps
@@ -548,8 +614,10 @@ class DetectorTest {
     @Test
     void shouldCatchExplodingGradientsBeforeTheLossMovesWithTheExactRate() {
         double rate = Math.log(2) / 8;
-        List<AlertEvent> alerts = runEvents(300, i -> StepEvent.of("run", i, 1.0 * Math.exp(-i / 1000.0))
-                .withGradNorm(i <= 200 ? 1.0 : Math.exp(rate * (i - 200))));
+        List<AlertEvent> alerts = runEvents(
+                300,
+                i -> StepEvent.of("run", i, 1.0 * Math.exp(-i / 1000.0))
+                        .withGradNorm(i <= 200 ? 1.0 : Math.exp(rate * (i - 200))));
         List<AlertEvent> grad = firing(alerts, AlertType.GRADIENT_EXPLOSION);
         assertThat(grad).hasSize(1);
         assertThat(grad.get(0).onsetStep()).isEqualTo(200);
@@ -564,8 +632,10 @@ class DetectorTest {
     @Test
     void shouldNotCallGradientsThatRiseAFewFoldEarlyAnExplosion() {
         Random r = new Random(9);
-        List<AlertEvent> alerts = runEvents(2000, i -> StepEvent.of("run", i, 2 * Math.exp(-i / 500.0) + 0.1)
-                .withGradNorm(0.5 * (1 + 5 * (1 - Math.exp(-i / 100.0))) * Math.exp(0.2 * r.nextGaussian())));
+        List<AlertEvent> alerts = runEvents(
+                2000,
+                i -> StepEvent.of("run", i, 2 * Math.exp(-i / 500.0) + 0.1)
+                        .withGradNorm(0.5 * (1 + 5 * (1 - Math.exp(-i / 100.0))) * Math.exp(0.2 * r.nextGaussian())));
         assertThat(alerts).isEmpty();
     }
 
@@ -591,7 +661,9 @@ class DetectorTest {
         assertThat(v.get(0).onsetStep()).isBetween(560L, 760L); // the validation minimum, about step 650
         assertThat(v.get(0).step()).isBetween(700L, 1100L);
         assertThat(v.get(0).diagnosis().cause()).isEqualTo(Cause.INSUFFICIENT_REGULARIZATION);
-        assertThat(v.get(0).diagnosis().suggestion()).contains("weight decay").contains("step " + v.get(0).onsetStep());
+        assertThat(v.get(0).diagnosis().suggestion())
+                .contains("weight decay")
+                .contains("step " + v.get(0).onsetStep());
     }
 
     @Test
@@ -610,13 +682,22 @@ class DetectorTest {
         // waiting for a second validation in a row past the threshold finds none before the run ends
         DetectorConfig d = DetectorConfig.defaults();
         DetectorConfig.Validation c = d.validation();
-        Detector twice = new Detector(new DetectorConfig(d.growth(), d.gradientGrowth(), d.blowup(), d.gradient(),
-                d.collapse(), new DetectorConfig.Validation(c.points(), c.smoothing(), c.minPoints(), c.minRise(),
-                        c.noiseSigmas(), 2, c.resolvePoints()), d.resolveSteps(), d.ceiling(), d.criticalDoublingSteps()));
+        Detector twice = new Detector(new DetectorConfig(
+                d.growth(),
+                d.gradientGrowth(),
+                d.blowup(),
+                d.gradient(),
+                d.collapse(),
+                new DetectorConfig.Validation(
+                        c.points(), c.smoothing(), c.minPoints(), c.minRise(), c.noiseSigmas(), 2, c.resolvePoints()),
+                d.resolveSteps(),
+                d.ceiling(),
+                d.criticalDoublingSteps()));
         RunState s = twice.newState();
         List<AlertEvent> late = new ArrayList<>();
         for (int i = 0; i <= (int) step; i++) {
-            late.addAll(twice.onStep(s, events.apply(i), Instant.EPOCH, Instant.EPOCH).alerts());
+            late.addAll(twice.onStep(s, events.apply(i), Instant.EPOCH, Instant.EPOCH)
+                    .alerts());
         }
         assertThat(firing(late, AlertType.VALIDATION_DIVERGENCE)).isEmpty();
     }
@@ -648,9 +729,22 @@ class DetectorTest {
         assertThat(flat).isEmpty();
         // the same climb while the training loss rises too is not overfitting
         IntFunction<StepEvent> climbing = overfitting(0.01, 1, true);
-        List<AlertEvent> both = runEvents(2000, i -> new StepEvent(1, "run", i, null,
-                i < 600 ? 0.5 : 0.5 * Math.exp(0.0005 * (i - 600)), null, null, null, null, null,
-                climbing.apply(i).valLoss(), null, null));
+        List<AlertEvent> both = runEvents(
+                2000,
+                i -> new StepEvent(
+                        1,
+                        "run",
+                        i,
+                        null,
+                        i < 600 ? 0.5 : 0.5 * Math.exp(0.0005 * (i - 600)),
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        climbing.apply(i).valLoss(),
+                        null,
+                        null));
         assertThat(firing(both, AlertType.VALIDATION_DIVERGENCE)).isEmpty();
     }
 
@@ -684,8 +778,11 @@ class DetectorTest {
     @Test
     void shouldBlameALearningRateRiseToANewLevel() {
         List<AlertEvent> alerts = run(500, i -> i < 300 ? 1.0 : Math.exp(0.03 * (i - 300)), null, null);
-        List<AlertEvent> withRise = runEvents(500, i -> StepEvent.of("run", i, i < 300 ? 1.0 : Math.exp(0.03 * (i - 300)))
-                .withLearningRate(i < 300 ? 0.01 : 0.1).withLabels(Map.of("optimizer", "sgd")));
+        List<AlertEvent> withRise = runEvents(
+                500,
+                i -> StepEvent.of("run", i, i < 300 ? 1.0 : Math.exp(0.03 * (i - 300)))
+                        .withLearningRate(i < 300 ? 0.01 : 0.1)
+                        .withLabels(Map.of("optimizer", "sgd")));
         assertThat(firing(alerts).get(0).diagnosis().cause()).isEqualTo(Cause.UNKNOWN);
         AlertEvent a = firing(withRise).get(0);
         assertThat(a.diagnosis().cause()).isEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
@@ -695,9 +792,13 @@ class DetectorTest {
     @Test
     void shouldBlameDataWhenTheLossGrowsAndTheGradientsDoNot() {
         Random r = new Random(4);
-        List<AlertEvent> alerts = runEvents(600, i -> StepEvent.of("run", i, i < 300 ? 1.0 : Math.exp(0.03 * (i - 300)))
-                .withGradNorm(1.0 * Math.exp(0.1 * r.nextGaussian())).withLearningRate(0.001)
-                .withUpdateRatio(0.001).withLabels(Map.of("optimizer", "adam")));
+        List<AlertEvent> alerts = runEvents(
+                600,
+                i -> StepEvent.of("run", i, i < 300 ? 1.0 : Math.exp(0.03 * (i - 300)))
+                        .withGradNorm(1.0 * Math.exp(0.1 * r.nextGaussian()))
+                        .withLearningRate(0.001)
+                        .withUpdateRatio(0.001)
+                        .withLabels(Map.of("optimizer", "adam")));
         AlertEvent a = firing(alerts).get(0);
         assertThat(a.type()).isEqualTo(AlertType.LOSS_EXPONENTIAL_GROWTH);
         assertThat(a.diagnosis().cause()).isEqualTo(Cause.DATA_ISSUE);
@@ -707,27 +808,36 @@ class DetectorTest {
     void shouldBlameAHighLearningRateWhenTheLossGrowsWhileTheGradientsFall() {
         // from step 300 the loss grows 0.1 per step (ln) and grad_norm falls 0.1 per step: units dying,
         // not bad data; Adam at 0.05 is high (>= 0.01)
-        List<AlertEvent> alerts = runEvents(400, i -> StepEvent.of("run", i, i < 300 ? 1.0 : Math.exp(0.1 * (i - 300)))
-                .withGradNorm(i < 300 ? 1.0 : Math.exp(-0.1 * (i - 300))).withLearningRate(0.05)
-                .withLabels(Map.of("optimizer", "adam")));
+        List<AlertEvent> alerts = runEvents(
+                400,
+                i -> StepEvent.of("run", i, i < 300 ? 1.0 : Math.exp(0.1 * (i - 300)))
+                        .withGradNorm(i < 300 ? 1.0 : Math.exp(-0.1 * (i - 300)))
+                        .withLearningRate(0.05)
+                        .withLabels(Map.of("optimizer", "adam")));
         AlertEvent a = firing(alerts).get(0);
         assertThat(a.type()).isEqualTo(AlertType.LOSS_EXPONENTIAL_GROWTH);
         assertThat(a.diagnosis().cause()).isEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
         assertThat(a.diagnosis().evidence()).anyMatch(s -> s.contains("units are dying"));
         // at a learning rate normal for Adam (0.001) it is not called dying units, and the evidence does not
         // say so either
-        AlertEvent normal = firing(runEvents(400, i -> StepEvent.of("run", i, i < 300 ? 1.0 : Math.exp(0.1 * (i - 300)))
-                .withGradNorm(i < 300 ? 1.0 : Math.exp(-0.1 * (i - 300))).withLearningRate(0.001)
-                .withLabels(Map.of("optimizer", "adam")))).get(0);
+        AlertEvent normal = firing(runEvents(
+                        400,
+                        i -> StepEvent.of("run", i, i < 300 ? 1.0 : Math.exp(0.1 * (i - 300)))
+                                .withGradNorm(i < 300 ? 1.0 : Math.exp(-0.1 * (i - 300)))
+                                .withLearningRate(0.001)
+                                .withLabels(Map.of("optimizer", "adam"))))
+                .get(0);
         assertThat(normal.diagnosis().cause()).isNotEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
         assertThat(normal.diagnosis().evidence()).noneMatch(s -> s.contains("units are dying"));
     }
 
     @Test
     void shouldBlamePlainSgdWhenTheLossZigZagsAsItGrows() {
-        List<AlertEvent> alerts = runEvents(600, i -> StepEvent.of("run", i,
-                        i < 300 ? 1.0 : Math.exp(0.03 * (i - 300) + 0.4 * ((i & 1) == 0 ? 1 : -1)))
-                .withLearningRate(0.1).withLabels(Map.of("optimizer", "sgd")));
+        List<AlertEvent> alerts = runEvents(
+                600,
+                i -> StepEvent.of("run", i, i < 300 ? 1.0 : Math.exp(0.03 * (i - 300) + 0.4 * ((i & 1) == 0 ? 1 : -1)))
+                        .withLearningRate(0.1)
+                        .withLabels(Map.of("optimizer", "sgd")));
         AlertEvent a = firing(alerts).get(0);
         assertThat(a.diagnosis().cause()).isEqualTo(Cause.UNSTABLE_OPTIMIZER);
         assertThat(a.diagnosis().suggestion()).contains("momentum");
@@ -738,13 +848,17 @@ class DetectorTest {
     @Test
     void shouldIgnoreRepeatedAndOlderStepsAndStartANewAttemptAtStepZero() {
         RunState s = detector.newState();
-        assertThat(detector.onStep(s, StepEvent.of("r", 5, 1), Instant.EPOCH, Instant.EPOCH).outcome())
+        assertThat(detector.onStep(s, StepEvent.of("r", 5, 1), Instant.EPOCH, Instant.EPOCH)
+                        .outcome())
                 .isEqualTo(Detector.Outcome.ACCEPTED);
-        assertThat(detector.onStep(s, StepEvent.of("r", 5, 1), Instant.EPOCH, Instant.EPOCH).outcome())
+        assertThat(detector.onStep(s, StepEvent.of("r", 5, 1), Instant.EPOCH, Instant.EPOCH)
+                        .outcome())
                 .isEqualTo(Detector.Outcome.STALE_STEP);
-        assertThat(detector.onStep(s, StepEvent.of("r", 3, 1), Instant.EPOCH, Instant.EPOCH).outcome())
+        assertThat(detector.onStep(s, StepEvent.of("r", 3, 1), Instant.EPOCH, Instant.EPOCH)
+                        .outcome())
                 .isEqualTo(Detector.Outcome.STALE_STEP);
-        assertThat(detector.onStep(s, StepEvent.of("r", 0, 1), Instant.EPOCH, Instant.EPOCH).outcome())
+        assertThat(detector.onStep(s, StepEvent.of("r", 0, 1), Instant.EPOCH, Instant.EPOCH)
+                        .outcome())
                 .isEqualTo(Detector.Outcome.NEW_ATTEMPT);
         assertThat(s.attempt()).isEqualTo(1);
     }
@@ -755,13 +869,17 @@ class DetectorTest {
         List<AlertEvent> out = new ArrayList<>();
         for (int attempt = 0; attempt < 2; attempt++) {
             for (int i = 0; i < 60; i++) {
-                out.addAll(detector.onStep(s, StepEvent.of("job", i, i == 0 ? 1 : Double.NaN), Instant.EPOCH,
-                        Instant.EPOCH).alerts());
+                out.addAll(detector.onStep(
+                                s, StepEvent.of("job", i, i == 0 ? 1 : Double.NaN), Instant.EPOCH, Instant.EPOCH)
+                        .alerts());
             }
         }
-        assertThat(out).extracting(a -> a.status() + " " + a.alertId()).containsExactly(
-                "FIRING job/LOSS_NON_FINITE/1", "RESOLVED job/LOSS_NON_FINITE/1",
-                "FIRING job/LOSS_NON_FINITE/1/attempt-1");
+        assertThat(out)
+                .extracting(a -> a.status() + " " + a.alertId())
+                .containsExactly(
+                        "FIRING job/LOSS_NON_FINITE/1",
+                        "RESOLVED job/LOSS_NON_FINITE/1",
+                        "FIRING job/LOSS_NON_FINITE/1/attempt-1");
     }
 
     /**
@@ -782,10 +900,25 @@ class DetectorTest {
         double[] table = adamLr1();
         Random r = new Random(3);
         IntFunction<StepEvent> events = i -> {
-            double loss = i < 200 ? table[i] : i < 600 ? Math.log(10) * Math.exp(-(i - 200) / 300.0) * Math.exp(0.05 * r.nextGaussian())
-                    : Math.exp(0.05 * (i - 600));
-            StepEvent e = new StepEvent(1, "r", i, null, loss, Math.exp(0.2 * r.nextGaussian()) * (i < 200 ? 0.01 : 1), null, 1.0,
-                    10.0, 0.01, i % 25 == 0 ? 1.0 + (i > 300 ? 0.002 * (i - 300) : 0) : null, null, Map.of("optimizer", "adam"));
+            double loss = i < 200
+                    ? table[i]
+                    : i < 600
+                            ? Math.log(10) * Math.exp(-(i - 200) / 300.0) * Math.exp(0.05 * r.nextGaussian())
+                            : Math.exp(0.05 * (i - 600));
+            StepEvent e = new StepEvent(
+                    1,
+                    "r",
+                    i,
+                    null,
+                    loss,
+                    Math.exp(0.2 * r.nextGaussian()) * (i < 200 ? 0.01 : 1),
+                    null,
+                    1.0,
+                    10.0,
+                    0.01,
+                    i % 25 == 0 ? 1.0 + (i > 300 ? 0.002 * (i - 300) : 0) : null,
+                    null,
+                    Map.of("optimizer", "adam"));
             return e;
         };
         List<StepEvent> steps = new ArrayList<>();
@@ -801,8 +934,13 @@ class DetectorTest {
             viaBytes = RunState.fromBytes(viaBytes.toBytes(), detector.config());
             b.addAll(detector.onStep(viaBytes, e, Instant.EPOCH, Instant.EPOCH).alerts());
         }
-        assertThat(firing(a)).extracting(AlertEvent::type).contains(AlertType.LOSS_BLOWUP, AlertType.GRADIENT_EXPLOSION,
-                AlertType.VALIDATION_DIVERGENCE, AlertType.LOSS_EXPONENTIAL_GROWTH);
+        assertThat(firing(a))
+                .extracting(AlertEvent::type)
+                .contains(
+                        AlertType.LOSS_BLOWUP,
+                        AlertType.GRADIENT_EXPLOSION,
+                        AlertType.VALIDATION_DIVERGENCE,
+                        AlertType.LOSS_EXPONENTIAL_GROWTH);
         assertThat(b).isEqualTo(a);
         assertThat(viaBytes.toBytes()).isEqualTo(straight.toBytes());
     }
@@ -812,8 +950,11 @@ class DetectorTest {
         RunState s = detector.newState();
         double[] loss = adamLr1();
         for (int i = 0; i < 40; i++) {
-            detector.onStep(s, StepEvent.of("r", i, loss[i]).withGradNorm(1.0 + i).withLearningRate(1.0),
-                    Instant.EPOCH, Instant.EPOCH);
+            detector.onStep(
+                    s,
+                    StepEvent.of("r", i, loss[i]).withGradNorm(1.0 + i).withLearningRate(1.0),
+                    Instant.EPOCH,
+                    Instant.EPOCH);
         }
         RunState old = RunState.fromBytes(s.toBytes((byte) 3), detector.config());
         assertThat(old.toBytes()).isEqualTo(s.toBytes());
@@ -826,8 +967,23 @@ class DetectorTest {
         RunState everything = detector.newState();
         for (int i = 0; i < 1000; i++) {
             detector.onStep(lossOnly, StepEvent.of("a-run-id", i, 1 + Math.sin(i)), Instant.EPOCH, Instant.EPOCH);
-            detector.onStep(everything, new StepEvent(1, "a-run-id", i, null, 1 + Math.sin(i), 1.0 + Math.cos(i), null,
-                    0.001, 10.0, 0.001, i % 10 == 0 ? 1.0 : null, null, Map.of("optimizer", "adam")), Instant.EPOCH,
+            detector.onStep(
+                    everything,
+                    new StepEvent(
+                            1,
+                            "a-run-id",
+                            i,
+                            null,
+                            1 + Math.sin(i),
+                            1.0 + Math.cos(i),
+                            null,
+                            0.001,
+                            10.0,
+                            0.001,
+                            i % 10 == 0 ? 1.0 : null,
+                            null,
+                            Map.of("optimizer", "adam")),
+                    Instant.EPOCH,
                     Instant.EPOCH);
         }
         // full windows: 64 + 32 block points of the loss, 32 of the gradient norm, 32 validations (12 bytes each)

@@ -116,7 +116,8 @@ class ValidationTrackerTest {
         assertThat(r.bestStep).isEqualTo(t.bestStep);
         assertThat(r.sinceBest).isEqualTo(t.sinceBest);
         assertThat(r.smoothLn).isEqualTo(t.smoothLn);
-        assertThat(r.onValidation(700, -0.8, -0.07, C, MIN_RISE)).isEqualTo(t.onValidation(700, -0.8, -0.07, C, MIN_RISE));
+        assertThat(r.onValidation(700, -0.8, -0.07, C, MIN_RISE))
+                .isEqualTo(t.onValidation(700, -0.8, -0.07, C, MIN_RISE));
         assertThat(r.bestLn).isEqualTo(t.bestLn);
     }
 }

@@ -9,20 +9,34 @@ public final class AlertText {
     public static String oneLine(AlertEvent a) {
         StringBuilder sb = new StringBuilder(160);
         sb.append(a.status() == AlertStatus.FIRING ? "ALERT " : "RESOLVED ")
-                .append(a.severity() == null ? "" : a.severity().wire()).append(' ')
-                .append(a.runId()).append(' ').append(a.type())
-                .append(" at step ").append(a.step())
-                .append(" (onset ").append(a.onsetStep()).append(')');
+                .append(a.severity() == null ? "" : a.severity().wire())
+                .append(' ')
+                .append(a.runId())
+                .append(' ')
+                .append(a.type())
+                .append(" at step ")
+                .append(a.step())
+                .append(" (onset ")
+                .append(a.onsetStep())
+                .append(')');
         if (a.fit() != null) {
-            sb.append(String.format(Locale.ROOT, ", doubling every %s steps, R^2 %.2f",
-                    formatSteps(a.fit().doublingSteps()), a.fit().r2()));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    ", doubling every %s steps, R^2 %.2f",
+                    formatSteps(a.fit().doublingSteps()),
+                    a.fit().r2()));
         }
         if (a.forecast() != null && Double.isFinite(a.forecast().stepsToOverflow())) {
-            sb.append(String.format(Locale.ROOT, ", overflow in ~%.0f steps", a.forecast().stepsToOverflow()));
+            sb.append(String.format(
+                    Locale.ROOT, ", overflow in ~%.0f steps", a.forecast().stepsToOverflow()));
         }
         if (a.diagnosis() != null) {
-            sb.append(String.format(Locale.ROOT, "; cause %s (%.0f%%): %s", a.diagnosis().cause(),
-                    a.diagnosis().confidence() * 100, a.diagnosis().suggestion()));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "; cause %s (%.0f%%): %s",
+                    a.diagnosis().cause(),
+                    a.diagnosis().confidence() * 100,
+                    a.diagnosis().suggestion()));
         }
         return sb.toString();
     }

@@ -2,6 +2,7 @@ package io.losswatch.events;
 
 import static io.losswatch.events.InvalidEventException.Reason.*;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
@@ -16,7 +17,6 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
-import com.fasterxml.jackson.annotation.JsonInclude;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,12 +40,12 @@ public final class EventJson {
     public static final int MAX_RECORD_BYTES = 256 * 1024;
     /** No real run has this many steps; larger values are taken as corrupt. */
     public static final long MAX_STEP = 1_000_000_000_000L;
+
     public static final int MAX_RUN_ID_LENGTH = 128;
     public static final int MAX_LABELS = 32;
     public static final int MAX_LABEL_KEY_LENGTH = 64;
     public static final int MAX_LABEL_VALUE_LENGTH = 256;
     public static final int MAX_LAYER_NORMS = 512;
-
 
     private static final JsonFactory FACTORY = JsonFactory.builder()
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
@@ -82,8 +82,8 @@ public final class EventJson {
             throw new InvalidEventException(EMPTY, "record value is empty; expected a JSON step event");
         }
         if (json.length > MAX_RECORD_BYTES) {
-            throw new InvalidEventException(TOO_LARGE,
-                    "record is " + json.length + " bytes; a step event may be at most " + MAX_RECORD_BYTES);
+            throw new InvalidEventException(
+                    TOO_LARGE, "record is " + json.length + " bytes; a step event may be at most " + MAX_RECORD_BYTES);
         }
         try (JsonParser p = FACTORY.createParser(json)) {
             return readStep(p);
@@ -120,8 +120,8 @@ public final class EventJson {
                 case "schema" -> {
                     long s = readInteger(p, v, name, WRONG_TYPE);
                     if (s != StepEvent.SCHEMA_VERSION) {
-                        throw new InvalidEventException(UNSUPPORTED_SCHEMA,
-                                "schema " + s + " is not supported; this monitor reads schema 1");
+                        throw new InvalidEventException(
+                                UNSUPPORTED_SCHEMA, "schema " + s + " is not supported; this monitor reads schema 1");
                     }
                     schema = (int) s;
                 }
@@ -129,8 +129,8 @@ public final class EventJson {
                 case "step" -> {
                     long s = readInteger(p, v, name, INVALID_STEP);
                     if (s < 0 || s > MAX_STEP) {
-                        throw new InvalidEventException(INVALID_STEP,
-                                "step " + s + " is out of range; it must be between 0 and " + MAX_STEP);
+                        throw new InvalidEventException(
+                                INVALID_STEP, "step " + s + " is out of range; it must be between 0 and " + MAX_STEP);
                     }
                     step = s;
                 }
@@ -173,8 +173,20 @@ public final class EventJson {
         if (loss == null) {
             throw new InvalidEventException(MISSING_FIELD, "required field 'loss' is missing");
         }
-        return new StepEvent(schema, runId, step, time, loss, gradNorm, layerNorms, lr, paramNorm, updateRatio,
-                valLoss, epoch, labels);
+        return new StepEvent(
+                schema,
+                runId,
+                step,
+                time,
+                loss,
+                gradNorm,
+                layerNorms,
+                lr,
+                paramNorm,
+                updateRatio,
+                valLoss,
+                epoch,
+                labels);
     }
 
     private static String readRunId(JsonParser p, JsonToken v) throws IOException, InvalidEventException {
@@ -183,8 +195,8 @@ public final class EventJson {
         }
         String s = p.getText();
         if (!isValidRunId(s)) {
-            throw new InvalidEventException(INVALID_RUN_ID,
-                    "'run_id' must be 1-128 characters of A-Z a-z 0-9 . _ : / -, got " + abbreviate(s));
+            throw new InvalidEventException(
+                    INVALID_RUN_ID, "'run_id' must be 1-128 characters of A-Z a-z 0-9 . _ : / -, got " + abbreviate(s));
         }
         return s;
     }
@@ -197,8 +209,14 @@ public final class EventJson {
         }
         for (int i = 0; i < n; i++) {
             char c = s.charAt(i);
-            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.'
-                    || c == '_' || c == ':' || c == '/' || c == '-';
+            boolean ok = (c >= 'a' && c <= 'z')
+                    || (c >= 'A' && c <= 'Z')
+                    || (c >= '0' && c <= '9')
+                    || c == '.'
+                    || c == '_'
+                    || c == ':'
+                    || c == '/'
+                    || c == '-';
             if (!ok) {
                 return false;
             }
@@ -241,7 +259,8 @@ public final class EventJson {
                     case "-Infinity", "-inf":
                         return Double.NEGATIVE_INFINITY;
                     default:
-                        throw new InvalidEventException(field.equals("loss") ? INVALID_VALUE : WRONG_TYPE,
+                        throw new InvalidEventException(
+                                field.equals("loss") ? INVALID_VALUE : WRONG_TYPE,
                                 "'" + field + "' must be a number (or \"NaN\", \"Infinity\", \"-Infinity\"), got \""
                                         + abbreviate(s) + "\"");
                 }
@@ -252,8 +271,8 @@ public final class EventJson {
                 }
                 throw new InvalidEventException(MISSING_FIELD, "'" + field + "' is null; it is required");
             }
-            default -> throw new InvalidEventException(WRONG_TYPE,
-                    "'" + field + "' must be a number, got " + describe(v));
+            default ->
+                throw new InvalidEventException(WRONG_TYPE, "'" + field + "' must be a number, got " + describe(v));
         }
     }
 
@@ -268,7 +287,8 @@ public final class EventJson {
         try {
             return Rfc3339.parse(s);
         } catch (DateTimeParseException e) {
-            throw new InvalidEventException(INVALID_TIME,
+            throw new InvalidEventException(
+                    INVALID_TIME,
                     "'time' must be RFC 3339 like 2026-11-27T05:00:00.123Z, got \"" + abbreviate(s) + "\"");
         }
     }
@@ -287,8 +307,8 @@ public final class EventJson {
             Double d = readNumber(p, p.nextToken(), "layer_grad_norms." + abbreviate(k), true);
             if (d != null) {
                 if (m.size() >= MAX_LAYER_NORMS) {
-                    throw new InvalidEventException(INVALID_VALUE,
-                            "'layer_grad_norms' has more than " + MAX_LAYER_NORMS + " entries");
+                    throw new InvalidEventException(
+                            INVALID_VALUE, "'layer_grad_norms' has more than " + MAX_LAYER_NORMS + " entries");
                 }
                 m.put(k, d);
             }
@@ -296,8 +316,7 @@ public final class EventJson {
         return m;
     }
 
-    private static Map<String, String> readLabels(JsonParser p, JsonToken v)
-            throws IOException, InvalidEventException {
+    private static Map<String, String> readLabels(JsonParser p, JsonToken v) throws IOException, InvalidEventException {
         if (v == JsonToken.VALUE_NULL) {
             return null;
         }
@@ -316,9 +335,12 @@ public final class EventJson {
             }
             String val = p.getText();
             if (m.size() >= MAX_LABELS || k.length() > MAX_LABEL_KEY_LENGTH || val.length() > MAX_LABEL_VALUE_LENGTH) {
-                throw new InvalidEventException(INVALID_VALUE, "'labels' allows at most " + MAX_LABELS
-                        + " labels, keys of " + MAX_LABEL_KEY_LENGTH + " and values of " + MAX_LABEL_VALUE_LENGTH
-                        + " characters");
+                throw new InvalidEventException(
+                        INVALID_VALUE,
+                        "'labels' allows at most " + MAX_LABELS
+                                + " labels, keys of " + MAX_LABEL_KEY_LENGTH + " and values of "
+                                + MAX_LABEL_VALUE_LENGTH
+                                + " characters");
             }
             m.put(k, val);
         }

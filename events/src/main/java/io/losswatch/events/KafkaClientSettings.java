@@ -24,7 +24,11 @@ public final class KafkaClientSettings {
         Map<String, String> out = new TreeMap<>();
         env.forEach((k, v) -> {
             if (k.startsWith(ENV_PREFIX) && k.length() > ENV_PREFIX.length()) {
-                out.put(k.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.'), v);
+                out.put(
+                        k.substring(ENV_PREFIX.length())
+                                .toLowerCase(Locale.ROOT)
+                                .replace('_', '.'),
+                        v);
             }
         });
         if (flags != null) {
@@ -36,7 +40,10 @@ public final class KafkaClientSettings {
     /** True for settings whose values must never be printed. */
     public static boolean isSecret(String key) {
         String k = key.toLowerCase(Locale.ROOT);
-        return k.contains("password") || k.contains("jaas") || k.contains("secret") || k.endsWith(".key")
+        return k.contains("password")
+                || k.contains("jaas")
+                || k.contains("secret")
+                || k.endsWith(".key")
                 || k.contains("token");
     }
 
@@ -46,7 +53,8 @@ public final class KafkaClientSettings {
      * that client it looks just like a broker that is not there.
      */
     public static String securityHint(Map<String, String> settings) {
-        return settings.containsKey("security.protocol") ? ""
+        return settings.containsKey("security.protocol")
+                ? ""
                 : "; a broker that requires SASL or TLS also needs its client settings "
                         + "(--kafka security.protocol=... and sasl.* or ssl.*, or LOSSWATCH_KAFKA_*)";
     }

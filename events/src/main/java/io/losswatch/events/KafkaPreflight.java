@@ -14,10 +14,10 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.config.ConfigResource;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -44,13 +44,21 @@ public final class KafkaPreflight {
     /**
      * @param create topics to create when missing, with their partition count; others must exist
      */
-    public static void check(String bootstrapServers, Map<String, String> kafka, Map<String, Integer> create,
-            Set<String> mustExist, int timeoutSeconds) throws StartupException {
+    public static void check(
+            String bootstrapServers,
+            Map<String, String> kafka,
+            Map<String, Integer> create,
+            Set<String> mustExist,
+            int timeoutSeconds)
+            throws StartupException {
         try (Admin admin = Admin.create(adminProperties(bootstrapServers, kafka, timeoutSeconds * 1000))) {
             int brokers;
             Set<String> existing;
             try {
-                brokers = admin.describeCluster().nodes().get(timeoutSeconds, TimeUnit.SECONDS).size();
+                brokers = admin.describeCluster()
+                        .nodes()
+                        .get(timeoutSeconds, TimeUnit.SECONDS)
+                        .size();
                 existing = admin.listTopics().names().get(timeoutSeconds, TimeUnit.SECONDS);
             } catch (TimeoutException e) {
                 throw new StartupException(unreachable(bootstrapServers, timeoutSeconds, kafka));
@@ -90,11 +98,10 @@ public final class KafkaPreflight {
             if (c instanceof AuthorizationException) {
                 throw new StartupException(denied(bootstrapServers, c, "its topics and group"));
             }
-            throw new StartupException("Kafka at " + bootstrapServers + " answered with an error: "
-                    + c.getMessage());
+            throw new StartupException("Kafka at " + bootstrapServers + " answered with an error: " + c.getMessage());
         } catch (TimeoutException e) {
-            throw new StartupException("Kafka at " + bootstrapServers + " did not answer within "
-                    + timeoutSeconds + " s while creating topics; check the broker's health.");
+            throw new StartupException("Kafka at " + bootstrapServers + " did not answer within " + timeoutSeconds
+                    + " s while creating topics; check the broker's health.");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new StartupException("Interrupted while contacting Kafka at " + bootstrapServers + ".");
@@ -134,8 +141,8 @@ public final class KafkaPreflight {
      *
      * @return one sentence saying what is wrong and what to do, or null when all is well
      */
-    public static String producerProblem(String bootstrapServers, String topic, Map<String, String> kafka,
-            Duration timeout) {
+    public static String producerProblem(
+            String bootstrapServers, String topic, Map<String, String> kafka, Duration timeout) {
         Properties p = adminProperties(bootstrapServers, kafka, (int) timeout.toMillis());
         String unreachable = unreachable(bootstrapServers, timeout.toSeconds(), kafka);
         Admin admin;
@@ -186,10 +193,13 @@ public final class KafkaPreflight {
         if (nodes.isEmpty()) {
             return false;
         }
-        ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, nodes.iterator().next().idString());
+        ConfigResource broker = new ConfigResource(
+                ConfigResource.Type.BROKER, nodes.iterator().next().idString());
         try {
-            Config config = admin.describeConfigs(List.of(broker)).all()
-                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS).get(broker);
+            Config config = admin.describeConfigs(List.of(broker))
+                    .all()
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .get(broker);
             ConfigEntry entry = config == null ? null : config.get("auto.create.topics.enable");
             return entry != null && "true".equalsIgnoreCase(entry.value());
         } catch (ExecutionException e) {

@@ -22,13 +22,20 @@ final class Rfc3339 {
     /** The instant, or a {@link DateTimeParseException} exactly as the ISO formatter throws it. */
     static Instant parse(String s) {
         Instant fast = parseCommonForm(s);
-        return fast != null ? fast : OffsetDateTime.parse(s, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
+        return fast != null
+                ? fast
+                : OffsetDateTime.parse(s, DateTimeFormatter.ISO_OFFSET_DATE_TIME)
+                        .toInstant();
     }
 
     /** The instant when {@code s} is in the common form with valid fields; null otherwise. */
     static Instant parseCommonForm(String s) {
         int n = s.length();
-        if (n < 20 || s.charAt(4) != '-' || s.charAt(7) != '-' || s.charAt(10) != 'T' || s.charAt(13) != ':'
+        if (n < 20
+                || s.charAt(4) != '-'
+                || s.charAt(7) != '-'
+                || s.charAt(10) != 'T'
+                || s.charAt(13) != ':'
                 || s.charAt(16) != ':') {
             return null;
         }
@@ -38,8 +45,17 @@ final class Rfc3339 {
         int hour = digits(s, 11, 2);
         int minute = digits(s, 14, 2);
         int second = digits(s, 17, 2);
-        if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59
-                || second < 0 || second > 59 || day > Month.of(month).length(Year.isLeap(year))) {
+        if (year < 0
+                || month < 1
+                || month > 12
+                || day < 1
+                || hour < 0
+                || hour > 23
+                || minute < 0
+                || minute > 59
+                || second < 0
+                || second > 59
+                || day > Month.of(month).length(Year.isLeap(year))) {
             return null;
         }
         int i = 19;

@@ -51,37 +51,121 @@ public record StepEvent(
     }
 
     public StepEvent withTime(Instant t) {
-        return new StepEvent(schema, runId, step, t, loss, gradNorm, layerGradNorms, learningRate, paramNorm,
-                updateRatio, valLoss, epoch, labels);
+        return new StepEvent(
+                schema,
+                runId,
+                step,
+                t,
+                loss,
+                gradNorm,
+                layerGradNorms,
+                learningRate,
+                paramNorm,
+                updateRatio,
+                valLoss,
+                epoch,
+                labels);
     }
 
     public StepEvent withGradNorm(Double g) {
-        return new StepEvent(schema, runId, step, time, loss, g, layerGradNorms, learningRate, paramNorm,
-                updateRatio, valLoss, epoch, labels);
+        return new StepEvent(
+                schema,
+                runId,
+                step,
+                time,
+                loss,
+                g,
+                layerGradNorms,
+                learningRate,
+                paramNorm,
+                updateRatio,
+                valLoss,
+                epoch,
+                labels);
     }
 
     public StepEvent withLearningRate(Double lr) {
-        return new StepEvent(schema, runId, step, time, loss, gradNorm, layerGradNorms, lr, paramNorm,
-                updateRatio, valLoss, epoch, labels);
+        return new StepEvent(
+                schema,
+                runId,
+                step,
+                time,
+                loss,
+                gradNorm,
+                layerGradNorms,
+                lr,
+                paramNorm,
+                updateRatio,
+                valLoss,
+                epoch,
+                labels);
     }
 
     public StepEvent withValLoss(Double v) {
-        return new StepEvent(schema, runId, step, time, loss, gradNorm, layerGradNorms, learningRate, paramNorm,
-                updateRatio, v, epoch, labels);
+        return new StepEvent(
+                schema,
+                runId,
+                step,
+                time,
+                loss,
+                gradNorm,
+                layerGradNorms,
+                learningRate,
+                paramNorm,
+                updateRatio,
+                v,
+                epoch,
+                labels);
     }
 
     public StepEvent withParamNorm(Double p) {
-        return new StepEvent(schema, runId, step, time, loss, gradNorm, layerGradNorms, learningRate, p,
-                updateRatio, valLoss, epoch, labels);
+        return new StepEvent(
+                schema,
+                runId,
+                step,
+                time,
+                loss,
+                gradNorm,
+                layerGradNorms,
+                learningRate,
+                p,
+                updateRatio,
+                valLoss,
+                epoch,
+                labels);
     }
 
     public StepEvent withUpdateRatio(Double u) {
-        return new StepEvent(schema, runId, step, time, loss, gradNorm, layerGradNorms, learningRate, paramNorm,
-                u, valLoss, epoch, labels);
+        return new StepEvent(
+                schema,
+                runId,
+                step,
+                time,
+                loss,
+                gradNorm,
+                layerGradNorms,
+                learningRate,
+                paramNorm,
+                u,
+                valLoss,
+                epoch,
+                labels);
     }
 
     public StepEvent withLabels(Map<String, String> l) {
-        return new StepEvent(schema, runId, step, time, loss, gradNorm, layerGradNorms, learningRate, paramNorm,
-                updateRatio, valLoss, epoch, l);
+        return new StepEvent(
+                schema,
+                runId,
+                step,
+                time,
+                loss,
+                gradNorm,
+                layerGradNorms,
+                learningRate,
+                paramNorm,
+                updateRatio,
+                valLoss,
+                epoch,
+                l);
     }
 }

@@ -8,9 +8,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 class EventJsonTest {
 
@@ -39,56 +39,67 @@ class EventJsonTest {
 
     @Test
     void shouldAcceptBareAndQuotedNonFiniteNumbers() throws Exception {
-        assertThat(parse("{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":NaN}").loss()).isNaN();
-        assertThat(parse("{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":\"NaN\"}").loss()).isNaN();
-        assertThat(parse("{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":Infinity}").loss())
+        assertThat(parse("{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":NaN}")
+                        .loss())
+                .isNaN();
+        assertThat(parse("{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":\"NaN\"}")
+                        .loss())
+                .isNaN();
+        assertThat(parse("{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":Infinity}")
+                        .loss())
                 .isEqualTo(Double.POSITIVE_INFINITY);
-        assertThat(parse("{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":-Infinity}").loss())
+        assertThat(parse("{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":-Infinity}")
+                        .loss())
                 .isEqualTo(Double.NEGATIVE_INFINITY);
         assertThat(parse("{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":\"Infinity\",\"grad_norm\":\"-Infinity\"}")
-                .gradNorm()).isEqualTo(Double.NEGATIVE_INFINITY);
+                        .gradNorm())
+                .isEqualTo(Double.NEGATIVE_INFINITY);
     }
 
     @Test
     void shouldIgnoreUnknownFieldsAndAcceptIntegralFloats() throws Exception {
-        StepEvent e = parse("{\"schema\":1.0,\"run_id\":\"r\",\"step\":7.0,\"loss\":1,\"extra\":{\"a\":[1,2,{}]},\"epoch\":2.0}");
+        StepEvent e = parse(
+                "{\"schema\":1.0,\"run_id\":\"r\",\"step\":7.0,\"loss\":1,\"extra\":{\"a\":[1,2,{}]},\"epoch\":2.0}");
         assertThat(e.step()).isEqualTo(7);
         assertThat(e.epoch()).isEqualTo(2);
         assertThat(e.loss()).isEqualTo(1.0);
     }
 
     @ParameterizedTest(name = "{0} -> {1}")
-    @CsvSource(delimiter = '|', value = {
-        "not json at all|not_json",
-        "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":1|not_json",
-        "[1,2,3]|not_an_object",
-        "\"just a string\"|not_an_object",
-        "{\"run_id\":\"r\",\"step\":1,\"loss\":1}|missing_field",
-        "{\"schema\":1,\"step\":1,\"loss\":1}|missing_field",
-        "{\"schema\":1,\"run_id\":\"r\",\"loss\":1}|missing_field",
-        "{\"schema\":1,\"run_id\":\"r\",\"step\":1}|missing_field",
-        "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":null}|missing_field",
-        "{\"schema\":2,\"run_id\":\"r\",\"step\":1,\"loss\":1}|unsupported_schema",
-        "{\"schema\":\"1\",\"run_id\":\"r\",\"step\":1,\"loss\":1}|wrong_type",
-        "{\"schema\":1,\"run_id\":\"has space\",\"step\":1,\"loss\":1}|invalid_run_id",
-        "{\"schema\":1,\"run_id\":\"\",\"step\":1,\"loss\":1}|invalid_run_id",
-        "{\"schema\":1,\"run_id\":42,\"step\":1,\"loss\":1}|invalid_run_id",
-        "{\"schema\":1,\"run_id\":\"r\",\"step\":-1,\"loss\":1}|invalid_step",
-        "{\"schema\":1,\"run_id\":\"r\",\"step\":1.5,\"loss\":1}|invalid_step",
-        "{\"schema\":1,\"run_id\":\"r\",\"step\":99999999999999999999999,\"loss\":1}|invalid_step",
-        "{\"schema\":1,\"run_id\":\"r\",\"step\":\"3\",\"loss\":1}|invalid_step",
-        "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":\"high\"}|invalid_value",
-        "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":true}|wrong_type",
-        "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":1,\"grad_norm\":\"x\"}|wrong_type",
-        "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":1,\"time\":\"yesterday\"}|invalid_time",
-        "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":1,\"labels\":[1]}|wrong_type",
-        "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":1,\"loss\":2}|not_json",
-        "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":1} {}|not_json",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "not json at all|not_json",
+                "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":1|not_json",
+                "[1,2,3]|not_an_object",
+                "\"just a string\"|not_an_object",
+                "{\"run_id\":\"r\",\"step\":1,\"loss\":1}|missing_field",
+                "{\"schema\":1,\"step\":1,\"loss\":1}|missing_field",
+                "{\"schema\":1,\"run_id\":\"r\",\"loss\":1}|missing_field",
+                "{\"schema\":1,\"run_id\":\"r\",\"step\":1}|missing_field",
+                "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":null}|missing_field",
+                "{\"schema\":2,\"run_id\":\"r\",\"step\":1,\"loss\":1}|unsupported_schema",
+                "{\"schema\":\"1\",\"run_id\":\"r\",\"step\":1,\"loss\":1}|wrong_type",
+                "{\"schema\":1,\"run_id\":\"has space\",\"step\":1,\"loss\":1}|invalid_run_id",
+                "{\"schema\":1,\"run_id\":\"\",\"step\":1,\"loss\":1}|invalid_run_id",
+                "{\"schema\":1,\"run_id\":42,\"step\":1,\"loss\":1}|invalid_run_id",
+                "{\"schema\":1,\"run_id\":\"r\",\"step\":-1,\"loss\":1}|invalid_step",
+                "{\"schema\":1,\"run_id\":\"r\",\"step\":1.5,\"loss\":1}|invalid_step",
+                "{\"schema\":1,\"run_id\":\"r\",\"step\":99999999999999999999999,\"loss\":1}|invalid_step",
+                "{\"schema\":1,\"run_id\":\"r\",\"step\":\"3\",\"loss\":1}|invalid_step",
+                "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":\"high\"}|invalid_value",
+                "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":true}|wrong_type",
+                "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":1,\"grad_norm\":\"x\"}|wrong_type",
+                "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":1,\"time\":\"yesterday\"}|invalid_time",
+                "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":1,\"labels\":[1]}|wrong_type",
+                "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":1,\"loss\":2}|not_json",
+                "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":1} {}|not_json",
+            })
     void shouldRejectWithANamedReason(String json, String reason) {
         assertThatThrownBy(() -> parse(json))
                 .isInstanceOf(InvalidEventException.class)
-                .satisfies(e -> assertThat(((InvalidEventException) e).reason().label()).isEqualTo(reason))
+                .satisfies(e ->
+                        assertThat(((InvalidEventException) e).reason().label()).isEqualTo(reason))
                 .hasMessageNotContaining("Exception");
     }
 
@@ -98,19 +109,35 @@ class EventJsonTest {
         byte[] huge = ("{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":1,\"pad\":\"" + "x".repeat(1 << 20) + "\"}")
                 .getBytes(UTF_8);
         assertThatThrownBy(() -> EventJson.parseStep(huge))
-                .satisfies(e -> assertThat(((InvalidEventException) e).reason().label()).isEqualTo("too_large"));
-        String deep = "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":1,\"x\":" + "[".repeat(5000) + "]".repeat(5000) + "}";
+                .satisfies(e ->
+                        assertThat(((InvalidEventException) e).reason().label()).isEqualTo("too_large"));
+        String deep = "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":1,\"x\":" + "[".repeat(5000)
+                + "]".repeat(5000) + "}";
         assertThatThrownBy(() -> parse(deep))
-                .satisfies(e -> assertThat(((InvalidEventException) e).reason().label()).isEqualTo("not_json"));
+                .satisfies(e ->
+                        assertThat(((InvalidEventException) e).reason().label()).isEqualTo("not_json"));
         byte[] badUtf8 = {'{', '"', 's', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'};
         assertThatThrownBy(() -> EventJson.parseStep(badUtf8))
-                .satisfies(e -> assertThat(((InvalidEventException) e).reason().label()).isEqualTo("not_json"));
+                .satisfies(e ->
+                        assertThat(((InvalidEventException) e).reason().label()).isEqualTo("not_json"));
     }
 
     @Test
     void shouldRoundTripAStepEventWithNonFiniteValuesAsStrings() throws Exception {
-        StepEvent e = new StepEvent(1, "run-1", 5, Instant.parse("2026-11-27T05:00:00Z"), Double.NaN, 1.5,
-                Map.of("0_W", Double.POSITIVE_INFINITY), 0.1, 3.0, 0.01, 2.0, 1, Map.of("optimizer", "sgd"));
+        StepEvent e = new StepEvent(
+                1,
+                "run-1",
+                5,
+                Instant.parse("2026-11-27T05:00:00Z"),
+                Double.NaN,
+                1.5,
+                Map.of("0_W", Double.POSITIVE_INFINITY),
+                0.1,
+                3.0,
+                0.01,
+                2.0,
+                1,
+                Map.of("optimizer", "sgd"));
         byte[] json = EventJson.writeStep(e);
         assertThat(new String(json, UTF_8)).contains("\"loss\":\"NaN\"").contains("\"0_W\":\"Infinity\"");
         StepEvent back = EventJson.parseStep(json);
@@ -120,11 +147,21 @@ class EventJsonTest {
 
     @Test
     void shouldWriteAlertsInSnakeCaseAsInTheContract() throws Exception {
-        AlertEvent a = new AlertEvent(1, AlertEvent.alertId("run-1", AlertType.LOSS_EXPONENTIAL_GROWTH, 37), "run-1",
-                AlertType.LOSS_EXPONENTIAL_GROWTH, AlertStatus.FIRING, Severity.CRITICAL, 52, 37,
-                Instant.parse("2026-11-27T05:00:00Z"), Instant.parse("2026-11-27T05:00:01Z"),
-                new AlertEvent.Fit(32, 0.081, 8.6, 0.97), new AlertEvent.Forecast(1011, 3.4e38),
-                new AlertEvent.Diagnosis(Cause.LEARNING_RATE_TOO_HIGH, 0.8, List.of("update_ratio 0.41 > 0.1"), "Lower it"));
+        AlertEvent a = new AlertEvent(
+                1,
+                AlertEvent.alertId("run-1", AlertType.LOSS_EXPONENTIAL_GROWTH, 37),
+                "run-1",
+                AlertType.LOSS_EXPONENTIAL_GROWTH,
+                AlertStatus.FIRING,
+                Severity.CRITICAL,
+                52,
+                37,
+                Instant.parse("2026-11-27T05:00:00Z"),
+                Instant.parse("2026-11-27T05:00:01Z"),
+                new AlertEvent.Fit(32, 0.081, 8.6, 0.97),
+                new AlertEvent.Forecast(1011, 3.4e38),
+                new AlertEvent.Diagnosis(
+                        Cause.LEARNING_RATE_TOO_HIGH, 0.8, List.of("update_ratio 0.41 > 0.1"), "Lower it"));
         byte[] json = EventJson.writeAlert(a);
         JsonNode n = EventJson.MAPPER.readTree(json);
         assertThat(n.get("alert_id").asText()).isEqualTo("run-1/LOSS_EXPONENTIAL_GROWTH/37");
@@ -140,9 +177,20 @@ class EventJsonTest {
 
     @Test
     void shouldWriteInfiniteDoublingStepsSoThatTheAlertStillParses() throws Exception {
-        AlertEvent a = new AlertEvent(1, "r/LOSS_NON_FINITE/3", "r", AlertType.LOSS_NON_FINITE, AlertStatus.FIRING,
-                Severity.CRITICAL, 3, 3, null, Instant.EPOCH,
-                new AlertEvent.Fit(4, 0.0, Double.POSITIVE_INFINITY, Double.NaN), null, null);
+        AlertEvent a = new AlertEvent(
+                1,
+                "r/LOSS_NON_FINITE/3",
+                "r",
+                AlertType.LOSS_NON_FINITE,
+                AlertStatus.FIRING,
+                Severity.CRITICAL,
+                3,
+                3,
+                null,
+                Instant.EPOCH,
+                new AlertEvent.Fit(4, 0.0, Double.POSITIVE_INFINITY, Double.NaN),
+                null,
+                null);
         AlertEvent back = EventJson.parseAlert(EventJson.writeAlert(a));
         assertThat(back.fit().doublingSteps()).isInfinite();
         assertThat(back.fit().r2()).isNaN();
@@ -157,10 +205,15 @@ class EventJsonTest {
             int n = rnd.nextInt(4) == 0 ? rnd.nextInt(120, 135) : rnd.nextInt(0, 6);
             StringBuilder b = new StringBuilder();
             for (int i = 0; i < n; i++) {
-                b.append(rnd.nextInt(10) < 8 ? alphabet.charAt(rnd.nextInt(9)) : alphabet.charAt(rnd.nextInt(alphabet.length())));
+                b.append(
+                        rnd.nextInt(10) < 8
+                                ? alphabet.charAt(rnd.nextInt(9))
+                                : alphabet.charAt(rnd.nextInt(alphabet.length())));
             }
             String id = b.toString();
-            assertThat(EventJson.isValidRunId(id)).as(id).isEqualTo(documented.matcher(id).matches());
+            assertThat(EventJson.isValidRunId(id))
+                    .as(id)
+                    .isEqualTo(documented.matcher(id).matches());
         }
     }
 }

@@ -43,15 +43,22 @@ class Rfc3339Test {
             long seconds = rnd.nextLong(-62_135_596_800L, 253_402_300_799L); // years 0001-9999
             int nanos = rnd.nextInt(4) == 0 ? 0 : rnd.nextInt(1_000_000_000);
             int offsetMinutes = rnd.nextInt(3) == 0 ? 0 : rnd.nextInt(-18 * 60, 18 * 60 + 1);
-            OffsetDateTime t = Instant.ofEpochSecond(seconds, nanos)
-                    .atOffset(ZoneOffset.ofTotalSeconds(offsetMinutes * 60));
+            OffsetDateTime t =
+                    Instant.ofEpochSecond(seconds, nanos).atOffset(ZoneOffset.ofTotalSeconds(offsetMinutes * 60));
             String s = t.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME); // fraction trimmed, Z or +hh:mm
             assertAgreesWithTheIsoFormatter(s);
             if (Rfc3339.parseCommonForm(s) != null) {
                 readByHand++;
             }
-            String millis = String.format("%04d-%02d-%02dT%02d:%02d:%02d.%03d%s", t.getYear(), t.getMonthValue(),
-                    t.getDayOfMonth(), t.getHour(), t.getMinute(), t.getSecond(), nanos / 1_000_000,
+            String millis = String.format(
+                    "%04d-%02d-%02dT%02d:%02d:%02d.%03d%s",
+                    t.getYear(),
+                    t.getMonthValue(),
+                    t.getDayOfMonth(),
+                    t.getHour(),
+                    t.getMinute(),
+                    t.getSecond(),
+                    nanos / 1_000_000,
                     offsetMinutes == 0 ? "Z" : t.getOffset().getId());
             assertAgreesWithTheIsoFormatter(millis);
         }
@@ -61,17 +68,44 @@ class Rfc3339Test {
     @Test
     void shouldLeaveEveryUnusualOrInvalidTextToTheIsoFormatter() {
         List<String> odd = new ArrayList<>(List.of(
-                "2026-11-27T05:00:00Z", "2026-11-27T05:00:00.5Z", "2026-11-27T05:00:00.123456789Z",
-                "2026-11-27T05:00:00-00:00", "2026-11-27T05:00:00+18:00", "2026-11-27T05:00:00-18:00",
-                "2024-02-29T00:00:00Z", "2000-02-29T23:59:59+05:30",
-                "2026-02-29T00:00:00Z", "2100-02-29T00:00:00Z", "2026-04-31T00:00:00Z", "2026-13-01T00:00:00Z",
-                "2026-00-01T00:00:00Z", "2026-11-00T00:00:00Z", "2026-11-27T24:00:00Z", "2026-11-27T05:60:00Z",
-                "2026-11-27T05:00:60Z", "2026-11-27T05:00Z", "2026-11-27t05:00:00z", "2026-11-27T05:00:00z",
-                "2026-11-27T05:00:00.Z", "2026-11-27T05:00:00.1234567891Z", "2026-11-27T05:00:00+18:01",
-                "2026-11-27T05:00:00+05:60", "2026-11-27T05:00:00+0530", "2026-11-27T05:00:00+05:30:15",
-                "2026-11-27T05:00:00+05", "2026-11-27T05:00:00", "2026-11-27 05:00:00Z", "+2026-11-27T05:00:00Z",
-                "12026-11-27T05:00:00Z", "2026-11-27T05:00:00Z ", " 2026-11-27T05:00:00Z", "2026-1a-27T05:00:00Z",
-                "2026-11-27T05:00:00.12a4Z", "2026-11-27T05:00:00ZZ", "2026-11-27T05:00:00+05:30Z", ""));
+                "2026-11-27T05:00:00Z",
+                "2026-11-27T05:00:00.5Z",
+                "2026-11-27T05:00:00.123456789Z",
+                "2026-11-27T05:00:00-00:00",
+                "2026-11-27T05:00:00+18:00",
+                "2026-11-27T05:00:00-18:00",
+                "2024-02-29T00:00:00Z",
+                "2000-02-29T23:59:59+05:30",
+                "2026-02-29T00:00:00Z",
+                "2100-02-29T00:00:00Z",
+                "2026-04-31T00:00:00Z",
+                "2026-13-01T00:00:00Z",
+                "2026-00-01T00:00:00Z",
+                "2026-11-00T00:00:00Z",
+                "2026-11-27T24:00:00Z",
+                "2026-11-27T05:60:00Z",
+                "2026-11-27T05:00:60Z",
+                "2026-11-27T05:00Z",
+                "2026-11-27t05:00:00z",
+                "2026-11-27T05:00:00z",
+                "2026-11-27T05:00:00.Z",
+                "2026-11-27T05:00:00.1234567891Z",
+                "2026-11-27T05:00:00+18:01",
+                "2026-11-27T05:00:00+05:60",
+                "2026-11-27T05:00:00+0530",
+                "2026-11-27T05:00:00+05:30:15",
+                "2026-11-27T05:00:00+05",
+                "2026-11-27T05:00:00",
+                "2026-11-27 05:00:00Z",
+                "+2026-11-27T05:00:00Z",
+                "12026-11-27T05:00:00Z",
+                "2026-11-27T05:00:00Z ",
+                " 2026-11-27T05:00:00Z",
+                "2026-1a-27T05:00:00Z",
+                "2026-11-27T05:00:00.12a4Z",
+                "2026-11-27T05:00:00ZZ",
+                "2026-11-27T05:00:00+05:30Z",
+                ""));
         odd.forEach(Rfc3339Test::assertAgreesWithTheIsoFormatter);
         assertThat(Rfc3339.parseCommonForm("2026-11-27T05:00:00.123+01:00"))
                 .isEqualTo(Instant.parse("2026-11-27T04:00:00.123Z"));

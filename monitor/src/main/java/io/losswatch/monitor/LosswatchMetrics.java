@@ -1,10 +1,10 @@
 package io.losswatch.monitor;
 
+import io.losswatch.detector.fit.LinearFit;
 import io.losswatch.events.AlertEvent;
 import io.losswatch.events.AlertStatus;
 import io.losswatch.events.AlertType;
 import io.losswatch.events.StepEvent;
-import io.losswatch.detector.fit.LinearFit;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -42,6 +42,7 @@ public final class LosswatchMetrics {
     public static final String ALERT_ACTIVE = "losswatch.alert.active";
     /** 1 while an alert is firing for a run, labelled with its diagnosed cause: the dashboards' run table. */
     public static final String ALERT_CAUSE = "losswatch.alert.cause";
+
     public static final String RECORDS = "losswatch.records";
     public static final String INVALID_RECORDS = "losswatch.invalid.records";
     public static final String IGNORED_RECORDS = "losswatch.ignored.records";
@@ -77,7 +78,8 @@ public final class LosswatchMetrics {
         this.registry = registry;
         this.records = Counter.builder(RECORDS)
                 .description("Step records read from the metrics topic, valid or not")
-                .baseUnit("records").register(registry);
+                .baseUnit("records")
+                .register(registry);
         this.detectionLatency = Timer.builder(DETECTION_LATENCY)
                 .description("Time from a step's event time to the alert it caused")
                 .publishPercentileHistogram()
@@ -86,7 +88,8 @@ public final class LosswatchMetrics {
                 .register(registry);
         Gauge.builder(ACTIVE_RUNS, runs, Map::size)
                 .description("Runs with live per-run series (seen within the idle timeout)")
-                .baseUnit("runs").register(registry);
+                .baseUnit("runs")
+                .register(registry);
     }
 
     public MeterRegistry registry() {
@@ -98,15 +101,27 @@ public final class LosswatchMetrics {
     }
 
     public void invalidRecord(String reason) {
-        invalid.computeIfAbsent(reason, r -> Counter.builder(INVALID_RECORDS)
-                .description("Records that failed validation and went to the dead-letter topic, by reason")
-                .baseUnit("records").tag(REASON, r).register(registry)).increment();
+        invalid.computeIfAbsent(
+                        reason,
+                        r -> Counter.builder(INVALID_RECORDS)
+                                .description(
+                                        "Records that failed validation and went to the dead-letter topic, by reason")
+                                .baseUnit("records")
+                                .tag(REASON, r)
+                                .register(registry))
+                .increment();
     }
 
     public void ignoredRecord(String reason) {
-        ignored.computeIfAbsent(reason, r -> Counter.builder(IGNORED_RECORDS)
-                .description("Valid records that were counted and not used, such as repeated or older steps")
-                .baseUnit("records").tag(REASON, r).register(registry)).increment();
+        ignored.computeIfAbsent(
+                        reason,
+                        r -> Counter.builder(IGNORED_RECORDS)
+                                .description(
+                                        "Valid records that were counted and not used, such as repeated or older steps")
+                                .baseUnit("records")
+                                .tag(REASON, r)
+                                .register(registry))
+                .increment();
     }
 
     public void alert(AlertEvent a, long latencyMillis) {
@@ -119,9 +134,14 @@ public final class LosswatchMetrics {
             return;
         }
         String cause = a.diagnosis() == null ? "UNKNOWN" : a.diagnosis().cause().name();
-        alerts.computeIfAbsent(a.type() + "/" + cause, k -> Counter.builder(ALERTS)
-                .description("Firing alerts raised, by type and diagnosed cause")
-                .baseUnit("alerts").tags(TYPE, a.type().name(), CAUSE, cause).register(registry)).increment();
+        alerts.computeIfAbsent(
+                        a.type() + "/" + cause,
+                        k -> Counter.builder(ALERTS)
+                                .description("Firing alerts raised, by type and diagnosed cause")
+                                .baseUnit("alerts")
+                                .tags(TYPE, a.type().name(), CAUSE, cause)
+                                .register(registry))
+                .increment();
         if (latencyMillis >= 0) {
             detectionLatency.record(Duration.ofMillis(latencyMillis));
         }
@@ -161,12 +181,16 @@ public final class LosswatchMetrics {
             registry.remove(previous);
         }
         if (a.status() == AlertStatus.FIRING) {
-            String cause = a.diagnosis() == null ? "UNKNOWN" : a.diagnosis().cause().name();
-            g.causes.put(a.type(), Gauge.builder(ALERT_CAUSE, () -> 1)
-                    .tags(RUN_ID, a.runId(), TYPE, a.type().name(), CAUSE, cause)
-                    .description("1 while an alert of this type is firing for the run, labelled with its diagnosed "
-                            + "cause; absent otherwise")
-                    .register(registry));
+            String cause =
+                    a.diagnosis() == null ? "UNKNOWN" : a.diagnosis().cause().name();
+            g.causes.put(
+                    a.type(),
+                    Gauge.builder(ALERT_CAUSE, () -> 1)
+                            .tags(RUN_ID, a.runId(), TYPE, a.type().name(), CAUSE, cause)
+                            .description(
+                                    "1 while an alert of this type is firing for the run, labelled with its diagnosed "
+                                            + "cause; absent otherwise")
+                            .register(registry));
         }
     }
 
@@ -181,26 +205,42 @@ public final class LosswatchMetrics {
     private RunGauges registerRun(String runId) {
         RunGauges g = new RunGauges();
         Tags t = Tags.of(RUN_ID, runId);
-        g.meters.add(Gauge.builder(LOSS, g, x -> x.loss).tags(t)
-                .description("Latest training loss of the run").register(registry));
-        g.meters.add(Gauge.builder(GRAD_NORM, g, x -> x.gradNorm).tags(t)
-                .description("Latest L2 norm of the mean minibatch gradient").register(registry));
-        g.meters.add(Gauge.builder(LEARNING_RATE, g, x -> x.learningRate).tags(t)
-                .description("Latest learning rate of the run").register(registry));
-        g.meters.add(Gauge.builder(STEP, g, x -> x.step).tags(t)
+        g.meters.add(Gauge.builder(LOSS, g, x -> x.loss)
+                .tags(t)
+                .description("Latest training loss of the run")
+                .register(registry));
+        g.meters.add(Gauge.builder(GRAD_NORM, g, x -> x.gradNorm)
+                .tags(t)
+                .description("Latest L2 norm of the mean minibatch gradient")
+                .register(registry));
+        g.meters.add(Gauge.builder(LEARNING_RATE, g, x -> x.learningRate)
+                .tags(t)
+                .description("Latest learning rate of the run")
+                .register(registry));
+        g.meters.add(Gauge.builder(STEP, g, x -> x.step)
+                .tags(t)
                 .description("Latest step seen for the run (in steps; no base unit, which would rename it "
-                        + "losswatch_step_steps)").register(registry));
-        g.meters.add(Gauge.builder(GROWTH_RATE, g, x -> x.growthRate).tags(t)
-                .description("Fitted growth rate of ln(loss) per step").register(registry));
-        g.meters.add(Gauge.builder(DOUBLING_STEPS, g, x -> x.doublingSteps).tags(t)
+                        + "losswatch_step_steps)")
+                .register(registry));
+        g.meters.add(Gauge.builder(GROWTH_RATE, g, x -> x.growthRate)
+                .tags(t)
+                .description("Fitted growth rate of ln(loss) per step")
+                .register(registry));
+        g.meters.add(Gauge.builder(DOUBLING_STEPS, g, x -> x.doublingSteps)
+                .tags(t)
                 .description("Steps for the loss to double at the fitted rate (+Inf when not growing)")
-                .baseUnit("steps").register(registry));
-        g.meters.add(Gauge.builder(FIT_R2, g, x -> x.r2).tags(t)
-                .description("R^2 of the growth fit").register(registry));
+                .baseUnit("steps")
+                .register(registry));
+        g.meters.add(Gauge.builder(FIT_R2, g, x -> x.r2)
+                .tags(t)
+                .description("R^2 of the growth fit")
+                .register(registry));
         for (AlertType type : AlertType.values()) {
             int i = type.ordinal();
-            g.meters.add(Gauge.builder(ALERT_ACTIVE, g, x -> x.alertActive[i]).tags(t.and(TYPE, type.name()))
-                    .description("1 while an alert of this type is firing for the run, else 0").register(registry));
+            g.meters.add(Gauge.builder(ALERT_ACTIVE, g, x -> x.alertActive[i])
+                    .tags(t.and(TYPE, type.name()))
+                    .description("1 while an alert of this type is firing for the run, else 0")
+                    .register(registry));
         }
         return g;
     }

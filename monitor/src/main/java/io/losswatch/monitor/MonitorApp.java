@@ -49,8 +49,13 @@ public final class MonitorApp implements AutoCloseable {
     private final KafkaStreamsMetrics streamsMetrics;
     private final ServiceHttpServer http;
 
-    private MonitorApp(MonitorConfig config, PrometheusMeterRegistry registry, LosswatchMetrics metrics,
-            KafkaStreams streams, KafkaStreamsMetrics streamsMetrics, ServiceHttpServer http) {
+    private MonitorApp(
+            MonitorConfig config,
+            PrometheusMeterRegistry registry,
+            LosswatchMetrics metrics,
+            KafkaStreams streams,
+            KafkaStreamsMetrics streamsMetrics,
+            ServiceHttpServer http) {
         this.config = config;
         this.registry = registry;
         this.metrics = metrics;
@@ -66,7 +71,8 @@ public final class MonitorApp implements AutoCloseable {
             create.put(config.alertsTopic(), options.partitions());
             create.put(config.dlqTopic(), options.partitions());
         }
-        Set<String> mustExist = options.createTopics() ? Set.of()
+        Set<String> mustExist = options.createTopics()
+                ? Set.of()
                 : Set.of(config.metricsTopic(), config.alertsTopic(), config.dlqTopic());
         KafkaPreflight.check(config.bootstrapServers(), config.kafka(), create, mustExist, options.preflightSeconds());
 
@@ -79,8 +85,8 @@ public final class MonitorApp implements AutoCloseable {
         new UptimeMetrics().bindTo(registry);
         LosswatchMetrics metrics = new LosswatchMetrics(registry);
 
-        KafkaStreams streams = new KafkaStreams(MonitorTopology.build(config, metrics, Clock.systemUTC()),
-                config.streamsProperties());
+        KafkaStreams streams =
+                new KafkaStreams(MonitorTopology.build(config, metrics, Clock.systemUTC()), config.streamsProperties());
         streams.setUncaughtExceptionHandler(e -> {
             LOG.error("stream thread failed, replacing it: {}", e.toString(), e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
@@ -91,13 +97,17 @@ public final class MonitorApp implements AutoCloseable {
         ServiceHttpServer http = null;
         if (options.httpPort() >= 0) {
             try {
-                http = new ServiceHttpServer(options.httpHost(), options.httpPort(), registry,
-                        () -> streams.state() == KafkaStreams.State.RUNNING, () -> streams.state().name());
+                http = new ServiceHttpServer(
+                        options.httpHost(),
+                        options.httpPort(),
+                        registry,
+                        () -> streams.state() == KafkaStreams.State.RUNNING,
+                        () -> streams.state().name());
             } catch (BindException e) {
                 streamsMetrics.close();
                 streams.close();
-                throw new StartupException("Cannot listen on " + options.httpHost() + ":" + options.httpPort()
-                        + " (" + e.getMessage() + "): pick another --http-port.");
+                throw new StartupException("Cannot listen on " + options.httpHost() + ":" + options.httpPort() + " ("
+                        + e.getMessage() + "): pick another --http-port.");
             } catch (IOException e) {
                 streamsMetrics.close();
                 streams.close();

@@ -1,7 +1,7 @@
 package io.losswatch.monitor;
 
-import io.losswatch.events.Topics;
 import io.losswatch.detector.DetectorConfig;
+import io.losswatch.events.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -35,34 +35,104 @@ public record MonitorConfig(
     public static final String DEFAULT_APPLICATION_ID = "losswatch-monitor";
 
     public static MonitorConfig defaults(String bootstrapServers) {
-        return new MonitorConfig(bootstrapServers, DEFAULT_APPLICATION_ID, Topics.METRICS, Topics.ALERTS, Topics.DLQ,
-                Path.of(System.getProperty("java.io.tmpdir"), "losswatch-streams"), StreamsConfig.EXACTLY_ONCE_V2,
-                100, 1, Map.of(), DetectorConfig.defaults(), Duration.ofMinutes(30), Duration.ofDays(7));
+        return new MonitorConfig(
+                bootstrapServers,
+                DEFAULT_APPLICATION_ID,
+                Topics.METRICS,
+                Topics.ALERTS,
+                Topics.DLQ,
+                Path.of(System.getProperty("java.io.tmpdir"), "losswatch-streams"),
+                StreamsConfig.EXACTLY_ONCE_V2,
+                100,
+                1,
+                Map.of(),
+                DetectorConfig.defaults(),
+                Duration.ofMinutes(30),
+                Duration.ofDays(7));
     }
 
     public MonitorConfig withStateDir(Path dir) {
-        return new MonitorConfig(bootstrapServers, applicationId, metricsTopic, alertsTopic, dlqTopic, dir,
-                processingGuarantee, commitIntervalMs, streamThreads, kafka, detector, runIdleTimeout, stateRetention);
+        return new MonitorConfig(
+                bootstrapServers,
+                applicationId,
+                metricsTopic,
+                alertsTopic,
+                dlqTopic,
+                dir,
+                processingGuarantee,
+                commitIntervalMs,
+                streamThreads,
+                kafka,
+                detector,
+                runIdleTimeout,
+                stateRetention);
     }
 
     public MonitorConfig withApplicationId(String id) {
-        return new MonitorConfig(bootstrapServers, id, metricsTopic, alertsTopic, dlqTopic, stateDir,
-                processingGuarantee, commitIntervalMs, streamThreads, kafka, detector, runIdleTimeout, stateRetention);
+        return new MonitorConfig(
+                bootstrapServers,
+                id,
+                metricsTopic,
+                alertsTopic,
+                dlqTopic,
+                stateDir,
+                processingGuarantee,
+                commitIntervalMs,
+                streamThreads,
+                kafka,
+                detector,
+                runIdleTimeout,
+                stateRetention);
     }
 
     public MonitorConfig withTopics(String metrics, String alerts, String dlq) {
-        return new MonitorConfig(bootstrapServers, applicationId, metrics, alerts, dlq, stateDir,
-                processingGuarantee, commitIntervalMs, streamThreads, kafka, detector, runIdleTimeout, stateRetention);
+        return new MonitorConfig(
+                bootstrapServers,
+                applicationId,
+                metrics,
+                alerts,
+                dlq,
+                stateDir,
+                processingGuarantee,
+                commitIntervalMs,
+                streamThreads,
+                kafka,
+                detector,
+                runIdleTimeout,
+                stateRetention);
     }
 
     public MonitorConfig withDetector(DetectorConfig d) {
-        return new MonitorConfig(bootstrapServers, applicationId, metricsTopic, alertsTopic, dlqTopic, stateDir,
-                processingGuarantee, commitIntervalMs, streamThreads, kafka, d, runIdleTimeout, stateRetention);
+        return new MonitorConfig(
+                bootstrapServers,
+                applicationId,
+                metricsTopic,
+                alertsTopic,
+                dlqTopic,
+                stateDir,
+                processingGuarantee,
+                commitIntervalMs,
+                streamThreads,
+                kafka,
+                d,
+                runIdleTimeout,
+                stateRetention);
     }
 
     public MonitorConfig withKafka(Map<String, String> k) {
-        return new MonitorConfig(bootstrapServers, applicationId, metricsTopic, alertsTopic, dlqTopic, stateDir,
-                processingGuarantee, commitIntervalMs, streamThreads, Map.copyOf(k), detector, runIdleTimeout,
+        return new MonitorConfig(
+                bootstrapServers,
+                applicationId,
+                metricsTopic,
+                alertsTopic,
+                dlqTopic,
+                stateDir,
+                processingGuarantee,
+                commitIntervalMs,
+                streamThreads,
+                Map.copyOf(k),
+                detector,
+                runIdleTimeout,
                 stateRetention);
     }
 

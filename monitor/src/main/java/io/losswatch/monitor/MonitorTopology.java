@@ -26,8 +26,10 @@ public final class MonitorTopology {
         Topology t = new Topology();
         // raw bytes in, so that a record that is not a valid event can go to the DLQ exactly as received
         t.addSource(SOURCE, new ByteArrayDeserializer(), new ByteArrayDeserializer(), config.metricsTopic());
-        t.addProcessor(DETECT, () -> new StepProcessor(detector, metrics, clock, config.runIdleTimeout(),
-                config.stateRetention()), SOURCE);
+        t.addProcessor(
+                DETECT,
+                () -> new StepProcessor(detector, metrics, clock, config.runIdleTimeout(), config.stateRetention()),
+                SOURCE);
         // live run states, each changed run written to RocksDB and the changelog once per commit
         t.addStateStore(new RunStateStore.Builder(STATE_STORE, detector, maxLiveRuns), DETECT);
         t.addSink(ALERTS_SINK, config.alertsTopic(), new ByteArraySerializer(), new ByteArraySerializer(), DETECT);

@@ -1,8 +1,8 @@
 package io.losswatch.monitor;
 
-import io.losswatch.events.StepEvent;
 import io.losswatch.detector.Detector;
 import io.losswatch.detector.RunState;
+import io.losswatch.events.StepEvent;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -123,8 +123,12 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
                 detector.onStep(state, a.event(), a.eventTime(), a.now());
             }
         } catch (RuntimeException e) {
-            LOG.error("could not replay the steps of run {} since its state was last written; going back to that "
-                    + "state: {}", runId, e.toString(), e);
+            LOG.error(
+                    "could not replay the steps of run {} since its state was last written; going back to that "
+                            + "state: {}",
+                    runId,
+                    e.toString(),
+                    e);
             return;
         }
         Live l = new Live(state);
@@ -141,7 +145,8 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
                 KeyValue<String, byte[]> kv = it.next();
                 Live l = live.get(kv.key);
                 try {
-                    long lastSeen = l != null ? l.state.lastSeenMillis()
+                    long lastSeen = l != null
+                            ? l.state.lastSeenMillis()
                             : RunState.fromBytes(kv.value, detector.config()).lastSeenMillis();
                     if (lastSeenMillisIsOld.test(lastSeen)) {
                         old.add(kv.key);
@@ -179,8 +184,11 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
         try {
             bytes = state.toBytes();
         } catch (RuntimeException e) {
-            LOG.error("could not serialize the state of run {}; keeping the one written before: {}", runId,
-                    e.toString(), e);
+            LOG.error(
+                    "could not serialize the state of run {}; keeping the one written before: {}",
+                    runId,
+                    e.toString(),
+                    e);
             return false;
         }
         wrapped().put(runId, bytes);
@@ -233,8 +241,9 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
         private final int maxLiveRuns;
 
         Builder(String name, Detector detector, int maxLiveRuns) {
-            this.logged = Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(),
-                    Serdes.ByteArray()).withCachingDisabled();
+            this.logged = Stores.keyValueStoreBuilder(
+                            Stores.persistentKeyValueStore(name), Serdes.String(), Serdes.ByteArray())
+                    .withCachingDisabled();
             this.detector = detector;
             this.maxLiveRuns = maxLiveRuns;
         }

@@ -2,6 +2,8 @@ package io.losswatch.monitor;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import io.losswatch.detector.Detector;
+import io.losswatch.detector.RunState;
 import io.losswatch.events.AlertEvent;
 import io.losswatch.events.AlertText;
 import io.losswatch.events.AlertType;
@@ -9,11 +11,9 @@ import io.losswatch.events.EventJson;
 import io.losswatch.events.InvalidEventException;
 import io.losswatch.events.StepEvent;
 import io.losswatch.events.Topics;
-import io.losswatch.detector.Detector;
-import io.losswatch.detector.RunState;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
-import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -45,8 +45,8 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     /** Keeps the live run states of this task and writes the changed ones once per commit. */
     private RunStateStore store;
 
-    StepProcessor(Detector detector, LosswatchMetrics metrics, Clock clock, Duration idleTimeout,
-            Duration stateRetention) {
+    StepProcessor(
+            Detector detector, LosswatchMetrics metrics, Clock clock, Duration idleTimeout, Duration stateRetention) {
         this.detector = detector;
         this.metrics = metrics;
         this.clock = clock;
@@ -70,7 +70,8 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
             event = EventJson.parseStep(record.value());
             String key = keyIs(record.key(), event.runId()) ? event.runId() : decodeKey(record.key());
             if (!key.equals(event.runId())) {
-                throw new InvalidEventException(InvalidEventException.Reason.KEY_MISMATCH,
+                throw new InvalidEventException(
+                        InvalidEventException.Reason.KEY_MISMATCH,
                         "record key '" + abbreviate(key) + "' differs from run_id '" + event.runId()
                                 + "'; key each record by its run_id");
             }
@@ -109,7 +110,8 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
             }
         }
         for (AlertEvent a : result.alerts()) { // keyed as the step: the run id's bytes, checked in process
-            context.forward(new Record<>(record.key(), EventJson.writeAlert(a), record.timestamp()),
+            context.forward(
+                    new Record<>(record.key(), EventJson.writeAlert(a), record.timestamp()),
                     MonitorTopology.ALERTS_SINK);
             metrics.alert(a, now.toEpochMilli() - eventTime.toEpochMilli());
             ALERT_LOG.info(AlertText.oneLine(a));
@@ -123,7 +125,9 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
         h.add(Topics.REASON_HEADER, reason.getBytes(UTF_8));
         context.recordMetadata().ifPresent((RecordMetadata m) -> {
             h.add(Topics.SOURCE_TOPIC_HEADER, m.topic().getBytes(UTF_8));
-            h.add(Topics.SOURCE_PARTITION_HEADER, Integer.toString(m.partition()).getBytes(UTF_8));
+            h.add(
+                    Topics.SOURCE_PARTITION_HEADER,
+                    Integer.toString(m.partition()).getBytes(UTF_8));
             h.add(Topics.SOURCE_OFFSET_HEADER, Long.toString(m.offset()).getBytes(UTF_8));
         });
         context.forward(new Record<>(record.key(), record.value(), record.timestamp(), h), MonitorTopology.DLQ_SINK);
@@ -144,14 +148,19 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
 
     private static String decodeKey(byte[] key) throws InvalidEventException {
         if (key == null || key.length == 0) {
-            throw new InvalidEventException(InvalidEventException.Reason.MISSING_KEY,
+            throw new InvalidEventException(
+                    InvalidEventException.Reason.MISSING_KEY,
                     "record has no key; key each record by its run_id (kcat: -K: and write run_id:json)");
         }
         try {
-            return UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(key)).toString();
+            return UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(key))
+                    .toString();
         } catch (CharacterCodingException e) {
-            throw new InvalidEventException(InvalidEventException.Reason.KEY_MISMATCH,
+            throw new InvalidEventException(
+                    InvalidEventException.Reason.KEY_MISMATCH,
                     "record key is not valid UTF-8; key each record by its run_id");
         }
     }

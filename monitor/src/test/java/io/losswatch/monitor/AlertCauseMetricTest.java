@@ -20,9 +20,20 @@ class AlertCauseMetricTest {
     private final LosswatchMetrics metrics = new LosswatchMetrics(registry);
 
     private static AlertEvent alert(AlertStatus status, Cause cause) {
-        return new AlertEvent(1, AlertEvent.alertId("r", AlertType.LOSS_EXPONENTIAL_GROWTH, 3), "r",
-                AlertType.LOSS_EXPONENTIAL_GROWTH, status, Severity.CRITICAL, 9, 3, Instant.now(), Instant.now(),
-                null, null, new AlertEvent.Diagnosis(cause, 0.8, List.of(), "lower it"));
+        return new AlertEvent(
+                1,
+                AlertEvent.alertId("r", AlertType.LOSS_EXPONENTIAL_GROWTH, 3),
+                "r",
+                AlertType.LOSS_EXPONENTIAL_GROWTH,
+                status,
+                Severity.CRITICAL,
+                9,
+                3,
+                Instant.now(),
+                Instant.now(),
+                null,
+                null,
+                new AlertEvent.Diagnosis(cause, 0.8, List.of(), "lower it"));
     }
 
     private long causeSeries() {
@@ -33,8 +44,11 @@ class AlertCauseMetricTest {
     void shouldLabelAFiringAlertWithItsCauseAndDropTheSeriesWhenItResolves() {
         metrics.step(StepEvent.of("r", 1, 1.0), null, 0);
         metrics.alert(alert(AlertStatus.FIRING, Cause.LEARNING_RATE_TOO_HIGH), 5);
-        assertThat(registry.get(LosswatchMetrics.ALERT_CAUSE).tags("run_id", "r", "type", "LOSS_EXPONENTIAL_GROWTH",
-                "cause", "LEARNING_RATE_TOO_HIGH").gauge().value()).isEqualTo(1.0);
+        assertThat(registry.get(LosswatchMetrics.ALERT_CAUSE)
+                        .tags("run_id", "r", "type", "LOSS_EXPONENTIAL_GROWTH", "cause", "LEARNING_RATE_TOO_HIGH")
+                        .gauge()
+                        .value())
+                .isEqualTo(1.0);
 
         metrics.alert(alert(AlertStatus.RESOLVED, Cause.LEARNING_RATE_TOO_HIGH), -1);
         assertThat(causeSeries()).isZero();

@@ -36,26 +36,41 @@ class KcatIT {
         }
         MonitorConfig config = MonitorConfig.defaults(KAFKA.bootstrapServers())
                 .withStateDir(Path.of("target", "streams-" + UUID.randomUUID()));
-        try (MonitorApp monitor = MonitorApp.start(config, MonitorApp.Options.defaults().withHttp("127.0.0.1", -1))) {
+        try (MonitorApp monitor =
+                MonitorApp.start(config, MonitorApp.Options.defaults().withHttp("127.0.0.1", -1))) {
             await().alias("monitor running").atMost(Duration.ofSeconds(60)).until(monitor::isRunning);
 
             // exactly the README's shape: one "run_id:json" line per step, -K: splits key and value
             StringBuilder lines = new StringBuilder();
             for (int step = 0; step < 60; step++) {
                 double loss = 0.5 * Math.exp(0.12 * step);
-                lines.append(String.format(Locale.ROOT,
-                        "kcat-run:{\"schema\":1,\"run_id\":\"kcat-run\",\"step\":%d,\"loss\":%.6f}%n", step, loss));
+                lines.append(String.format(
+                        Locale.ROOT,
+                        "kcat-run:{\"schema\":1,\"run_id\":\"kcat-run\",\"step\":%d,\"loss\":%.6f}%n",
+                        step,
+                        loss));
             }
             lines.append("kcat-run:{\"schema\":1,\"run_id\":\"kcat-run\",\"step\":60,\"loss\":NaN}\n");
             Path input = Files.createTempFile("kcat-steps", ".txt");
             Files.writeString(input, lines.toString());
-            Process produce = new ProcessBuilder("kcat", "-P", "-b", KAFKA.bootstrapServers(), "-t",
-                    "training.metrics", "-K:", "-l", input.toString()).redirectErrorStream(true).start();
+            Process produce = new ProcessBuilder(
+                            "kcat",
+                            "-P",
+                            "-b",
+                            KAFKA.bootstrapServers(),
+                            "-t",
+                            "training.metrics",
+                            "-K:",
+                            "-l",
+                            input.toString())
+                    .redirectErrorStream(true)
+                    .start();
             assertThat(produce.waitFor(60, TimeUnit.SECONDS)).isTrue();
             assertThat(produce.exitValue()).as(output(produce)).isZero();
 
             await().alias("kcat reads both alerts of kcat-run from training.alerts")
-                    .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
+                    .atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofSeconds(1))
                     .until(() -> {
                         String alerts = consume();
                         return alerts.contains("\"type\":\"LOSS_EXPONENTIAL_GROWTH\"")
@@ -67,8 +82,20 @@ class KcatIT {
     }
 
     private static String consume() throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("kcat", "-C", "-b", KAFKA.bootstrapServers(), "-t", "training.alerts",
-                "-o", "beginning", "-e", "-q", "-X", "isolation.level=read_committed").start();
+        Process p = new ProcessBuilder(
+                        "kcat",
+                        "-C",
+                        "-b",
+                        KAFKA.bootstrapServers(),
+                        "-t",
+                        "training.alerts",
+                        "-o",
+                        "beginning",
+                        "-e",
+                        "-q",
+                        "-X",
+                        "isolation.level=read_committed")
+                .start();
         if (!p.waitFor(30, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             return "";

@@ -1,6 +1,5 @@
 package io.losswatch.monitor;
 
-import io.losswatch.events.StartupException;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -9,6 +8,7 @@ import io.losswatch.events.AlertEvent;
 import io.losswatch.events.AlertStatus;
 import io.losswatch.events.AlertType;
 import io.losswatch.events.EventJson;
+import io.losswatch.events.StartupException;
 import io.losswatch.events.StepEvent;
 import io.losswatch.events.Topics;
 import io.losswatch.testsupport.KafkaBrokerExtension;
@@ -49,11 +49,19 @@ class MonitorIT {
         MonitorConfig config = MonitorConfig.defaults(KAFKA.bootstrapServers())
                 .withStateDir(Path.of("target", "streams-" + UUID.randomUUID()));
         monitor = MonitorApp.start(config, MonitorApp.Options.defaults().withHttp("127.0.0.1", 0));
-        await().alias("monitor's Streams client is running").atMost(Duration.ofSeconds(60))
+        await().alias("monitor's Streams client is running")
+                .atMost(Duration.ofSeconds(60))
                 .until(monitor::isRunning);
-        producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers(),
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
-                new ByteArraySerializer(), new ByteArraySerializer());
+        producer = new KafkaProducer<>(
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        KAFKA.bootstrapServers(),
+                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                        true,
+                        ProducerConfig.ACKS_CONFIG,
+                        "all"),
+                new ByteArraySerializer(),
+                new ByteArraySerializer());
     }
 
     @AfterAll
@@ -72,14 +80,21 @@ class MonitorIT {
 
     private static List<ConsumerRecord<byte[], byte[]>> readAll(String topic, int atLeast, Duration within) {
         List<ConsumerRecord<byte[], byte[]>> out = new CopyOnWriteArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "it-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        KAFKA.bootstrapServers(),
+                        ConsumerConfig.GROUP_ID_CONFIG,
+                        "it-" + UUID.randomUUID(),
+                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                        "earliest",
+                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                        "read_committed"),
+                new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
             c.subscribe(List.of(topic));
-            await().alias("at least " + atLeast + " records on " + topic).atMost(within)
+            await().alias("at least " + atLeast + " records on " + topic)
+                    .atMost(within)
                     .pollInSameThread()
                     .until(() -> {
                         c.poll(Duration.ofMillis(200)).forEach(out::add);
@@ -113,30 +128,45 @@ class MonitorIT {
                 send("div", "{\"schema\":1,\"run_id\":\"div\",\"step\":11,\"loss\":\"very high\"}".getBytes(UTF_8));
             }
             double diverging = i < 40 ? 2.3 * Math.exp(-0.01 * i) : 2.3 * Math.exp(-0.4) * Math.exp(0.1 * (i - 40));
-            send("div", EventJson.writeStep(StepEvent.of("div", i, diverging).withLearningRate(0.5)
-                    .withLabels(Map.of("optimizer", "sgd"))));
-            send("ok", EventJson.writeStep(StepEvent.of("ok", i, 2.3 * Math.exp(-i / 60.0)).withLearningRate(0.001)));
+            send(
+                    "div",
+                    EventJson.writeStep(StepEvent.of("div", i, diverging)
+                            .withLearningRate(0.5)
+                            .withLabels(Map.of("optimizer", "sgd"))));
+            send(
+                    "ok",
+                    EventJson.writeStep(
+                            StepEvent.of("ok", i, 2.3 * Math.exp(-i / 60.0)).withLearningRate(0.001)));
         }
         producer.flush();
 
         List<AlertEvent> alerts = readAll(Topics.ALERTS, 1, Duration.ofSeconds(60)).stream()
-                .map(MonitorIT::alert).toList();
+                .map(MonitorIT::alert)
+                .toList();
         assertThat(alerts).extracting(AlertEvent::runId).containsOnly("div");
-        assertThat(alerts).filteredOn(a -> a.status() == AlertStatus.FIRING)
-                .extracting(AlertEvent::type).containsExactly(AlertType.LOSS_EXPONENTIAL_GROWTH);
+        assertThat(alerts)
+                .filteredOn(a -> a.status() == AlertStatus.FIRING)
+                .extracting(AlertEvent::type)
+                .containsExactly(AlertType.LOSS_EXPONENTIAL_GROWTH);
         AlertEvent a = alerts.get(0);
         assertThat(a.onsetStep()).isBetween(36L, 44L);
         assertThat(a.fit().doublingSteps()).isBetween(5.0, 9.0);
 
         List<ConsumerRecord<byte[], byte[]>> dead = readAll(Topics.DLQ, 4, Duration.ofSeconds(30));
-        assertThat(dead).extracting(r -> new String(r.headers().lastHeader(Topics.REASON_HEADER).value(), UTF_8))
+        assertThat(dead)
+                .extracting(r ->
+                        new String(r.headers().lastHeader(Topics.REASON_HEADER).value(), UTF_8))
                 .containsExactly("not_json", "missing_field", "invalid_step", "invalid_value");
-        assertThat(dead).allSatisfy(r -> assertThat(r.headers().lastHeader(Topics.ERROR_HEADER)).isNotNull());
+        assertThat(dead)
+                .allSatisfy(r ->
+                        assertThat(r.headers().lastHeader(Topics.ERROR_HEADER)).isNotNull());
 
         HttpClient http = HttpClient.newHttpClient();
         String base = "http://127.0.0.1:" + monitor.httpPort();
-        String metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String metrics = http.send(
+                        HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
         assertThat(metrics)
                 .contains("losswatch_loss{run_id=\"div\"}")
                 .contains("losswatch_loss_growth_rate{run_id=\"div\"}")
@@ -147,8 +177,8 @@ class MonitorIT {
                 .contains("losswatch_alert_active{run_id=\"ok\",type=\"LOSS_EXPONENTIAL_GROWTH\"} 0.0")
                 .contains("losswatch_detection_latency_seconds_bucket")
                 .contains("kafka_stream");
-        HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(base + "/health")).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> health = http.send(
+                HttpRequest.newBuilder(URI.create(base + "/health")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(health.statusCode()).isEqualTo(200);
         assertThat(health.body()).contains("RUNNING");
     }

@@ -42,7 +42,8 @@ class MonitorTopologyTest {
         MonitorConfig config = MonitorConfig.defaults("unused:9092").withStateDir(stateDir);
         meters = new LosswatchMetrics(new SimpleMeterRegistry());
         driver = new TopologyTestDriver(
-                MonitorTopology.build(config, meters, Clock.fixed(Instant.parse("2026-11-27T05:00:00Z"), ZoneOffset.UTC)),
+                MonitorTopology.build(
+                        config, meters, Clock.fixed(Instant.parse("2026-11-27T05:00:00Z"), ZoneOffset.UTC)),
                 config.streamsProperties());
         metrics = driver.createInputTopic(Topics.METRICS, new ByteArraySerializer(), new ByteArraySerializer());
         alerts = driver.createOutputTopic(Topics.ALERTS, new ByteArrayDeserializer(), new ByteArrayDeserializer());
@@ -59,13 +60,15 @@ class MonitorTopologyTest {
     }
 
     private List<AlertEvent> readAlerts() {
-        return alerts.readValuesToList().stream().map(v -> {
-            try {
-                return EventJson.parseAlert(v);
-            } catch (Exception ex) {
-                throw new AssertionError(ex);
-            }
-        }).toList();
+        return alerts.readValuesToList().stream()
+                .map(v -> {
+                    try {
+                        return EventJson.parseAlert(v);
+                    } catch (Exception ex) {
+                        throw new AssertionError(ex);
+                    }
+                })
+                .toList();
     }
 
     @Test
@@ -77,8 +80,10 @@ class MonitorTopologyTest {
         }
         List<AlertEvent> out = readAlerts();
         assertThat(out).extracting(AlertEvent::runId).containsOnly("bad");
-        assertThat(out).filteredOn(a -> a.status() == AlertStatus.FIRING)
-                .extracting(AlertEvent::type).containsExactly(AlertType.LOSS_EXPONENTIAL_GROWTH);
+        assertThat(out)
+                .filteredOn(a -> a.status() == AlertStatus.FIRING)
+                .extracting(AlertEvent::type)
+                .containsExactly(AlertType.LOSS_EXPONENTIAL_GROWTH);
         assertThat(out).filteredOn(a -> a.status() == AlertStatus.RESOLVED).hasSize(1);
         assertThat(out.get(0).onsetStep()).isEqualTo(0);
         assertThat(out.get(0).fit().growthRatePerStep()).isBetween(0.075, 0.085);
@@ -89,22 +94,37 @@ class MonitorTopologyTest {
     void shouldSendMalformedRecordsToTheDeadLetterTopicWithTheReasonAndGoOn() {
         metrics.pipeInput("r".getBytes(UTF_8), "not json".getBytes(UTF_8));
         metrics.pipeInput("r".getBytes(UTF_8), "{\"schema\":1,\"step\":1,\"loss\":1}".getBytes(UTF_8));
-        metrics.pipeInput("r".getBytes(UTF_8), "{\"schema\":1,\"run_id\":\"r\",\"step\":-4,\"loss\":1}".getBytes(UTF_8));
-        metrics.pipeInput("r".getBytes(UTF_8), "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":\"big\"}".getBytes(UTF_8));
+        metrics.pipeInput(
+                "r".getBytes(UTF_8), "{\"schema\":1,\"run_id\":\"r\",\"step\":-4,\"loss\":1}".getBytes(UTF_8));
+        metrics.pipeInput(
+                "r".getBytes(UTF_8), "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":\"big\"}".getBytes(UTF_8));
         metrics.pipeInput("other".getBytes(UTF_8), EventJson.writeStep(StepEvent.of("r", 1, 1)));
         metrics.pipeInput(null, EventJson.writeStep(StepEvent.of("r", 1, 1)));
         metrics.pipeInput(new TestRecord<>("r".getBytes(UTF_8), (byte[]) null));
         send(StepEvent.of("r", 1, Double.NaN));
 
         List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
-        assertThat(dead).extracting(r -> new String(r.headers().lastHeader(Topics.REASON_HEADER).value(), UTF_8))
-                .containsExactly("not_json", "missing_field", "invalid_step", "invalid_value", "key_mismatch",
-                        "missing_key", "empty");
+        assertThat(dead)
+                .extracting(r ->
+                        new String(r.headers().lastHeader(Topics.REASON_HEADER).value(), UTF_8))
+                .containsExactly(
+                        "not_json",
+                        "missing_field",
+                        "invalid_step",
+                        "invalid_value",
+                        "key_mismatch",
+                        "missing_key",
+                        "empty");
         assertThat(new String(dead.get(0).value(), UTF_8)).isEqualTo("not json");
         assertThat(dead.get(0).headers().lastHeader(Topics.ERROR_HEADER)).isNotNull();
-        assertThat(dead.get(0).headers().lastHeader(Topics.SOURCE_OFFSET_HEADER)).isNotNull();
+        assertThat(dead.get(0).headers().lastHeader(Topics.SOURCE_OFFSET_HEADER))
+                .isNotNull();
         assertThat(readAlerts()).extracting(AlertEvent::type).containsExactly(AlertType.LOSS_NON_FINITE);
-        assertThat(meters.registry().get(LosswatchMetrics.INVALID_RECORDS).tag("reason", "not_json").counter().count())
+        assertThat(meters.registry()
+                        .get(LosswatchMetrics.INVALID_RECORDS)
+                        .tag("reason", "not_json")
+                        .counter()
+                        .count())
                 .isEqualTo(1);
     }
 
@@ -114,9 +134,18 @@ class MonitorTopologyTest {
         send(StepEvent.of("r", 2, 1));
         send(StepEvent.of("r", 2, 100));
         send(StepEvent.of("r", 1, 100));
-        assertThat(meters.registry().get(LosswatchMetrics.IGNORED_RECORDS).tag("reason", "stale_step").counter().count())
+        assertThat(meters.registry()
+                        .get(LosswatchMetrics.IGNORED_RECORDS)
+                        .tag("reason", "stale_step")
+                        .counter()
+                        .count())
                 .isEqualTo(2);
-        assertThat(meters.registry().get(LosswatchMetrics.LOSS).tag("run_id", "r").gauge().value()).isEqualTo(1);
+        assertThat(meters.registry()
+                        .get(LosswatchMetrics.LOSS)
+                        .tag("run_id", "r")
+                        .gauge()
+                        .value())
+                .isEqualTo(1);
     }
 
     private static String lifecycle(AlertEvent a) {
@@ -140,21 +169,31 @@ class MonitorTopologyTest {
     void shouldRaiseAndResolveBlowUpAndCollapseOnAnAdamLr1Run() {
         double[] loss = adamLr1();
         for (int i = 0; i < loss.length; i++) {
-            send(StepEvent.of("adam-lr1", i, loss[i]).withLearningRate(1.0)
+            send(StepEvent.of("adam-lr1", i, loss[i])
+                    .withLearningRate(1.0)
                     .withLabels(Map.of("optimizer", "adam", "num_classes", "10")));
         }
         List<AlertEvent> out = readAlerts();
         // jumps 35000x at step 1 and stays up: blow-up; pinned at ln 10 after it: collapse; back near its
         // earlier level for 50 steps: the blow-up resolves while the collapse stays
-        assertThat(out).extracting(MonitorTopologyTest::lifecycle).containsExactly(
-                "FIRING LOSS_BLOWUP@6", "FIRING TRAINING_COLLAPSED@22", "RESOLVED LOSS_BLOWUP@56");
+        assertThat(out)
+                .extracting(MonitorTopologyTest::lifecycle)
+                .containsExactly("FIRING LOSS_BLOWUP@6", "FIRING TRAINING_COLLAPSED@22", "RESOLVED LOSS_BLOWUP@56");
         assertThat(out.get(0).onsetStep()).isEqualTo(1);
         assertThat(out.get(0).diagnosis().cause()).isEqualTo(io.losswatch.events.Cause.LEARNING_RATE_TOO_HIGH);
         assertThat(out.get(2).alertId()).isEqualTo(out.get(0).alertId());
-        assertThat(meters.registry().get(LosswatchMetrics.ALERT_ACTIVE).tags("run_id", "adam-lr1", "type",
-                "TRAINING_COLLAPSED").gauge().value()).isEqualTo(1);
-        assertThat(meters.registry().get(LosswatchMetrics.ALERT_ACTIVE).tags("run_id", "adam-lr1", "type",
-                "LOSS_BLOWUP").gauge().value()).isZero();
+        assertThat(meters.registry()
+                        .get(LosswatchMetrics.ALERT_ACTIVE)
+                        .tags("run_id", "adam-lr1", "type", "TRAINING_COLLAPSED")
+                        .gauge()
+                        .value())
+                .isEqualTo(1);
+        assertThat(meters.registry()
+                        .get(LosswatchMetrics.ALERT_ACTIVE)
+                        .tags("run_id", "adam-lr1", "type", "LOSS_BLOWUP")
+                        .gauge()
+                        .value())
+                .isZero();
     }
 
     @Test
@@ -172,11 +211,18 @@ class MonitorTopologyTest {
             send(e);
         }
         List<AlertEvent> out = readAlerts();
-        assertThat(out).filteredOn(a -> a.runId().equals("grads")).extracting(a -> a.status() + " " + a.type())
+        assertThat(out)
+                .filteredOn(a -> a.runId().equals("grads"))
+                .extracting(a -> a.status() + " " + a.type())
                 .containsExactly("FIRING GRADIENT_EXPLOSION", "RESOLVED GRADIENT_EXPLOSION");
-        assertThat(out).filteredOn(a -> a.runId().equals("overfit")).extracting(a -> a.status() + " " + a.type())
+        assertThat(out)
+                .filteredOn(a -> a.runId().equals("overfit"))
+                .extracting(a -> a.status() + " " + a.type())
                 .containsExactly("FIRING VALIDATION_DIVERGENCE", "RESOLVED VALIDATION_DIVERGENCE");
-        AlertEvent val = out.stream().filter(a -> a.type() == AlertType.VALIDATION_DIVERGENCE).findFirst().orElseThrow();
+        AlertEvent val = out.stream()
+                .filter(a -> a.type() == AlertType.VALIDATION_DIVERGENCE)
+                .findFirst()
+                .orElseThrow();
         assertThat(val.diagnosis().cause()).isEqualTo(io.losswatch.events.Cause.INSUFFICIENT_REGULARIZATION);
         assertThat(val.onsetStep()).isBetween(300L, 500L);
     }

@@ -3,13 +3,13 @@ package io.losswatch.monitor;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.losswatch.events.EventJson;
-import io.losswatch.events.StepEvent;
-import io.losswatch.events.Topics;
-import io.losswatch.events.AlertType;
 import io.losswatch.detector.Detector;
 import io.losswatch.detector.DetectorConfig;
 import io.losswatch.detector.RunState;
+import io.losswatch.events.AlertType;
+import io.losswatch.events.EventJson;
+import io.losswatch.events.StepEvent;
+import io.losswatch.events.Topics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -19,8 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -47,8 +47,9 @@ class RunStateStoreTest {
 
         Monitor(String name, int maxLiveRuns) {
             MonitorConfig config = MonitorConfig.defaults("unused:9092").withStateDir(stateDir.resolve(name));
-            driver = new TopologyTestDriver(MonitorTopology.build(config,
-                    new LosswatchMetrics(new SimpleMeterRegistry()), CLOCK, maxLiveRuns), config.streamsProperties());
+            driver = new TopologyTestDriver(
+                    MonitorTopology.build(config, new LosswatchMetrics(new SimpleMeterRegistry()), CLOCK, maxLiveRuns),
+                    config.streamsProperties());
             in = driver.createInputTopic(Topics.METRICS, new ByteArraySerializer(), new ByteArraySerializer());
             out = driver.createOutputTopic(Topics.ALERTS, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         }
@@ -85,7 +86,8 @@ class RunStateStoreTest {
     private static void feed(Monitor m, Consumer<Integer> between) {
         for (int i = 0; i < 240; i++) {
             for (int r = 0; r < 6; r++) {
-                double loss = r % 2 == 0 && i >= 40 * (r + 1) ? 2.0 * Math.exp(0.1 * (i - 40 * (r + 1)))
+                double loss = r % 2 == 0 && i >= 40 * (r + 1)
+                        ? 2.0 * Math.exp(0.1 * (i - 40 * (r + 1)))
                         : 2.0 * Math.exp(-i / 150.0) * (1 + 0.02 * Math.sin(i * 1.7 + r));
                 m.send(StepEvent.of("run-" + r, i, loss).withLearningRate(0.1));
             }
@@ -103,7 +105,8 @@ class RunStateStoreTest {
             }
             byte[] logged = m.store().wrapped().get("a");
             assertThat(logged).isNotNull();
-            assertThat(RunState.fromBytes(logged, DetectorConfig.defaults()).lastStep()).isEqualTo(29);
+            assertThat(RunState.fromBytes(logged, DetectorConfig.defaults()).lastStep())
+                    .isEqualTo(29);
         }
     }
 
@@ -111,14 +114,14 @@ class RunStateStoreTest {
     void shouldRaiseTheSameAlertsWhenLiveStatesAreEvictedOrDropped() {
         List<String> reference;
         try (Monitor m = new Monitor("reference", RunStateStore.MAX_LIVE_RUNS)) {
-            feed(m, i -> { });
+            feed(m, i -> {});
             reference = m.alerts();
         }
         assertThat(reference.stream().map(a -> a.substring(0, a.indexOf('/'))).distinct())
                 .containsExactly("run-0", "run-2", "run-4"); // the diverging runs, each alerted
 
         try (Monitor m = new Monitor("evicting", 2)) { // every step of a run finds its state evicted
-            feed(m, i -> { });
+            feed(m, i -> {});
             assertThat(m.alerts()).isEqualTo(reference);
         }
         try (Monitor m = new Monitor("dropping", RunStateStore.MAX_LIVE_RUNS)) {
@@ -141,12 +144,18 @@ class RunStateStoreTest {
     @Test
     void shouldUndoOnlyTheFailedStepWhenAStepFails() {
         Detector detector = new Detector(DetectorConfig.defaults());
-        KeyValueStore<String, byte[]> logged = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("s"),
-                Serdes.String(), Serdes.ByteArray()).withLoggingDisabled().build();
+        KeyValueStore<String, byte[]> logged = Stores.keyValueStoreBuilder(
+                        Stores.inMemoryKeyValueStore("s"), Serdes.String(), Serdes.ByteArray())
+                .withLoggingDisabled()
+                .build();
         RunStateStore store = new RunStateStore(logged, detector, 100);
         store.init(new MockProcessorContext<>().getStateStoreContext(), store);
-        RunStateStore reference = new RunStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("ref"),
-                Serdes.String(), Serdes.ByteArray()).withLoggingDisabled().build(), detector, 100);
+        RunStateStore reference = new RunStateStore(
+                Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("ref"), Serdes.String(), Serdes.ByteArray())
+                        .withLoggingDisabled()
+                        .build(),
+                detector,
+                100);
         reference.init(new MockProcessorContext<>().getStateStoreContext(), reference);
         apply(reference, detector, 0, 20);
 
@@ -154,15 +163,21 @@ class RunStateStoreTest {
         store.flushCache(); // a commit: steps 0-9 written
         apply(store, detector, 10, 20); // applied, not yet written; the growth alert fires among them
         RunState half = store.get("r");
-        detector.onStep(half, StepEvent.of("r", 20, 1e6), Instant.parse("2026-11-27T05:00:20Z"),
+        detector.onStep(
+                half,
+                StepEvent.of("r", 20, 1e6),
+                Instant.parse("2026-11-27T05:00:20Z"),
                 Instant.parse("2026-11-27T05:00:20Z")); // step 20 "fails" after changing the state
         store.rollBack("r");
 
         RunState back = store.get("r");
         assertThat(back.lastStep()).isEqualTo(19);
-        assertThat(reference.get("r").slot(AlertType.LOSS_EXPONENTIAL_GROWTH).firing()).isTrue();
+        assertThat(reference.get("r").slot(AlertType.LOSS_EXPONENTIAL_GROWTH).firing())
+                .isTrue();
         assertThat(back.toBytes()).isEqualTo(reference.get("r").toBytes()); // windows, trackers and alerts
         store.flushCache();
-        assertThat(RunState.fromBytes(logged.get("r"), DetectorConfig.defaults()).lastStep()).isEqualTo(19);
+        assertThat(RunState.fromBytes(logged.get("r"), DetectorConfig.defaults())
+                        .lastStep())
+                .isEqualTo(19);
     }
 }

@@ -1,7 +1,5 @@
 package io.losswatch.monitor;
 
-import io.losswatch.events.StartupException;
-import io.losswatch.testsupport.Committed;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -9,7 +7,9 @@ import static org.awaitility.Awaitility.await;
 import io.losswatch.events.AlertEvent;
 import io.losswatch.events.AlertStatus;
 import io.losswatch.events.EventJson;
+import io.losswatch.events.StartupException;
 import io.losswatch.events.StepEvent;
+import io.losswatch.testsupport.Committed;
 import io.losswatch.testsupport.KafkaBrokerExtension;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,16 +50,23 @@ class ScaleOutIT {
     @Test
     void shouldSplitRunsAcrossTwoInstancesAndAlertEveryDivergingRunExactlyOnce() {
         String id = "scale-" + UUID.randomUUID().toString().substring(0, 8);
-        MonitorConfig config = MonitorConfig.defaults(KAFKA.bootstrapServers()).withApplicationId(id)
+        MonitorConfig config = MonitorConfig.defaults(KAFKA.bootstrapServers())
+                .withApplicationId(id)
                 .withTopics(id + ".metrics", id + ".alerts", id + ".dlq");
         MonitorApp.Options options = new MonitorApp.Options("127.0.0.1", -1, true, PARTITIONS, 30);
         for (int i = 0; i < 2; i++) {
             monitors.add(start(config.withStateDir(Path.of("target", "streams-" + id + "-" + i)), options));
         }
         await().alias("both instances are running and each owns some of the four partitions")
-                .atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
-                .until(() -> monitors.stream().allMatch(m -> m.isRunning() && !activePartitions(m).isEmpty())
-                        && monitors.stream().mapToInt(m -> activePartitions(m).size()).sum() == PARTITIONS);
+                .atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> monitors.stream()
+                                .allMatch(m ->
+                                        m.isRunning() && !activePartitions(m).isEmpty())
+                        && monitors.stream()
+                                        .mapToInt(m -> activePartitions(m).size())
+                                        .sum()
+                                == PARTITIONS);
 
         List<String> diverging = new ArrayList<>();
         List<String> healthy = new ArrayList<>();
@@ -70,18 +77,28 @@ class ScaleOutIT {
             healthy.add("healthy-" + r);
         }
         long sent = 0;
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
-                new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        KAFKA.bootstrapServers(),
+                        ProducerConfig.ACKS_CONFIG,
+                        "all"),
+                new ByteArraySerializer(),
+                new ByteArraySerializer())) {
             for (int step = 0; step < STEPS; step++) {
                 for (String run : diverging) {
-                    double loss = step < 30 ? 2.3 * Math.exp(-0.01 * step)
+                    double loss = step < 30
+                            ? 2.3 * Math.exp(-0.01 * step)
                             : 2.3 * Math.exp(-0.3) * Math.exp(0.1 * (step - 30));
                     send(producer, config, StepEvent.of(run, step, loss).withLearningRate(0.5));
                     sent++;
                 }
                 for (String run : healthy) {
-                    send(producer, config, StepEvent.of(run, step, 2.3 * Math.exp(-step / 60.0)).withLearningRate(0.001));
+                    send(
+                            producer,
+                            config,
+                            StepEvent.of(run, step, 2.3 * Math.exp(-step / 60.0))
+                                    .withLearningRate(0.001));
                     sent++;
                 }
             }
@@ -89,81 +106,114 @@ class ScaleOutIT {
         }
         long total = sent;
         await().alias("the two instances together have processed every step")
-                .atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
-                .until(() -> monitors.stream().mapToDouble(ScaleOutIT::recordsRead).sum() >= total);
+                .atMost(Duration.ofSeconds(120))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() ->
+                        monitors.stream().mapToDouble(ScaleOutIT::recordsRead).sum() >= total);
         await().alias("every diverging run has a committed alert")
-                .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
-                .until(() -> firing(config).stream().map(AlertEvent::runId).collect(Collectors.toSet())
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(500))
+                .until(() -> firing(config).stream()
+                        .map(AlertEvent::runId)
+                        .collect(Collectors.toSet())
                         .containsAll(diverging));
 
-        assertThat(monitors).as("each instance processed some of the runs")
+        assertThat(monitors)
+                .as("each instance processed some of the runs")
                 .allSatisfy(m -> assertThat(recordsRead(m)).isGreaterThan(0));
         List<AlertEvent> alerts = firing(config);
         Set<String> alerted = new TreeSet<>();
         alerts.forEach(a -> alerted.add(a.runId()));
         assertThat(alerted).as("runs that alerted").containsExactlyElementsOf(new TreeSet<>(diverging));
-        Map<String, Long> perRunAndType = alerts.stream()
-                .collect(Collectors.groupingBy(a -> a.runId() + "/" + a.type(), Collectors.counting()));
-        assertThat(perRunAndType).as("firing alerts per run and type").allSatisfy((k, n) -> assertThat(n).isEqualTo(1));
+        Map<String, Long> perRunAndType =
+                alerts.stream().collect(Collectors.groupingBy(a -> a.runId() + "/" + a.type(), Collectors.counting()));
+        assertThat(perRunAndType)
+                .as("firing alerts per run and type")
+                .allSatisfy((k, n) -> assertThat(n).isEqualTo(1));
     }
 
     @Test
     void shouldHandTheRunsOfAStoppedInstanceToTheOtherWithTheirState() {
         String id = "failover-" + UUID.randomUUID().toString().substring(0, 8);
-        MonitorConfig config = MonitorConfig.defaults(KAFKA.bootstrapServers()).withApplicationId(id)
+        MonitorConfig config = MonitorConfig.defaults(KAFKA.bootstrapServers())
+                .withApplicationId(id)
                 .withTopics(id + ".metrics", id + ".alerts", id + ".dlq");
         MonitorApp.Options options = new MonitorApp.Options("127.0.0.1", -1, true, PARTITIONS, 30);
         for (int i = 0; i < 2; i++) {
             monitors.add(start(config.withStateDir(Path.of("target", "streams-" + id + "-" + i)), options));
         }
         await().alias("both instances are running and share the four partitions")
-                .atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
-                .until(() -> monitors.stream().allMatch(m -> m.isRunning() && !activePartitions(m).isEmpty())
-                        && monitors.stream().mapToInt(m -> activePartitions(m).size()).sum() == PARTITIONS);
+                .atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> monitors.stream()
+                                .allMatch(m ->
+                                        m.isRunning() && !activePartitions(m).isEmpty())
+                        && monitors.stream()
+                                        .mapToInt(m -> activePartitions(m).size())
+                                        .sum()
+                                == PARTITIONS);
         List<String> diverging = new ArrayList<>();
         for (int r = 0; r < DIVERGING_RUNS; r++) {
             diverging.add("diverging-" + r);
         }
         // growth begins at step 30; the first instance leaves at step 36, before any alert could fire
         int handover = 36;
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all"),
-                new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        KAFKA.bootstrapServers(),
+                        ProducerConfig.ACKS_CONFIG,
+                        "all"),
+                new ByteArraySerializer(),
+                new ByteArraySerializer())) {
             sendSteps(producer, config, diverging, 0, handover);
             long firstPart = (long) handover * diverging.size();
             await().alias("both instances have processed the steps before the handover")
-                    .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-                    .until(() -> monitors.stream().mapToDouble(ScaleOutIT::recordsRead).sum() >= firstPart);
+                    .atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(() -> monitors.stream()
+                                    .mapToDouble(ScaleOutIT::recordsRead)
+                                    .sum()
+                            >= firstPart);
             assertThat(firing(config)).as("no alert before the handover").isEmpty();
 
             MonitorApp leaving = monitors.remove(0);
             leaving.close();
             MonitorApp survivor = monitors.get(0);
             await().alias("the survivor owns all four partitions")
-                    .atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
-                    .until(() -> survivor.isRunning() && activePartitions(survivor).size() == PARTITIONS);
+                    .atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(() ->
+                            survivor.isRunning() && activePartitions(survivor).size() == PARTITIONS);
 
             sendSteps(producer, config, diverging, handover, STEPS);
         }
         await().alias("every diverging run has a committed alert after the handover")
-                .atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
-                .until(() -> firing(config).stream().map(AlertEvent::runId).collect(Collectors.toSet())
+                .atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(500))
+                .until(() -> firing(config).stream()
+                        .map(AlertEvent::runId)
+                        .collect(Collectors.toSet())
                         .containsAll(diverging));
         List<AlertEvent> alerts = firing(config);
-        Map<String, Long> perRunAndType = alerts.stream()
-                .collect(Collectors.groupingBy(a -> a.runId() + "/" + a.type(), Collectors.counting()));
-        assertThat(perRunAndType).as("firing alerts per run and type").allSatisfy((k, n) -> assertThat(n).isEqualTo(1));
+        Map<String, Long> perRunAndType =
+                alerts.stream().collect(Collectors.groupingBy(a -> a.runId() + "/" + a.type(), Collectors.counting()));
+        assertThat(perRunAndType)
+                .as("firing alerts per run and type")
+                .allSatisfy((k, n) -> assertThat(n).isEqualTo(1));
         // the onset lies before the handover: only the windows the leaving instance built can place it there
-        assertThat(alerts).filteredOn(a -> a.type() == io.losswatch.events.AlertType.LOSS_EXPONENTIAL_GROWTH)
+        assertThat(alerts)
+                .filteredOn(a -> a.type() == io.losswatch.events.AlertType.LOSS_EXPONENTIAL_GROWTH)
                 .hasSize(DIVERGING_RUNS)
                 .allSatisfy(a -> assertThat(a.onsetStep()).isLessThan(handover));
     }
 
-    private static void sendSteps(KafkaProducer<byte[], byte[]> producer, MonitorConfig config, List<String> runs,
-            int from, int to) {
+    private static void sendSteps(
+            KafkaProducer<byte[], byte[]> producer, MonitorConfig config, List<String> runs, int from, int to) {
         for (int step = from; step < to; step++) {
             for (String run : runs) {
-                double loss = step < 30 ? 2.3 * Math.exp(-0.01 * step) : 2.3 * Math.exp(-0.3) * Math.exp(0.1 * (step - 30));
+                double loss =
+                        step < 30 ? 2.3 * Math.exp(-0.01 * step) : 2.3 * Math.exp(-0.3) * Math.exp(0.1 * (step - 30));
                 send(producer, config, StepEvent.of(run, step, loss).withLearningRate(0.5));
             }
         }
@@ -196,6 +246,7 @@ class ScaleOutIT {
     /** Every firing alert committed on the alerts topic so far. */
     private static List<AlertEvent> firing(MonitorConfig config) {
         return Committed.alerts(KAFKA.bootstrapServers(), config.alertsTopic()).stream()
-                .filter(a -> a.status() == AlertStatus.FIRING).toList();
+                .filter(a -> a.status() == AlertStatus.FIRING)
+                .toList();
     }
 }

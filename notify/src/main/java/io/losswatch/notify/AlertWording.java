@@ -27,8 +27,13 @@ public final class AlertWording {
     /** One sentence: "Run r: the loss is growing exponentially since step 37 (doubling every 8.6 steps, ...)". */
     public static String summary(Incident i) {
         AlertEvent o = i.origin();
-        StringBuilder sb = new StringBuilder(160).append("Run ").append(o.runId()).append(": ")
-                .append(what(o.type())).append(" since step ").append(o.onsetStep());
+        StringBuilder sb = new StringBuilder(160)
+                .append("Run ")
+                .append(o.runId())
+                .append(": ")
+                .append(what(o.type()))
+                .append(" since step ")
+                .append(o.onsetStep());
         String rate = rate(o);
         if (!rate.isEmpty()) {
             sb.append(" (").append(rate).append(')');
@@ -39,14 +44,17 @@ public final class AlertWording {
     /** "doubling every 8.6 steps, overflow in ~1011 steps", or empty when the event has neither. */
     public static String rate(AlertEvent a) {
         StringBuilder sb = new StringBuilder();
-        if (a.fit() != null && Double.isFinite(a.fit().doublingSteps()) && a.fit().doublingSteps() > 0) {
+        if (a.fit() != null
+                && Double.isFinite(a.fit().doublingSteps())
+                && a.fit().doublingSteps() > 0) {
             sb.append("doubling every ").append(steps(a.fit().doublingSteps())).append(" steps");
         }
         if (a.forecast() != null && Double.isFinite(a.forecast().stepsToOverflow())) {
             if (sb.length() > 0) {
                 sb.append(", ");
             }
-            sb.append(String.format(Locale.ROOT, "overflow in ~%.0f steps", a.forecast().stepsToOverflow()));
+            sb.append(String.format(
+                    Locale.ROOT, "overflow in ~%.0f steps", a.forecast().stepsToOverflow()));
         }
         return sb.toString();
     }

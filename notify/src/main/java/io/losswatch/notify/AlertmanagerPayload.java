@@ -28,6 +28,7 @@ public final class AlertmanagerPayload {
     public static final Duration HOLD = Duration.ofHours(24);
     /** What Alertmanager writes as {@code endsAt} of a firing alert in webhook notifications. */
     static final String ZERO_TIME = "0001-01-01T00:00:00Z";
+
     static final String RECEIVER = "losswatch";
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -147,7 +148,10 @@ public final class AlertmanagerPayload {
             if (sb.length() > 1) {
                 sb.append(", ");
             }
-            sb.append(k).append("=\"").append(v.replace("\\", "\\\\").replace("\"", "\\\"")).append('"');
+            sb.append(k)
+                    .append("=\"")
+                    .append(v.replace("\\", "\\\\").replace("\"", "\\\""))
+                    .append('"');
         });
         return sb.append('}').toString();
     }

@@ -16,8 +16,8 @@ public record Backoff(Duration initial, Duration max) {
 
     public Backoff {
         if (initial.isNegative() || initial.isZero() || max.compareTo(initial) < 0) {
-            throw new IllegalArgumentException("Retry waits need 0 < initial <= max, got initial " + initial
-                    + " and max " + max + ".");
+            throw new IllegalArgumentException(
+                    "Retry waits need 0 < initial <= max, got initial " + initial + " and max " + max + ".");
         }
     }
 
@@ -33,7 +33,8 @@ public record Backoff(Duration initial, Duration max) {
     public Duration delay(int failures, Duration retryAfter, DoubleSupplier random) {
         if (retryAfter != null) {
             // the receiver knows best when it can take the request (rate limits, maintenance)
-            return retryAfter.compareTo(RETRY_AFTER_LIMIT) > 0 ? RETRY_AFTER_LIMIT
+            return retryAfter.compareTo(RETRY_AFTER_LIMIT) > 0
+                    ? RETRY_AFTER_LIMIT
                     : retryAfter.isNegative() ? Duration.ZERO : retryAfter;
         }
         long base = initial.toMillis();

@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class DeliveryMetrics {
     /** Webhook target: its configured name, or scheme://host:port (never credentials or paths). */
     public static final String TARGET = "target";
+
     public static final String OUTCOME = "outcome";
     public static final String WEBHOOK_DELIVERIES = "losswatch.webhook.deliveries";
     public static final String WEBHOOK_DELIVERY_LATENCY = "losswatch.webhook.delivery.latency";
@@ -53,14 +54,18 @@ public final class DeliveryMetrics {
     public void delivered(String target, Duration sinceDetected) {
         counter(target, OUTCOME_DELIVERED).increment();
         if (sinceDetected != null && !sinceDetected.isNegative()) {
-            latency.computeIfAbsent(target, t -> Timer.builder(WEBHOOK_DELIVERY_LATENCY)
-                    .description("Time from the monitor deciding an alert to a webhook target taking it, "
-                            + "retries included")
-                    .tag(TARGET, t)
-                    .publishPercentileHistogram()
-                    .minimumExpectedValue(Duration.ofMillis(10))
-                    .maximumExpectedValue(Duration.ofHours(1))
-                    .register(registry)).record(sinceDetected);
+            latency.computeIfAbsent(
+                            target,
+                            t -> Timer.builder(WEBHOOK_DELIVERY_LATENCY)
+                                    .description(
+                                            "Time from the monitor deciding an alert to a webhook target taking it, "
+                                                    + "retries included")
+                                    .tag(TARGET, t)
+                                    .publishPercentileHistogram()
+                                    .minimumExpectedValue(Duration.ofMillis(10))
+                                    .maximumExpectedValue(Duration.ofHours(1))
+                                    .register(registry))
+                    .record(sinceDetected);
         }
     }
 
@@ -70,19 +75,25 @@ public final class DeliveryMetrics {
     }
 
     private Counter counter(String target, String outcome) {
-        return deliveries.computeIfAbsent(target + "|" + outcome, k -> Counter.builder(WEBHOOK_DELIVERIES)
-                .description("Webhook delivery attempts, by target and outcome (delivered, failed, rejected, "
-                        + "invalid)")
-                .baseUnit("deliveries").tags(TARGET, target, OUTCOME, outcome).register(registry));
+        return deliveries.computeIfAbsent(
+                target + "|" + outcome,
+                k -> Counter.builder(WEBHOOK_DELIVERIES)
+                        .description("Webhook delivery attempts, by target and outcome (delivered, failed, rejected, "
+                                + "invalid)")
+                        .baseUnit("deliveries")
+                        .tags(TARGET, target, OUTCOME, outcome)
+                        .register(registry));
     }
 
     private AtomicInteger failingGauge(String target) {
         return failing.computeIfAbsent(target, t -> {
             AtomicInteger n = new AtomicInteger();
-            Gauge.builder(WEBHOOK_FAILING_ATTEMPTS, n, AtomicInteger::get).tag(TARGET, t)
+            Gauge.builder(WEBHOOK_FAILING_ATTEMPTS, n, AtomicInteger::get)
+                    .tag(TARGET, t)
                     .description("Failed attempts in a row for the alert a webhook target is stuck on; "
                             + "0 while it keeps up")
-                    .baseUnit("attempts").register(registry);
+                    .baseUnit("attempts")
+                    .register(registry);
             return n;
         });
     }

@@ -31,8 +31,8 @@ public final class FiringIndex {
     private static final Logger LOG = LoggerFactory.getLogger(FiringIndex.class);
     static final int MAX_ENTRIES = 100_000;
 
-    private final Map<String, AlertEvent> firings = Collections.synchronizedMap(
-            new LinkedHashMap<>(1024, 0.75f, false) {
+    private final Map<String, AlertEvent> firings =
+            Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, false) {
                 private static final long serialVersionUID = 1L;
 
                 @Override
@@ -68,8 +68,8 @@ public final class FiringIndex {
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         long deadline = System.nanoTime() + timeout.toNanos();
         int read = 0;
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> c =
+                new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<PartitionInfo> infos = c.partitionsFor(topic, timeout);
             if (infos == null || infos.isEmpty()) {
                 return;
@@ -94,12 +94,18 @@ public final class FiringIndex {
                 }
             }
             if (!end.isEmpty()) {
-                LOG.warn("Read only part of {} within {} s; resolved alerts of older firings may reach "
-                        + "Alertmanager without their firing's labels.", topic, timeout.toSeconds());
+                LOG.warn(
+                        "Read only part of {} within {} s; resolved alerts of older firings may reach "
+                                + "Alertmanager without their firing's labels.",
+                        topic,
+                        timeout.toSeconds());
             }
         } catch (org.apache.kafka.common.errors.TimeoutException e) {
-            LOG.warn("Could not read {} within {} s to index firing alerts ({}); going on without.", topic,
-                    timeout.toSeconds(), e.getMessage());
+            LOG.warn(
+                    "Could not read {} within {} s to index firing alerts ({}); going on without.",
+                    topic,
+                    timeout.toSeconds(),
+                    e.getMessage());
         }
         LOG.debug("Indexed {} firing alerts from {} records of {}", size(), read, topic);
     }

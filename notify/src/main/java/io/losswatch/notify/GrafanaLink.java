@@ -25,8 +25,10 @@ public final class GrafanaLink {
         if (hash >= 0) {
             base = base.substring(0, hash);
         }
-        StringBuilder sb = new StringBuilder(base).append(base.contains("?") ? '&' : '?')
-                .append("var-run_id=").append(URLEncoder.encode(runId, StandardCharsets.UTF_8));
+        StringBuilder sb = new StringBuilder(base)
+                .append(base.contains("?") ? '&' : '?')
+                .append("var-run_id=")
+                .append(URLEncoder.encode(runId, StandardCharsets.UTF_8));
         if (around != null) {
             sb.append("&from=").append(around.minus(BEFORE).toEpochMilli()).append("&to=now");
         }

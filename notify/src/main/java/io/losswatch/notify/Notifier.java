@@ -52,7 +52,13 @@ public final class Notifier implements AutoCloseable {
         List<Thread> threads = new ArrayList<>();
         for (WebhookTarget t : config.targets()) {
             meters.register(t.name());
-            TargetWorker w = new TargetWorker(t, config, sender, index, meters, clock,
+            TargetWorker w = new TargetWorker(
+                    t,
+                    config,
+                    sender,
+                    index,
+                    meters,
+                    clock,
                     () -> ThreadLocalRandom.current().nextDouble());
             Thread th = new Thread(w, "losswatch-notify-" + t.groupSuffix());
             workers.add(w);
@@ -69,9 +75,18 @@ public final class Notifier implements AutoCloseable {
      */
     private static void warmUp(NotifierConfig config) {
         try {
-            AlertEvent sample = new AlertEvent(1, AlertEvent.alertId("warm-up", AlertType.LOSS_EXPONENTIAL_GROWTH, 1),
-                    "warm-up", AlertType.LOSS_EXPONENTIAL_GROWTH, AlertStatus.FIRING, Severity.CRITICAL, 17, 1,
-                    Instant.EPOCH, Instant.EPOCH, new AlertEvent.Fit(16, 0.1, 6.9, 0.99),
+            AlertEvent sample = new AlertEvent(
+                    1,
+                    AlertEvent.alertId("warm-up", AlertType.LOSS_EXPONENTIAL_GROWTH, 1),
+                    "warm-up",
+                    AlertType.LOSS_EXPONENTIAL_GROWTH,
+                    AlertStatus.FIRING,
+                    Severity.CRITICAL,
+                    17,
+                    1,
+                    Instant.EPOCH,
+                    Instant.EPOCH,
+                    new AlertEvent.Fit(16, 0.1, 6.9, 0.99),
                     new AlertEvent.Forecast(800, Float.MAX_VALUE),
                     new AlertEvent.Diagnosis(Cause.LEARNING_RATE_TOO_HIGH, 0.6, List.of("warm-up"), "warm-up"));
             byte[] raw = EventJson.writeAlert(sample);

@@ -40,10 +40,12 @@ public record NotifierConfig(
         Set<String> names = new HashSet<>();
         for (WebhookTarget t : targets) {
             if (!names.add(t.groupSuffix())) {
-                throw new IllegalArgumentException(t.named()
-                        ? "Two webhooks are named '" + t.name() + "': give each its own name."
-                        : "Two webhooks go to " + t.name() + " without a name: give each one with --webhook-name "
-                                + "(or name: in the config file), so each keeps its own delivery position.");
+                throw new IllegalArgumentException(
+                        t.named()
+                                ? "Two webhooks are named '" + t.name() + "': give each its own name."
+                                : "Two webhooks go to " + t.name()
+                                        + " without a name: give each one with --webhook-name "
+                                        + "(or name: in the config file), so each keeps its own delivery position.");
             }
         }
         if (timeout.isNegative() || timeout.isZero()) {
@@ -52,33 +54,41 @@ public record NotifierConfig(
     }
 
     public static NotifierConfig of(String bootstrapServers, List<WebhookTarget> targets) {
-        return new NotifierConfig(bootstrapServers, Map.of(), Topics.ALERTS, DEFAULT_GROUP_PREFIX, targets,
-                Duration.ofSeconds(10), Backoff.defaults(), Duration.ofHours(1), null);
+        return new NotifierConfig(
+                bootstrapServers,
+                Map.of(),
+                Topics.ALERTS,
+                DEFAULT_GROUP_PREFIX,
+                targets,
+                Duration.ofSeconds(10),
+                Backoff.defaults(),
+                Duration.ofHours(1),
+                null);
     }
 
     public NotifierConfig withBackoff(Backoff b) {
-        return new NotifierConfig(bootstrapServers, kafka, alertsTopic, groupPrefix, targets, timeout, b, backfill,
-                grafana);
+        return new NotifierConfig(
+                bootstrapServers, kafka, alertsTopic, groupPrefix, targets, timeout, b, backfill, grafana);
     }
 
     public NotifierConfig withTimeout(Duration t) {
-        return new NotifierConfig(bootstrapServers, kafka, alertsTopic, groupPrefix, targets, t, backoff, backfill,
-                grafana);
+        return new NotifierConfig(
+                bootstrapServers, kafka, alertsTopic, groupPrefix, targets, t, backoff, backfill, grafana);
     }
 
     public NotifierConfig withTopic(String topic) {
-        return new NotifierConfig(bootstrapServers, kafka, topic, groupPrefix, targets, timeout, backoff, backfill,
-                grafana);
+        return new NotifierConfig(
+                bootstrapServers, kafka, topic, groupPrefix, targets, timeout, backoff, backfill, grafana);
     }
 
     public NotifierConfig withGroupPrefix(String prefix) {
-        return new NotifierConfig(bootstrapServers, kafka, alertsTopic, prefix, targets, timeout, backoff, backfill,
-                grafana);
+        return new NotifierConfig(
+                bootstrapServers, kafka, alertsTopic, prefix, targets, timeout, backoff, backfill, grafana);
     }
 
     public NotifierConfig withGrafana(URI dashboard) {
-        return new NotifierConfig(bootstrapServers, kafka, alertsTopic, groupPrefix, targets, timeout, backoff,
-                backfill, dashboard);
+        return new NotifierConfig(
+                bootstrapServers, kafka, alertsTopic, groupPrefix, targets, timeout, backoff, backfill, dashboard);
     }
 
     public String groupId(WebhookTarget t) {

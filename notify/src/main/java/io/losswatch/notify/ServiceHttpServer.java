@@ -15,8 +15,9 @@ import java.util.function.Supplier;
 public final class ServiceHttpServer implements AutoCloseable {
     private final HttpServer server;
 
-    public ServiceHttpServer(String host, int port, PrometheusMeterRegistry registry, BooleanSupplier healthy,
-            Supplier<String> state) throws IOException {
+    public ServiceHttpServer(
+            String host, int port, PrometheusMeterRegistry registry, BooleanSupplier healthy, Supplier<String> state)
+            throws IOException {
         server = HttpServer.create(new InetSocketAddress(host, port), 16);
         server.createContext("/metrics", ex -> {
             if (!allowGet(ex)) {
@@ -29,7 +30,10 @@ public final class ServiceHttpServer implements AutoCloseable {
                 return;
             }
             boolean up = healthy.getAsBoolean();
-            respond(ex, up ? 200 : 503, "application/json",
+            respond(
+                    ex,
+                    up ? 200 : 503,
+                    "application/json",
                     "{\"status\":\"" + (up ? "UP" : "DOWN") + "\",\"streams\":\"" + state.get() + "\"}\n");
         });
         server.createContext("/", ex -> respond(ex, 404, "text/plain", "not found: try /metrics or /health\n"));

@@ -18,6 +18,7 @@ public final class Signature {
     public static final String SIGNATURE_HEADER = "X-Losswatch-Signature";
     /** Unix seconds when the request was signed. */
     public static final String TIMESTAMP_HEADER = "X-Losswatch-Timestamp";
+
     public static final String PREFIX = "sha256=";
 
     private Signature() {}

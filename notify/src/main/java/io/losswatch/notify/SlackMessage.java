@@ -30,17 +30,28 @@ public final class SlackMessage {
         ObjectNode root = JSON.createObjectNode();
         ArrayNode blocks = JSON.createArrayNode();
         if (i.resolved()) {
-            root.put("text", "Resolved: run " + run + ": " + what + " (since step " + o.onsetStep()
-                    + ") has cleared by step " + e.step());
-            section(blocks, ":white_check_mark: *Resolved* - run `" + esc(run) + "`: " + esc(what)
-                    + " (since step " + o.onsetStep() + ") has cleared by step " + e.step() + ".");
+            root.put(
+                    "text",
+                    "Resolved: run " + run + ": " + what + " (since step " + o.onsetStep() + ") has cleared by step "
+                            + e.step());
+            section(
+                    blocks,
+                    ":white_check_mark: *Resolved* - run `" + esc(run) + "`: " + esc(what) + " (since step "
+                            + o.onsetStep() + ") has cleared by step " + e.step() + ".");
         } else {
             String icon = i.severity() == Severity.CRITICAL ? ":rotating_light:" : ":warning:";
-            root.put("text", "[" + i.severity().wire() + "] run " + run + ": " + what + " since step "
-                    + o.onsetStep());
-            StringBuilder head = new StringBuilder().append(icon).append(" *Run `").append(esc(run))
-                    .append("`: ").append(esc(what)).append("* since step ").append(o.onsetStep())
-                    .append(" (noticed at step ").append(o.step()).append(").");
+            root.put("text", "[" + i.severity().wire() + "] run " + run + ": " + what + " since step " + o.onsetStep());
+            StringBuilder head = new StringBuilder()
+                    .append(icon)
+                    .append(" *Run `")
+                    .append(esc(run))
+                    .append("`: ")
+                    .append(esc(what))
+                    .append("* since step ")
+                    .append(o.onsetStep())
+                    .append(" (noticed at step ")
+                    .append(o.step())
+                    .append(").");
             String rate = AlertWording.rate(o);
             if (!rate.isEmpty()) {
                 head.append("\n").append(esc(capitalize(rate))).append('.');
@@ -52,12 +63,19 @@ public final class SlackMessage {
             ArrayNode fields = facts.putArray("fields");
             field(fields, "*Severity*\n" + i.severity().wire());
             if (d != null && d.cause() != null) {
-                field(fields, "*Likely cause*\n" + d.cause().name()
-                        + String.format(Locale.ROOT, " (%.0f%%)", d.confidence() * 100));
+                field(
+                        fields,
+                        "*Likely cause*\n" + d.cause().name()
+                                + String.format(Locale.ROOT, " (%.0f%%)", d.confidence() * 100));
             }
             if (o.fit() != null && Double.isFinite(o.fit().r2())) {
-                field(fields, String.format(Locale.ROOT, "*Fit*\n%d steps, R^2 %.2f", o.fit().windowSteps(),
-                        o.fit().r2()));
+                field(
+                        fields,
+                        String.format(
+                                Locale.ROOT,
+                                "*Fit*\n%d steps, R^2 %.2f",
+                                o.fit().windowSteps(),
+                                o.fit().r2()));
             }
             field(fields, "*Type*\n" + (o.type() == null ? "?" : o.type().name()));
             if (d != null && d.suggestion() != null && !d.suggestion().isBlank()) {
@@ -65,15 +83,23 @@ public final class SlackMessage {
             }
             if (d != null && !d.evidence().isEmpty()) {
                 ArrayNode elements = blocks.addObject().put("type", "context").putArray("elements");
-                d.evidence().stream().limit(MAX_EVIDENCE).forEach(ev ->
-                        elements.addObject().put("type", "mrkdwn").put("text", esc(ev)));
+                d.evidence().stream()
+                        .limit(MAX_EVIDENCE)
+                        .forEach(
+                                ev -> elements.addObject().put("type", "mrkdwn").put("text", esc(ev)));
             }
         }
         String link = GrafanaLink.forRun(grafana, run, i.startedAt());
         if (link != null) {
-            ObjectNode button = blocks.addObject().put("type", "actions").putArray("elements").addObject();
-            button.put("type", "button").put("url", link)
-                    .putObject("text").put("type", "plain_text").put("text", "Open run in Grafana");
+            ObjectNode button = blocks.addObject()
+                    .put("type", "actions")
+                    .putArray("elements")
+                    .addObject();
+            button.put("type", "button")
+                    .put("url", link)
+                    .putObject("text")
+                    .put("type", "plain_text")
+                    .put("text", "Open run in Grafana");
         }
         root.set("blocks", blocks);
         try {
@@ -84,7 +110,11 @@ public final class SlackMessage {
     }
 
     private static void section(ArrayNode blocks, String mrkdwn) {
-        blocks.addObject().put("type", "section").putObject("text").put("type", "mrkdwn").put("text", mrkdwn);
+        blocks.addObject()
+                .put("type", "section")
+                .putObject("text")
+                .put("type", "mrkdwn")
+                .put("text", mrkdwn);
     }
 
     private static void field(ArrayNode fields, String mrkdwn) {

@@ -60,11 +60,13 @@ final class TargetWorker implements Runnable {
      * and synchronously when partitions are revoked and when the consumer closes.
      */
     private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
+
     private volatile KafkaConsumer<byte[], byte[]> consumer;
     private volatile boolean running = true;
     private volatile boolean failed;
     /** Guards {@link #inFlight}, so that stop() interrupts a request and nothing else (not the consumer's close). */
     private final Object flight = new Object();
+
     private boolean inFlight;
     private volatile Thread runner;
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -88,8 +90,14 @@ final class TargetWorker implements Runnable {
         }
     }
 
-    TargetWorker(WebhookTarget target, NotifierConfig config, WebhookSender sender, FiringIndex index,
-            DeliveryMetrics meters, Clock clock, DoubleSupplier random) {
+    TargetWorker(
+            WebhookTarget target,
+            NotifierConfig config,
+            WebhookSender sender,
+            FiringIndex index,
+            DeliveryMetrics meters,
+            Clock clock,
+            DoubleSupplier random) {
         this.target = target;
         this.config = config;
         this.sender = sender;
@@ -131,8 +139,8 @@ final class TargetWorker implements Runnable {
         while (running) {
             KafkaConsumer<byte[], byte[]> c = null;
             try {
-                c = new KafkaConsumer<>(config.consumerProperties(target), new ByteArrayDeserializer(),
-                        new ByteArrayDeserializer());
+                c = new KafkaConsumer<>(
+                        config.consumerProperties(target), new ByteArrayDeserializer(), new ByteArrayDeserializer());
                 consumer = c;
                 if (!running) {
                     break; // stop() came before the consumer could be woken up
@@ -152,8 +160,11 @@ final class TargetWorker implements Runnable {
                     failed = true;
                     crashes++;
                     Duration wait = config.backoff().delay(crashes, null, random);
-                    LOG.error("Webhook {}: the Kafka consumer failed ({}); recreating it in {} ms. Alerts not "
-                            + "yet confirmed will be delivered again.", target.name(), target.redact(e.toString()),
+                    LOG.error(
+                            "Webhook {}: the Kafka consumer failed ({}); recreating it in {} ms. Alerts not "
+                                    + "yet confirmed will be delivered again.",
+                            target.name(),
+                            target.redact(e.toString()),
                             wait.toMillis());
                     closeQuietly(c);
                     c = null;
@@ -239,16 +250,25 @@ final class TargetWorker implements Runnable {
 
     private void handle(KafkaConsumer<byte[], byte[]> c, Pending p) throws InterruptedException {
         if (p.alert == null) {
-            LOG.warn("Webhook {}: skipping the record at {}@{}: {}", target.name(), p.partition, p.record.offset(),
+            LOG.warn(
+                    "Webhook {}: skipping the record at {}@{}: {}",
+                    target.name(),
+                    p.partition,
+                    p.record.offset(),
                     p.invalid);
             meters.outcome(target.name(), DeliveryMetrics.OUTCOME_INVALID);
             done(c, p);
             return;
         }
         AlertEvent a = p.alert;
-        if (fresh.contains(p.partition) && a.detectedAt() != null && a.detectedAt().isBefore(backfillCutoff)) {
-            LOG.debug("Webhook {}: first start, skipping {} decided at {} (before the backfill window)",
-                    target.name(), a.alertId(), a.detectedAt());
+        if (fresh.contains(p.partition)
+                && a.detectedAt() != null
+                && a.detectedAt().isBefore(backfillCutoff)) {
+            LOG.debug(
+                    "Webhook {}: first start, skipping {} decided at {} (before the backfill window)",
+                    target.name(),
+                    a.alertId(),
+                    a.detectedAt());
             done(c, p);
             return;
         }
@@ -260,7 +280,8 @@ final class TargetWorker implements Runnable {
         String what = a.alertId() + " (" + a.status().wire() + ")";
         switch (attempt.verdict()) {
             case DELIVERED -> {
-                meters.delivered(target.name(),
+                meters.delivered(
+                        target.name(),
                         a.detectedAt() == null ? null : Duration.between(a.detectedAt(), clock.instant()));
                 if (p.failures > 0) {
                     LOG.info("Webhook {}: delivered {} after {} failed attempts", target.name(), what, p.failures);
@@ -271,8 +292,13 @@ final class TargetWorker implements Runnable {
             }
             case REJECTED -> {
                 meters.outcome(target.name(), DeliveryMetrics.OUTCOME_REJECTED);
-                LOG.error("Webhook {} refused {} for good ({}); skipping it. Check that the target expects "
-                        + "the '{}' format.", target.name(), what, attempt.problem(), target.format().wire());
+                LOG.error(
+                        "Webhook {} refused {} for good ({}); skipping it. Check that the target expects "
+                                + "the '{}' format.",
+                        target.name(),
+                        what,
+                        attempt.problem(),
+                        target.format().wire());
                 done(c, p);
             }
             case RETRY -> {
@@ -325,7 +351,10 @@ final class TargetWorker implements Runnable {
                 if (error == null) {
                     uncommitted.remove(p.partition, next); // callbacks run on this thread, inside poll()
                 } else {
-                    LOG.debug("Webhook {}: committing {} failed ({}); retried later", target.name(), offsets,
+                    LOG.debug(
+                            "Webhook {}: committing {} failed ({}); retried later",
+                            target.name(),
+                            offsets,
                             error.toString());
                 }
             });
@@ -375,8 +404,10 @@ final class TargetWorker implements Runnable {
             throw e;
         } catch (KafkaException e) {
             // the record was handled; if the commit is lost it is delivered again, with the same delivery id
-            LOG.warn("Webhook {}: could not store the delivery position ({}); the alert may be sent again",
-                    target.name(), e.getMessage());
+            LOG.warn(
+                    "Webhook {}: could not store the delivery position ({}); the alert may be sent again",
+                    target.name(),
+                    e.getMessage());
         }
     }
 

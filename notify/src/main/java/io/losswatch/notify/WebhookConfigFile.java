@@ -78,8 +78,8 @@ public final class WebhookConfigFile {
             for (Iterator<String> it = entry.fieldNames(); it.hasNext(); ) {
                 String k = it.next();
                 if (!KEYS.contains(k)) {
-                    throw new IllegalArgumentException(where + ": unknown key '" + k
-                            + "'; use name, url, format, secret, headers.");
+                    throw new IllegalArgumentException(
+                            where + ": unknown key '" + k + "'; use name, url, format, secret, headers.");
                 }
             }
             String name = text(entry, "name", where, env);
@@ -102,8 +102,12 @@ public final class WebhookConfigFile {
                 }
             }
             try {
-                out.add(WebhookTarget.of(name, url, format == null ? WebhookFormat.GENERIC : WebhookFormat.parse(format),
-                        text(entry, "secret", where, env), headers));
+                out.add(WebhookTarget.of(
+                        name,
+                        url,
+                        format == null ? WebhookFormat.GENERIC : WebhookFormat.parse(format),
+                        text(entry, "secret", where, env),
+                        headers));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(where + ": " + e.getMessage());
             }
@@ -129,8 +133,8 @@ public final class WebhookConfigFile {
         while (m.find()) {
             String v = env.get(m.group(1));
             if (v == null) {
-                throw new IllegalArgumentException(where + " uses ${" + m.group(1)
-                        + "}, which is not set in the environment.");
+                throw new IllegalArgumentException(
+                        where + " uses ${" + m.group(1) + "}, which is not set in the environment.");
             }
             m.appendReplacement(sb, Matcher.quoteReplacement(v));
         }

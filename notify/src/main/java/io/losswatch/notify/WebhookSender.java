@@ -48,21 +48,24 @@ public final class WebhookSender {
     void warmUp() {
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             server.setSoTimeout(2000);
-            Thread answer = new Thread(() -> {
-                try (Socket s = server.accept()) {
-                    s.setSoTimeout(2000);
-                    BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(),
-                            StandardCharsets.US_ASCII));
-                    String line;
-                    while ((line = in.readLine()) != null && !line.isEmpty()) {
-                        // the request's headers; its 2-byte body is left unread
-                    }
-                    s.getOutputStream().write("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
-                            .getBytes(StandardCharsets.US_ASCII));
-                } catch (IOException e) {
-                    // no warm-up, no harm
-                }
-            }, "losswatch-notify-warmup");
+            Thread answer = new Thread(
+                    () -> {
+                        try (Socket s = server.accept()) {
+                            s.setSoTimeout(2000);
+                            BufferedReader in = new BufferedReader(
+                                    new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+                            String line;
+                            while ((line = in.readLine()) != null && !line.isEmpty()) {
+                                // the request's headers; its 2-byte body is left unread
+                            }
+                            s.getOutputStream()
+                                    .write("HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
+                                            .getBytes(StandardCharsets.US_ASCII));
+                        } catch (IOException e) {
+                            // no warm-up, no harm
+                        }
+                    },
+                    "losswatch-notify-warmup");
             answer.setDaemon(true);
             answer.start();
             HttpRequest r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.getLocalPort() + "/warm-up"))
@@ -71,7 +74,8 @@ public final class WebhookSender {
                     .header("User-Agent", USER_AGENT)
                     .POST(HttpRequest.BodyPublishers.ofByteArray("{}".getBytes(StandardCharsets.UTF_8)))
                     .build();
-            client.sendAsync(r, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8)).get(3, TimeUnit.SECONDS);
+            client.sendAsync(r, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8))
+                    .get(3, TimeUnit.SECONDS);
             answer.join(1000);
         } catch (IOException | ExecutionException | TimeoutException | RuntimeException e) {
             // no warm-up, no harm
@@ -100,14 +104,17 @@ public final class WebhookSender {
 
     public Attempt send(WebhookTarget target, String deliveryId, byte[] body) throws InterruptedException {
         HttpResponse<String> r;
-        CompletableFuture<HttpResponse<String>> pending = client.sendAsync(request(target, deliveryId, body),
-                HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        CompletableFuture<HttpResponse<String>> pending = client.sendAsync(
+                request(target, deliveryId, body), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         try {
             // the request timeout ends with the response headers; this bounds a body that trickles too
             r = pending.get(timeout.multipliedBy(2).toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             pending.cancel(true);
-            return new Attempt(-1, null, "no complete answer within " + timeout.multipliedBy(2).toMillis() + " ms");
+            return new Attempt(
+                    -1,
+                    null,
+                    "no complete answer within " + timeout.multipliedBy(2).toMillis() + " ms");
         } catch (InterruptedException e) {
             pending.cancel(true);
             throw e;
@@ -122,8 +129,10 @@ public final class WebhookSender {
             return new Attempt(-1, null, target.redact(describe(c)));
         }
         int status = r.statusCode();
-        Duration retryAfter = r.headers().firstValue("Retry-After")
-                .flatMap(v -> RetryAfter.parse(v, clock.instant())).orElse(null);
+        Duration retryAfter = r.headers()
+                .firstValue("Retry-After")
+                .flatMap(v -> RetryAfter.parse(v, clock.instant()))
+                .orElse(null);
         String text = r.body() == null ? "" : r.body();
         if (status >= 200 && status < 300) {
             return new Attempt(status, null, "");
@@ -132,15 +141,14 @@ public final class WebhookSender {
         if (shown.length() > MAX_PROBLEM_BODY) {
             shown = shown.substring(0, MAX_PROBLEM_BODY) + "...";
         }
-        return new Attempt(status, retryAfter,
-                target.redact("HTTP " + status + (shown.isEmpty() ? "" : ": " + shown)));
+        return new Attempt(status, retryAfter, target.redact("HTTP " + status + (shown.isEmpty() ? "" : ": " + shown)));
     }
 
     private static String describe(Throwable e) {
         for (Throwable c = e; c != null; c = c.getCause()) {
             if (c instanceof java.net.ConnectException) {
-                return "cannot connect" + (c.getMessage() == null || c.getMessage().isBlank() ? ""
-                        : " (" + c.getMessage() + ")");
+                return "cannot connect"
+                        + (c.getMessage() == null || c.getMessage().isBlank() ? "" : " (" + c.getMessage() + ")");
             }
         }
         Throwable t = e;

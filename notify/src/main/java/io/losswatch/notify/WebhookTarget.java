@@ -26,15 +26,23 @@ import java.util.regex.Pattern;
  * @param secret shared secret for the HMAC signature, or null to send unsigned requests
  * @param headers extra request headers (e.g. a bearer token); values are treated as secrets
  */
-public record WebhookTarget(String name, boolean named, URI url, WebhookFormat format, String secret,
-        Map<String, String> headers) {
+public record WebhookTarget(
+        String name, boolean named, URI url, WebhookFormat format, String secret, Map<String, String> headers) {
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}");
     /** Headers the HTTP client sets itself, or that this code sets. */
-    private static final Set<String> RESERVED_HEADERS = Set.of("connection", "content-length", "expect", "host",
-            "upgrade", "content-type", Signature.SIGNATURE_HEADER.toLowerCase(Locale.ROOT),
-            Signature.TIMESTAMP_HEADER.toLowerCase(Locale.ROOT), DeliveryId.HEADER.toLowerCase(Locale.ROOT));
+    private static final Set<String> RESERVED_HEADERS = Set.of(
+            "connection",
+            "content-length",
+            "expect",
+            "host",
+            "upgrade",
+            "content-type",
+            Signature.SIGNATURE_HEADER.toLowerCase(Locale.ROOT),
+            Signature.TIMESTAMP_HEADER.toLowerCase(Locale.ROOT),
+            DeliveryId.HEADER.toLowerCase(Locale.ROOT));
+
     static final String ALERTMANAGER_PATH = "/api/v2/alerts";
 
     public WebhookTarget {
@@ -47,12 +55,12 @@ public record WebhookTarget(String name, boolean named, URI url, WebhookFormat f
      * @param name null or blank to derive one from the URL
      * @throws IllegalArgumentException with one sentence that says what to change; it never repeats the URL
      */
-    public static WebhookTarget of(String name, String url, WebhookFormat format, String secret,
-            Map<String, String> headers) {
+    public static WebhookTarget of(
+            String name, String url, WebhookFormat format, String secret, Map<String, String> headers) {
         String given = name == null || name.isBlank() ? null : name.trim();
         if (given != null && !NAME.matcher(given).matches()) {
-            throw new IllegalArgumentException("Webhook name '" + given
-                    + "' is not allowed: use 1-64 characters of A-Z a-z 0-9 . _ -");
+            throw new IllegalArgumentException(
+                    "Webhook name '" + given + "' is not allowed: use 1-64 characters of A-Z a-z 0-9 . _ -");
         }
         String where = given == null ? "" : " of webhook '" + given + "'";
         if (url == null || url.isBlank()) {
@@ -83,16 +91,15 @@ public record WebhookTarget(String name, boolean named, URI url, WebhookFormat f
             headers.forEach((k, v) -> {
                 String key = k == null ? "" : k.trim();
                 if (!HEADER_NAME.matcher(key).matches()) {
-                    throw new IllegalArgumentException("Header name '" + key + "'" + where + " is not a valid "
-                            + "HTTP header name.");
+                    throw new IllegalArgumentException(
+                            "Header name '" + key + "'" + where + " is not a valid " + "HTTP header name.");
                 }
                 if (RESERVED_HEADERS.contains(key.toLowerCase(Locale.ROOT))) {
                     throw new IllegalArgumentException("Header '" + key + "'" + where
                             + " is set by Losswatch itself; remove it from the configuration.");
                 }
                 if (v == null || v.indexOf('\r') >= 0 || v.indexOf('\n') >= 0) {
-                    throw new IllegalArgumentException("Header '" + key + "'" + where
-                            + " needs a value on one line.");
+                    throw new IllegalArgumentException("Header '" + key + "'" + where + " needs a value on one line.");
                 }
                 h.put(key, v);
             });

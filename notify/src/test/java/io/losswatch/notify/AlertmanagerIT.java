@@ -1,8 +1,5 @@
 package io.losswatch.notify;
 
-import io.losswatch.notify.AlertProducer;
-import io.losswatch.notify.Receiver;
-import io.losswatch.notify.TestAlerts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
@@ -58,8 +55,10 @@ class AlertmanagerIT {
 
     static Optional<Path> findAlertmanager() {
         String path = System.getenv().getOrDefault("PATH", "/usr/bin:/bin");
-        return Stream.of(path.split(File.pathSeparator)).flatMap(d -> BINARIES.stream().map(b -> Path.of(d, b)))
-                .filter(Files::isExecutable).findFirst();
+        return Stream.of(path.split(File.pathSeparator))
+                .flatMap(d -> BINARIES.stream().map(b -> Path.of(d, b)))
+                .filter(Files::isExecutable)
+                .findFirst();
     }
 
     @BeforeAll
@@ -92,20 +91,23 @@ class AlertmanagerIT {
                       - url: %s
                         send_resolved: true
                 """.formatted(notifications.url("/alertmanager")));
-        alertmanager = new ProcessBuilder(bin.get().toString(),
-                "--config.file=" + config,
-                "--storage.path=" + dir.resolve("data"),
-                "--web.listen-address=127.0.0.1:" + port,
-                "--cluster.listen-address=",
-                "--log.level=warn")
+        alertmanager = new ProcessBuilder(
+                        bin.get().toString(),
+                        "--config.file=" + config,
+                        "--storage.path=" + dir.resolve("data"),
+                        "--web.listen-address=127.0.0.1:" + port,
+                        "--cluster.listen-address=",
+                        "--log.level=warn")
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("alertmanager.log").toFile())
                 .start();
-        await().alias("Alertmanager answers /-/ready on port " + port).atMost(Duration.ofSeconds(30))
+        await().alias("Alertmanager answers /-/ready on port " + port)
+                .atMost(Duration.ofSeconds(30))
                 .pollInterval(Duration.ofMillis(100))
                 .until(() -> {
                     if (!alertmanager.isAlive()) {
-                        throw new AssertionError("Alertmanager exited: " + Files.readString(dir.resolve("alertmanager.log")));
+                        throw new AssertionError(
+                                "Alertmanager exited: " + Files.readString(dir.resolve("alertmanager.log")));
                     }
                     return status("/-/ready") == 200;
                 });
@@ -126,8 +128,11 @@ class AlertmanagerIT {
 
     private static int status(String path) {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode();
+            return HTTP.send(
+                            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                                    .build(),
+                            HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
         } catch (IOException e) {
             return -1;
         } catch (InterruptedException e) {
@@ -138,8 +143,11 @@ class AlertmanagerIT {
 
     /** The alerts Alertmanager lists through its API (by default: active, silenced and inhibited ones, not resolved). */
     private static List<JsonNode> alertsOf(String runId) throws Exception {
-        String body = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v2/alerts"))
-                .build(), HttpResponse.BodyHandlers.ofString()).body();
+        String body = HTTP.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v2/alerts"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
         List<JsonNode> out = new ArrayList<>();
         JSON.readTree(body).forEach(a -> {
             if (runId.equals(a.path("labels").path("run_id").asText())) {
@@ -150,13 +158,16 @@ class AlertmanagerIT {
     }
 
     private static Optional<JsonNode> notification(String status) {
-        return notifications.requests().stream().map(r -> {
-            try {
-                return JSON.readTree(r.body());
-            } catch (IOException e) {
-                throw new AssertionError(e);
-            }
-        }).filter(n -> status.equals(n.path("status").asText())).findFirst();
+        return notifications.requests().stream()
+                .map(r -> {
+                    try {
+                        return JSON.readTree(r.body());
+                    } catch (IOException e) {
+                        throw new AssertionError(e);
+                    }
+                })
+                .filter(n -> status.equals(n.path("status").asText()))
+                .findFirst();
     }
 
     private static List<String> fieldNames(JsonNode n) {
@@ -170,8 +181,15 @@ class AlertmanagerIT {
     /** Losswatch's webhook payload matches Alertmanager's own: the same fields, labels, keys and ids. */
     private static void assertSameShape(JsonNode ours, JsonNode theirs) {
         assertThat(fieldNames(ours)).containsExactlyInAnyOrderElementsOf(fieldNames(theirs));
-        for (String f : List.of("version", "status", "receiver", "groupKey", "groupLabels", "commonLabels",
-                "commonAnnotations", "truncatedAlerts")) {
+        for (String f : List.of(
+                "version",
+                "status",
+                "receiver",
+                "groupKey",
+                "groupLabels",
+                "commonLabels",
+                "commonAnnotations",
+                "truncatedAlerts")) {
             assertThat(ours.get(f)).as(f).isEqualTo(theirs.get(f));
         }
         JsonNode a = ours.get("alerts").get(0);
@@ -180,25 +198,30 @@ class AlertmanagerIT {
         for (String f : List.of("status", "labels", "annotations", "fingerprint", "generatorURL")) {
             assertThat(a.get(f)).as("alerts[0]." + f).isEqualTo(b.get(f));
         }
-        assertThat(Instant.parse(a.get("startsAt").asText())).isEqualTo(Instant.parse(b.get("startsAt").asText()));
+        assertThat(Instant.parse(a.get("startsAt").asText()))
+                .isEqualTo(Instant.parse(b.get("startsAt").asText()));
     }
 
     @Test
     void shouldListTheAlertAsActiveInAlertmanagerAndNoLongerOnceResolved() throws Exception {
         KAFKA.createTopic(Topics.ALERTS, 1);
-        NotifierConfig config = NotifierConfig.of(KAFKA.bootstrapServers(), List.of(WebhookTarget.of("alertmanager",
-                        "http://127.0.0.1:" + port, WebhookFormat.ALERTMANAGER, null, null)))
+        NotifierConfig config = NotifierConfig.of(
+                        KAFKA.bootstrapServers(),
+                        List.of(WebhookTarget.of(
+                                "alertmanager", "http://127.0.0.1:" + port, WebhookFormat.ALERTMANAGER, null, null)))
                 .withGroupPrefix("it-" + UUID.randomUUID())
                 .withBackoff(new Backoff(Duration.ofMillis(200), Duration.ofSeconds(2)));
         try (AlertProducer alerts = new AlertProducer(KAFKA.bootstrapServers());
                 Notifier notifier = Notifier.start(config, new SimpleMeterRegistry())) {
             await().alias("the notifier runs").atMost(Duration.ofSeconds(30)).until(notifier::isRunning);
-            AlertEvent firing = alerts.send(TestAlerts.firing("fmnist-sgd", AlertType.LOSS_EXPONENTIAL_GROWTH, 37,
-                    Instant.now()));
+            AlertEvent firing =
+                    alerts.send(TestAlerts.firing("fmnist-sgd", AlertType.LOSS_EXPONENTIAL_GROWTH, 37, Instant.now()));
 
-            await().alias("Alertmanager lists the alert as active").atMost(Duration.ofSeconds(20))
+            await().alias("Alertmanager lists the alert as active")
+                    .atMost(Duration.ofSeconds(20))
                     .until(() -> alertsOf("fmnist-sgd").stream()
-                            .anyMatch(a -> a.path("status").path("state").asText().equals("active")));
+                            .anyMatch(
+                                    a -> a.path("status").path("state").asText().equals("active")));
             JsonNode active = alertsOf("fmnist-sgd").get(0);
             assertThat(active.get("labels").get("alertname").asText()).isEqualTo("LOSS_EXPONENTIAL_GROWTH");
             assertThat(active.get("labels").get("severity").asText()).isEqualTo("critical");
@@ -210,24 +233,29 @@ class AlertmanagerIT {
                     .isEqualTo(AlertmanagerPayload.fingerprint(AlertmanagerPayload.labels(Incident.firing(firing))));
 
             await().alias("Alertmanager notified its webhook receiver of the firing alert")
-                    .atMost(Duration.ofSeconds(20)).until(() -> notification("firing").isPresent());
-            assertSameShape(JSON.readTree(AlertmanagerPayload.webhookV4(Incident.firing(firing), null)),
+                    .atMost(Duration.ofSeconds(20))
+                    .until(() -> notification("firing").isPresent());
+            assertSameShape(
+                    JSON.readTree(AlertmanagerPayload.webhookV4(Incident.firing(firing), null)),
                     notification("firing").orElseThrow());
 
             // shaped as the detector writes it: no severity or diagnosis of its own
             AlertEvent resolved = alerts.send(TestAlerts.resolved(firing, 140, Instant.now()));
-            await().alias("Alertmanager no longer lists the alert").atMost(Duration.ofSeconds(20))
+            await().alias("Alertmanager no longer lists the alert")
+                    .atMost(Duration.ofSeconds(20))
                     .until(() -> alertsOf("fmnist-sgd").isEmpty());
 
             await().alias("Alertmanager notified its webhook receiver of the resolution")
-                    .atMost(Duration.ofSeconds(20)).until(() -> notification("resolved").isPresent());
+                    .atMost(Duration.ofSeconds(20))
+                    .until(() -> notification("resolved").isPresent());
             FiringIndex index = new FiringIndex();
             index.remember(firing);
             JsonNode ours = JSON.readTree(AlertmanagerPayload.webhookV4(Incident.of(resolved, index), null));
             JsonNode theirs = notification("resolved").orElseThrow();
             assertSameShape(ours, theirs);
             assertThat(Instant.parse(ours.get("alerts").get(0).get("endsAt").asText()))
-                    .isEqualTo(Instant.parse(theirs.get("alerts").get(0).get("endsAt").asText()));
+                    .isEqualTo(Instant.parse(
+                            theirs.get("alerts").get(0).get("endsAt").asText()));
         }
     }
 }

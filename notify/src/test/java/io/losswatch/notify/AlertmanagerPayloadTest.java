@@ -1,6 +1,5 @@
 package io.losswatch.notify;
 
-import io.losswatch.notify.TestAlerts;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -21,12 +20,15 @@ class AlertmanagerPayloadTest {
 
     @Test
     void shouldLabelTheAlertByTypeRunSeverityAndCause() throws Exception {
-        JsonNode alert = JSON.readTree(AlertmanagerPayload.apiV2(Incident.firing(firing), null)).get(0);
-        assertThat(alert.get("labels").toString()).isEqualTo("{\"alertname\":\"LOSS_EXPONENTIAL_GROWTH\","
-                + "\"run_id\":\"fmnist-sgd\",\"severity\":\"critical\",\"cause\":\"LEARNING_RATE_TOO_HIGH\","
-                + "\"alert_id\":\"fmnist-sgd/LOSS_EXPONENTIAL_GROWTH/37\"}");
-        assertThat(alert.get("annotations").get("summary").asText()).isEqualTo("Run fmnist-sgd: the loss is growing "
-                + "exponentially since step 37 (doubling every 8.6 steps, overflow in ~1011 steps)");
+        JsonNode alert = JSON.readTree(AlertmanagerPayload.apiV2(Incident.firing(firing), null))
+                .get(0);
+        assertThat(alert.get("labels").toString())
+                .isEqualTo("{\"alertname\":\"LOSS_EXPONENTIAL_GROWTH\","
+                        + "\"run_id\":\"fmnist-sgd\",\"severity\":\"critical\",\"cause\":\"LEARNING_RATE_TOO_HIGH\","
+                        + "\"alert_id\":\"fmnist-sgd/LOSS_EXPONENTIAL_GROWTH/37\"}");
+        assertThat(alert.get("annotations").get("summary").asText())
+                .isEqualTo("Run fmnist-sgd: the loss is growing "
+                        + "exponentially since step 37 (doubling every 8.6 steps, overflow in ~1011 steps)");
         assertThat(alert.get("annotations").get("suggestion").asText()).startsWith("Lower the learning rate");
         assertThat(alert.get("annotations").get("description").asText()).contains("update_ratio 0.41 > 0.1");
         assertThat(alert.has("generatorURL")).isFalse();
@@ -34,7 +36,8 @@ class AlertmanagerPayloadTest {
 
     @Test
     void shouldKeepAFiringAlertActiveUntilItsResolvedArrives() throws Exception {
-        JsonNode alert = JSON.readTree(AlertmanagerPayload.apiV2(Incident.firing(firing), null)).get(0);
+        JsonNode alert = JSON.readTree(AlertmanagerPayload.apiV2(Incident.firing(firing), null))
+                .get(0);
         assertThat(alert.get("startsAt").asText()).isEqualTo("2026-11-27T05:00:00.123Z");
         assertThat(Instant.parse(alert.get("endsAt").asText())).isEqualTo(T.plus(AlertmanagerPayload.HOLD));
     }
@@ -43,8 +46,10 @@ class AlertmanagerPayloadTest {
     void shouldEndTheAlertWithTheSameLabelsWhenResolved() throws Exception {
         FiringIndex index = new FiringIndex();
         index.remember(firing);
-        JsonNode fired = JSON.readTree(AlertmanagerPayload.apiV2(Incident.firing(firing), null)).get(0);
-        JsonNode ended = JSON.readTree(AlertmanagerPayload.apiV2(Incident.of(resolved, index), null)).get(0);
+        JsonNode fired = JSON.readTree(AlertmanagerPayload.apiV2(Incident.firing(firing), null))
+                .get(0);
+        JsonNode ended = JSON.readTree(AlertmanagerPayload.apiV2(Incident.of(resolved, index), null))
+                .get(0);
         assertThat(ended.get("labels")).isEqualTo(fired.get("labels"));
         assertThat(ended.get("startsAt")).isEqualTo(fired.get("startsAt"));
         assertThat(ended.get("endsAt").asText()).isEqualTo("2026-11-27T05:01:30.123Z");
@@ -61,9 +66,11 @@ class AlertmanagerPayloadTest {
 
     @Test
     void shouldLinkToTheRunsDashboardWhenConfigured() throws Exception {
-        JsonNode alert = JSON.readTree(AlertmanagerPayload.apiV2(Incident.firing(firing), GRAFANA)).get(0);
-        assertThat(alert.get("generatorURL").asText()).isEqualTo("https://grafana.example.com/d/lw/run?orgId=1"
-                + "&var-run_id=fmnist-sgd&from=" + T.minusSeconds(3600).toEpochMilli() + "&to=now");
+        JsonNode alert = JSON.readTree(AlertmanagerPayload.apiV2(Incident.firing(firing), GRAFANA))
+                .get(0);
+        assertThat(alert.get("generatorURL").asText())
+                .isEqualTo("https://grafana.example.com/d/lw/run?orgId=1" + "&var-run_id=fmnist-sgd&from="
+                        + T.minusSeconds(3600).toEpochMilli() + "&to=now");
     }
 
     @Test
@@ -93,8 +100,10 @@ class AlertmanagerPayloadTest {
     @Test
     void shouldFingerprintLabelsAsPrometheusDoes() {
         // a test vector of prometheus/common model/signature_test.go
-        assertThat(Long.parseUnsignedLong(AlertmanagerPayload.fingerprint(
-                Map.of("name", "garland, briggs", "fear", "love is not enough")), 16))
+        assertThat(Long.parseUnsignedLong(
+                        AlertmanagerPayload.fingerprint(
+                                Map.of("name", "garland, briggs", "fear", "love is not enough")),
+                        16))
                 .isEqualTo(5799056148416392346L);
         assertThat(AlertmanagerPayload.fingerprint(Map.of())).isEqualTo("cbf29ce484222325");
     }

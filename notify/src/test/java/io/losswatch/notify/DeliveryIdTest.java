@@ -1,6 +1,5 @@
 package io.losswatch.notify;
 
-import io.losswatch.notify.TestAlerts;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.losswatch.events.AlertEvent;
@@ -22,7 +21,8 @@ class DeliveryIdTest {
     @Test
     void shouldGiveAFiringAndItsResolvedDifferentIds() {
         AlertEvent a = TestAlerts.firing("run-1", AlertType.LOSS_EXPONENTIAL_GROWTH, 37, T);
-        assertThat(DeliveryId.of(TestAlerts.resolved(a, 120, T.plusSeconds(60)))).isNotEqualTo(DeliveryId.of(a));
+        assertThat(DeliveryId.of(TestAlerts.resolved(a, 120, T.plusSeconds(60))))
+                .isNotEqualTo(DeliveryId.of(a));
     }
 
     @Test

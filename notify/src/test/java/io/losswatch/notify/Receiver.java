@@ -27,8 +27,11 @@ public final class Receiver implements AutoCloseable {
     /** One request as received, and the status it was answered with. */
     public record Request(Instant at, String path, Map<String, List<String>> headers, byte[] body, int answered) {
         public String header(String name) {
-            return headers.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(name))
-                    .flatMap(e -> e.getValue().stream()).findFirst().orElse(null);
+            return headers.entrySet().stream()
+                    .filter(e -> e.getKey().equalsIgnoreCase(name))
+                    .flatMap(e -> e.getValue().stream())
+                    .findFirst()
+                    .orElse(null);
         }
 
         public String deliveryId() {
@@ -48,8 +51,8 @@ public final class Receiver implements AutoCloseable {
         }
 
         public boolean signedWith(String secret) {
-            return Signature.verify(secret, header(Signature.TIMESTAMP_HEADER), body,
-                    header(Signature.SIGNATURE_HEADER));
+            return Signature.verify(
+                    secret, header(Signature.TIMESTAMP_HEADER), body, header(Signature.SIGNATURE_HEADER));
         }
     }
 
@@ -109,8 +112,8 @@ public final class Receiver implements AutoCloseable {
                 }
             }
             int code = status.getAsInt();
-            requests.add(new Request(Instant.now(), ex.getRequestURI().getPath(), Map.copyOf(ex.getRequestHeaders()),
-                    body, code));
+            requests.add(new Request(
+                    Instant.now(), ex.getRequestURI().getPath(), Map.copyOf(ex.getRequestHeaders()), body, code));
             if (retryAfter != null && code >= 300) {
                 ex.getResponseHeaders().add("Retry-After", retryAfter);
             }

@@ -40,7 +40,9 @@ class SignatureSnippetIT {
                 print(json.dumps([check(b"s3cret", %d, "%s"), check(b"wrong", %d, "%s"),
                                   check(b"s3cret", %d, "%s", body + b" "), check(b"s3cret", %d, "%s")]))
                 """.formatted(pyString(body), now, fresh, now, fresh, now, fresh, now - 3600, old);
-        Process p = new ProcessBuilder(python.toString(), "-c", harness).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(python.toString(), "-c", harness)
+                .redirectErrorStream(true)
+                .start();
         try {
             assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("python3 finished").isTrue();
             String out = new String(p.getInputStream().readAllBytes(), UTF_8).trim();

@@ -25,7 +25,8 @@ class SignatureTest {
     void shouldFailVerificationWithAWrongSecretAChangedBodyOrAnotherTimestamp() {
         String sig = Signature.sign("s3cret", 1_700_000_000L, BODY);
         assertThat(Signature.verify("wrong", "1700000000", BODY, sig)).isFalse();
-        assertThat(Signature.verify("s3cret", "1700000000", "{}".getBytes(UTF_8), sig)).isFalse();
+        assertThat(Signature.verify("s3cret", "1700000000", "{}".getBytes(UTF_8), sig))
+                .isFalse();
         assertThat(Signature.verify("s3cret", "1700000001", BODY, sig)).isFalse();
         assertThat(Signature.verify("s3cret", "not a number", BODY, sig)).isFalse();
         assertThat(Signature.verify("s3cret", null, BODY, sig)).isFalse();

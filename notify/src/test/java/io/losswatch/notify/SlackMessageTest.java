@@ -1,6 +1,5 @@
 package io.losswatch.notify;
 
-import io.losswatch.notify.TestAlerts;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -22,7 +21,8 @@ class SlackMessageTest {
         assertThat(m.get("text").asText())
                 .isEqualTo("[critical] run fmnist-sgd: the loss is growing exponentially since step 37");
         String all = m.get("blocks").toString();
-        assertThat(all).contains(":rotating_light: *Run `fmnist-sgd`: the loss is growing exponentially* since "
+        assertThat(all)
+                .contains(":rotating_light: *Run `fmnist-sgd`: the loss is growing exponentially* since "
                         + "step 37 (noticed at step 52).")
                 .contains("Doubling every 8.6 steps, overflow in ~1011 steps.")
                 .contains("*Likely cause*\\nLEARNING_RATE_TOO_HIGH (60%)")
@@ -47,8 +47,9 @@ class SlackMessageTest {
         FiringIndex index = new FiringIndex();
         index.remember(a);
         JsonNode m = JSON.readTree(SlackMessage.of(Incident.of(TestAlerts.resolved(a, 140, T), index), null));
-        assertThat(m.get("text").asText()).isEqualTo("Resolved: run fmnist-sgd: the loss is growing exponentially "
-                + "(since step 37) has cleared by step 140");
+        assertThat(m.get("text").asText())
+                .isEqualTo("Resolved: run fmnist-sgd: the loss is growing exponentially "
+                        + "(since step 37) has cleared by step 140");
     }
 
     @Test

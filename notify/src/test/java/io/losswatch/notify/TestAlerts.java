@@ -13,17 +13,42 @@ final class TestAlerts {
     private TestAlerts() {}
 
     static AlertEvent firing(String runId, AlertType type, long onset, Instant detectedAt) {
-        return new AlertEvent(1, AlertEvent.alertId(runId, type, onset), runId, type, AlertStatus.FIRING,
-                Severity.CRITICAL, onset + 15, onset, detectedAt.minusMillis(40), detectedAt,
-                new AlertEvent.Fit(16, 0.081, 8.557, 0.97), new AlertEvent.Forecast(1011.4, 3.4028234663852886E38),
-                new AlertEvent.Diagnosis(Cause.LEARNING_RATE_TOO_HIGH, 0.6,
-                        List.of("loss doubled every 8.6 steps over the last 16 steps (R^2 0.97)",
+        return new AlertEvent(
+                1,
+                AlertEvent.alertId(runId, type, onset),
+                runId,
+                type,
+                AlertStatus.FIRING,
+                Severity.CRITICAL,
+                onset + 15,
+                onset,
+                detectedAt.minusMillis(40),
+                detectedAt,
+                new AlertEvent.Fit(16, 0.081, 8.557, 0.97),
+                new AlertEvent.Forecast(1011.4, 3.4028234663852886E38),
+                new AlertEvent.Diagnosis(
+                        Cause.LEARNING_RATE_TOO_HIGH,
+                        0.6,
+                        List.of(
+                                "loss doubled every 8.6 steps over the last 16 steps (R^2 0.97)",
                                 "update_ratio 0.41 > 0.1"),
                         "Lower the learning rate about 10x (Adam: try 1e-3), add warm-up, clip gradients."));
     }
 
     static AlertEvent resolved(AlertEvent firing, long step, Instant detectedAt) {
-        return new AlertEvent(1, firing.alertId(), firing.runId(), firing.type(), AlertStatus.RESOLVED,
-                Severity.WARNING, step, firing.onsetStep(), detectedAt.minusMillis(40), detectedAt, null, null, null);
+        return new AlertEvent(
+                1,
+                firing.alertId(),
+                firing.runId(),
+                firing.type(),
+                AlertStatus.RESOLVED,
+                Severity.WARNING,
+                step,
+                firing.onsetStep(),
+                detectedAt.minusMillis(40),
+                detectedAt,
+                null,
+                null,
+                null);
     }
 }

@@ -8,8 +8,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class WebhookConfigFileTest {
-    private static final Map<String, String> ENV = Map.of("SLACK_URL", "https://hooks.example.com/services/T/B/x",
-            "HOOK_SECRET", "s3cret", "TOKEN", "t0ken");
+    private static final Map<String, String> ENV =
+            Map.of("SLACK_URL", "https://hooks.example.com/services/T/B/x", "HOOK_SECRET", "s3cret", "TOKEN", "t0ken");
 
     @Test
     void shouldReadSeveralTargetsWithSecretsFromTheEnvironment() {
@@ -27,9 +27,11 @@ class WebhookConfigFileTest {
                       Authorization: Bearer ${TOKEN}
                 """;
         List<WebhookTarget> targets = WebhookConfigFile.parse(yaml, "webhooks.yaml", ENV);
-        assertThat(targets).extracting(WebhookTarget::name)
+        assertThat(targets)
+                .extracting(WebhookTarget::name)
                 .containsExactly("oncall", "ml-team", "https://ci.example.com:443");
-        assertThat(targets).extracting(WebhookTarget::format)
+        assertThat(targets)
+                .extracting(WebhookTarget::format)
                 .containsExactly(WebhookFormat.ALERTMANAGER, WebhookFormat.SLACK, WebhookFormat.GENERIC);
         assertThat(targets.get(1).url()).hasToString("https://hooks.example.com/services/T/B/x");
         assertThat(targets.get(2).secret()).isEqualTo("s3cret");
@@ -40,15 +42,17 @@ class WebhookConfigFileTest {
     void shouldReadJsonToo() {
         List<WebhookTarget> targets = WebhookConfigFile.parse(
                 "{\"webhooks\": [{\"url\": \"http://h:1/x\", \"format\": \"alertmanager-webhook\"}]}", "f.json", ENV);
-        assertThat(targets).singleElement().extracting(WebhookTarget::format)
+        assertThat(targets)
+                .singleElement()
+                .extracting(WebhookTarget::format)
                 .isEqualTo(WebhookFormat.ALERTMANAGER_WEBHOOK);
     }
 
     @Test
     void shouldSayWhichEntryIsWrongAndHow() {
-        assertThatThrownBy(() -> WebhookConfigFile.parse("webhooks:\n  - url: http://h/x\n    fromat: slack\n",
-                "w.yaml", ENV)).hasMessage("w.yaml, webhook 1: unknown key 'fromat'; use name, url, format, secret, "
-                        + "headers.");
+        assertThatThrownBy(() ->
+                        WebhookConfigFile.parse("webhooks:\n  - url: http://h/x\n    fromat: slack\n", "w.yaml", ENV))
+                .hasMessage("w.yaml, webhook 1: unknown key 'fromat'; use name, url, format, secret, " + "headers.");
         assertThatThrownBy(() -> WebhookConfigFile.parse("webhooks:\n  - name: a\n    url: ${NOPE}\n", "w.yaml", ENV))
                 .hasMessage("w.yaml, webhook 'a' uses ${NOPE}, which is not set in the environment.");
         assertThatThrownBy(() -> WebhookConfigFile.parse("webhooks:\n  - name: a\n", "w.yaml", ENV))

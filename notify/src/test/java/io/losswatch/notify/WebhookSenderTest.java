@@ -50,8 +50,8 @@ class WebhookSenderTest {
 
     @Test
     void shouldSendUrlCredentialsAsBasicAuthAndConfiguredHeaders() {
-        WebhookTarget t = WebhookTarget.of(null, "http://u:p@am:9093", WebhookFormat.ALERTMANAGER, null,
-                Map.of("X-Scope-OrgID", "ml"));
+        WebhookTarget t = WebhookTarget.of(
+                null, "http://u:p@am:9093", WebhookFormat.ALERTMANAGER, null, Map.of("X-Scope-OrgID", "ml"));
         HttpRequest r = sender.request(t, "d", BODY);
         assertThat(r.uri()).isEqualTo(URI.create("http://am:9093/api/v2/alerts"));
         assertThat(r.headers().firstValue("Authorization")).contains("Basic dTpw");

@@ -34,25 +34,34 @@ public final class Committed {
     }
 
     private static KafkaConsumer<String, byte[]> consumer(String bootstrapServers) {
-        return new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
-                new StringDeserializer(), new ByteArrayDeserializer());
+        return new KafkaConsumer<>(
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        bootstrapServers,
+                        ConsumerConfig.GROUP_ID_CONFIG,
+                        "test-reader-" + UUID.randomUUID(),
+                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                        "earliest",
+                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                        "read_committed",
+                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                        false),
+                new StringDeserializer(),
+                new ByteArrayDeserializer());
     }
 
     /** Polls once, adding the events of {@code runId} (every run's when null) to {@code out}. */
-    private static <T> void poll(KafkaConsumer<String, byte[]> c, String runId, Parser<T> parser, List<T> out,
-            Duration timeout) {
+    private static <T> void poll(
+            KafkaConsumer<String, byte[]> c, String runId, Parser<T> parser, List<T> out, Duration timeout) {
         for (ConsumerRecord<String, byte[]> r : c.poll(timeout)) {
             if (runId == null || runId.equals(r.key())) {
                 try {
                     out.add(parser.parse(r.value()));
                 } catch (InvalidEventException e) {
-                    throw new AssertionError("topic " + r.topic() + " holds a record that is not the expected event: "
-                            + new String(r.value(), java.nio.charset.StandardCharsets.UTF_8), e);
+                    throw new AssertionError(
+                            "topic " + r.topic() + " holds a record that is not the expected event: "
+                                    + new String(r.value(), java.nio.charset.StandardCharsets.UTF_8),
+                            e);
                 }
             }
         }
@@ -66,7 +75,8 @@ public final class Committed {
         List<AlertEvent> out = new ArrayList<>();
         try (KafkaConsumer<String, byte[]> c = consumer(bootstrapServers)) {
             List<TopicPartition> tps = c.partitionsFor(topic).stream()
-                    .map(i -> new TopicPartition(topic, i.partition())).toList();
+                    .map(i -> new TopicPartition(topic, i.partition()))
+                    .toList();
             c.assign(tps);
             c.seekToBeginning(tps);
             Map<TopicPartition, Long> end = c.endOffsets(tps);
@@ -78,10 +88,16 @@ public final class Committed {
     }
 
     /** Every alert of {@code runId} on {@code training.alerts}, read until one matches {@code until}. */
-    public static List<AlertEvent> awaitAlert(String bootstrapServers, String runId, Predicate<AlertEvent> until,
-            Duration atMost) {
-        return awaitEvents(bootstrapServers, Topics.ALERTS, runId, EventJson::parseAlert,
-                "an alert of " + runId + " on " + Topics.ALERTS, atMost, l -> l.stream().anyMatch(until));
+    public static List<AlertEvent> awaitAlert(
+            String bootstrapServers, String runId, Predicate<AlertEvent> until, Duration atMost) {
+        return awaitEvents(
+                bootstrapServers,
+                Topics.ALERTS,
+                runId,
+                EventJson::parseAlert,
+                "an alert of " + runId + " on " + Topics.ALERTS,
+                atMost,
+                l -> l.stream().anyMatch(until));
     }
 
     /** Every alert of {@code runId} on {@code training.alerts} that arrives within {@code during}. */
@@ -98,14 +114,26 @@ public final class Committed {
     }
 
     /** The step events of {@code runId} on {@code topic}, read until {@code count} have arrived. */
-    public static List<StepEvent> awaitSteps(String bootstrapServers, String topic, String runId, int count,
-            Duration atMost) {
-        return awaitEvents(bootstrapServers, topic, runId, EventJson::parseStep,
-                count + " step events of " + runId + " on " + topic, atMost, l -> l.size() >= count);
+    public static List<StepEvent> awaitSteps(
+            String bootstrapServers, String topic, String runId, int count, Duration atMost) {
+        return awaitEvents(
+                bootstrapServers,
+                topic,
+                runId,
+                EventJson::parseStep,
+                count + " step events of " + runId + " on " + topic,
+                atMost,
+                l -> l.size() >= count);
     }
 
-    private static <T> List<T> awaitEvents(String bootstrapServers, String topic, String runId, Parser<T> parser,
-            String what, Duration atMost, Predicate<List<T>> done) {
+    private static <T> List<T> awaitEvents(
+            String bootstrapServers,
+            String topic,
+            String runId,
+            Parser<T> parser,
+            String what,
+            Duration atMost,
+            Predicate<List<T>> done) {
         List<T> out = new ArrayList<>();
         try (KafkaConsumer<String, byte[]> c = consumer(bootstrapServers)) {
             c.subscribe(List.of(topic));

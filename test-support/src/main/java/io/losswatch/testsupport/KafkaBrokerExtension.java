@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
-
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -39,12 +38,16 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
     public static final String BROKER_SELECTOR = "LOSSWATCH_TEST_BROKER";
     /** System property or environment variable: the Docker image for the Testcontainers broker. */
     public static final String IMAGE_SELECTOR = "LOSSWATCH_TEST_KAFKA_IMAGE";
+
     public static final String DEFAULT_IMAGE = "apache/kafka:4.1.0";
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaBrokerExtension.class);
     private static final String TESTCONTAINERS_CLASS = "org.testcontainers.kafka.KafkaContainer";
 
-    enum Backend { EMBEDDED, TESTCONTAINERS }
+    enum Backend {
+        EMBEDDED,
+        TESTCONTAINERS
+    }
 
     private final EmbeddedKafka.Config config;
     private final Backend forced;
@@ -134,7 +137,7 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
     private RunningBroker startEmbedded(String testClass) {
         if (config.dataDir() != null) {
             EmbeddedKafka kafka = EmbeddedKafka.start(config);
-            return RunningBroker.of(kafka, () -> { });
+            return RunningBroker.of(kafka, () -> {});
         }
         Path dir;
         try {
@@ -155,7 +158,7 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
 
     /** {@code target/kafka-local-test} of the module under test when there is one, else the temp dir. */
     public static Path testDataBase() {
-        String basedir = System.getProperty("basedir");  // set by surefire and failsafe
+        String basedir = System.getProperty("basedir"); // set by surefire and failsafe
         Path target = basedir != null ? Path.of(basedir, "target") : Path.of("target");
         if (Files.isDirectory(target)) {
             return target.toAbsolutePath().resolve("kafka-local-test");
@@ -170,8 +173,9 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
         return switch (value.strip().toLowerCase(Locale.ROOT)) {
             case "embedded", "in-process" -> Backend.EMBEDDED;
             case "testcontainers" -> Backend.TESTCONTAINERS;
-            default -> throw new IllegalArgumentException(BROKER_SELECTOR + "=" + value
-                    + " is not a test broker: use 'embedded' (the default) or 'testcontainers'");
+            default ->
+                throw new IllegalArgumentException(BROKER_SELECTOR + "=" + value
+                        + " is not a test broker: use 'embedded' (the default) or 'testcontainers'");
         };
     }
 

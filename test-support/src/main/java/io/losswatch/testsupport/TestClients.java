@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
-
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -28,27 +27,36 @@ final class TestClients {
 
     private static final Duration WAIT = Duration.ofSeconds(30);
 
-    private TestClients() {
-    }
+    private TestClients() {}
 
     static KafkaProducer<String, String> producer(String bootstrapServers, Map<String, Object> extra) {
         Map<String, Object> config = new HashMap<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class));
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrapServers,
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                true,
+                ProducerConfig.ACKS_CONFIG,
+                "all",
+                ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG,
+                StringSerializer.class,
+                ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG,
+                StringSerializer.class));
         config.putAll(extra);
         return new KafkaProducer<>(config);
     }
 
     static KafkaConsumer<String, String> consumer(String bootstrapServers, Map<String, Object> extra) {
         Map<String, Object> config = new HashMap<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
-                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class));
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrapServers,
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                "earliest",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                false,
+                ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG,
+                StringDeserializer.class,
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                StringDeserializer.class));
         config.putAll(extra);
         return new KafkaConsumer<>(config);
     }
@@ -70,8 +78,8 @@ final class TestClients {
     /** Reads the topic from the start, without a consumer group, until {@code expected} values have come. */
     static List<String> consume(String bootstrapServers, String topic, int expected, String isolationLevel) {
         List<String> values = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = consumer(bootstrapServers,
-                Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolationLevel))) {
+        try (KafkaConsumer<String, String> consumer =
+                consumer(bootstrapServers, Map.of(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolationLevel))) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
                     .map(p -> new TopicPartition(topic, p.partition()))
                     .toList();
@@ -94,29 +102,38 @@ final class TestClients {
      */
     static void copyUpperCaseExactlyOnce(String bootstrapServers, String input, String output, int count) {
         String group = "copy-" + UUID.randomUUID();
-        try (KafkaConsumer<String, String> consumer = consumer(bootstrapServers, Map.of(
-                     ConsumerConfig.GROUP_ID_CONFIG, group,
-                     ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"));
-             KafkaProducer<String, String> producer = producer(bootstrapServers, Map.of(
-                     ProducerConfig.TRANSACTIONAL_ID_CONFIG, group + "-tx"))) {
+        try (KafkaConsumer<String, String> consumer = consumer(
+                        bootstrapServers,
+                        Map.of(
+                                ConsumerConfig.GROUP_ID_CONFIG,
+                                group,
+                                ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                                "read_committed"));
+                KafkaProducer<String, String> producer =
+                        producer(bootstrapServers, Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, group + "-tx"))) {
             producer.initTransactions();
             consumer.subscribe(List.of(input));
             int[] copied = {0};
-            await().alias(count + " records copied from " + input + " to " + output).atMost(WAIT).until(() -> {
-                var records = consumer.poll(Duration.ofMillis(200));
-                if (!records.isEmpty()) {
-                    producer.beginTransaction();
-                    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-                    for (ConsumerRecord<String, String> r : records) {
-                        producer.send(new ProducerRecord<>(output, r.key(), r.value().toUpperCase()));
-                        offsets.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
-                    }
-                    producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
-                    producer.commitTransaction();
-                    copied[0] += records.count();
-                }
-                return copied[0] >= count;
-            });
+            await().alias(count + " records copied from " + input + " to " + output)
+                    .atMost(WAIT)
+                    .until(() -> {
+                        var records = consumer.poll(Duration.ofMillis(200));
+                        if (!records.isEmpty()) {
+                            producer.beginTransaction();
+                            Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+                            for (ConsumerRecord<String, String> r : records) {
+                                producer.send(new ProducerRecord<>(
+                                        output, r.key(), r.value().toUpperCase()));
+                                offsets.put(
+                                        new TopicPartition(r.topic(), r.partition()),
+                                        new OffsetAndMetadata(r.offset() + 1));
+                            }
+                            producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+                            producer.commitTransaction();
+                            copied[0] += records.count();
+                        }
+                        return copied[0] >= count;
+                    });
         }
     }
 
@@ -125,7 +142,9 @@ final class TestClients {
         Map<String, Object> c = new HashMap<>(security);
         c.put("bootstrap.servers", bootstrapServers);
         try (Admin admin = Admin.create(c)) {
-            admin.describeCluster(new DescribeClusterOptions().timeoutMs(5_000)).nodes().get();
+            admin.describeCluster(new DescribeClusterOptions().timeoutMs(5_000))
+                    .nodes()
+                    .get();
         }
     }
 }

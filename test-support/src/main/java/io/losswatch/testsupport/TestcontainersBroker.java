@@ -5,7 +5,6 @@ import io.losswatch.kafka.local.RunningBroker;
 import io.losswatch.kafka.local.Topics;
 import java.time.Duration;
 import java.util.Map;
-
 import org.apache.kafka.clients.admin.Admin;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.kafka.KafkaContainer;
@@ -33,7 +32,8 @@ final class TestcontainersBroker implements RunningBroker {
     }
 
     static RunningBroker start(String image) {
-        KafkaContainer container = new KafkaContainer(DockerImageName.parse(image).asCompatibleSubstituteFor("apache/kafka"));
+        KafkaContainer container =
+                new KafkaContainer(DockerImageName.parse(image).asCompatibleSubstituteFor("apache/kafka"));
         container.start();
         return new TestcontainersBroker(container);
     }

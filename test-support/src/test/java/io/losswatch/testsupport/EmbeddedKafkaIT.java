@@ -1,13 +1,13 @@
 package io.losswatch.testsupport;
 
-import io.losswatch.kafka.local.Directories;
-import io.losswatch.kafka.local.EmbeddedKafka;
 import static io.losswatch.testsupport.TestClients.consume;
 import static io.losswatch.testsupport.TestClients.produce;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.losswatch.kafka.local.Directories;
+import io.losswatch.kafka.local.EmbeddedKafka;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -59,7 +58,11 @@ class EmbeddedKafkaIT {
         kafka.createTopic("twice", 5);
 
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
-            assertThat(admin.describeTopics(List.of("twice")).allTopicNames().get().get("twice").partitions())
+            assertThat(admin.describeTopics(List.of("twice"))
+                            .allTopicNames()
+                            .get()
+                            .get("twice")
+                            .partitions())
                     .hasSize(2);
         }
     }
@@ -68,8 +71,8 @@ class EmbeddedKafkaIT {
     void shouldShowReadCommittedConsumersOnlyCommittedTransactions() {
         kafka.createTopics(Map.of("tx.in", 1, "tx.out", 1));
         produce(kafka.bootstrapServers(), "tx.in", List.of("a", "b"));
-        try (KafkaProducer<String, String> producer = TestClients.producer(kafka.bootstrapServers(),
-                Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "tx-writer"))) {
+        try (KafkaProducer<String, String> producer = TestClients.producer(
+                kafka.bootstrapServers(), Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "tx-writer"))) {
             producer.initTransactions();
             producer.beginTransaction();
             producer.send(new ProducerRecord<>("tx.in", "run-1", "aborted"));
@@ -82,9 +85,12 @@ class EmbeddedKafkaIT {
 
         TestClients.copyUpperCaseExactlyOnce(kafka.bootstrapServers(), "tx.in", "tx.out", 3);
 
-        assertThat(consume(kafka.bootstrapServers(), "tx.in", 3, "read_committed")).containsExactly("a", "b", "c");
-        assertThat(consume(kafka.bootstrapServers(), "tx.in", 4, "read_uncommitted")).contains("aborted");
-        assertThat(consume(kafka.bootstrapServers(), "tx.out", 3, "read_committed")).containsExactly("A", "B", "C");
+        assertThat(consume(kafka.bootstrapServers(), "tx.in", 3, "read_committed"))
+                .containsExactly("a", "b", "c");
+        assertThat(consume(kafka.bootstrapServers(), "tx.in", 4, "read_uncommitted"))
+                .contains("aborted");
+        assertThat(consume(kafka.bootstrapServers(), "tx.out", 3, "read_committed"))
+                .containsExactly("A", "B", "C");
     }
 
     @Test
@@ -119,11 +125,13 @@ class EmbeddedKafkaIT {
         Path dir = Files.createTempDirectory(createdBase(), "outage-");
         EmbeddedKafka.Config config = EmbeddedKafka.Config.defaults().withDataDir(dir);
         EmbeddedKafka broker = EmbeddedKafka.start(config);
-        try (KafkaProducer<String, String> producer = TestClients.producer(broker.bootstrapServers(), Map.of(
-                ProducerConfig.MAX_BLOCK_MS_CONFIG, 120_000,
-                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000,
-                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000,
-                ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 500))) {
+        try (KafkaProducer<String, String> producer = TestClients.producer(
+                broker.bootstrapServers(),
+                Map.of(
+                        ProducerConfig.MAX_BLOCK_MS_CONFIG, 120_000,
+                        ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120_000,
+                        ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000,
+                        ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 500))) {
             broker.createTopic("outage", 1);
             producer.send(new ProducerRecord<>("outage", "run-1", "before")).get();
 
@@ -131,17 +139,20 @@ class EmbeddedKafkaIT {
             // send() itself blocks while the producer has no metadata for the topic, so send from another thread
             CompletableFuture<RecordMetadata> sentWhileDown = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return producer.send(new ProducerRecord<>("outage", "run-1", "during")).get();
+                    return producer.send(new ProducerRecord<>("outage", "run-1", "during"))
+                            .get();
                 } catch (InterruptedException | ExecutionException e) {
                     throw new CompletionException(e);
                 }
             });
             await().alias("nothing is delivered while the broker is down")
-                    .during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5))
+                    .during(Duration.ofSeconds(3))
+                    .atMost(Duration.ofSeconds(5))
                     .until(() -> !sentWhileDown.isDone());
 
             broker = EmbeddedKafka.start(config.withPort(broker.port()));
-            await().alias("the producer delivers once the broker is back").atMost(Duration.ofSeconds(60))
+            await().alias("the producer delivers once the broker is back")
+                    .atMost(Duration.ofSeconds(60))
                     .until(sentWhileDown::isDone);
             assertThat(sentWhileDown.get().offset()).isEqualTo(1);
             assertThat(consume(broker.bootstrapServers(), "outage", 2, "read_committed"))
@@ -165,15 +176,18 @@ class EmbeddedKafkaIT {
             kafka.createTopic("only.on.first", 1);
             produce(kafka.bootstrapServers(), "only.on.first", List.of("y"));
 
-            assertThat(consume(other.bootstrapServers(), "only.on.other", 1, "read_committed")).containsExactly("x");
-            assertThat(consume(kafka.bootstrapServers(), "only.on.first", 1, "read_committed")).containsExactly("y");
+            assertThat(consume(other.bootstrapServers(), "only.on.other", 1, "read_committed"))
+                    .containsExactly("x");
+            assertThat(consume(kafka.bootstrapServers(), "only.on.first", 1, "read_committed"))
+                    .containsExactly("y");
         }
         assertThat(tempDir).as("the temporary data dir is deleted on close").doesNotExist();
     }
 
     @Test
     void shouldRefuseAPortThatIsInUse() {
-        assertThatThrownBy(() -> EmbeddedKafka.start(EmbeddedKafka.Config.defaults().withPort(kafka.port())))
+        assertThatThrownBy(() ->
+                        EmbeddedKafka.start(EmbeddedKafka.Config.defaults().withPort(kafka.port())))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("port " + kafka.port())
                 .hasMessageContaining("already in use");

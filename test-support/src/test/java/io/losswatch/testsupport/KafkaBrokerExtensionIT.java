@@ -5,7 +5,6 @@ import static io.losswatch.testsupport.TestClients.produce;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
-
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -35,7 +34,8 @@ class KafkaBrokerExtensionIT {
 
         TestClients.copyUpperCaseExactlyOnce(KAFKA.bootstrapServers(), "eos.in", "eos.out", 2);
 
-        assertThat(consume(KAFKA.bootstrapServers(), "eos.out", 2, "read_committed")).containsExactly("X", "Y");
+        assertThat(consume(KAFKA.bootstrapServers(), "eos.out", 2, "read_committed"))
+                .containsExactly("X", "Y");
     }
 
     @Test
@@ -53,7 +53,8 @@ class KafkaBrokerExtensionIT {
         void shouldSeeTheSameBroker() {
             KAFKA.createTopic("nested", 1);
             produce(KAFKA.bootstrapServers(), "nested", List.of("n"));
-            assertThat(consume(KAFKA.bootstrapServers(), "nested", 1, "read_committed")).containsExactly("n");
+            assertThat(consume(KAFKA.bootstrapServers(), "nested", 1, "read_committed"))
+                    .containsExactly("n");
         }
     }
 }

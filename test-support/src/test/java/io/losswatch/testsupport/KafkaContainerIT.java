@@ -1,12 +1,11 @@
 package io.losswatch.testsupport;
 
-import io.losswatch.kafka.local.EmbeddedKafka;
 import static io.losswatch.testsupport.TestClients.consume;
 import static io.losswatch.testsupport.TestClients.produce;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.losswatch.kafka.local.EmbeddedKafka;
 import java.util.List;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.testcontainers.junit.jupiter.Testcontainers;
@@ -27,6 +26,7 @@ class KafkaContainerIT {
 
         produce(KAFKA.bootstrapServers(), "training.metrics", List.of("step-0"));
 
-        assertThat(consume(KAFKA.bootstrapServers(), "training.metrics", 1, "read_committed")).containsExactly("step-0");
+        assertThat(consume(KAFKA.bootstrapServers(), "training.metrics", 1, "read_committed"))
+                .containsExactly("step-0");
     }
 }

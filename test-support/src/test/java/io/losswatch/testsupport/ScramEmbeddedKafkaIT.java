@@ -1,10 +1,10 @@
 package io.losswatch.testsupport;
 
-import io.losswatch.kafka.local.EmbeddedKafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.losswatch.kafka.local.EmbeddedKafka;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ScramEmbeddedKafkaIT {
     /** Commas, quotes, brackets and '=' would break the storage tool's parser if passed as they are. */
     private static final String ADMIN_PASSWORD = "adm,in\"pw]=1";
+
     private static final String ALICE_PASSWORD = "alice, sécret [1]";
 
     @TempDir
@@ -43,23 +44,32 @@ class ScramEmbeddedKafkaIT {
         Map<String, String> users = new LinkedHashMap<>();
         users.put("admin", ADMIN_PASSWORD);
         users.put("alice", ALICE_PASSWORD);
-        EmbeddedKafka.Config config = EmbeddedKafka.Config.defaults().withDataDir(dataDir).withSaslScram(users);
+        EmbeddedKafka.Config config =
+                EmbeddedKafka.Config.defaults().withDataDir(dataDir).withSaslScram(users);
         try (EmbeddedKafka kafka = EmbeddedKafka.start(config)) {
             String servers = kafka.bootstrapServers();
             Map<String, String> alice = EmbeddedKafka.clientSettings(config, "alice", ALICE_PASSWORD);
-            assertThat(alice).containsEntry("security.protocol", "SASL_PLAINTEXT")
+            assertThat(alice)
+                    .containsEntry("security.protocol", "SASL_PLAINTEXT")
                     .containsEntry("sasl.mechanism", "SCRAM-SHA-512");
 
             Map<String, String> wrongPassword = EmbeddedKafka.clientSettings(config, "alice", "wrong");
             Map<String, String> unknownUser = EmbeddedKafka.clientSettings(config, "mallory", ALICE_PASSWORD);
             Map<String, String> plain = EmbeddedKafka.saslClientSettings("alice", ALICE_PASSWORD);
-            assertThatThrownBy(() -> TestClients.describeCluster(servers, wrongPassword)).as("wrong password")
-                    .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(SaslAuthenticationException.class);
-            assertThatThrownBy(() -> TestClients.describeCluster(servers, unknownUser)).as("unknown user")
-                    .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(SaslAuthenticationException.class);
-            assertThatThrownBy(() -> TestClients.describeCluster(servers, plain)).as("PLAIN is not offered")
-                    .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(UnsupportedSaslMechanismException.class);
-            assertThatThrownBy(() -> TestClients.describeCluster(servers, Map.of())).as("no credentials")
+            assertThatThrownBy(() -> TestClients.describeCluster(servers, wrongPassword))
+                    .as("wrong password")
+                    .isInstanceOf(ExecutionException.class)
+                    .hasCauseInstanceOf(SaslAuthenticationException.class);
+            assertThatThrownBy(() -> TestClients.describeCluster(servers, unknownUser))
+                    .as("unknown user")
+                    .isInstanceOf(ExecutionException.class)
+                    .hasCauseInstanceOf(SaslAuthenticationException.class);
+            assertThatThrownBy(() -> TestClients.describeCluster(servers, plain))
+                    .as("PLAIN is not offered")
+                    .isInstanceOf(ExecutionException.class)
+                    .hasCauseInstanceOf(UnsupportedSaslMechanismException.class);
+            assertThatThrownBy(() -> TestClients.describeCluster(servers, Map.of()))
+                    .as("no credentials")
                     .isInstanceOf(ExecutionException.class);
 
             kafka.createTopic("scram.topic", 1);
@@ -72,15 +82,18 @@ class ScramEmbeddedKafkaIT {
         changed.put("admin", ADMIN_PASSWORD);
         changed.put("alice", "alice-new");
         changed.put("bob", "bob-secret");
-        EmbeddedKafka.Config again = EmbeddedKafka.Config.defaults().withDataDir(dataDir).withSaslScram(changed);
+        EmbeddedKafka.Config again =
+                EmbeddedKafka.Config.defaults().withDataDir(dataDir).withSaslScram(changed);
         try (EmbeddedKafka kafka = EmbeddedKafka.start(again)) {
             String servers = kafka.bootstrapServers();
             Map<String, String> bob = EmbeddedKafka.clientSettings(again, "bob", "bob-secret");
             TestClients.describeCluster(servers, bob);
             TestClients.describeCluster(servers, EmbeddedKafka.clientSettings(again, "alice", "alice-new"));
             Map<String, String> oldPassword = EmbeddedKafka.clientSettings(again, "alice", ALICE_PASSWORD);
-            assertThatThrownBy(() -> TestClients.describeCluster(servers, oldPassword)).as("alice's old password")
-                    .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(SaslAuthenticationException.class);
+            assertThatThrownBy(() -> TestClients.describeCluster(servers, oldPassword))
+                    .as("alice's old password")
+                    .isInstanceOf(ExecutionException.class)
+                    .hasCauseInstanceOf(SaslAuthenticationException.class);
             produceInTransaction(servers, bob, "second");
             assertThat(readCommitted(servers, bob, 2)).containsExactly("first", "second");
         }
@@ -106,7 +119,8 @@ class ScramEmbeddedKafkaIT {
             TopicPartition tp = new TopicPartition("scram.topic", 0);
             consumer.assign(List.of(tp));
             consumer.seekToBeginning(List.of(tp));
-            await().alias(expected + " committed records on scram.topic").atMost(Duration.ofSeconds(30))
+            await().alias(expected + " committed records on scram.topic")
+                    .atMost(Duration.ofSeconds(30))
                     .until(() -> {
                         consumer.poll(Duration.ofMillis(200)).forEach(r -> values.add(r.value()));
                         return values.size() >= expected;

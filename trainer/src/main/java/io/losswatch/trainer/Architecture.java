@@ -1,7 +1,6 @@
 package io.losswatch.trainer;
 
 import java.util.Locale;
-
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /** Which network a run trains. */

@@ -8,7 +8,6 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.GZIPInputStream;
-
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -27,12 +26,12 @@ public final class FashionMnist {
     static final int IMAGES_MAGIC = 0x00000803;
     static final int LABELS_MAGIC = 0x00000801;
 
-    private FashionMnist() {
-    }
+    private FashionMnist() {}
 
     /** Which half of the data set: the 60,000 training or the 10,000 test examples. */
     public enum Part {
-        TRAIN("train"), TEST("t10k");
+        TRAIN("train"),
+        TEST("t10k");
 
         private final String prefix;
 
@@ -60,8 +59,8 @@ public final class FashionMnist {
             classes = readLabels(in, limit);
         }
         if (pixels.length != classes.length) {
-            throw new IOException("%s has %d images but %s has %d labels"
-                    .formatted(images, pixels.length, labels, classes.length));
+            throw new IOException(
+                    "%s has %d images but %s has %d labels".formatted(images, pixels.length, labels, classes.length));
         }
         return toDataSet(pixels, classes, NUM_CLASSES);
     }

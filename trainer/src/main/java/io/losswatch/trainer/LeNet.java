@@ -1,7 +1,6 @@
 package io.losswatch.trainer;
 
 import java.util.Locale;
-
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -30,12 +29,12 @@ public final class LeNet {
 
     public static final String MODEL_LABEL = "lenet5";
 
-    private LeNet() {
-    }
+    private LeNet() {}
 
     /** The optimizers a run can use. SGD is plain: no momentum. */
     public enum Optimizer {
-        ADAM, SGD;
+        ADAM,
+        SGD;
 
         /** The lower-case name used on the command line and in event labels. */
         public String label() {
@@ -94,8 +93,10 @@ public final class LeNet {
 
         OutputLayer.Builder outputLayer() {
             return switch (this) {
-                case MCXENT -> new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).activation(Activation.SOFTMAX);
-                case CE_LOGITS -> new OutputLayer.Builder(new LossSoftmaxCrossEntropy()).activation(Activation.IDENTITY);
+                case MCXENT ->
+                    new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).activation(Activation.SOFTMAX);
+                case CE_LOGITS ->
+                    new OutputLayer.Builder(new LossSoftmaxCrossEntropy()).activation(Activation.IDENTITY);
                 case MSE -> new OutputLayer.Builder(LossFunctions.LossFunction.MSE).activation(Activation.IDENTITY);
             };
         }
@@ -110,7 +111,13 @@ public final class LeNet {
      * @param lrGrowthPerStep the learning rate is multiplied by this every step (an exponential
      *                schedule, as in a learning-rate range test); 1 keeps it constant
      */
-    public record Spec(Optimizer optimizer, double learningRate, long seed, double l2, double dropout, Loss loss,
+    public record Spec(
+            Optimizer optimizer,
+            double learningRate,
+            long seed,
+            double l2,
+            double dropout,
+            Loss loss,
             double lrGrowthPerStep) {
         public Spec {
             if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
@@ -124,7 +131,8 @@ public final class LeNet {
             }
             loss = loss == null ? Loss.MCXENT : loss;
             if (!(lrGrowthPerStep > 0) || Double.isInfinite(lrGrowthPerStep)) {
-                throw new IllegalArgumentException("learning-rate growth must be a positive number, got " + lrGrowthPerStep);
+                throw new IllegalArgumentException(
+                        "learning-rate growth must be a positive number, got " + lrGrowthPerStep);
             }
         }
 
@@ -149,19 +157,31 @@ public final class LeNet {
         if (spec.l2() > 0) {
             builder.l2(spec.l2());
         }
-        DenseLayer.Builder dense = new DenseLayer.Builder().activation(Activation.RELU).nOut(500);
+        DenseLayer.Builder dense =
+                new DenseLayer.Builder().activation(Activation.RELU).nOut(500);
         if (spec.dropout() > 0) {
             dense.dropOut(1.0 - spec.dropout()); // DL4J takes the probability of keeping a unit
         }
         return builder.list()
-                .layer(new ConvolutionLayer.Builder(5, 5).nIn(1).stride(1, 1).nOut(20)
-                        .activation(Activation.IDENTITY).build())
+                .layer(new ConvolutionLayer.Builder(5, 5)
+                        .nIn(1)
+                        .stride(1, 1)
+                        .nOut(20)
+                        .activation(Activation.IDENTITY)
+                        .build())
                 .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX)
-                        .kernelSize(2, 2).stride(2, 2).build())
-                .layer(new ConvolutionLayer.Builder(5, 5).stride(1, 1).nOut(50)
-                        .activation(Activation.IDENTITY).build())
+                        .kernelSize(2, 2)
+                        .stride(2, 2)
+                        .build())
+                .layer(new ConvolutionLayer.Builder(5, 5)
+                        .stride(1, 1)
+                        .nOut(50)
+                        .activation(Activation.IDENTITY)
+                        .build())
                 .layer(new SubsamplingLayer.Builder(SubsamplingLayer.PoolingType.MAX)
-                        .kernelSize(2, 2).stride(2, 2).build())
+                        .kernelSize(2, 2)
+                        .stride(2, 2)
+                        .build())
                 .layer(dense.build())
                 .layer(spec.loss().outputLayer().nOut(FashionMnist.NUM_CLASSES).build())
                 .setInputType(InputType.convolutionalFlat(FashionMnist.ROWS, FashionMnist.COLUMNS, 1))

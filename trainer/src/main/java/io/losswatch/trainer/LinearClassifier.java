@@ -16,8 +16,7 @@ public final class LinearClassifier {
 
     public static final String MODEL_LABEL = "linear";
 
-    private LinearClassifier() {
-    }
+    private LinearClassifier() {}
 
     public static MultiLayerConfiguration configuration(LeNet.Spec spec) {
         NeuralNetConfiguration.Builder builder = new NeuralNetConfiguration.Builder()
@@ -28,8 +27,11 @@ public final class LinearClassifier {
             builder.l2(spec.l2());
         }
         return builder.list()
-                .layer(spec.loss().outputLayer()
-                        .nIn(FashionMnist.ROWS * FashionMnist.COLUMNS).nOut(FashionMnist.NUM_CLASSES).build())
+                .layer(spec.loss()
+                        .outputLayer()
+                        .nIn(FashionMnist.ROWS * FashionMnist.COLUMNS)
+                        .nOut(FashionMnist.NUM_CLASSES)
+                        .build())
                 .build();
     }
 

@@ -25,7 +25,9 @@ public final class LossSoftmaxCrossEntropy implements ILossFunction {
     private static INDArray scoreArray(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask) {
         INDArray z = logits(preOutput, activationFn);
         INDArray max = z.max(true, 1);
-        INDArray logSumExp = Transforms.log(Transforms.exp(z.subColumnVector(max), false).sum(true, 1), false).addi(max);
+        INDArray logSumExp = Transforms.log(
+                        Transforms.exp(z.subColumnVector(max), false).sum(true, 1), false)
+                .addi(max);
         INDArray scores = logSumExp.muli(labels.sum(true, 1)).subi(labels.mul(z).sum(true, 1));
         if (mask != null) {
             scores.muli(mask.reshape(scores.shape()));
@@ -34,9 +36,10 @@ public final class LossSoftmaxCrossEntropy implements ILossFunction {
     }
 
     @Override
-    public double computeScore(INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask,
-            boolean average) {
-        double sum = scoreArray(labels, preOutput, activationFn, mask).sumNumber().doubleValue();
+    public double computeScore(
+            INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask, boolean average) {
+        double sum =
+                scoreArray(labels, preOutput, activationFn, mask).sumNumber().doubleValue();
         return average ? sum / labels.size(0) : sum;
     }
 
@@ -58,9 +61,10 @@ public final class LossSoftmaxCrossEntropy implements ILossFunction {
     }
 
     @Override
-    public Pair<Double, INDArray> computeGradientAndScore(INDArray labels, INDArray preOutput,
-            IActivation activationFn, INDArray mask, boolean average) {
-        return new Pair<>(computeScore(labels, preOutput, activationFn, mask, average),
+    public Pair<Double, INDArray> computeGradientAndScore(
+            INDArray labels, INDArray preOutput, IActivation activationFn, INDArray mask, boolean average) {
+        return new Pair<>(
+                computeScore(labels, preOutput, activationFn, mask, average),
                 computeGradient(labels, preOutput, activationFn, mask));
     }
 

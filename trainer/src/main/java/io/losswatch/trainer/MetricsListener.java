@@ -1,12 +1,12 @@
 package io.losswatch.trainer;
 
 import io.losswatch.client.MetricsPublisher;
+import io.losswatch.events.StepEvent;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
-
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.gradient.Gradient;
@@ -17,8 +17,6 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
-
-import io.losswatch.events.StepEvent;
 
 /**
  * Turns every training iteration of a DL4J network into one {@link StepEvent} and hands it to a
@@ -88,15 +86,30 @@ public class MetricsListener extends BaseTrainingListener {
         double paramNorm = norm2(params);
         Gradient update = model.gradient();
         Double updateRatio = null;
-        if (update != null && update.gradient() != null && update.gradient().length() == params.length() && paramNorm != 0) {
+        if (update != null
+                && update.gradient() != null
+                && update.gradient().length() == params.length()
+                && paramNorm != 0) {
             updateRatio = norm2(update.gradient()) / paramNorm;
         }
         Double valLoss = null;
         if (validation != null && iteration % validateEvery == 0) {
             valLoss = score(model, validation);
         }
-        sink.accept(new StepEvent(StepEvent.SCHEMA_VERSION, runId, iteration, Instant.now(), loss,
-                gradNorm, layerGradNorms, learningRate(model), paramNorm, updateRatio, valLoss, epoch, labels));
+        sink.accept(new StepEvent(
+                StepEvent.SCHEMA_VERSION,
+                runId,
+                iteration,
+                Instant.now(),
+                loss,
+                gradNorm,
+                layerGradNorms,
+                learningRate(model),
+                paramNorm,
+                updateRatio,
+                valLoss,
+                epoch,
+                labels));
         gradNorm = null;
         layerGradNorms = Map.of();
     }

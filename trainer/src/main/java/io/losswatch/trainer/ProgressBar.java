@@ -1,10 +1,9 @@
 package io.losswatch.trainer;
 
+import io.losswatch.events.StepEvent;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.function.Consumer;
-
-import io.losswatch.events.StepEvent;
 
 /**
  * The terminal progress bar of {@code train}: one line redrawn in place (carriage return, erase to end
@@ -64,8 +63,17 @@ public final class ProgressBar implements Consumer<StepEvent> {
         int filled = totalSteps <= 0 ? 0 : (int) (WIDTH * done / totalSteps);
         String bar = "#".repeat(filled) + "-".repeat(WIDTH - filled);
         String left = stepsPerSecond > 0 ? duration((totalSteps - done) / stepsPerSecond) + " left" : "";
-        return String.format(Locale.ROOT, "[%s] %d/%d loss %.4g lr %s %.1f steps/s %s", bar, done, totalSteps,
-                event.loss(), event.learningRate(), stepsPerSecond, left).stripTrailing();
+        return String.format(
+                        Locale.ROOT,
+                        "[%s] %d/%d loss %.4g lr %s %.1f steps/s %s",
+                        bar,
+                        done,
+                        totalSteps,
+                        event.loss(),
+                        event.learningRate(),
+                        stepsPerSecond,
+                        left)
+                .stripTrailing();
     }
 
     static String duration(double seconds) {

@@ -1,7 +1,6 @@
 package io.losswatch.trainer;
 
 import java.util.Random;
-
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
@@ -14,13 +13,13 @@ public final class SyntheticImages {
 
     /** Fixes the class patterns, so every seed draws examples of the same ten classes. */
     private static final long PATTERN_SEED = 0x5EED_1A7EL;
+
     private static final int SIDE = FashionMnist.ROWS;
     private static final int CELL = 4;
     private static final double NOISE = 0.25;
     private static final int MAX_SHIFT = 2;
 
-    private SyntheticImages() {
-    }
+    private SyntheticImages() {}
 
     /** Generates {@code count} examples, classes drawn uniformly. */
     public static DataSet generate(int count, long seed) {

@@ -1,11 +1,10 @@
 package io.losswatch.trainer;
 
+import io.losswatch.events.Topics;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
-
-import io.losswatch.events.Topics;
 
 /**
  * Everything one training run needs.
@@ -80,54 +79,204 @@ public record TrainConfig(
 
     /** Adam at lr 1e-3, 300 steps of 32, seed 42, default data, no Kafka. */
     public static TrainConfig defaults(String runId) {
-        return new TrainConfig(runId, LeNet.Optimizer.ADAM, 1e-3, DEFAULT_STEPS, DEFAULT_BATCH_SIZE, DEFAULT_SEED,
-                FashionMnist.DEFAULT_DIR, null, Topics.METRICS, Map.of(), 0, 0, 0, 0, Architecture.LENET, null);
+        return new TrainConfig(
+                runId,
+                LeNet.Optimizer.ADAM,
+                1e-3,
+                DEFAULT_STEPS,
+                DEFAULT_BATCH_SIZE,
+                DEFAULT_SEED,
+                FashionMnist.DEFAULT_DIR,
+                null,
+                Topics.METRICS,
+                Map.of(),
+                0,
+                0,
+                0,
+                0,
+                Architecture.LENET,
+                null);
     }
 
     public TrainConfig withOptimizer(LeNet.Optimizer o, double lr) {
-        return new TrainConfig(runId, o, lr, steps, batchSize, seed, dataDir, bootstrapServers, topic, kafkaProps,
-                l2, dropout, validateEvery, examples, architecture, loss);
+        return new TrainConfig(
+                runId,
+                o,
+                lr,
+                steps,
+                batchSize,
+                seed,
+                dataDir,
+                bootstrapServers,
+                topic,
+                kafkaProps,
+                l2,
+                dropout,
+                validateEvery,
+                examples,
+                architecture,
+                loss);
     }
 
     public TrainConfig withSteps(int n) {
-        return new TrainConfig(runId, optimizer, learningRate, n, batchSize, seed, dataDir, bootstrapServers, topic,
-                kafkaProps, l2, dropout, validateEvery, examples, architecture, loss);
+        return new TrainConfig(
+                runId,
+                optimizer,
+                learningRate,
+                n,
+                batchSize,
+                seed,
+                dataDir,
+                bootstrapServers,
+                topic,
+                kafkaProps,
+                l2,
+                dropout,
+                validateEvery,
+                examples,
+                architecture,
+                loss);
     }
 
     public TrainConfig withBatchSize(int n) {
-        return new TrainConfig(runId, optimizer, learningRate, steps, n, seed, dataDir, bootstrapServers, topic,
-                kafkaProps, l2, dropout, validateEvery, examples, architecture, loss);
+        return new TrainConfig(
+                runId,
+                optimizer,
+                learningRate,
+                steps,
+                n,
+                seed,
+                dataDir,
+                bootstrapServers,
+                topic,
+                kafkaProps,
+                l2,
+                dropout,
+                validateEvery,
+                examples,
+                architecture,
+                loss);
     }
 
     public TrainConfig withSeed(long s) {
-        return new TrainConfig(runId, optimizer, learningRate, steps, batchSize, s, dataDir, bootstrapServers, topic,
-                kafkaProps, l2, dropout, validateEvery, examples, architecture, loss);
+        return new TrainConfig(
+                runId,
+                optimizer,
+                learningRate,
+                steps,
+                batchSize,
+                s,
+                dataDir,
+                bootstrapServers,
+                topic,
+                kafkaProps,
+                l2,
+                dropout,
+                validateEvery,
+                examples,
+                architecture,
+                loss);
     }
 
     public TrainConfig withData(Path dir, int exampleLimit) {
-        return new TrainConfig(runId, optimizer, learningRate, steps, batchSize, seed, dir, bootstrapServers, topic,
-                kafkaProps, l2, dropout, validateEvery, exampleLimit, architecture, loss);
+        return new TrainConfig(
+                runId,
+                optimizer,
+                learningRate,
+                steps,
+                batchSize,
+                seed,
+                dir,
+                bootstrapServers,
+                topic,
+                kafkaProps,
+                l2,
+                dropout,
+                validateEvery,
+                exampleLimit,
+                architecture,
+                loss);
     }
 
     public TrainConfig withKafka(String servers, String metricsTopic, Map<String, String> props) {
-        return new TrainConfig(runId, optimizer, learningRate, steps, batchSize, seed, dataDir, servers, metricsTopic,
-                props, l2, dropout, validateEvery, examples, architecture, loss);
+        return new TrainConfig(
+                runId,
+                optimizer,
+                learningRate,
+                steps,
+                batchSize,
+                seed,
+                dataDir,
+                servers,
+                metricsTopic,
+                props,
+                l2,
+                dropout,
+                validateEvery,
+                examples,
+                architecture,
+                loss);
     }
 
     public TrainConfig withRegularization(double l2Coefficient, double dropoutProbability) {
-        return new TrainConfig(runId, optimizer, learningRate, steps, batchSize, seed, dataDir, bootstrapServers, topic,
-                kafkaProps, l2Coefficient, dropoutProbability, validateEvery, examples, architecture, loss);
+        return new TrainConfig(
+                runId,
+                optimizer,
+                learningRate,
+                steps,
+                batchSize,
+                seed,
+                dataDir,
+                bootstrapServers,
+                topic,
+                kafkaProps,
+                l2Coefficient,
+                dropoutProbability,
+                validateEvery,
+                examples,
+                architecture,
+                loss);
     }
 
     public TrainConfig withValidateEvery(int every) {
-        return new TrainConfig(runId, optimizer, learningRate, steps, batchSize, seed, dataDir, bootstrapServers, topic,
-                kafkaProps, l2, dropout, every, examples, architecture, loss);
+        return new TrainConfig(
+                runId,
+                optimizer,
+                learningRate,
+                steps,
+                batchSize,
+                seed,
+                dataDir,
+                bootstrapServers,
+                topic,
+                kafkaProps,
+                l2,
+                dropout,
+                every,
+                examples,
+                architecture,
+                loss);
     }
 
     /** Trains {@code a} with {@code l}, or with its default loss when {@code l} is null. */
     public TrainConfig withModel(Architecture a, LeNet.Loss l) {
-        return new TrainConfig(runId, optimizer, learningRate, steps, batchSize, seed, dataDir, bootstrapServers, topic,
-                kafkaProps, l2, dropout, validateEvery, examples, a, l);
+        return new TrainConfig(
+                runId,
+                optimizer,
+                learningRate,
+                steps,
+                batchSize,
+                seed,
+                dataDir,
+                bootstrapServers,
+                topic,
+                kafkaProps,
+                l2,
+                dropout,
+                validateEvery,
+                examples,
+                a,
+                l);
     }
 
     /** The network this run trains. */
@@ -135,8 +284,8 @@ public record TrainConfig(
         return networkSpec(optimizer, learningRate, seed, l2, dropout, loss);
     }
 
-    private static LeNet.Spec networkSpec(LeNet.Optimizer optimizer, double learningRate, long seed, double l2,
-            double dropout, LeNet.Loss loss) {
+    private static LeNet.Spec networkSpec(
+            LeNet.Optimizer optimizer, double learningRate, long seed, double l2, double dropout, LeNet.Loss loss) {
         return new LeNet.Spec(optimizer, learningRate, seed, l2, dropout, loss, 1.0);
     }
 

@@ -3,6 +3,10 @@ package io.losswatch.trainer;
 import io.losswatch.client.AlertAction;
 import io.losswatch.client.AlertFollower;
 import io.losswatch.client.MetricsPublisher;
+import io.losswatch.events.AlertEvent;
+import io.losswatch.events.AlertStatus;
+import io.losswatch.events.Severity;
+import io.losswatch.events.StepEvent;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,16 +23,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
 import java.util.function.Consumer;
-
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-
-import io.losswatch.events.AlertEvent;
-import io.losswatch.events.AlertStatus;
-import io.losswatch.events.Severity;
-import io.losswatch.events.StepEvent;
 
 /**
  * Trains LeNet (or the linear classifier) on Fashion-MNIST (or synthetic images) for a number of steps and publishes one step
@@ -47,16 +45,19 @@ public final class Trainer {
     public static final Duration ALERT_WAIT = Duration.ofSeconds(30);
 
     /** What one rollback did. */
-    public record Rollback(long atStep, String alertType, long onsetStep, long checkpointStep, double oldLearningRate,
-            double newLearningRate) {
-    }
+    public record Rollback(
+            long atStep,
+            String alertType,
+            long onsetStep,
+            long checkpointStep,
+            double oldLearningRate,
+            double newLearningRate) {}
 
     /** A copy of the network's parameters and optimizer state before step {@code step} was trained. */
-    private record Checkpoint(long step, INDArray params, INDArray updaterState) {
-    }
+    private record Checkpoint(long step, INDArray params, INDArray updaterState) {}
 
     private final TrainConfig config;
-    private Consumer<StepEvent> progress = e -> { };
+    private Consumer<StepEvent> progress = e -> {};
     private Consumer<String> console = System.out::println;
     private MetricsPublisher sharedPublisher;
     private Duration pace = Duration.ZERO;
@@ -144,8 +145,8 @@ public final class Trainer {
 
     public TrainResult run() throws IOException {
         int validation = config.validateEvery() > 0 ? TrainConfig.VALIDATION_EXAMPLES : 0;
-        TrainingData data = TrainingData.load(config.dataDir(), config.exampleLimit() + validation, validation,
-                config.seed());
+        TrainingData data =
+                TrainingData.load(config.dataDir(), config.exampleLimit() + validation, validation, config.seed());
         if (data.synthetic()) {
             console.accept(config.runId() + ": " + data.description());
         }
@@ -162,9 +163,19 @@ public final class Trainer {
             }
         }
         // Counted after close, so what was still on its way is known to be sent or failed.
-        return publisher == null ? result : new TrainResult(result.runId(), result.steps(), result.lastLoss(),
-                result.nonFinite(), result.stopReason(), result.syntheticData(), publisher.sentCount(),
-                publisher.droppedCount(), publisher.failedCount(), result.elapsed());
+        return publisher == null
+                ? result
+                : new TrainResult(
+                        result.runId(),
+                        result.steps(),
+                        result.lastLoss(),
+                        result.nonFinite(),
+                        result.stopReason(),
+                        result.syntheticData(),
+                        publisher.sentCount(),
+                        publisher.droppedCount(),
+                        publisher.failedCount(),
+                        result.elapsed());
     }
 
     private TrainResult train(TrainingData data, MetricsPublisher publisher) {
@@ -233,8 +244,17 @@ public final class Trainer {
             }
         }
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
-        return new TrainResult(config.runId(), tracker.steps, tracker.lastLoss, tracker.firstNonFiniteStep >= 0,
-                reason, data.synthetic(), 0, 0, 0, elapsed);
+        return new TrainResult(
+                config.runId(),
+                tracker.steps,
+                tracker.lastLoss,
+                tracker.firstNonFiniteStep >= 0,
+                reason,
+                data.synthetic(),
+                0,
+                0,
+                0,
+                elapsed);
     }
 
     /** Takes alerts off the queue between steps and acts on them; owns the in-memory checkpoints. */
@@ -244,6 +264,7 @@ public final class Trainer {
         private double learningRate = config.learningRate();
         /** Alerts whose onset lies before this step describe a trajectory already rolled back. */
         private long ignoreOnsetsBefore;
+
         long rolledBackAt = -1;
 
         AlertHandling(MultiLayerNetwork net) {
@@ -278,7 +299,9 @@ public final class Trainer {
             }
             AlertEvent a;
             try {
-                a = wait == null ? alerts.poll() : alerts.poll(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                a = wait == null
+                        ? alerts.poll()
+                        : alerts.poll(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return "stopped on request";
@@ -297,10 +320,17 @@ public final class Trainer {
             if (a.status() != AlertStatus.FIRING) {
                 return null;
             }
-            String what = "%s %s alert %s (onset step %d, cause %s) at step %d".formatted(a.severity().name().toLowerCase(Locale.ROOT),
-                    a.status().name().toLowerCase(Locale.ROOT), a.type(), a.onsetStep(),
-                    a.diagnosis() == null ? "-" : a.diagnosis().cause(), step);
-            if (a.severity() != Severity.CRITICAL || alertAction == AlertAction.IGNORE || a.onsetStep() < ignoreOnsetsBefore) {
+            String what = "%s %s alert %s (onset step %d, cause %s) at step %d"
+                    .formatted(
+                            a.severity().name().toLowerCase(Locale.ROOT),
+                            a.status().name().toLowerCase(Locale.ROOT),
+                            a.type(),
+                            a.onsetStep(),
+                            a.diagnosis() == null ? "-" : a.diagnosis().cause(),
+                            step);
+            if (a.severity() != Severity.CRITICAL
+                    || alertAction == AlertAction.IGNORE
+                    || a.onsetStep() < ignoreOnsetsBefore) {
                 console.accept(config.runId() + ": " + what + ": going on");
                 return null;
             }
@@ -313,7 +343,8 @@ public final class Trainer {
         private String saveCheckpoint(long step) {
             try {
                 Files.createDirectories(checkpointDir);
-                Path file = checkpointDir.resolve(config.runId().replaceAll("[^A-Za-z0-9._-]", "_") + "-step-" + step + ".zip");
+                Path file = checkpointDir.resolve(
+                        config.runId().replaceAll("[^A-Za-z0-9._-]", "_") + "-step-" + step + ".zip");
                 ModelSerializer.writeModel(net, file.toFile(), true);
                 return "checkpoint " + file;
             } catch (IOException e) {
@@ -323,7 +354,7 @@ public final class Trainer {
 
         private String rollback(AlertEvent a, long step, String what) {
             Checkpoint target = null;
-            for (Iterator<Checkpoint> it = checkpoints.descendingIterator(); it.hasNext();) {
+            for (Iterator<Checkpoint> it = checkpoints.descendingIterator(); it.hasNext(); ) {
                 Checkpoint c = it.next();
                 if (c.step() <= a.onsetStep()) {
                     target = c;
@@ -340,7 +371,9 @@ public final class Trainer {
                 checkpoints.pollLast();
             }
             net.setParams(target.params().dup());
-            if (target.updaterState() != null && net.getUpdater() != null && net.getUpdater().getStateViewArray() != null) {
+            if (target.updaterState() != null
+                    && net.getUpdater() != null
+                    && net.getUpdater().getStateViewArray() != null) {
                 net.getUpdater().getStateViewArray().assign(target.updaterState());
             }
             double old = learningRate;
@@ -351,8 +384,14 @@ public final class Trainer {
             synchronized (Trainer.this) {
                 rollbacks.add(new Rollback(step, a.type().name(), a.onsetStep(), target.step(), old, learningRate));
             }
-            console.accept(String.format(Locale.ROOT, "%s: %s: rolled back to the checkpoint of step %d, learning rate %s -> %s",
-                    config.runId(), what, target.step(), old, learningRate));
+            console.accept(String.format(
+                    Locale.ROOT,
+                    "%s: %s: rolled back to the checkpoint of step %d, learning rate %s -> %s",
+                    config.runId(),
+                    what,
+                    target.step(),
+                    old,
+                    learningRate));
             return null;
         }
     }

@@ -3,7 +3,6 @@ package io.losswatch.trainer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Random;
-
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
@@ -25,12 +24,15 @@ public record TrainingData(DataSet train, DataSet validation, String description
     public static TrainingData load(Path dir, int limit, int validationCount, long seed) throws IOException {
         if (FashionMnist.isPresent(dir, FashionMnist.Part.TRAIN)) {
             DataSet all = FashionMnist.load(dir, FashionMnist.Part.TRAIN, limit);
-            return split(all, validationCount, seed,
-                    "Fashion-MNIST from " + dir, false);
+            return split(all, validationCount, seed, "Fashion-MNIST from " + dir, false);
         }
         DataSet all = SyntheticImages.generate(limit, seed);
-        return split(all, validationCount, seed,
-                "no Fashion-MNIST IDX files in " + dir + ": using synthetic 28x28 images", true);
+        return split(
+                all,
+                validationCount,
+                seed,
+                "no Fashion-MNIST IDX files in " + dir + ": using synthetic 28x28 images",
+                true);
     }
 
     /** Shuffles deterministically, then holds the last {@code validationCount} examples out. */

@@ -10,7 +10,6 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.GZIPOutputStream;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.dataset.DataSet;
@@ -48,7 +47,8 @@ class FashionMnistTest {
     }
 
     private void write(String name, byte[] content, boolean gzip) throws IOException {
-        try (OutputStream out = gzip ? new GZIPOutputStream(Files.newOutputStream(dir.resolve(name + ".gz")))
+        try (OutputStream out = gzip
+                ? new GZIPOutputStream(Files.newOutputStream(dir.resolve(name + ".gz")))
                 : Files.newOutputStream(dir.resolve(name))) {
             out.write(content);
         }
@@ -88,7 +88,8 @@ class FashionMnistTest {
         write("train-labels-idx1-ubyte", labels(1, 2), true);
 
         assertThatThrownBy(() -> FashionMnist.load(dir, FashionMnist.Part.TRAIN, 10))
-                .isInstanceOf(IOException.class).hasMessageContaining("not an IDX3 image file");
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("not an IDX3 image file");
     }
 
     @Test
@@ -98,7 +99,8 @@ class FashionMnistTest {
         write("train-labels-idx1-ubyte", labels(1, 2, 3), true);
 
         assertThatThrownBy(() -> FashionMnist.load(dir, FashionMnist.Part.TRAIN, 10))
-                .isInstanceOf(IOException.class).hasMessageContaining("ends before");
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("ends before");
     }
 
     @Test

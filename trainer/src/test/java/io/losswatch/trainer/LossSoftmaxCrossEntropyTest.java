@@ -30,11 +30,14 @@ class LossSoftmaxCrossEntropyTest {
         LossMCXENT dl4j = new LossMCXENT();
 
         double expected = dl4j.computeScore(y, z.dup(), new ActivationSoftmax(), null, true);
-        assertThat(ours.computeScore(y, z.dup(), new ActivationIdentity(), null, true)).isCloseTo(expected, within(1e-9));
+        assertThat(ours.computeScore(y, z.dup(), new ActivationIdentity(), null, true))
+                .isCloseTo(expected, within(1e-9));
         INDArray expectedGrad = dl4j.computeGradient(y, z.dup(), new ActivationSoftmax(), null);
         INDArray grad = ours.computeGradient(y, z.dup(), new ActivationIdentity(), null);
         assertThat(grad.distance2(expectedGrad)).isLessThan(1e-9);
-        assertThat(ours.computeScoreArray(y, z.dup(), new ActivationIdentity(), null).shape()).containsExactly(6, 1);
+        assertThat(ours.computeScoreArray(y, z.dup(), new ActivationIdentity(), null)
+                        .shape())
+                .containsExactly(6, 1);
     }
 
     @Test

@@ -3,10 +3,10 @@ package io.losswatch.trainer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.losswatch.events.StepEvent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -22,8 +22,6 @@ import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
-import io.losswatch.events.StepEvent;
-
 class MetricsListenerTest {
 
     private static final int IN = 4;
@@ -33,10 +31,16 @@ class MetricsListenerTest {
     /** Softmax regression: one output layer, so the gradient has a closed form. */
     private static MultiLayerNetwork softmaxRegression() {
         MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
-                .seed(1).dataType(DataType.DOUBLE).updater(new Sgd(LR)).weightInit(WeightInit.XAVIER)
+                .seed(1)
+                .dataType(DataType.DOUBLE)
+                .updater(new Sgd(LR))
+                .weightInit(WeightInit.XAVIER)
                 .list()
                 .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
-                        .nIn(IN).nOut(CLASSES).activation(Activation.SOFTMAX).build())
+                        .nIn(IN)
+                        .nOut(CLASSES)
+                        .activation(Activation.SOFTMAX)
+                        .build())
                 .build());
         net.init();
         return net;
@@ -97,8 +101,11 @@ class MetricsListenerTest {
     void shouldReportTheNormOfTheMeanGradientNotTheSum() {
         MultiLayerNetwork net = softmaxRegression();
         DataSet data = batch(8, 3);
-        double[] expected = handGradientNorms(data.getFeatures().toDoubleMatrix(), data.getLabels().toDoubleMatrix(),
-                net.getParam("0_W").toDoubleMatrix(), net.getParam("0_b").toDoubleVector());
+        double[] expected = handGradientNorms(
+                data.getFeatures().toDoubleMatrix(),
+                data.getLabels().toDoubleMatrix(),
+                net.getParam("0_W").toDoubleMatrix(),
+                net.getParam("0_b").toDoubleVector());
         List<StepEvent> events = new ArrayList<>();
         net.addListeners(new MetricsListener("unit", Map.of("optimizer", "sgd"), events::add));
 
@@ -113,8 +120,8 @@ class MetricsListenerTest {
     @Test
     void shouldReportTheSameGradientNormForABatchAndTheBatchRepeatedTwice() {
         DataSet once = batch(6, 5);
-        DataSet twice = new DataSet(Nd4j.vstack(once.getFeatures(), once.getFeatures()),
-                Nd4j.vstack(once.getLabels(), once.getLabels()));
+        DataSet twice = new DataSet(
+                Nd4j.vstack(once.getFeatures(), once.getFeatures()), Nd4j.vstack(once.getLabels(), once.getLabels()));
         List<StepEvent> a = new ArrayList<>();
         List<StepEvent> b = new ArrayList<>();
         MultiLayerNetwork first = softmaxRegression();
@@ -158,10 +165,17 @@ class MetricsListenerTest {
     void shouldReportTheUpdateRatioAsTheParameterChangeOfTheStepForAdamWithWeightDecay() {
         // Adam and L2 make the update differ from lr x gradient: the ratio must still be what the step moved
         MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
-                .seed(1).dataType(DataType.DOUBLE).updater(new Adam(0.05)).l2(1e-2).weightInit(WeightInit.XAVIER)
+                .seed(1)
+                .dataType(DataType.DOUBLE)
+                .updater(new Adam(0.05))
+                .l2(1e-2)
+                .weightInit(WeightInit.XAVIER)
                 .list()
                 .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
-                        .nIn(IN).nOut(CLASSES).activation(Activation.SOFTMAX).build())
+                        .nIn(IN)
+                        .nOut(CLASSES)
+                        .activation(Activation.SOFTMAX)
+                        .build())
                 .build());
         net.init();
         DataSet data = batch(8, 11);
@@ -182,8 +196,10 @@ class MetricsListenerTest {
         Nd4j.getRandom().setSeed(13);
         INDArray floats = Nd4j.randn(DataType.FLOAT, 1, 431_080);
         INDArray contiguousView = floats.get(NDArrayIndex.point(0), NDArrayIndex.interval(1_000, 401_000));
-        INDArray matrixView = Nd4j.randn(DataType.FLOAT, 'f', 800, 500).get(NDArrayIndex.all(), NDArrayIndex.interval(0, 300));
-        INDArray stridedView = Nd4j.randn(DataType.FLOAT, 300, 200).get(NDArrayIndex.all(), NDArrayIndex.interval(0, 150));
+        INDArray matrixView =
+                Nd4j.randn(DataType.FLOAT, 'f', 800, 500).get(NDArrayIndex.all(), NDArrayIndex.interval(0, 300));
+        INDArray stridedView =
+                Nd4j.randn(DataType.FLOAT, 300, 200).get(NDArrayIndex.all(), NDArrayIndex.interval(0, 150));
         for (INDArray a : List.of(floats, contiguousView, matrixView, stridedView, Nd4j.randn(DataType.DOUBLE, 3, 7))) {
             double exact = a.castTo(DataType.DOUBLE).norm2Number().doubleValue();
             // ND4J's own float reduction, used for the strided view, is off by up to about 1e-4

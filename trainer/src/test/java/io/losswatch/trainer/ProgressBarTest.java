@@ -2,12 +2,10 @@ package io.losswatch.trainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.losswatch.events.StepEvent;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-
 import org.junit.jupiter.api.Test;
-
-import io.losswatch.events.StepEvent;
 
 class ProgressBarTest {
 
@@ -33,6 +31,8 @@ class ProgressBarTest {
 
         String s = text.toString();
         assertThat(s).startsWith("\r\033[K[############------------] 1/2 loss 2.300");
-        assertThat(s).contains("\r\033[Kr: an alert\n\r\033[K[########################] 2/2 loss 2.100").endsWith("\n");
+        assertThat(s)
+                .contains("\r\033[Kr: an alert\n\r\033[K[########################] 2/2 loss 2.100")
+                .endsWith("\n");
     }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Arrays;
-
 import org.junit.jupiter.api.Test;
 
 class ScenarioTest {
@@ -37,6 +36,4 @@ class ScenarioTest {
         assertThat(Scenario.OVERFIT_REGULARIZED.apply(base).dropout()).isEqualTo(0.5);
         assertThatThrownBy(() -> Scenario.parse("nope")).hasMessage("unknown scenario 'nope': see --list-scenarios");
     }
-
-
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.HashSet;
 import java.util.Set;
-
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.dataset.DataSet;
 
@@ -47,7 +46,8 @@ class SyntheticImagesTest {
         assertThat(first.train().numExamples()).isEqualTo(80);
         assertThat(first.validation().numExamples()).isEqualTo(20);
         assertThat(first.train().getFeatures()).isEqualTo(again.train().getFeatures());
-        assertThat(first.validation().getFeatures()).isEqualTo(again.validation().getFeatures());
+        assertThat(first.validation().getFeatures())
+                .isEqualTo(again.validation().getFeatures());
         // Every example lands in exactly one part.
         int[] order = TrainingData.permutation(100, 9);
         assertThat(java.util.Arrays.stream(order).sorted().toArray())

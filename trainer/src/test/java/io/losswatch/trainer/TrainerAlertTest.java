@@ -1,8 +1,14 @@
 package io.losswatch.trainer;
 
-import io.losswatch.client.AlertAction;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.losswatch.client.AlertAction;
+import io.losswatch.events.AlertEvent;
+import io.losswatch.events.AlertStatus;
+import io.losswatch.events.AlertType;
+import io.losswatch.events.Cause;
+import io.losswatch.events.Severity;
+import io.losswatch.events.StepEvent;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -10,16 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import io.losswatch.events.AlertEvent;
-import io.losswatch.events.AlertStatus;
-import io.losswatch.events.AlertType;
-import io.losswatch.events.Cause;
-import io.losswatch.events.Severity;
-import io.losswatch.events.StepEvent;
 
 /** {@code --on-alert} without Kafka: the test plays the monitor and puts the alert into the queue. */
 class TrainerAlertTest {
@@ -29,13 +27,26 @@ class TrainerAlertTest {
 
     /** The linear model at SGD 0.1 grows exponentially from step 0 (DIVERGENCE.md); 1-8 ms a step. */
     private static TrainConfig exponential(String runId) {
-        return TrainConfig.defaults(runId).withModel(Architecture.LINEAR, null).withOptimizer(LeNet.Optimizer.SGD, 0.1)
+        return TrainConfig.defaults(runId)
+                .withModel(Architecture.LINEAR, null)
+                .withOptimizer(LeNet.Optimizer.SGD, 0.1)
                 .withSteps(120);
     }
 
     private static AlertEvent alert(String runId, long step, long onset, Severity severity) {
-        return new AlertEvent(1, runId + "/LOSS_EXPONENTIAL_GROWTH/" + onset, runId, AlertType.LOSS_EXPONENTIAL_GROWTH,
-                AlertStatus.FIRING, severity, step, onset, Instant.now(), Instant.now(), null, null,
+        return new AlertEvent(
+                1,
+                runId + "/LOSS_EXPONENTIAL_GROWTH/" + onset,
+                runId,
+                AlertType.LOSS_EXPONENTIAL_GROWTH,
+                AlertStatus.FIRING,
+                severity,
+                step,
+                onset,
+                Instant.now(),
+                Instant.now(),
+                null,
+                null,
                 new AlertEvent.Diagnosis(Cause.LEARNING_RATE_TOO_HIGH, 0.8, List.of("test"), "lower it"));
     }
 
@@ -44,7 +55,8 @@ class TrainerAlertTest {
         BlockingQueue<AlertEvent> queue = new LinkedBlockingQueue<>();
         List<StepEvent> events = new ArrayList<>();
         List<String> console = new ArrayList<>();
-        Trainer trainer = new Trainer(exponential("unit-rollback")).console(console::add).onAlert(AlertAction.ROLLBACK, queue);
+        Trainer trainer =
+                new Trainer(exponential("unit-rollback")).console(console::add).onAlert(AlertAction.ROLLBACK, queue);
         trainer.onStep(e -> {
             events.add(e);
             if (e.step() == 30) {
@@ -63,16 +75,22 @@ class TrainerAlertTest {
         });
         double atAlert = events.get(30).loss();
         assertThat(atAlert).isGreaterThan(100);
-        assertThat(events.get(31).loss()).as("back to the loss of step 0's weights").isLessThan(1.0);
-        assertThat(events.get(events.size() - 1).loss()).isLessThan(events.get(0).loss());
+        assertThat(events.get(31).loss())
+                .as("back to the loss of step 0's weights")
+                .isLessThan(1.0);
+        assertThat(events.get(events.size() - 1).loss())
+                .isLessThan(events.get(0).loss());
         assertThat(events.get(31).learningRate()).isEqualTo(0.01, org.assertj.core.data.Offset.offset(1e-9));
-        assertThat(console).anyMatch(l -> l.contains("rolled back to the checkpoint of step 0, learning rate 0.1 -> 0.01"));
+        assertThat(console)
+                .anyMatch(l -> l.contains("rolled back to the checkpoint of step 0, learning rate 0.1 -> 0.01"));
     }
 
     @Test
     void shouldSaveACheckpointAndStopOnACriticalAlert() throws Exception {
         BlockingQueue<AlertEvent> queue = new LinkedBlockingQueue<>();
-        Trainer trainer = new Trainer(exponential("unit-stop")).console(l -> { }).checkpointDir(dir)
+        Trainer trainer = new Trainer(exponential("unit-stop"))
+                .console(l -> {})
+                .checkpointDir(dir)
                 .onAlert(AlertAction.STOP, queue);
         trainer.onStep(e -> {
             if (e.step() == 5) {
@@ -85,8 +103,11 @@ class TrainerAlertTest {
 
         TrainResult result = trainer.run();
 
-        assertThat(result.steps()).as("a warning does not stop it; the critical alert does").isEqualTo(11);
-        assertThat(result.stopReason()).startsWith("stopped on critical firing alert LOSS_EXPONENTIAL_GROWTH (onset step 0")
+        assertThat(result.steps())
+                .as("a warning does not stop it; the critical alert does")
+                .isEqualTo(11);
+        assertThat(result.stopReason())
+                .startsWith("stopped on critical firing alert LOSS_EXPONENTIAL_GROWTH (onset step 0")
                 .contains("checkpoint " + dir.resolve("unit-stop-step-11.zip"));
         assertThat(Files.size(dir.resolve("unit-stop-step-11.zip"))).isPositive();
     }
@@ -96,8 +117,10 @@ class TrainerAlertTest {
         BlockingQueue<AlertEvent> queue = new LinkedBlockingQueue<>();
         queue.add(alert("unit-ignore", 0, 0, Severity.CRITICAL));
         List<String> console = new ArrayList<>();
-        TrainResult result = new Trainer(exponential("unit-ignore").withSteps(5)).console(console::add)
-                .onAlert(AlertAction.IGNORE, queue).run();
+        TrainResult result = new Trainer(exponential("unit-ignore").withSteps(5))
+                .console(console::add)
+                .onAlert(AlertAction.IGNORE, queue)
+                .run();
 
         assertThat(result.steps()).isEqualTo(5);
         assertThat(console).anyMatch(l -> l.endsWith("going on"));

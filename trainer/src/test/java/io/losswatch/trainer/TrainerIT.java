@@ -3,6 +3,10 @@ package io.losswatch.trainer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.losswatch.events.EventJson;
+import io.losswatch.events.StepEvent;
+import io.losswatch.events.Topics;
+import io.losswatch.testsupport.KafkaBrokerExtension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,7 +16,6 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -22,11 +25,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-
-import io.losswatch.events.EventJson;
-import io.losswatch.events.StepEvent;
-import io.losswatch.events.Topics;
-import io.losswatch.testsupport.KafkaBrokerExtension;
 
 class TrainerIT {
 
@@ -48,7 +46,9 @@ class TrainerIT {
     }
 
     private TrainConfig config(String runId, LeNet.Optimizer optimizer, double lr, int steps) {
-        return TrainConfig.defaults(runId).withOptimizer(optimizer, lr).withSteps(steps)
+        return TrainConfig.defaults(runId)
+                .withOptimizer(optimizer, lr)
+                .withSteps(steps)
                 .withKafka(KAFKA.bootstrapServers(), Topics.METRICS, Map.of("linger.ms", "1"));
     }
 
@@ -62,7 +62,8 @@ class TrainerIT {
         consumer.subscribe(List.of(Topics.METRICS));
         List<StepEvent> events = new ArrayList<>();
         await().alias(count + " step events of " + runId + " are on " + Topics.METRICS)
-                .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ZERO)
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ZERO)
                 .until(() -> {
                     for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                         if (runId.equals(r.key())) {
@@ -85,8 +86,10 @@ class TrainerIT {
         assertThat(result.sent()).isEqualTo(20);
         assertThat(result.dropped() + result.failed()).isZero();
         List<StepEvent> events = readSteps("it-adam", 20);
-        assertThat(events).extracting(StepEvent::step)
-                .containsExactlyElementsOf(java.util.stream.LongStream.range(0, 20).boxed().toList());
+        assertThat(events)
+                .extracting(StepEvent::step)
+                .containsExactlyElementsOf(
+                        java.util.stream.LongStream.range(0, 20).boxed().toList());
         assertThat(events).allSatisfy(e -> {
             assertThat(e.loss()).isFinite().isPositive();
             assertThat(e.gradNorm()).isPositive();
@@ -94,7 +97,9 @@ class TrainerIT {
             assertThat(e.paramNorm()).isPositive();
             assertThat(e.updateRatio()).isPositive();
             assertThat(e.layerGradNorms()).containsKeys("0_W", "0_b", "2_W", "4_W", "5_W");
-            assertThat(e.labels()).containsEntry("optimizer", "adam").containsEntry("model", "lenet5")
+            assertThat(e.labels())
+                    .containsEntry("optimizer", "adam")
+                    .containsEntry("model", "lenet5")
                     .containsEntry("num_classes", "10");
         });
     }
@@ -122,9 +127,11 @@ class TrainerIT {
         assertThat(d.steps()).isLessThan(25);
         List<StepEvent> events = readSteps("it-diverging", (int) d.steps());
         assertThat(events.get(events.size() - 1).loss()).isNaN();
-        assertThat(events.stream().mapToDouble(StepEvent::loss).filter(Double::isFinite).max().orElseThrow())
+        assertThat(events.stream()
+                        .mapToDouble(StepEvent::loss)
+                        .filter(Double::isFinite)
+                        .max()
+                        .orElseThrow())
                 .isGreaterThan(10);
     }
-
-
 }

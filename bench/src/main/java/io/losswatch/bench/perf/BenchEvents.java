@@ -77,7 +77,19 @@ public final class BenchEvents {
             ratio = Math.min(1.0, ratio * growth);
         }
         Double val = t % 50 == 0 ? loss * 1.1 : null;
-        return new StepEvent(StepEvent.SCHEMA_VERSION, ids[k], t, time, loss, grad, null, 0.05, 20.0 + t * 1e-3,
-                ratio, val, (int) (t / 500), labels);
+        return new StepEvent(
+                StepEvent.SCHEMA_VERSION,
+                ids[k],
+                t,
+                time,
+                loss,
+                grad,
+                null,
+                0.05,
+                20.0 + t * 1e-3,
+                ratio,
+                val,
+                (int) (t / 500),
+                labels);
     }
 }

@@ -18,8 +18,12 @@ public final class Machine {
         } catch (IOException | RuntimeException e) {
             // not Linux: the load is unknown
         }
-        return String.format(Locale.ROOT, "%d cores, load average %s (1/5/15 min), Java %s, max heap %d MB",
-                Runtime.getRuntime().availableProcessors(), load, System.getProperty("java.version"),
+        return String.format(
+                Locale.ROOT,
+                "%d cores, load average %s (1/5/15 min), Java %s, max heap %d MB",
+                Runtime.getRuntime().availableProcessors(),
+                load,
+                System.getProperty("java.version"),
                 Runtime.getRuntime().maxMemory() >> 20);
     }
 }

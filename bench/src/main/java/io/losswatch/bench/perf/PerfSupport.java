@@ -15,9 +15,20 @@ public final class PerfSupport {
 
     /** The config with another processing guarantee and commit interval (the record has no withers for them). */
     public static MonitorConfig tuned(MonitorConfig c, String guarantee, long commitIntervalMs) {
-        return new MonitorConfig(c.bootstrapServers(), c.applicationId(), c.metricsTopic(), c.alertsTopic(),
-                c.dlqTopic(), c.stateDir(), guarantee, commitIntervalMs, c.streamThreads(), c.kafka(), c.detector(),
-                c.runIdleTimeout(), c.stateRetention());
+        return new MonitorConfig(
+                c.bootstrapServers(),
+                c.applicationId(),
+                c.metricsTopic(),
+                c.alertsTopic(),
+                c.dlqTopic(),
+                c.stateDir(),
+                guarantee,
+                commitIntervalMs,
+                c.streamThreads(),
+                c.kafka(),
+                c.detector(),
+                c.runIdleTimeout(),
+                c.stateRetention());
     }
 
     public static Path scratch(String name) {

@@ -1,5 +1,6 @@
 package io.losswatch.bench.probe;
 
+import io.losswatch.events.StepEvent;
 import io.losswatch.trainer.Architecture;
 import io.losswatch.trainer.FashionMnist;
 import io.losswatch.trainer.LeNet;
@@ -10,13 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
-
-import io.losswatch.events.StepEvent;
 
 /**
  * Measures how LeNet on Fashion-MNIST behaves for several optimizer/learning-rate pairs: per-step
@@ -29,8 +27,7 @@ import io.losswatch.events.StepEvent;
  */
 public final class DivergenceProbe {
 
-    private DivergenceProbe() {
-    }
+    private DivergenceProbe() {}
 
     public static void main(String[] args) throws Exception {
         int steps = 200;
@@ -86,8 +83,14 @@ public final class DivergenceProbe {
                     loss = LeNet.Loss.parse(p);
                 }
             }
-            LeNet.Spec spec = new LeNet.Spec(LeNet.Optimizer.parse(parts[0]), Double.parseDouble(parts[1]), seed, 0, 0,
-                    loss == null ? architecture.defaultLoss() : loss, growth);
+            LeNet.Spec spec = new LeNet.Spec(
+                    LeNet.Optimizer.parse(parts[0]),
+                    Double.parseDouble(parts[1]),
+                    seed,
+                    0,
+                    0,
+                    loss == null ? architecture.defaultLoss() : loss,
+                    growth);
             return new Probe(architecture, spec);
         }
 
@@ -106,8 +109,12 @@ public final class DivergenceProbe {
         for (int s = 0; s < steps; s++) {
             int from = (s * batch) % n;
             net.fit(train.getRange(from, Math.min(n, from + batch)));
-            if (!Double.isFinite(net.score()) && events.stream().skip(Math.max(0, events.size() - 5))
-                    .filter(e -> !Double.isFinite(e.loss())).count() >= 5) {
+            if (!Double.isFinite(net.score())
+                    && events.stream()
+                                    .skip(Math.max(0, events.size() - 5))
+                                    .filter(e -> !Double.isFinite(e.loss()))
+                                    .count()
+                            >= 5) {
                 break;
             }
         }
@@ -115,7 +122,15 @@ public final class DivergenceProbe {
         if (trace) {
             System.out.printf("%n%s%nstep loss grad_norm param_norm update_ratio lr%n", probe.name());
             for (StepEvent e : events) {
-                System.out.printf(Locale.ROOT, "%d %.4g %.4g %.4g %.4g %.4g%n", e.step(), e.loss(), e.gradNorm(), e.paramNorm(), e.updateRatio(), e.learningRate());
+                System.out.printf(
+                        Locale.ROOT,
+                        "%d %.4g %.4g %.4g %.4g %.4g%n",
+                        e.step(),
+                        e.loss(),
+                        e.gradNorm(),
+                        e.paramNorm(),
+                        e.updateRatio(),
+                        e.learningRate());
             }
         }
         System.out.println(summary(probe.name(), events, ms));
@@ -151,8 +166,8 @@ public final class DivergenceProbe {
         double lr = 0.1;
         int b = 8;
         DataSet once = (DataSet) train.getRange(0, b);
-        DataSet twice = new DataSet(Nd4j.vstack(once.getFeatures(), once.getFeatures()),
-                Nd4j.vstack(once.getLabels(), once.getLabels()));
+        DataSet twice = new DataSet(
+                Nd4j.vstack(once.getFeatures(), once.getFeatures()), Nd4j.vstack(once.getLabels(), once.getLabels()));
         GradientCapture a = new GradientCapture();
         MultiLayerNetwork netA = LeNet.build(new LeNet.Spec(LeNet.Optimizer.SGD, lr, seed));
         netA.addListeners(a);
@@ -167,11 +182,18 @@ public final class DivergenceProbe {
         double dividedByBatch = relativeError(update, a.raw.mul(lr / b));
         double overwritten = relativeError(a.gradientAfter, update);
         System.out.printf(Locale.ROOT, "# gradient facts on LeNet (SGD lr=%s, batch %d):%n", lr, b);
-        System.out.printf(Locale.ROOT, "#  raw gradient of the batch repeated twice vs 2x raw gradient of the batch: relative error %.2g%n", summed);
+        System.out.printf(
+                Locale.ROOT,
+                "#  raw gradient of the batch repeated twice vs 2x raw gradient of the batch: relative error %.2g%n",
+                summed);
         System.out.printf(Locale.ROOT, "#  SGD update vs lr * raw / batch: relative error %.2g%n", dividedByBatch);
-        System.out.printf(Locale.ROOT, "#  gradient array after the step vs the update: relative error %.2g%n", overwritten);
-        System.out.printf(Locale.ROOT, "#  norm of raw gradient %.4g, of raw / batch %.4g, of the update / lr %.4g%n",
-                a.raw.norm2Number().doubleValue(), a.raw.norm2Number().doubleValue() / b,
+        System.out.printf(
+                Locale.ROOT, "#  gradient array after the step vs the update: relative error %.2g%n", overwritten);
+        System.out.printf(
+                Locale.ROOT,
+                "#  norm of raw gradient %.4g, of raw / batch %.4g, of the update / lr %.4g%n",
+                a.raw.norm2Number().doubleValue(),
+                a.raw.norm2Number().doubleValue() / b,
                 update.norm2Number().doubleValue() / lr);
     }
 
@@ -180,7 +202,8 @@ public final class DivergenceProbe {
     }
 
     static String name(LeNet.Spec spec) {
-        return spec.optimizer().label() + " lr=" + spec.learningRate() + " " + spec.loss().label() + " seed=" + spec.seed()
+        return spec.optimizer().label() + " lr=" + spec.learningRate() + " "
+                + spec.loss().label() + " seed=" + spec.seed()
                 + (spec.lrGrowthPerStep() != 1.0 ? " lr x" + spec.lrGrowthPerStep() + "/step" : "");
     }
 
@@ -189,20 +212,48 @@ public final class DivergenceProbe {
         for (int i = 0; i < Math.min(12, events.size()); i++) {
             first.append(String.format(Locale.ROOT, "%.3g ", events.get(i).loss()));
         }
-        long firstNaN = events.stream().filter(e -> !Double.isFinite(e.loss())).mapToLong(StepEvent::step).findFirst().orElse(-1);
-        double maxLoss = events.stream().mapToDouble(StepEvent::loss).filter(Double::isFinite).max().orElse(Double.NaN);
-        double maxGrad = events.stream().map(StepEvent::gradNorm).filter(g -> g != null && Double.isFinite(g)).mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
-        double maxParam = events.stream().map(StepEvent::paramNorm).filter(g -> g != null && Double.isFinite(g)).mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
+        long firstNaN = events.stream()
+                .filter(e -> !Double.isFinite(e.loss()))
+                .mapToLong(StepEvent::step)
+                .findFirst()
+                .orElse(-1);
+        double maxLoss = events.stream()
+                .mapToDouble(StepEvent::loss)
+                .filter(Double::isFinite)
+                .max()
+                .orElse(Double.NaN);
+        double maxGrad = events.stream()
+                .map(StepEvent::gradNorm)
+                .filter(g -> g != null && Double.isFinite(g))
+                .mapToDouble(Double::doubleValue)
+                .max()
+                .orElse(Double.NaN);
+        double maxParam = events.stream()
+                .map(StepEvent::paramNorm)
+                .filter(g -> g != null && Double.isFinite(g))
+                .mapToDouble(Double::doubleValue)
+                .max()
+                .orElse(Double.NaN);
         StepEvent last = events.get(events.size() - 1);
         double[] lnLoss = events.stream().mapToDouble(e -> Math.log(e.loss())).toArray();
         Fit growth = longestGrowth(lnLoss, MIN_GROWTH_PER_STEP, MIN_R2);
         Fit steepest = steepestWindow(lnLoss, WINDOW);
-        return String.format(Locale.ROOT,
+        return String.format(
+                Locale.ROOT,
                 "%s | first: %s| nonfinite@%d | max loss %.3g | last loss %.3g | max grad %.3g | max param %.3g"
                         + " | ln-linear growth: %s | steepest %d-step window: %s | %.1f ms/step | steps %d",
-                name, first, firstNaN, maxLoss, last.loss(), maxGrad, maxParam,
-                growth == null ? "none" : growth, WINDOW, steepest == null ? "n/a" : steepest,
-                msPerStep, events.size());
+                name,
+                first,
+                firstNaN,
+                maxLoss,
+                last.loss(),
+                maxGrad,
+                maxParam,
+                growth == null ? "none" : growth,
+                WINDOW,
+                steepest == null ? "n/a" : steepest,
+                msPerStep,
+                events.size());
     }
 
     static final double MIN_GROWTH_PER_STEP = 0.05;
@@ -217,7 +268,8 @@ public final class DivergenceProbe {
 
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "steps %d-%d (%d) b=%.3f/step R2=%.2f", from, to - 1, length(), slope, r2);
+            return String.format(
+                    Locale.ROOT, "steps %d-%d (%d) b=%.3f/step R2=%.2f", from, to - 1, length(), slope, r2);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.losswatch.bench.probe;
 
 import io.losswatch.client.MetricsPublisher;
+import io.losswatch.events.StepEvent;
 import io.losswatch.trainer.MetricsListener;
 import io.losswatch.trainer.TrainConfig;
 import io.losswatch.trainer.Trainer;
@@ -9,7 +10,6 @@ import java.io.IOException;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.function.Consumer;
-
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
@@ -17,8 +17,6 @@ import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-
-import io.losswatch.events.StepEvent;
 
 /**
  * What the {@link MetricsListener} and its sink cost a training step: one network trains in
@@ -121,8 +119,8 @@ public final class ListenerOverhead {
     public Result measure(Consumer<StepEvent> sink, Consumer<Integer> progress) throws IOException {
         int perSide = Math.floorDiv(config.steps() + block - 1, block) * block;
         int total = warmup + 2 * perSide;
-        TrainingData data = TrainingData.load(config.dataDir(), (int) Math.min(60_000L, (long) total * config.batchSize()),
-                0, config.seed());
+        TrainingData data = TrainingData.load(
+                config.dataDir(), (int) Math.min(60_000L, (long) total * config.batchSize()), 0, config.seed());
         MultiLayerNetwork net = config.architecture().build(config.networkSpec());
         TimedListener timed = new TimedListener(new MetricsListener(config.runId(), Trainer.labels(config), sink));
         TrainingListener[] listening = {timed};
@@ -141,7 +139,8 @@ public final class ListenerOverhead {
             boolean on = Math.floorDiv(measured, block) % 2 == 0;
             net.setListeners(on ? listening : none);
             int from = (step % batches) * batch;
-            DataSet minibatch = new DataSet(rows(train.getFeatures(), from, batch), rows(train.getLabels(), from, batch));
+            DataSet minibatch =
+                    new DataSet(rows(train.getFeatures(), from, batch), rows(train.getLabels(), from, batch));
             timed.nanos = 0;
             long t0 = System.nanoTime();
             net.fit(minibatch);
@@ -163,7 +162,8 @@ public final class ListenerOverhead {
     }
 
     private static INDArray rows(INDArray all, int from, int count) {
-        return all.get(NDArrayIndex.interval(from, from + count), NDArrayIndex.all()).dup();
+        return all.get(NDArrayIndex.interval(from, from + count), NDArrayIndex.all())
+                .dup();
     }
 
     /** Delegates to the listener and adds up the time its callbacks take. */

@@ -1,10 +1,10 @@
 package io.losswatch.bench.probe;
 
-import io.losswatch.trainer.Architecture;
-import io.losswatch.trainer.LeNet;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.losswatch.trainer.Architecture;
+import io.losswatch.trainer.LeNet;
 import org.junit.jupiter.api.Test;
 
 class DivergenceProbeTest {
@@ -32,6 +32,7 @@ class DivergenceProbeTest {
         assertThat(probe.spec().loss()).isEqualTo(LeNet.Loss.MSE);
         assertThat(probe.spec().seed()).isEqualTo(7);
         assertThat(probe.spec().lrGrowthPerStep()).isEqualTo(1.05);
-        assertThat(DivergenceProbe.Probe.parse("adam:1.0:ce-logits", 42).spec().loss()).isEqualTo(LeNet.Loss.CE_LOGITS);
+        assertThat(DivergenceProbe.Probe.parse("adam:1.0:ce-logits", 42).spec().loss())
+                .isEqualTo(LeNet.Loss.CE_LOGITS);
     }
 }

@@ -11,14 +11,19 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code losswatch bench detector-speed}: points per second through the detector on one thread. */
-@Command(name = "detector-speed", mixinStandardHelpOptions = true,
-        description = "Measures how many step events per second the detector handles on one thread (target: 1 million).")
+@Command(
+        name = "detector-speed",
+        mixinStandardHelpOptions = true,
+        description =
+                "Measures how many step events per second the detector handles on one thread (target: 1 million).")
 public final class DetectorSpeedCommand implements Callable<Integer> {
 
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--seconds", defaultValue = "5",
+    @Option(
+            names = "--seconds",
+            defaultValue = "5",
             description = "CPU seconds per measurement (default: ${DEFAULT-VALUE}).")
     double seconds;
 

@@ -1,11 +1,11 @@
 package io.losswatch.cli.bench;
 
-import io.losswatch.bench.perf.BenchEvents;
-import io.losswatch.bench.perf.Machine;
-import io.losswatch.bench.perf.PerfSupport;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.sun.net.httpserver.HttpServer;
+import io.losswatch.bench.perf.BenchEvents;
+import io.losswatch.bench.perf.Machine;
+import io.losswatch.bench.perf.PerfSupport;
 import io.losswatch.events.AlertEvent;
 import io.losswatch.events.AlertStatus;
 import io.losswatch.events.EventJson;
@@ -44,8 +44,8 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -54,12 +54,17 @@ import picocli.CommandLine.Spec;
  * step that crossed a threshold to the alert being readable on the alerts topic (read_committed),
  * and to a webhook receiver getting it through the notifier.
  */
-@Command(name = "latency", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Sends step events at a steady rate over many runs (a share diverging) to the monitor on the "
-                + "embedded broker, with exactly-once on, and measures for each alert the time from sending the step "
-                + "that raised it to the monitor processing it (the alert's detected_at), to the alert being readable "
-                + "on the alerts topic (read_committed) and to a local webhook receiver getting it. Prints p50, p99 "
-                + "and max, and where the monitor's stream threads spent their time."})
+@Command(
+        name = "latency",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Sends step events at a steady rate over many runs (a share diverging) to the monitor on the "
+                    + "embedded broker, with exactly-once on, and measures for each alert the time from sending the step "
+                    + "that raised it to the monitor processing it (the alert's detected_at), to the alert being readable "
+                    + "on the alerts topic (read_committed) and to a local webhook receiver getting it. Prints p50, p99 "
+                    + "and max, and where the monitor's stream threads spent their time."
+        })
 public final class LatencyBenchCommand implements Callable<Integer> {
 
     @Spec
@@ -68,7 +73,10 @@ public final class LatencyBenchCommand implements Callable<Integer> {
     @Mixin
     MonitorBenchOptions monitor = new MonitorBenchOptions();
 
-    @Option(names = "--rate", defaultValue = "5000", description = "Step events per second (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--rate",
+            defaultValue = "5000",
+            description = "Step events per second (default: ${DEFAULT-VALUE}).")
     int rate;
 
     @Option(names = "--runs", defaultValue = "500", description = "Runs sending at once (default: ${DEFAULT-VALUE}).")
@@ -77,11 +85,15 @@ public final class LatencyBenchCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "30", description = "How long to send (default: ${DEFAULT-VALUE}).")
     int seconds;
 
-    @Option(names = "--diverging", defaultValue = "0.2",
+    @Option(
+            names = "--diverging",
+            defaultValue = "0.2",
             description = "Share of runs whose loss grows exponentially part-way (default: ${DEFAULT-VALUE}).")
     double diverging;
 
-    @Option(names = "--linger-ms", defaultValue = "5",
+    @Option(
+            names = "--linger-ms",
+            defaultValue = "5",
             description = "The trainer-side producer's linger.ms (default: ${DEFAULT-VALUE}, Kafka's default).")
     int lingerMs;
 
@@ -93,14 +105,21 @@ public final class LatencyBenchCommand implements Callable<Integer> {
             return 2;
         }
         if (rate < 1 || runs < 1 || seconds < 1 || diverging <= 0 || diverging > 1) {
-            spec.commandLine().getErr().println("--rate, --runs and --seconds must be positive; "
-                    + "--diverging above 0 and at most 1.");
+            spec.commandLine()
+                    .getErr()
+                    .println("--rate, --runs and --seconds must be positive; " + "--diverging above 0 and at most 1.");
             return 2;
         }
         out.println("Losswatch latency benchmark (./losswatch bench latency)");
         out.println("machine: " + Machine.describe());
-        out.printf(Locale.ROOT, "load: %,d events/s over %d runs for %d s; monitor %s; producer linger.ms %d, acks all%n",
-                rate, runs, seconds, monitor.describe(), lingerMs);
+        out.printf(
+                Locale.ROOT,
+                "load: %,d events/s over %d runs for %d s; monitor %s; producer linger.ms %d, acks all%n",
+                rate,
+                runs,
+                seconds,
+                monitor.describe(),
+                lingerMs);
         out.flush();
         Path brokerDir = PerfSupport.scratch("latency-broker");
         Path stateDir = PerfSupport.scratch("latency-state");
@@ -119,31 +138,51 @@ public final class LatencyBenchCommand implements Callable<Integer> {
         });
         receiver.start();
         AtomicBoolean reading = new AtomicBoolean(true);
-        try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Config.defaults().withDataDir(brokerDir))) {
-            MonitorConfig defaults = MonitorConfig.defaults(kafka.bootstrapServers()).withStateDir(stateDir)
-                    .withApplicationId(id).withTopics(id + ".metrics", id + ".alerts", id + ".dlq");
+        try (EmbeddedKafka kafka =
+                EmbeddedKafka.start(EmbeddedKafka.Config.defaults().withDataDir(brokerDir))) {
+            MonitorConfig defaults = MonitorConfig.defaults(kafka.bootstrapServers())
+                    .withStateDir(stateDir)
+                    .withApplicationId(id)
+                    .withTopics(id + ".metrics", id + ".alerts", id + ".dlq");
             MonitorConfig config = monitor.apply(defaults);
-            WebhookTarget hook = WebhookTarget.of("bench", "http://127.0.0.1:" + receiver.getAddress().getPort() + "/hook",
-                    WebhookFormat.GENERIC, null, Map.of());
-            try (MonitorApp app = MonitorApp.start(config, new MonitorApp.Options("127.0.0.1", -1, true, monitor.partitions, 30));
-                    Notifier notifier = Notifier.start(NotifierConfig.of(kafka.bootstrapServers(), List.of(hook))
-                            .withTopic(config.alertsTopic()).withGroupPrefix(id), new SimpleMeterRegistry())) {
+            WebhookTarget hook = WebhookTarget.of(
+                    "bench",
+                    "http://127.0.0.1:" + receiver.getAddress().getPort() + "/hook",
+                    WebhookFormat.GENERIC,
+                    null,
+                    Map.of());
+            try (MonitorApp app = MonitorApp.start(
+                            config, new MonitorApp.Options("127.0.0.1", -1, true, monitor.partitions, 30));
+                    Notifier notifier = Notifier.start(
+                            NotifierConfig.of(kafka.bootstrapServers(), List.of(hook))
+                                    .withTopic(config.alertsTopic())
+                                    .withGroupPrefix(id),
+                            new SimpleMeterRegistry())) {
                 if (!app.awaitRunning(Duration.ofSeconds(120))) {
                     spec.commandLine().getErr().println("The monitor did not start within 2 minutes.");
                     return 1;
                 }
-                Thread reader = new Thread(() -> readAlerts(kafka.bootstrapServers(), config.alertsTopic(), sentAt,
-                        toTopic, toDetection, reading), "latency-alert-reader");
+                Thread reader = new Thread(
+                        () -> readAlerts(
+                                kafka.bootstrapServers(), config.alertsTopic(), sentAt, toTopic, toDetection, reading),
+                        "latency-alert-reader");
                 reader.start();
                 long sent = send(kafka.bootstrapServers(), config.metricsTopic(), sentAt);
                 io.micrometer.core.instrument.Counter records = app.registry()
-                        .get(io.losswatch.monitor.LosswatchMetrics.RECORDS).counter();
+                        .get(io.losswatch.monitor.LosswatchMetrics.RECORDS)
+                        .counter();
                 long behind = sent - (long) records.count();
-                out.printf(Locale.ROOT, "the monitor processed %,d events while they were sent (%s); when the last "
-                        + "was sent it was %,d events behind%s%n", sent - behind,
-                        PerfSupport.rate((sent - behind) / (double) seconds), behind,
-                        behind > rate ? " (more than a second's worth: it does not keep up with this rate here, so "
-                                + "the latencies below include queueing)" : "");
+                out.printf(
+                        Locale.ROOT,
+                        "the monitor processed %,d events while they were sent (%s); when the last "
+                                + "was sent it was %,d events behind%s%n",
+                        sent - behind,
+                        PerfSupport.rate((sent - behind) / (double) seconds),
+                        behind,
+                        behind > rate
+                                ? " (more than a second's worth: it does not keep up with this rate here, so "
+                                        + "the latencies below include queueing)"
+                                : "");
                 out.println("the monitor's stream threads while sending: " + threadTimes(app.streams()));
                 long caughtUp = System.nanoTime() + Duration.ofSeconds(120).toNanos();
                 while (records.count() < sent && System.nanoTime() < caughtUp) {
@@ -163,8 +202,14 @@ public final class LatencyBenchCommand implements Callable<Integer> {
                 }
                 reading.set(false);
                 reader.join(5000);
-                out.printf(Locale.ROOT, "sent %,d events in %d s; %d firing alerts read from the topic, %d received "
-                        + "by the webhook%n", sent, seconds, toTopic.size(), toWebhook.size());
+                out.printf(
+                        Locale.ROOT,
+                        "sent %,d events in %d s; %d firing alerts read from the topic, %d received "
+                                + "by the webhook%n",
+                        sent,
+                        seconds,
+                        toTopic.size(),
+                        toWebhook.size());
                 print(out, "step sent -> processed by the monitor (detected_at)", toDetection, -1);
                 print(out, "step sent -> alert readable on topic (read_committed)", toTopic, 250);
                 print(out, "step sent -> webhook received it", toWebhook, 400);
@@ -189,17 +234,21 @@ public final class LatencyBenchCommand implements Callable<Integer> {
         Map<String, DoubleSummaryStatistics> v = new HashMap<>(); // one value per stream thread
         streams.metrics().forEach((name, metric) -> {
             if (name.group().equals("stream-thread-metrics") && metric.metricValue() instanceof Double d) {
-                v.computeIfAbsent(name.name(), k -> new DoubleSummaryStatistics()).accept(d);
+                v.computeIfAbsent(name.name(), k -> new DoubleSummaryStatistics())
+                        .accept(d);
             }
         });
         DoubleSummaryStatistics none = new DoubleSummaryStatistics();
-        return String.format(Locale.ROOT, "processing %.0f%%, committing %.0f%%, polling %.0f%% of the time; "
-                + "commit latency per task committed %.0f ms on average, %.0f ms at most (%.1f commits/s)",
+        return String.format(
+                Locale.ROOT,
+                "processing %.0f%%, committing %.0f%%, polling %.0f%% of the time; "
+                        + "commit latency per task committed %.0f ms on average, %.0f ms at most (%.1f commits/s)",
                 100 * v.getOrDefault("process-ratio", none).getAverage(),
                 100 * v.getOrDefault("commit-ratio", none).getAverage(),
                 100 * v.getOrDefault("poll-ratio", none).getAverage(),
                 v.getOrDefault("commit-latency-avg", none).getAverage(),
-                v.getOrDefault("commit-latency-max", none).getMax(), v.getOrDefault("commit-rate", none).getSum());
+                v.getOrDefault("commit-latency-max", none).getMax(),
+                v.getOrDefault("commit-rate", none).getSum());
     }
 
     private static String key(String runId, long step) {
@@ -211,8 +260,8 @@ public final class LatencyBenchCommand implements Callable<Integer> {
      * {@code detection}, also the time from the step's {@code time} (the wall clock when it was sent)
      * to the alert's {@code detected_at} (the monitor's wall clock when it processed the step).
      */
-    private static void record(byte[] alertJson, long nowNanos, Map<String, Long> sentAt, List<Long> into,
-            List<Long> detection) {
+    private static void record(
+            byte[] alertJson, long nowNanos, Map<String, Long> sentAt, List<Long> into, List<Long> detection) {
         try {
             AlertEvent a = EventJson.parseAlert(alertJson);
             if (a.status() != AlertStatus.FIRING) {
@@ -230,16 +279,28 @@ public final class LatencyBenchCommand implements Callable<Integer> {
         }
     }
 
-    private static void readAlerts(String servers, String topic, Map<String, Long> sentAt, List<Long> into,
-            List<Long> detection, AtomicBoolean reading) {
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers,
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10,
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+    private static void readAlerts(
+            String servers,
+            String topic,
+            Map<String, Long> sentAt,
+            List<Long> into,
+            List<Long> detection,
+            AtomicBoolean reading) {
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        servers,
+                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                        "read_committed",
+                        ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
+                        10,
+                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                        false),
+                new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
             List<TopicPartition> tps = c.partitionsFor(topic).stream()
-                    .map(i -> new TopicPartition(topic, i.partition())).toList();
+                    .map(i -> new TopicPartition(topic, i.partition()))
+                    .toList();
             c.assign(tps);
             c.seekToBeginning(tps);
             while (reading.get()) {
@@ -257,10 +318,13 @@ public final class LatencyBenchCommand implements Callable<Integer> {
         long stepsPerRun = Math.max(1, total / runs);
         gen.planOnsets(stepsPerRun);
         long sent = 0;
-        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers,
-                ProducerConfig.LINGER_MS_CONFIG, lingerMs,
-                ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers,
+                        ProducerConfig.LINGER_MS_CONFIG, lingerMs,
+                        ProducerConfig.ACKS_CONFIG, "all"),
+                new ByteArraySerializer(),
+                new ByteArraySerializer())) {
             long start = System.nanoTime();
             for (long t = 0; t < stepsPerRun; t++) {
                 for (int k = 0; k < runs; k++) {
@@ -292,8 +356,20 @@ public final class LatencyBenchCommand implements Callable<Integer> {
         double p50 = s.get((int) Math.floor(0.50 * (s.size() - 1))) / 1e6;
         double p99 = s.get((int) Math.ceil(0.99 * (s.size() - 1))) / 1e6;
         double max = s.get(s.size() - 1) / 1e6;
-        out.printf(Locale.ROOT, "%-55s n=%d  p50 %.0f ms  p99 %.0f ms  max %.0f ms%s%n", what, s.size(), p50, p99, max,
-                targetMs < 0 ? "" : String.format(Locale.ROOT, "  (target p99 < %d ms: %s)", targetMs,
-                        p99 < targetMs ? "met" : "missed"));
+        out.printf(
+                Locale.ROOT,
+                "%-55s n=%d  p50 %.0f ms  p99 %.0f ms  max %.0f ms%s%n",
+                what,
+                s.size(),
+                p50,
+                p99,
+                max,
+                targetMs < 0
+                        ? ""
+                        : String.format(
+                                Locale.ROOT,
+                                "  (target p99 < %d ms: %s)",
+                                targetMs,
+                                p99 < targetMs ? "met" : "missed"));
     }
 }

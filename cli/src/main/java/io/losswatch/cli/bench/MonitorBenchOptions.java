@@ -9,21 +9,29 @@ import picocli.CommandLine.Option;
 
 /** The monitor settings the performance benchmarks compare: one copy of their options (a picocli mixin). */
 final class MonitorBenchOptions {
-    @Option(names = "--partitions", defaultValue = "4",
+    @Option(
+            names = "--partitions",
+            defaultValue = "4",
             description = "Partitions of the benchmark's topics (default: ${DEFAULT-VALUE}).")
     int partitions;
 
-    @Option(names = "--processing-guarantee", defaultValue = StreamsConfig.EXACTLY_ONCE_V2,
+    @Option(
+            names = "--processing-guarantee",
+            defaultValue = StreamsConfig.EXACTLY_ONCE_V2,
             description = "The monitor's guarantee: exactly_once_v2 or at_least_once (default: ${DEFAULT-VALUE}).")
     String guarantee;
 
-    @Option(names = "--commit-interval-ms", defaultValue = "100",
+    @Option(
+            names = "--commit-interval-ms",
+            defaultValue = "100",
             description = "The monitor's commit interval; with exactly-once, alerts are readable after the next "
                     + "commit (default: ${DEFAULT-VALUE}, the production default).")
     long commitIntervalMs;
 
-    @Option(names = "--kafka", description = "Extra Kafka Streams/client setting for the monitor, KEY=VALUE, "
-            + "repeatable (e.g. producer.batch.size=16384).")
+    @Option(
+            names = "--kafka",
+            description = "Extra Kafka Streams/client setting for the monitor, KEY=VALUE, "
+                    + "repeatable (e.g. producer.batch.size=16384).")
     Map<String, String> kafka = new LinkedHashMap<>();
 
     /** What is wrong with these options, or null. */

@@ -36,8 +36,8 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.processor.api.Processor;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -49,13 +49,18 @@ import picocli.CommandLine.Spec;
  * measurement, a Kafka Streams application with the same settings that only parses each record,
  * shows how much of the gap is Kafka Streams itself and how much is the monitor's own work.
  */
-@Command(name = "throughput", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Fills a topic on the embedded broker with step events, then measures a plain Kafka consumer "
-                + "that drains it and parses the JSON, and the monitor (production topology, exactly-once) "
-                + "processing the same topic from the start. Prints events per second and the ratio.",
-                "(c) is a Kafka Streams application with the monitor's settings that only parses each record: "
-                        + "the most any Kafka Streams monitor with these settings could do here.",
-                "The issue's full size is --events 2000000; the default is small enough for a shared laptop."})
+@Command(
+        name = "throughput",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Fills a topic on the embedded broker with step events, then measures a plain Kafka consumer "
+                    + "that drains it and parses the JSON, and the monitor (production topology, exactly-once) "
+                    + "processing the same topic from the start. Prints events per second and the ratio.",
+            "(c) is a Kafka Streams application with the monitor's settings that only parses each record: "
+                    + "the most any Kafka Streams monitor with these settings could do here.",
+            "The issue's full size is --events 2000000; the default is small enough for a shared laptop."
+        })
 public final class ThroughputBenchCommand implements Callable<Integer> {
     private static final String TOPIC = "bench.metrics";
 
@@ -65,17 +70,27 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
     @Mixin
     MonitorBenchOptions monitor = new MonitorBenchOptions();
 
-    @Option(names = "--events", defaultValue = "300000", description = "Step events to send (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--events",
+            defaultValue = "300000",
+            description = "Step events to send (default: ${DEFAULT-VALUE}).")
     int events;
 
-    @Option(names = "--runs", defaultValue = "1000", description = "Runs the events are spread over (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--runs",
+            defaultValue = "1000",
+            description = "Runs the events are spread over (default: ${DEFAULT-VALUE}).")
     int runs;
 
-    @Option(names = "--diverging", defaultValue = "0.1",
+    @Option(
+            names = "--diverging",
+            defaultValue = "0.1",
             description = "Share of runs whose loss grows exponentially part-way (default: ${DEFAULT-VALUE}).")
     double diverging;
 
-    @Option(names = "--rounds", defaultValue = "1",
+    @Option(
+            names = "--rounds",
+            defaultValue = "1",
             description = "Times to repeat both measurements, alternating, each monitor round from a fresh state "
                     + "(default: ${DEFAULT-VALUE}).")
     int rounds;
@@ -88,8 +103,10 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
             return 2;
         }
         if (events < 1 || runs < 1 || events < runs || rounds < 1 || diverging < 0 || diverging > 1) {
-            spec.commandLine().getErr().println("--events must be at least --runs, both positive; "
-                    + "--rounds positive; --diverging between 0 and 1.");
+            spec.commandLine()
+                    .getErr()
+                    .println("--events must be at least --runs, both positive; "
+                            + "--rounds positive; --diverging between 0 and 1.");
             return 2;
         }
         out.println("Losswatch throughput benchmark (./losswatch bench throughput)");
@@ -97,28 +114,49 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
         out.println("monitor: " + monitor.describe());
         out.flush();
         Path brokerDir = PerfSupport.scratch("bench-broker");
-        try (EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Config.defaults().withDataDir(brokerDir))) {
+        try (EmbeddedKafka kafka =
+                EmbeddedKafka.start(EmbeddedKafka.Config.defaults().withDataDir(brokerDir))) {
             kafka.createTopic(TOPIC, monitor.partitions);
             BenchEvents gen = new BenchEvents("bench", runs, diverging, 42);
             long stepsPerRun = events / runs;
             long total = stepsPerRun * runs;
             gen.planOnsets(stepsPerRun);
             long bytes = fill(kafka.bootstrapServers(), gen, stepsPerRun);
-            out.printf(Locale.ROOT, "topic: %,d events (%d runs x %d steps, %d diverging), %d partitions, %.1f MB of JSON%n",
-                    total, runs, stepsPerRun, gen.divergingRuns(), monitor.partitions, bytes / 1e6);
+            out.printf(
+                    Locale.ROOT,
+                    "topic: %,d events (%d runs x %d steps, %d diverging), %d partitions, %.1f MB of JSON%n",
+                    total,
+                    runs,
+                    stepsPerRun,
+                    gen.divergingRuns(),
+                    monitor.partitions,
+                    bytes / 1e6);
             out.flush();
             List<double[]> results = new ArrayList<>();
             for (int round = 1; round <= rounds; round++) {
                 double consumerRate = total / drain(kafka.bootstrapServers(), total);
-                out.printf(Locale.ROOT, "round %d  (a) plain consumer + JSON parse: %s%n", round, PerfSupport.rate(consumerRate));
+                out.printf(
+                        Locale.ROOT,
+                        "round %d  (a) plain consumer + JSON parse: %s%n",
+                        round,
+                        PerfSupport.rate(consumerRate));
                 out.flush();
                 MonitorRun m = monitor(kafka.bootstrapServers(), total);
                 double monitorRate = total / m.seconds;
-                out.printf(Locale.ROOT, "round %d  (b) monitor, %s:        %s  (alerts raised: %d, for %d diverging runs)%n",
-                        round, monitor.guarantee, PerfSupport.rate(monitorRate), m.alerts, gen.divergingRuns());
+                out.printf(
+                        Locale.ROOT,
+                        "round %d  (b) monitor, %s:        %s  (alerts raised: %d, for %d diverging runs)%n",
+                        round,
+                        monitor.guarantee,
+                        PerfSupport.rate(monitorRate),
+                        m.alerts,
+                        gen.divergingRuns());
                 out.flush();
                 double ceilingRate = total / streamsParseOnly(kafka.bootstrapServers(), total);
-                out.printf(Locale.ROOT, "round %d  (c) Kafka Streams, same settings, parse only: %s%n", round,
+                out.printf(
+                        Locale.ROOT,
+                        "round %d  (c) Kafka Streams, same settings, parse only: %s%n",
+                        round,
                         PerfSupport.rate(ceilingRate));
                 out.flush();
                 results.add(new double[] {consumerRate, monitorRate, ceilingRate});
@@ -126,10 +164,20 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
             double a = results.stream().mapToDouble(r -> r[0]).max().orElseThrow();
             double b = results.stream().mapToDouble(r -> r[1]).max().orElseThrow();
             double c = results.stream().mapToDouble(r -> r[2]).max().orElseThrow();
-            out.printf(Locale.ROOT, "best of %d: (a) %s, (b) %s, ratio (b)/(a) = %.2f (target 0.5 or better)%n",
-                    rounds, PerfSupport.rate(a), PerfSupport.rate(b), b / a);
-            out.printf(Locale.ROOT, "  Kafka Streams alone, parse only: (c) %s, (c)/(a) = %.2f; the monitor does (b)/(c) = %.2f "
-                    + "of what Kafka Streams allows%n", PerfSupport.rate(c), c / a, b / c);
+            out.printf(
+                    Locale.ROOT,
+                    "best of %d: (a) %s, (b) %s, ratio (b)/(a) = %.2f (target 0.5 or better)%n",
+                    rounds,
+                    PerfSupport.rate(a),
+                    PerfSupport.rate(b),
+                    b / a);
+            out.printf(
+                    Locale.ROOT,
+                    "  Kafka Streams alone, parse only: (c) %s, (c)/(a) = %.2f; the monitor does (b)/(c) = %.2f "
+                            + "of what Kafka Streams allows%n",
+                    PerfSupport.rate(c),
+                    c / a,
+                    b / c);
             out.println("machine after: " + Machine.describe());
         } finally {
             PerfSupport.delete(brokerDir);
@@ -140,17 +188,25 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
 
     private long fill(String servers, BenchEvents gen, long stepsPerRun) {
         long bytes = 0;
-        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers,
-                ProducerConfig.LINGER_MS_CONFIG, 20,
-                ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024,
-                ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        servers,
+                        ProducerConfig.LINGER_MS_CONFIG,
+                        20,
+                        ProducerConfig.BATCH_SIZE_CONFIG,
+                        256 * 1024,
+                        ProducerConfig.ACKS_CONFIG,
+                        "all"),
+                new ByteArraySerializer(),
+                new ByteArraySerializer())) {
             Instant t0 = Instant.now();
             for (long t = 0; t < stepsPerRun; t++) {
                 for (int k = 0; k < gen.runs(); k++) {
                     byte[] v = gen.json(k, t, t0.plusMillis(t * 100));
                     bytes += v.length;
-                    p.send(new ProducerRecord<>(TOPIC, gen.runId(k).getBytes(java.nio.charset.StandardCharsets.UTF_8), v));
+                    p.send(new ProducerRecord<>(
+                            TOPIC, gen.runId(k).getBytes(java.nio.charset.StandardCharsets.UTF_8), v));
                 }
             }
             p.flush();
@@ -160,13 +216,19 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
 
     /** Seconds from the first record to the last one parsed, as a bare consumer does it. */
     private static double drain(String servers, long total) throws InvalidEventException {
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers,
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        servers,
+                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                        "read_committed",
+                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                        false),
+                new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
             List<TopicPartition> tps = c.partitionsFor(TOPIC).stream()
-                    .map(i -> new TopicPartition(TOPIC, i.partition())).toList();
+                    .map(i -> new TopicPartition(TOPIC, i.partition()))
+                    .toList();
             c.assign(tps);
             c.seekToBeginning(tps);
             long seen = 0;
@@ -184,7 +246,8 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
                 }
             }
             if (seen < total || sink < 0) {
-                throw new IllegalStateException("the consumer read " + seen + " of " + total + " records in 10 minutes");
+                throw new IllegalStateException(
+                        "the consumer read " + seen + " of " + total + " records in 10 minutes");
             }
             return (System.nanoTime() - start) / 1e9;
         }
@@ -197,18 +260,22 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
     private double streamsParseOnly(String servers, long total) throws InterruptedException {
         Path stateDir = PerfSupport.scratch("bench-ceiling");
         String id = "bench-ceiling-" + UUID.randomUUID().toString().substring(0, 8);
-        MonitorConfig config = monitor.apply(MonitorConfig.defaults(servers).withStateDir(stateDir).withApplicationId(id));
+        MonitorConfig config = monitor.apply(
+                MonitorConfig.defaults(servers).withStateDir(stateDir).withApplicationId(id));
         AtomicLong parsed = new AtomicLong();
         Topology t = new Topology();
         t.addSource("source", new ByteArrayDeserializer(), new ByteArrayDeserializer(), TOPIC);
-        t.addProcessor("parse", () -> (Processor<byte[], byte[], Void, Void>) r -> {
-            try {
-                EventJson.parseStep(r.value());
-            } catch (InvalidEventException e) {
-                // counted all the same: the monitor would send it to its DLQ
-            }
-            parsed.incrementAndGet();
-        }, "source");
+        t.addProcessor(
+                "parse",
+                () -> (Processor<byte[], byte[], Void, Void>) r -> {
+                    try {
+                        EventJson.parseStep(r.value());
+                    } catch (InvalidEventException e) {
+                        // counted all the same: the monitor would send it to its DLQ
+                    }
+                    parsed.incrementAndGet();
+                },
+                "source");
         try (KafkaStreams streams = new KafkaStreams(t, config.streamsProperties())) {
             streams.start();
             return secondsToCount(parsed::get, total, "the parse-only application");
@@ -231,8 +298,8 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
         }
         long end = System.nanoTime();
         if (count.getAsLong() < total) {
-            throw new IllegalStateException(who + " processed " + count.getAsLong() + " of " + total
-                    + " records in 20 minutes");
+            throw new IllegalStateException(
+                    who + " processed " + count.getAsLong() + " of " + total + " records in 20 minutes");
         }
         return (end - start) / 1e9;
     }
@@ -241,14 +308,18 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
     private MonitorRun monitor(String servers, long total) throws Exception {
         Path stateDir = PerfSupport.scratch("bench-state");
         String id = "bench-" + UUID.randomUUID().toString().substring(0, 8);
-        MonitorConfig defaults = MonitorConfig.defaults(servers).withStateDir(stateDir).withApplicationId(id)
+        MonitorConfig defaults = MonitorConfig.defaults(servers)
+                .withStateDir(stateDir)
+                .withApplicationId(id)
                 .withTopics(TOPIC, id + ".alerts", id + ".dlq");
         MonitorConfig config = monitor.apply(defaults);
-        try (MonitorApp app = MonitorApp.start(config, new MonitorApp.Options("127.0.0.1", -1, true, monitor.partitions, 30))) {
+        try (MonitorApp app =
+                MonitorApp.start(config, new MonitorApp.Options("127.0.0.1", -1, true, monitor.partitions, 30))) {
             Counter records = app.registry().get(LosswatchMetrics.RECORDS).counter();
             double seconds = secondsToCount(() -> (long) records.count(), total, "the monitor");
             long alerts = (long) app.registry().find(LosswatchMetrics.ALERTS).counters().stream()
-                    .mapToDouble(Counter::count).sum();
+                    .mapToDouble(Counter::count)
+                    .sum();
             return new MonitorRun(seconds, alerts);
         } finally {
             PerfSupport.delete(stateDir);

@@ -5,7 +5,9 @@ import picocli.CommandLine.Option;
 
 /** The topic of alert events, under one name in every command. */
 public final class AlertsTopicOption {
-    @Option(names = "--alerts-topic", paramLabel = "TOPIC",
+    @Option(
+            names = "--alerts-topic",
+            paramLabel = "TOPIC",
             defaultValue = "${env:LOSSWATCH_ALERTS_TOPIC:-" + Topics.ALERTS + "}",
             description = "Topic of alert events; env LOSSWATCH_ALERTS_TOPIC. Default: ${DEFAULT-VALUE}.")
     String topic;

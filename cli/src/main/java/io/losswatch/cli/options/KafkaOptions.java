@@ -10,13 +10,17 @@ public final class KafkaOptions {
     /** Where a broker started with {@code losswatch broker} listens. */
     public static final String DEFAULT_BOOTSTRAP_SERVERS = "127.0.0.1:9092";
 
-    @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT[,HOST:PORT]",
+    @Option(
+            names = "--bootstrap-servers",
+            paramLabel = "HOST:PORT[,HOST:PORT]",
             defaultValue = "${env:LOSSWATCH_BOOTSTRAP_SERVERS}",
             description = "Kafka brokers; env LOSSWATCH_BOOTSTRAP_SERVERS. Default: " + DEFAULT_BOOTSTRAP_SERVERS
                     + " (the monitor and the demo start an embedded broker instead).")
     String bootstrapServers;
 
-    @Option(names = "--kafka", paramLabel = "KEY=VALUE",
+    @Option(
+            names = "--kafka",
+            paramLabel = "KEY=VALUE",
             description = "Any Kafka client setting, passed through, repeatable (e.g. security.protocol=SSL); "
                     + "also env LOSSWATCH_KAFKA_<KEY> (LOSSWATCH_KAFKA_SECURITY_PROTOCOL=SSL). The flag wins.")
     Map<String, String> kafka = new LinkedHashMap<>();

@@ -5,7 +5,9 @@ import picocli.CommandLine.Option;
 
 /** The topic of step events, under one name in every command ({@code --topic} is kept as an alias). */
 public final class MetricsTopicOption {
-    @Option(names = {"--metrics-topic", "--topic"}, paramLabel = "TOPIC",
+    @Option(
+            names = {"--metrics-topic", "--topic"},
+            paramLabel = "TOPIC",
             defaultValue = "${env:LOSSWATCH_METRICS_TOPIC:-" + Topics.METRICS + "}",
             description = "Topic of step events; env LOSSWATCH_METRICS_TOPIC. Default: ${DEFAULT-VALUE}.")
     String topic;

@@ -44,12 +44,12 @@ public final class LossChart {
 
     /** Steps fitted when no alert carries a fit. */
     static final int FALLBACK_WINDOW = 32;
+
     private static final Color LOSS = new Color(31, 119, 180);
     private static final Color FIT = new Color(214, 39, 40);
     private static final Color ALERT = new Color(200, 0, 0);
 
-    private LossChart() {
-    }
+    private LossChart() {}
 
     /** A fitted line ln(loss) = a + b*step, drawn from {@code from} to {@code to}. */
     record Line(double a, double b, long from, long to, String label) {
@@ -60,7 +60,8 @@ public final class LossChart {
 
     public static JFreeChart chart(RunHistory run) {
         List<StepEvent> plotted = run.steps().stream()
-                .filter(e -> Double.isFinite(e.loss()) && e.loss() > 0).toList();
+                .filter(e -> Double.isFinite(e.loss()) && e.loss() > 0)
+                .toList();
         XYSeries loss = new XYSeries("loss", true, false);
         plotted.forEach(e -> loss.add(e.step(), e.loss()));
         XYSeriesCollection data = new XYSeriesCollection(loss);
@@ -90,8 +91,8 @@ public final class LossChart {
         r.setSeriesPaint(0, LOSS);
         r.setSeriesStroke(0, new BasicStroke(2f));
         r.setSeriesPaint(1, FIT);
-        r.setSeriesStroke(1, new BasicStroke(2.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f,
-                new float[] {8f, 6f}, 0f));
+        r.setSeriesStroke(
+                1, new BasicStroke(2.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {8f, 6f}, 0f));
         XYPlot plot = new XYPlot(data, x, y, r);
         plot.setBackgroundPaint(Color.WHITE);
         plot.setDomainGridlinePaint(new Color(220, 220, 220));
@@ -115,8 +116,10 @@ public final class LossChart {
         }
         long last = plotted.get(plotted.size() - 1).step();
         Optional<AlertEvent> withFit = run.alerts().stream()
-                .filter(a -> a.status() == AlertStatus.FIRING && a.fit() != null
-                        && Double.isFinite(a.fit().growthRatePerStep()) && a.fit().windowSteps() >= 2)
+                .filter(a -> a.status() == AlertStatus.FIRING
+                        && a.fit() != null
+                        && Double.isFinite(a.fit().growthRatePerStep())
+                        && a.fit().windowSteps() >= 2)
                 .min((p, q) -> Integer.compare(priority(p.type()), priority(q.type())));
         if (withFit.isPresent()) {
             AlertEvent a = withFit.get();
@@ -132,9 +135,17 @@ public final class LossChart {
                 }
             }
             if (n > 0) {
-                return Optional.of(new Line(sum / n, b, Math.max(from, plotted.get(0).step()), Math.max(last, a.step()),
-                        String.format(Locale.ROOT, "fitted growth (%s): doubling every %.1f steps, R² %.2f",
-                                a.type(), a.fit().doublingSteps(), a.fit().r2())));
+                return Optional.of(new Line(
+                        sum / n,
+                        b,
+                        Math.max(from, plotted.get(0).step()),
+                        Math.max(last, a.step()),
+                        String.format(
+                                Locale.ROOT,
+                                "fitted growth (%s): doubling every %.1f steps, R² %.2f",
+                                a.type(),
+                                a.fit().doublingSteps(),
+                                a.fit().r2())));
             }
         }
         List<StepEvent> tail = plotted.subList(Math.max(0, plotted.size() - FALLBACK_WINDOW), plotted.size());
@@ -156,8 +167,13 @@ public final class LossChart {
             sxx += (e.step() - mx) * (e.step() - mx);
         }
         double b = sxx == 0 ? 0 : sxy / sxx;
-        return Optional.of(new Line(my - b * mx, b, tail.get(0).step(), last, String.format(Locale.ROOT,
-                "fit of the last %d steps: ln(loss) changes %+.4f per step", tail.size(), b)));
+        return Optional.of(new Line(
+                my - b * mx,
+                b,
+                tail.get(0).step(),
+                last,
+                String.format(
+                        Locale.ROOT, "fit of the last %d steps: ln(loss) changes %+.4f per step", tail.size(), b)));
     }
 
     /** The loss's own growth fit is the one to draw when a run has several alerts. */
@@ -180,7 +196,11 @@ public final class LossChart {
             ValueMarker m = new ValueMarker(a.step());
             m.setPaint(ALERT);
             m.setStroke(new BasicStroke(1.5f));
-            m.setLabel(String.format(Locale.ROOT, "%s at step %d%s", a.type(), a.step(),
+            m.setLabel(String.format(
+                    Locale.ROOT,
+                    "%s at step %d%s",
+                    a.type(),
+                    a.step(),
                     a.onsetStep() < a.step() ? " (onset " + a.onsetStep() + ")" : ""));
             m.setLabelFont(new Font(Font.SANS_SERIF, Font.BOLD, 12));
             m.setLabelPaint(ALERT);
@@ -196,7 +216,8 @@ public final class LossChart {
         run.steps().stream().filter(e -> !Double.isFinite(e.loss())).findFirst().ifPresent(e -> {
             ValueMarker m = new ValueMarker(e.step());
             m.setPaint(Color.DARK_GRAY);
-            m.setStroke(new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {3f, 3f}, 0f));
+            m.setStroke(
+                    new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {3f, 3f}, 0f));
             m.setLabel("loss " + e.loss() + " from step " + e.step());
             m.setLabelAnchor(RectangleAnchor.BOTTOM_RIGHT);
             m.setLabelTextAnchor(TextAnchor.BOTTOM_LEFT);
@@ -207,16 +228,28 @@ public final class LossChart {
     static String subtitle(RunHistory run) {
         List<String> parts = new ArrayList<>();
         parts.add(run.steps().size() + " steps");
-        run.alerts().stream().filter(a -> a.status() == AlertStatus.FIRING).findFirst().ifPresentOrElse(a -> {
-            parts.add("first alert " + a.type() + " at step " + a.step());
-            if (a.diagnosis() != null) {
-                parts.add(String.format(Locale.ROOT, "likely cause %s (%.0f%%)", a.diagnosis().cause(),
-                        100 * a.diagnosis().confidence()));
-            }
-            if (a.forecast() != null && Double.isFinite(a.forecast().stepsToOverflow())) {
-                parts.add(String.format(Locale.ROOT, "overflow in ~%.0f steps", a.forecast().stepsToOverflow()));
-            }
-        }, () -> parts.add("no alerts"));
+        run.alerts().stream()
+                .filter(a -> a.status() == AlertStatus.FIRING)
+                .findFirst()
+                .ifPresentOrElse(
+                        a -> {
+                            parts.add("first alert " + a.type() + " at step " + a.step());
+                            if (a.diagnosis() != null) {
+                                parts.add(String.format(
+                                        Locale.ROOT,
+                                        "likely cause %s (%.0f%%)",
+                                        a.diagnosis().cause(),
+                                        100 * a.diagnosis().confidence()));
+                            }
+                            if (a.forecast() != null
+                                    && Double.isFinite(a.forecast().stepsToOverflow())) {
+                                parts.add(String.format(
+                                        Locale.ROOT,
+                                        "overflow in ~%.0f steps",
+                                        a.forecast().stepsToOverflow()));
+                            }
+                        },
+                        () -> parts.add("no alerts"));
         return String.join(" · ", parts);
     }
 }

@@ -1,8 +1,8 @@
 package io.losswatch.cli.plot;
 
+import io.losswatch.cli.options.AlertsTopicOption;
 import io.losswatch.cli.options.KafkaOptions;
 import io.losswatch.cli.options.MetricsTopicOption;
-import io.losswatch.cli.options.AlertsTopicOption;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -18,7 +18,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code losswatch plot}: a PNG of one run's loss, its fitted growth and its alerts, read from the topics. */
-@Command(name = "plot", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+        name = "plot",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
         description = "Reads one run's step events and alerts from the topics and draws its loss on a log axis, "
                 + "with the fitted growth and the alerts marked, as a PNG.")
 public final class PlotCommand implements Callable<Integer> {
@@ -31,6 +34,7 @@ public final class PlotCommand implements Callable<Integer> {
 
     @Mixin
     AlertsTopicOption alertsTopicOption = new AlertsTopicOption();
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -40,13 +44,15 @@ public final class PlotCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "run.png", description = "PNG file to write (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--bootstrap-servers", defaultValue = "${env:LOSSWATCH_BOOTSTRAP_SERVERS:-127.0.0.1:9092}",
+    @Option(
+            names = "--bootstrap-servers",
+            defaultValue = "${env:LOSSWATCH_BOOTSTRAP_SERVERS:-127.0.0.1:9092}",
             description = "Kafka to read from; env LOSSWATCH_BOOTSTRAP_SERVERS (default: ${DEFAULT-VALUE}).")
     String bootstrapServers;
 
-
-
-    @Option(names = "--kafka", paramLabel = "KEY=VALUE",
+    @Option(
+            names = "--kafka",
+            paramLabel = "KEY=VALUE",
             description = "Any Kafka client setting (TLS, SASL); also LOSSWATCH_KAFKA_<KEY>.")
     Map<String, String> kafka = new LinkedHashMap<>();
 
@@ -56,7 +62,10 @@ public final class PlotCommand implements Callable<Integer> {
     @Option(names = "--height", defaultValue = "560", description = "Pixels (default: ${DEFAULT-VALUE}).")
     int height;
 
-    @Option(names = "--timeout", defaultValue = "15s", converter = io.losswatch.cli.DurationConverter.class,
+    @Option(
+            names = "--timeout",
+            defaultValue = "15s",
+            converter = io.losswatch.cli.DurationConverter.class,
             description = "How long to wait for Kafka (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
@@ -73,8 +82,8 @@ public final class PlotCommand implements Callable<Integer> {
         String metricsTopic = metricsTopicOption.topic();
         RunHistory run;
         try {
-            run = RunHistory.read(bootstrapServers, kafkaOptions.settings(), metricsTopic,
-                    alertsTopicOption.topic(), runId, timeout);
+            run = RunHistory.read(
+                    bootstrapServers, kafkaOptions.settings(), metricsTopic, alertsTopicOption.topic(), runId, timeout);
         } catch (KafkaException e) {
             err.println("Cannot read the topics from " + bootstrapServers + " (" + e.getMessage()
                     + "): check --bootstrap-servers and that the broker is up.");
@@ -92,7 +101,9 @@ public final class PlotCommand implements Callable<Integer> {
         try (OutputStream os = Files.newOutputStream(out)) {
             LossChart.writePng(run, os, width, height);
         }
-        stdout.printf("Wrote %s: run %s, %d steps, %d alerts.%n", out, runId, run.steps().size(), run.alerts().size());
+        stdout.printf(
+                "Wrote %s: run %s, %d steps, %d alerts.%n",
+                out, runId, run.steps().size(), run.alerts().size());
         return 0;
     }
 }

@@ -28,8 +28,13 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  */
 public record RunHistory(String runId, List<StepEvent> steps, List<AlertEvent> alerts) {
 
-    public static RunHistory read(String bootstrapServers, Map<String, String> kafka, String metricsTopic,
-            String alertsTopic, String runId, Duration timeout) {
+    public static RunHistory read(
+            String bootstrapServers,
+            Map<String, String> kafka,
+            String metricsTopic,
+            String alertsTopic,
+            String runId,
+            Duration timeout) {
         Map<String, Object> props = new HashMap<>(kafka);
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         props.put(ConsumerConfig.GROUP_ID_CONFIG, "losswatch-plot-" + UUID.randomUUID());
@@ -39,8 +44,8 @@ public record RunHistory(String runId, List<StepEvent> steps, List<AlertEvent> a
         Map<Long, StepEvent> steps = new TreeMap<>();
         List<AlertEvent> alerts = new ArrayList<>();
         byte[] key = runId.getBytes(StandardCharsets.UTF_8);
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> c =
+                new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> parts = new ArrayList<>();
             for (String topic : List.of(metricsTopic, alertsTopic)) {
                 List<PartitionInfo> infos = c.partitionsFor(topic, timeout);

@@ -26,21 +26,31 @@ class BenchCommandsIT {
     @Test
     void throughputShouldMeasureTheConsumerTheMonitorAndTheStreamsCeiling() {
         String out = run(new ThroughputBenchCommand(), "--events", "6000", "--runs", "30", "--diverging", "0.2");
-        assertThat(out).contains("(a) plain consumer + JSON parse:", "(b) monitor, exactly_once_v2:",
-                "(c) Kafka Streams, same settings, parse only:", "ratio (b)/(a) =", "(b)/(c) =");
-        Matcher alerts = Pattern.compile("alerts raised: (\\d+), for (\\d+) diverging runs").matcher(out);
+        assertThat(out)
+                .contains(
+                        "(a) plain consumer + JSON parse:",
+                        "(b) monitor, exactly_once_v2:",
+                        "(c) Kafka Streams, same settings, parse only:",
+                        "ratio (b)/(a) =",
+                        "(b)/(c) =");
+        Matcher alerts = Pattern.compile("alerts raised: (\\d+), for (\\d+) diverging runs")
+                .matcher(out);
         assertThat(alerts.find()).as(out).isTrue();
-        assertThat(Integer.parseInt(alerts.group(1))).as("alerts for the diverging runs")
+        assertThat(Integer.parseInt(alerts.group(1)))
+                .as("alerts for the diverging runs")
                 .isGreaterThanOrEqualTo(Integer.parseInt(alerts.group(2)));
     }
 
     @Test
     void latencyShouldTimeEveryAlertToTheMonitorTheTopicAndTheWebhook() {
-        String out = run(new LatencyBenchCommand(), "--rate", "300", "--runs", "20", "--seconds", "4",
-                "--diverging", "0.5");
+        String out =
+                run(new LatencyBenchCommand(), "--rate", "300", "--runs", "20", "--seconds", "4", "--diverging", "0.5");
         assertThat(out).contains("the monitor's stream threads while sending: processing");
-        for (String line : new String[] {"step sent -> processed by the monitor", "step sent -> alert readable on topic",
-                "step sent -> webhook received it"}) {
+        for (String line : new String[] {
+            "step sent -> processed by the monitor",
+            "step sent -> alert readable on topic",
+            "step sent -> webhook received it"
+        }) {
             Matcher n = Pattern.compile(Pattern.quote(line) + ".*n=(\\d+)").matcher(out);
             assertThat(n.find()).as(out).isTrue();
             assertThat(Integer.parseInt(n.group(1))).as(line).isPositive();

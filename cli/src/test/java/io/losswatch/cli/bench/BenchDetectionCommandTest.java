@@ -25,10 +25,12 @@ class BenchDetectionCommandTest {
     void shouldScoreDevelopmentSeedsAloneWithTheirWrongRunsSeedBySeed() {
         Run r = run("--dev-seeds", "0x20550001", "--sweep-seeds", "1", "--details");
         assertThat(r.exit()).isZero();
-        assertThat(r.out()).contains("Sweep: Losswatch alone on the synthetic runs of 1 seed, 0x20550001-0x20550001, 356 runs:")
+        assertThat(r.out())
+                .contains("Sweep: Losswatch alone on the synthetic runs of 1 seed, 0x20550001-0x20550001, 356 runs:")
                 .contains("Seed 0x20550001:")
                 // the halves (and so the held-out seed) are not scored
-                .doesNotContain("Held-out half").doesNotContain("Tuning half");
+                .doesNotContain("Held-out half")
+                .doesNotContain("Tuning half");
     }
 
     @Test
@@ -37,6 +39,7 @@ class BenchDetectionCommandTest {
         assertThat(r.exit()).isEqualTo(2);
         assertThat(r.out()).isEmpty();
         assertThat(r.err()).contains("outside the benchmark's 0x10550000-0x1055FFFF");
-        assertThat(run("--dev-seeds", "twelve").err()).contains("--dev-seeds must be a seed such as 0x20550001, not 'twelve'");
+        assertThat(run("--dev-seeds", "twelve").err())
+                .contains("--dev-seeds must be a seed such as 0x20550001, not 'twelve'");
     }
 }

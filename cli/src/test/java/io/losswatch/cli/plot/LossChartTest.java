@@ -33,11 +33,23 @@ class LossChartTest {
     }
 
     private static AlertEvent growthAlert() {
-        return new AlertEvent(1, AlertEvent.alertId(RUN, AlertType.LOSS_EXPONENTIAL_GROWTH, 31), RUN,
-                AlertType.LOSS_EXPONENTIAL_GROWTH, AlertStatus.FIRING, Severity.CRITICAL, 46, 31, Instant.now(),
-                Instant.now(), new AlertEvent.Fit(16, Math.log(2) / 5, 5.0, 0.99),
+        return new AlertEvent(
+                1,
+                AlertEvent.alertId(RUN, AlertType.LOSS_EXPONENTIAL_GROWTH, 31),
+                RUN,
+                AlertType.LOSS_EXPONENTIAL_GROWTH,
+                AlertStatus.FIRING,
+                Severity.CRITICAL,
+                46,
+                31,
+                Instant.now(),
+                Instant.now(),
+                new AlertEvent.Fit(16, Math.log(2) / 5, 5.0, 0.99),
                 new AlertEvent.Forecast(600, 3.4e38),
-                new AlertEvent.Diagnosis(Cause.LEARNING_RATE_TOO_HIGH, 0.8, List.of("update_ratio 0.4 > 0.1"),
+                new AlertEvent.Diagnosis(
+                        Cause.LEARNING_RATE_TOO_HIGH,
+                        0.8,
+                        List.of("update_ratio 0.4 > 0.1"),
                         "Lower the learning rate."));
     }
 
@@ -69,8 +81,9 @@ class LossChartTest {
 
     @Test
     void shouldFitTheLineWithTheAlertsSlopeThroughTheWindow() {
-        LossChart.Line line = LossChart.fittedLine(new RunHistory(RUN, diverging(), List.of(growthAlert())),
-                diverging()).orElseThrow();
+        LossChart.Line line = LossChart.fittedLine(
+                        new RunHistory(RUN, diverging(), List.of(growthAlert())), diverging())
+                .orElseThrow();
         assertThat(line.b()).isEqualTo(Math.log(2) / 5);
         assertThat(line.from()).isEqualTo(31);
         assertThat(line.to()).isEqualTo(79);
@@ -84,8 +97,10 @@ class LossChartTest {
         List<StepEvent> steps = new ArrayList<>(diverging());
         steps.add(StepEvent.of(RUN, 80, Double.NaN));
         RunHistory run = new RunHistory(RUN, steps, List.of());
-        LossChart.Line line = LossChart.fittedLine(run,
-                steps.stream().filter(e -> Double.isFinite(e.loss())).toList()).orElseThrow();
+        LossChart.Line line = LossChart.fittedLine(
+                        run,
+                        steps.stream().filter(e -> Double.isFinite(e.loss())).toList())
+                .orElseThrow();
         assertThat(line.from()).isEqualTo(80 - LossChart.FALLBACK_WINDOW);
         assertThat(line.b()).isCloseTo(Math.log(2) / 5, org.assertj.core.data.Offset.offset(1e-9));
         assertThat(LossChart.subtitle(run)).contains("no alerts");

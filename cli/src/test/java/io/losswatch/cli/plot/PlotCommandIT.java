@@ -6,9 +6,9 @@ import static org.awaitility.Awaitility.await;
 import io.losswatch.cli.Main;
 import io.losswatch.events.AlertType;
 import io.losswatch.events.Topics;
-import io.losswatch.testsupport.KafkaBrokerExtension;
 import io.losswatch.monitor.MonitorApp;
 import io.losswatch.monitor.MonitorConfig;
+import io.losswatch.testsupport.KafkaBrokerExtension;
 import io.losswatch.trainer.Architecture;
 import io.losswatch.trainer.LeNet;
 import io.losswatch.trainer.TrainConfig;
@@ -36,18 +36,25 @@ class PlotCommandIT {
     @Test
     void shouldWriteAPngOfARealDivergingRunWithItsAlert() throws Exception {
         String servers = KAFKA.bootstrapServers();
-        try (MonitorApp monitor = MonitorApp.start(MonitorConfig.defaults(servers)
-                        .withStateDir(Path.of("target", "streams-" + UUID.randomUUID())),
+        try (MonitorApp monitor = MonitorApp.start(
+                MonitorConfig.defaults(servers).withStateDir(Path.of("target", "streams-" + UUID.randomUUID())),
                 MonitorApp.Options.defaults().withHttp("127.0.0.1", -1))) {
-            await().alias("monitor's Streams client is running").atMost(Duration.ofSeconds(60))
+            await().alias("monitor's Streams client is running")
+                    .atMost(Duration.ofSeconds(60))
                     .until(monitor::isRunning);
-            new Trainer(TrainConfig.defaults(RUN).withOptimizer(LeNet.Optimizer.SGD, 0.1)
-                    .withModel(Architecture.LINEAR, null).withSteps(100)
-                    .withData(Path.of("/usr/share/datasets/fashion-mnist"), 2000)
-                    .withKafka(servers, Topics.METRICS, Map.of())).run();
-            await().alias("the run's growth alert is on the alerts topic").atMost(Duration.ofSeconds(30))
-                    .until(() -> RunHistory.read(servers, Map.of(), Topics.METRICS, Topics.ALERTS, RUN,
-                            Duration.ofSeconds(10)).alerts().stream()
+            new Trainer(TrainConfig.defaults(RUN)
+                            .withOptimizer(LeNet.Optimizer.SGD, 0.1)
+                            .withModel(Architecture.LINEAR, null)
+                            .withSteps(100)
+                            .withData(Path.of("/usr/share/datasets/fashion-mnist"), 2000)
+                            .withKafka(servers, Topics.METRICS, Map.of()))
+                    .run();
+            await().alias("the run's growth alert is on the alerts topic")
+                    .atMost(Duration.ofSeconds(30))
+                    .until(() -> RunHistory.read(
+                                    servers, Map.of(), Topics.METRICS, Topics.ALERTS, RUN, Duration.ofSeconds(10))
+                            .alerts()
+                            .stream()
                             .anyMatch(a -> a.type() == AlertType.LOSS_EXPONENTIAL_GROWTH));
         }
 
@@ -74,9 +81,19 @@ class PlotCommandIT {
         StringWriter err = new StringWriter();
         CommandLine cl = Main.commandLine();
         cl.setErr(new PrintWriter(err));
-        int code = cl.execute("plot", "--run-id", "no-such-run", "--out", "target/plot-it/none.png",
-                "--bootstrap-servers", KAFKA.bootstrapServers(), "--timeout", "5s");
+        int code = cl.execute(
+                "plot",
+                "--run-id",
+                "no-such-run",
+                "--out",
+                "target/plot-it/none.png",
+                "--bootstrap-servers",
+                KAFKA.bootstrapServers(),
+                "--timeout",
+                "5s");
         assertThat(code).isEqualTo(1);
-        assertThat(err.toString()).contains("No step events for run 'no-such-run'").doesNotContain("Exception");
+        assertThat(err.toString())
+                .contains("No step events for run 'no-such-run'")
+                .doesNotContain("Exception");
     }
 }

@@ -1,6 +1,5 @@
 package io.losswatch.cli.reliability;
 
-import io.losswatch.monitor.reliability.BadInputTest;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -13,6 +12,7 @@ import io.losswatch.kafka.local.EmbeddedKafka;
 import io.losswatch.monitor.LosswatchMetrics;
 import io.losswatch.monitor.MonitorApp;
 import io.losswatch.monitor.MonitorConfig;
+import io.losswatch.monitor.reliability.BadInputTest;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -54,7 +54,8 @@ class BrokerRestartIT {
     }
 
     static StepEvent healthy(int i) {
-        return StepEvent.of(HEALTHY, i, 2.3 * Math.exp(-i / 150.0) + 0.05 * Math.sin(i)).withLearningRate(0.001);
+        return StepEvent.of(HEALTHY, i, 2.3 * Math.exp(-i / 150.0) + 0.05 * Math.sin(i))
+                .withLearningRate(0.001);
     }
 
     @Test
@@ -71,7 +72,8 @@ class BrokerRestartIT {
         assertThat(expected).isNotEmpty();
 
         EmbeddedKafka.Config brokerConfig = EmbeddedKafka.Config.defaults()
-                .withPort(MonitorProcess.freePort()).withDataDir(tmp.resolve("kafka"));
+                .withPort(MonitorProcess.freePort())
+                .withDataDir(tmp.resolve("kafka"));
         EmbeddedKafka broker = EmbeddedKafka.start(brokerConfig);
         String servers = broker.bootstrapServers();
         MonitorApp monitor = null;
@@ -80,13 +82,21 @@ class BrokerRestartIT {
         AtomicInteger published = new AtomicInteger();
         AtomicReference<Exception> sendError = new AtomicReference<>();
         // the settings of the trainer's MetricsPublisher: idempotent, acks=all, retried until delivery.timeout.ms
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers,
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all",
-                // longer than the outage, or a send waiting for metadata gives up (MetricsPublisher: 120 s)
-                ProducerConfig.MAX_BLOCK_MS_CONFIG, 60_000),
-                new ByteArraySerializer(), new ByteArraySerializer())) {
-            monitor = MonitorApp.start(MonitorConfig.defaults(servers).withStateDir(tmp.resolve("state")),
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        servers,
+                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                        true,
+                        ProducerConfig.ACKS_CONFIG,
+                        "all",
+                        // longer than the outage, or a send waiting for metadata gives up (MetricsPublisher: 120 s)
+                        ProducerConfig.MAX_BLOCK_MS_CONFIG,
+                        60_000),
+                new ByteArraySerializer(),
+                new ByteArraySerializer())) {
+            monitor = MonitorApp.start(
+                    MonitorConfig.defaults(servers).withStateDir(tmp.resolve("state")),
                     MonitorApp.Options.defaults().withHttp("127.0.0.1", 0));
             MonitorApp m = monitor;
             await().alias("monitor is running").atMost(Duration.ofSeconds(60)).until(m::isRunning);
@@ -94,52 +104,72 @@ class BrokerRestartIT {
             // like the trainer's MetricsPublisher: training only queues a step; a sender thread hands it to
             // the producer, whose send() may wait for metadata while the broker is away
             BlockingQueue<StepEvent> queue = new LinkedBlockingQueue<>();
-            sender = new Thread(() -> {
-                try {
-                    for (int n = 0; n < 2 * STEPS; n++) {
-                        StepEvent e = queue.take();
-                        producer.send(new ProducerRecord<>(Topics.METRICS, e.runId().getBytes(UTF_8),
-                                EventJson.writeStep(e)), (md, ex) -> {
-                                    if (ex != null) {
-                                        sendError.set(ex);
-                                    }
-                                });
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } catch (RuntimeException e) {
-                    sendError.set(e);
-                }
-            }, "sender");
+            sender = new Thread(
+                    () -> {
+                        try {
+                            for (int n = 0; n < 2 * STEPS; n++) {
+                                StepEvent e = queue.take();
+                                producer.send(
+                                        new ProducerRecord<>(
+                                                Topics.METRICS, e.runId().getBytes(UTF_8), EventJson.writeStep(e)),
+                                        (md, ex) -> {
+                                            if (ex != null) {
+                                                sendError.set(ex);
+                                            }
+                                        });
+                            }
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        } catch (RuntimeException e) {
+                            sendError.set(e);
+                        }
+                    },
+                    "sender");
             sender.start();
-            trainer = new PacedTrainer(STEPS, Duration.ofMillis(60), i -> {
-                queue.add(diverging(i));
-                queue.add(healthy(i));
-                published.set(i);
-            }, () -> { });
+            trainer = new PacedTrainer(
+                    STEPS,
+                    Duration.ofMillis(60),
+                    i -> {
+                        queue.add(diverging(i));
+                        queue.add(healthy(i));
+                        published.set(i);
+                    },
+                    () -> {});
 
-            await().alias("monitor is processing the runs").atMost(Duration.ofSeconds(60))
+            await().alias("monitor is processing the runs")
+                    .atMost(Duration.ofSeconds(60))
                     .until(() -> records(m) >= 100);
             broker.close();
             long down = System.nanoTime();
             int atStop = published.get();
             await().alias("the broker stays down for " + OUTAGE.toSeconds() + " s while the trainer publishes")
-                    .pollDelay(OUTAGE).atMost(OUTAGE.plusSeconds(5)).until(() -> true);
+                    .pollDelay(OUTAGE)
+                    .atMost(OUTAGE.plusSeconds(5))
+                    .until(() -> true);
             assertThat(published.get()).as("the trainer went on publishing").isGreaterThan(atStop + 100);
             broker = EmbeddedKafka.start(brokerConfig);
             assertThat(System.nanoTime() - down).isGreaterThanOrEqualTo(OUTAGE.toNanos());
 
-            assertThat(trainer.awaitDone(Duration.ofSeconds(120))).as("the trainer queued every step").isTrue();
+            assertThat(trainer.awaitDone(Duration.ofSeconds(120)))
+                    .as("the trainer queued every step")
+                    .isTrue();
             sender.join(120_000);
             producer.flush();
             assertThat(sendError.get()).as("no step failed to publish").isNull();
-            await().alias("the monitor has processed every step exactly once").atMost(Duration.ofSeconds(120))
+            await().alias("the monitor has processed every step exactly once")
+                    .atMost(Duration.ofSeconds(120))
                     .until(() -> records(m) >= 2 * STEPS);
             assertThat(records(m)).isEqualTo(2.0 * STEPS);
             assertThat(m.registry().find(LosswatchMetrics.IGNORED_RECORDS).counters())
-                    .as("no step arrived twice").allSatisfy(c -> assertThat(c.count()).isZero());
-            assertThat(m.metrics().registry().get(LosswatchMetrics.STEP).tag(LosswatchMetrics.RUN_ID, HEALTHY)
-                    .gauge().value()).isEqualTo(STEPS - 1);
+                    .as("no step arrived twice")
+                    .allSatisfy(c -> assertThat(c.count()).isZero());
+            assertThat(m.metrics()
+                            .registry()
+                            .get(LosswatchMetrics.STEP)
+                            .tag(LosswatchMetrics.RUN_ID, HEALTHY)
+                            .gauge()
+                            .value())
+                    .isEqualTo(STEPS - 1);
             assertThat(m.isRunning()).isTrue();
 
             List<String> alerts = readCommittedAlerts(servers);
@@ -165,12 +195,18 @@ class BrokerRestartIT {
 
     private static List<String> readCommittedAlerts(String servers) throws Exception {
         List<String> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers,
-                ConsumerConfig.GROUP_ID_CONFIG, "it-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        servers,
+                        ConsumerConfig.GROUP_ID_CONFIG,
+                        "it-" + UUID.randomUUID(),
+                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                        "earliest",
+                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                        "read_committed"),
+                new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
             c.subscribe(List.of(Topics.ALERTS));
             long start = System.currentTimeMillis();
             long quietSince = start;

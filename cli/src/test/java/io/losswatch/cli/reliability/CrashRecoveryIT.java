@@ -1,6 +1,5 @@
 package io.losswatch.cli.reliability;
 
-import io.losswatch.monitor.reliability.BadInputTest;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -11,6 +10,7 @@ import io.losswatch.events.AlertType;
 import io.losswatch.events.EventJson;
 import io.losswatch.events.StepEvent;
 import io.losswatch.events.Topics;
+import io.losswatch.monitor.reliability.BadInputTest;
 import io.losswatch.testsupport.KafkaBrokerExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,44 +72,70 @@ class CrashRecoveryIT {
         long firingStep = Long.parseLong(expected.get(0).replaceAll(".*@(\\d+) .*", "$1"));
 
         Path log = Files.createDirectories(Path.of("target", "it-logs")).resolve("crash-" + UUID.randomUUID() + ".log");
-        String[] args = {"--bootstrap-servers", KAFKA.bootstrapServers(),
-            "--state-dir", tmp.resolve("state").toString(),
+        String[] args = {
+            "--bootstrap-servers",
+            KAFKA.bootstrapServers(),
+            "--state-dir",
+            tmp.resolve("state").toString(),
             // a killed member leaves the group after this; the default 45 s would only slow the test
-            "--kafka", "session.timeout.ms=6000", "--kafka", "heartbeat.interval.ms=1000"};
+            "--kafka",
+            "session.timeout.ms=6000",
+            "--kafka",
+            "heartbeat.interval.ms=1000"
+        };
         MonitorProcess first = MonitorProcess.start(log, args);
         MonitorProcess second = null;
         PacedTrainer trainer = null;
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers(),
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
-                new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(
+                Map.of(
+                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        KAFKA.bootstrapServers(),
+                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                        true,
+                        ProducerConfig.ACKS_CONFIG,
+                        "all"),
+                new ByteArraySerializer(),
+                new ByteArraySerializer())) {
             first.awaitHealthy(Duration.ofSeconds(90));
             // the trainer keeps publishing at its own pace, crash or not
-            trainer = new PacedTrainer(STEPS, Duration.ofMillis(40),
-                    i -> producer.send(new ProducerRecord<>(Topics.METRICS, RUN.getBytes(UTF_8),
-                            EventJson.writeStep(step(i)))),
+            trainer = new PacedTrainer(
+                    STEPS,
+                    Duration.ofMillis(40),
+                    i -> producer.send(
+                            new ProducerRecord<>(Topics.METRICS, RUN.getBytes(UTF_8), EventJson.writeStep(step(i)))),
                     producer::flush);
 
             // kill it after the growth began but before it is confirmed: the window straddles the crash
             long killAt = ONSET + (firingStep - ONSET) / 2;
-            await().alias("monitor has processed step " + killAt).atMost(Duration.ofSeconds(60))
+            await().alias("monitor has processed step " + killAt)
+                    .atMost(Duration.ofSeconds(60))
                     .pollInterval(Duration.ofMillis(50))
-                    .until(() -> first.metric("losswatch_step{run_id=\"" + RUN + "\"}").orElse(-1) >= killAt);
+                    .until(() -> first.metric("losswatch_step{run_id=\"" + RUN + "\"}")
+                                    .orElse(-1)
+                            >= killAt);
             first.kill();
             assertThat(first.isAlive()).isFalse();
 
             second = MonitorProcess.start(log, args).awaitHealthy(Duration.ofSeconds(90));
             MonitorProcess restarted = second;
-            await().alias("restarted monitor has processed the whole run").atMost(Duration.ofSeconds(90))
+            await().alias("restarted monitor has processed the whole run")
+                    .atMost(Duration.ofSeconds(90))
                     .pollInterval(Duration.ofMillis(250))
-                    .until(() -> restarted.metric("losswatch_step{run_id=\"" + RUN + "\"}").orElse(-1) >= STEPS - 1);
-            assertThat(trainer.awaitDone(Duration.ofSeconds(60))).as("the trainer published every step").isTrue();
+                    .until(() -> restarted
+                                    .metric("losswatch_step{run_id=\"" + RUN + "\"}")
+                                    .orElse(-1)
+                            >= STEPS - 1);
+            assertThat(trainer.awaitDone(Duration.ofSeconds(60)))
+                    .as("the trainer published every step")
+                    .isTrue();
             assertThat(trainer.error()).isNull();
 
             List<AlertEvent> alerts = readCommittedAlerts();
             assertThat(alerts).extracting(CrashRecoveryIT::describe).isEqualTo(expected);
-            assertThat(alerts).filteredOn(a -> a.status() == AlertStatus.FIRING && a.type() == AlertType.LOSS_EXPONENTIAL_GROWTH)
-                    .as("one firing, no duplicate from the replayed records").hasSize(1);
+            assertThat(alerts)
+                    .filteredOn(a -> a.status() == AlertStatus.FIRING && a.type() == AlertType.LOSS_EXPONENTIAL_GROWTH)
+                    .as("one firing, no duplicate from the replayed records")
+                    .hasSize(1);
         } finally {
             if (trainer != null) {
                 trainer.close();
@@ -123,12 +149,18 @@ class CrashRecoveryIT {
 
     private static List<AlertEvent> readCommittedAlerts() throws Exception {
         List<AlertEvent> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "it-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        KAFKA.bootstrapServers(),
+                        ConsumerConfig.GROUP_ID_CONFIG,
+                        "it-" + UUID.randomUUID(),
+                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                        "earliest",
+                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                        "read_committed"),
+                new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
             c.subscribe(List.of(Topics.ALERTS));
             // until nothing new arrives for a while: duplicates would come right behind the first
             long quietSince = System.currentTimeMillis();

@@ -1,6 +1,5 @@
 package io.losswatch.cli.reliability;
 
-import io.losswatch.monitor.reliability.BadInputTest;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -10,8 +9,9 @@ import io.losswatch.events.AlertStatus;
 import io.losswatch.events.AlertType;
 import io.losswatch.events.EventJson;
 import io.losswatch.events.StepEvent;
-import io.losswatch.testsupport.KafkaBrokerExtension;
+import io.losswatch.monitor.reliability.BadInputTest;
 import io.losswatch.testsupport.Committed;
+import io.losswatch.testsupport.KafkaBrokerExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -118,22 +118,33 @@ class KilledInstanceIT {
         MonitorProcess survivor = MonitorProcess.start(log, args(id, "survivor"));
         PacedTrainer trainer = null;
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", KAFKA.bootstrapServers()));
-                KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
-                        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers(),
-                        ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
-                        new ByteArraySerializer(), new ByteArraySerializer())) {
+                KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(
+                        Map.of(
+                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                KAFKA.bootstrapServers(),
+                                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                                true,
+                                ProducerConfig.ACKS_CONFIG,
+                                "all"),
+                        new ByteArraySerializer(),
+                        new ByteArraySerializer())) {
             doomed.awaitHealthy(Duration.ofSeconds(90));
             survivor.awaitHealthy(Duration.ofSeconds(90));
-            await().alias("each instance owns some of the four partitions").atMost(Duration.ofSeconds(90))
-                    .pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+            await().alias("each instance owns some of the four partitions")
+                    .atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(500))
+                    .ignoreExceptions()
                     .until(() -> {
                         Map<String, Set<Integer>> owned = partitionsByInstance(admin, id, metricsTopic);
                         int doomedOwns = owned.getOrDefault("doomed", Set.of()).size();
-                        int survivorOwns = owned.getOrDefault("survivor", Set.of()).size();
+                        int survivorOwns =
+                                owned.getOrDefault("survivor", Set.of()).size();
                         return doomedOwns > 0 && survivorOwns > 0 && doomedOwns + survivorOwns == PARTITIONS;
                     });
-            Set<Integer> doomedPartitions = partitionsByInstance(admin, id, metricsTopic).get("doomed");
-            List<String> doomedRuns = divergingRuns.stream().filter(r -> doomedPartitions.contains(partitionOf(r)))
+            Set<Integer> doomedPartitions =
+                    partitionsByInstance(admin, id, metricsTopic).get("doomed");
+            List<String> doomedRuns = divergingRuns.stream()
+                    .filter(r -> doomedPartitions.contains(partitionOf(r)))
                     .toList();
 
             // steps before the kill, as fast as they go, so the doomed instance is known to hold the growth's start
@@ -142,10 +153,12 @@ class KilledInstanceIT {
             }
             producer.flush();
             await().alias("both instances have processed every run up to step " + (killAt - 1))
-                    .atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
+                    .atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(250))
                     .until(() -> allRuns(divergingRuns, healthyRuns).stream()
                             .allMatch(r -> Math.max(step(doomed, r), step(survivor, r)) >= killAt - 1));
-            assertThat(doomedRuns).as("diverging runs the doomed instance processed")
+            assertThat(doomedRuns)
+                    .as("diverging runs the doomed instance processed")
                     .allSatisfy(r -> assertThat(step(doomed, r)).isEqualTo(killAt - 1));
             assertThat(firing(alertsTopic)).as("no alert before the kill").isEmpty();
 
@@ -153,16 +166,23 @@ class KilledInstanceIT {
             // goes on at its own pace while the dead member still holds its partitions, then through the handover
             doomed.kill();
             assertThat(doomed.isAlive()).isFalse();
-            trainer = new PacedTrainer(STEPS - killAt, Duration.ofMillis(50),
-                    i -> sendStep(producer, metricsTopic, divergingRuns, healthyRuns, killAt + i), producer::flush);
+            trainer = new PacedTrainer(
+                    STEPS - killAt,
+                    Duration.ofMillis(50),
+                    i -> sendStep(producer, metricsTopic, divergingRuns, healthyRuns, killAt + i),
+                    producer::flush);
 
             await().alias("the survivor has processed every run to its last step (log: " + log + ")")
-                    .atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500))
-                    .until(() -> allRuns(divergingRuns, healthyRuns).stream()
-                            .allMatch(r -> step(survivor, r) >= STEPS - 1));
-            assertThat(trainer.awaitDone(Duration.ofSeconds(60))).as("the trainer published every step").isTrue();
+                    .atMost(Duration.ofSeconds(120))
+                    .pollInterval(Duration.ofMillis(500))
+                    .until(() ->
+                            allRuns(divergingRuns, healthyRuns).stream().allMatch(r -> step(survivor, r) >= STEPS - 1));
+            assertThat(trainer.awaitDone(Duration.ofSeconds(60)))
+                    .as("the trainer published every step")
+                    .isTrue();
             assertThat(trainer.error()).isNull();
-            assertThat(partitionsByInstance(admin, id, metricsTopic)).as("partitions by instance after the kill")
+            assertThat(partitionsByInstance(admin, id, metricsTopic))
+                    .as("partitions by instance after the kill")
                     .isEqualTo(Map.of("survivor", Set.of(0, 1, 2, 3)));
 
             Map<String, List<String>> expectedByRun = new java.util.TreeMap<>();
@@ -170,14 +190,21 @@ class KilledInstanceIT {
             // the same step and onset as undisturbed, once each: the onset before the kill comes from the
             // windows the killed instance built, which the survivor restored from the changelog
             await().alias("the committed alerts of every run are those of an undisturbed run")
-                    .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
+                    .atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(500))
                     .untilAsserted(() -> assertThat(byRun(committedAlerts(alertsTopic)))
-                            .as("alerts per run (the killed instance had %s)", doomedRuns).isEqualTo(expectedByRun));
+                            .as("alerts per run (the killed instance had %s)", doomedRuns)
+                            .isEqualTo(expectedByRun));
             List<AlertEvent> alerts = committedAlerts(alertsTopic);
             assertThat(byRun(alerts)).as("alerts per run, read again").isEqualTo(expectedByRun);
-            assertThat(doomedRuns).as("diverging runs the killed instance owned").isNotEmpty();
-            assertThat(alerts).filteredOn(a -> doomedRuns.contains(a.runId()) && a.status() == AlertStatus.FIRING)
-                    .allSatisfy(a -> assertThat(a.onsetStep()).as("onset of %s", a.runId()).isLessThan(killAt));
+            assertThat(doomedRuns)
+                    .as("diverging runs the killed instance owned")
+                    .isNotEmpty();
+            assertThat(alerts)
+                    .filteredOn(a -> doomedRuns.contains(a.runId()) && a.status() == AlertStatus.FIRING)
+                    .allSatisfy(a -> assertThat(a.onsetStep())
+                            .as("onset of %s", a.runId())
+                            .isLessThan(killAt));
         } finally {
             if (trainer != null) {
                 trainer.close();
@@ -188,20 +215,38 @@ class KilledInstanceIT {
     }
 
     private String[] args(String applicationId, String instance) {
-        return new String[] {"--bootstrap-servers", KAFKA.bootstrapServers(),
-            "--application-id", applicationId, "--partitions", Integer.toString(PARTITIONS),
-            "--metrics-topic", applicationId + ".metrics", "--alerts-topic", applicationId + ".alerts",
-            "--dlq-topic", applicationId + ".dlq",
-            "--state-dir", tmp.resolve("state-" + instance).toString(),
+        return new String[] {
+            "--bootstrap-servers",
+            KAFKA.bootstrapServers(),
+            "--application-id",
+            applicationId,
+            "--partitions",
+            Integer.toString(PARTITIONS),
+            "--metrics-topic",
+            applicationId + ".metrics",
+            "--alerts-topic",
+            applicationId + ".alerts",
+            "--dlq-topic",
+            applicationId + ".dlq",
+            "--state-dir",
+            tmp.resolve("state-" + instance).toString(),
             // names the group member, so the test can tell which instance owns which partitions
-            "--kafka", "client.id=" + instance,
+            "--kafka",
+            "client.id=" + instance,
             // the killed member's partitions move once its session expires; the default 45 s would only slow the test
-            "--kafka", "session.timeout.ms=6000", "--kafka", "heartbeat.interval.ms=1000"};
+            "--kafka",
+            "session.timeout.ms=6000",
+            "--kafka",
+            "heartbeat.interval.ms=1000"
+        };
     }
 
     private static Map<String, List<String>> byRun(List<AlertEvent> alerts) {
-        return alerts.stream().collect(Collectors.groupingBy(AlertEvent::runId, java.util.TreeMap::new,
-                Collectors.mapping(KilledInstanceIT::describe, Collectors.toList())));
+        return alerts.stream()
+                .collect(Collectors.groupingBy(
+                        AlertEvent::runId,
+                        java.util.TreeMap::new,
+                        Collectors.mapping(KilledInstanceIT::describe, Collectors.toList())));
     }
 
     private static List<String> allRuns(List<String> diverging, List<String> healthy) {
@@ -210,8 +255,8 @@ class KilledInstanceIT {
         return all;
     }
 
-    private static void sendStep(KafkaProducer<byte[], byte[]> producer, String topic, List<String> diverging,
-            List<String> healthy, int i) {
+    private static void sendStep(
+            KafkaProducer<byte[], byte[]> producer, String topic, List<String> diverging, List<String> healthy, int i) {
         for (String run : diverging) {
             producer.send(new ProducerRecord<>(topic, run.getBytes(UTF_8), EventJson.writeStep(diverging(run, i))));
         }
@@ -228,10 +273,14 @@ class KilledInstanceIT {
     private static Map<String, Set<Integer>> partitionsByInstance(Admin admin, String group, String topic)
             throws Exception {
         Map<String, Set<Integer>> out = new HashMap<>();
-        for (MemberDescription m : admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get()
+        for (MemberDescription m : admin.describeConsumerGroups(List.of(group))
+                .describedGroups()
+                .get(group)
+                .get()
                 .members()) {
             Set<Integer> partitions = m.assignment().topicPartitions().stream()
-                    .filter(tp -> tp.topic().equals(topic)).map(TopicPartition::partition)
+                    .filter(tp -> tp.topic().equals(topic))
+                    .map(TopicPartition::partition)
                     .collect(Collectors.toCollection(TreeSet::new));
             if (!partitions.isEmpty()) {
                 out.computeIfAbsent(m.clientId().replaceAll("-StreamThread-.*", ""), k -> new TreeSet<>())
@@ -242,7 +291,9 @@ class KilledInstanceIT {
     }
 
     private static List<AlertEvent> firing(String topic) {
-        return committedAlerts(topic).stream().filter(a -> a.status() == AlertStatus.FIRING).toList();
+        return committedAlerts(topic).stream()
+                .filter(a -> a.status() == AlertStatus.FIRING)
+                .toList();
     }
 
     private static List<AlertEvent> committedAlerts(String topic) {

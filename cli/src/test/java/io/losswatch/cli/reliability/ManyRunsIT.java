@@ -42,28 +42,50 @@ class ManyRunsIT {
 
     @Test
     void shouldHoldTenThousandRunsIn512MbAndForgetThemOnceIdle() throws Exception {
-        Path log = Files.createDirectories(Path.of("target", "it-logs")).resolve("many-runs-" + UUID.randomUUID() + ".log");
-        try (MonitorProcess monitor = MonitorProcess.start(log, "512m", Map.of(),
-                "--bootstrap-servers", KAFKA.bootstrapServers(), "--state-dir", tmp.resolve("state").toString(),
-                "--run-idle-timeout", "15s", "--state-retention", "15s");
-             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
-                     ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers(),
-                     ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all",
-                     ProducerConfig.LINGER_MS_CONFIG, 20),
-                     new ByteArraySerializer(), new ByteArraySerializer())) {
+        Path log = Files.createDirectories(Path.of("target", "it-logs"))
+                .resolve("many-runs-" + UUID.randomUUID() + ".log");
+        try (MonitorProcess monitor = MonitorProcess.start(
+                        log,
+                        "512m",
+                        Map.of(),
+                        "--bootstrap-servers",
+                        KAFKA.bootstrapServers(),
+                        "--state-dir",
+                        tmp.resolve("state").toString(),
+                        "--run-idle-timeout",
+                        "15s",
+                        "--state-retention",
+                        "15s");
+                KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(
+                        Map.of(
+                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                KAFKA.bootstrapServers(),
+                                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                                true,
+                                ProducerConfig.ACKS_CONFIG,
+                                "all",
+                                ProducerConfig.LINGER_MS_CONFIG,
+                                20),
+                        new ByteArraySerializer(),
+                        new ByteArraySerializer())) {
             monitor.awaitHealthy(Duration.ofSeconds(90));
             // all runs at once, step by step, as 10,000 concurrent trainers would
             for (int step = 0; step < STEPS; step++) {
                 for (int r = 0; r < RUNS; r++) {
                     String run = "many-" + r;
-                    producer.send(new ProducerRecord<>(Topics.METRICS, run.getBytes(UTF_8), EventJson.writeStep(
-                            StepEvent.of(run, step, 2.3 * Math.exp(-step / 50.0) * (1 + 0.001 * (r % 7)))
-                                    .withGradNorm(1.0).withLearningRate(0.001))));
+                    producer.send(new ProducerRecord<>(
+                            Topics.METRICS,
+                            run.getBytes(UTF_8),
+                            EventJson.writeStep(
+                                    StepEvent.of(run, step, 2.3 * Math.exp(-step / 50.0) * (1 + 0.001 * (r % 7)))
+                                            .withGradNorm(1.0)
+                                            .withLearningRate(0.001))));
                 }
             }
             producer.flush();
 
-            await().alias("all runs live on /metrics").atMost(Duration.ofSeconds(120))
+            await().alias("all runs live on /metrics")
+                    .atMost(Duration.ofSeconds(120))
                     .pollInterval(Duration.ofSeconds(1))
                     .until(() -> monitor.metric("losswatch_records_total").orElse(0) >= (double) RUNS * STEPS);
             // read the series first: a forced GC under load can take longer than a run's idle timeout
@@ -71,12 +93,14 @@ class ManyRunsIT {
             String metricsAtPeak = monitor.get("/metrics").body();
             gc(monitor);
             double heapAtPeak = heapUsed(monitor);
-            System.out.printf("ManyRunsIT: %d runs live, heap used %.0f MB, /metrics %d KB%n", (long) peakRuns,
-                    heapAtPeak / 1e6, metricsAtPeak.length() / 1024);
+            System.out.printf(
+                    "ManyRunsIT: %d runs live, heap used %.0f MB, /metrics %d KB%n",
+                    (long) peakRuns, heapAtPeak / 1e6, metricsAtPeak.length() / 1024);
             assertThat(peakRuns).as("runs with live series").isGreaterThan(RUNS * 0.9);
             assertThat(metricsAtPeak).contains("losswatch_loss{run_id=\"many-9999\"}");
 
-            await().alias("idle runs' series are removed").atMost(Duration.ofSeconds(60))
+            await().alias("idle runs' series are removed")
+                    .atMost(Duration.ofSeconds(60))
                     .pollInterval(Duration.ofSeconds(1))
                     .until(() -> monitor.metric("losswatch_active_runs").orElse(-1) == 0);
             String metricsAfter = monitor.get("/metrics").body();
@@ -84,11 +108,15 @@ class ManyRunsIT {
             double heapAfter = heapUsed(monitor);
             assertThat(metricsAfter).doesNotContain("run_id=\"many-");
             await().alias("idle runs' detection state is deleted (tombstones on the changelog)")
-                    .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2))
+                    .atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofSeconds(2))
                     .until(() -> deletedStates() == RUNS);
-            System.out.printf("ManyRunsIT: after expiry heap used %.0f MB, /metrics %d KB (was %d KB)%n",
+            System.out.printf(
+                    "ManyRunsIT: after expiry heap used %.0f MB, /metrics %d KB (was %d KB)%n",
                     heapAfter / 1e6, metricsAfter.length() / 1024, metricsAtPeak.length() / 1024);
-            assertThat(heapAfter).as("live heap after the runs expired, against the peak").isLessThan(heapAtPeak);
+            assertThat(heapAfter)
+                    .as("live heap after the runs expired, against the peak")
+                    .isLessThan(heapAtPeak);
             assertThat(metricsAfter.length()).isLessThan(metricsAtPeak.length() / 10);
             assertThat(monitor.isAlive()).isTrue();
             assertThat(Files.readString(log)).doesNotContain("OutOfMemoryError");
@@ -97,11 +125,17 @@ class ManyRunsIT {
 
     /** A full GC in the monitor, so heap figures count live objects only. */
     private static void gc(MonitorProcess monitor) throws Exception {
-        Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-                Long.toString(monitor.pid()), "GC.run").redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Process jcmd = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                        Long.toString(monitor.pid()),
+                        "GC.run")
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
         try {
-            assertThat(jcmd.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as("jcmd GC.run finished").isTrue();
+            assertThat(jcmd.waitFor(30, java.util.concurrent.TimeUnit.SECONDS))
+                    .as("jcmd GC.run finished")
+                    .isTrue();
         } finally {
             jcmd.destroyForcibly();
         }
@@ -120,12 +154,18 @@ class ManyRunsIT {
     /** Runs whose latest record on the state changelog is a tombstone. */
     private static long deletedStates() {
         Map<String, Boolean> deleted = new HashMap<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "it-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        KAFKA.bootstrapServers(),
+                        ConsumerConfig.GROUP_ID_CONFIG,
+                        "it-" + UUID.randomUUID(),
+                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                        "earliest",
+                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                        "read_committed"),
+                new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
             c.subscribe(List.of("losswatch-monitor-run-state-changelog"));
             int empty = 0;
             while (empty < 5) {

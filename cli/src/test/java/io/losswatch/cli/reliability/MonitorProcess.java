@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
 
 /** `losswatch monitor` as a JVM of its own, so a test can kill it like an operating system would. */
 final class MonitorProcess implements AutoCloseable {
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static final HttpClient HTTP =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private final Process process;
     private final int httpPort;
@@ -42,11 +43,18 @@ final class MonitorProcess implements AutoCloseable {
             throws IOException {
         int port = freePort();
         List<String> cmd = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx" + heap,
-                "-cp", System.getProperty("java.class.path"), "io.losswatch.cli.MonitorCommand",
-                "--http-host", "127.0.0.1", "--http-port", Integer.toString(port)));
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx" + heap,
+                "-cp",
+                System.getProperty("java.class.path"),
+                "io.losswatch.cli.MonitorCommand",
+                "--http-host",
+                "127.0.0.1",
+                "--http-port",
+                Integer.toString(port)));
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.environment().putAll(env);
         Process p = pb.start();
@@ -60,8 +68,10 @@ final class MonitorProcess implements AutoCloseable {
     }
 
     MonitorProcess awaitHealthy(Duration within) {
-        await().alias("monitor process answers /health with 200 (log: " + log + ")").atMost(within)
-                .pollInterval(Duration.ofMillis(250)).ignoreExceptions()
+        await().alias("monitor process answers /health with 200 (log: " + log + ")")
+                .atMost(within)
+                .pollInterval(Duration.ofMillis(250))
+                .ignoreExceptions()
                 .until(() -> {
                     if (!process.isAlive()) {
                         throw new IllegalStateException("monitor process exited with " + process.exitValue());
@@ -72,8 +82,11 @@ final class MonitorProcess implements AutoCloseable {
     }
 
     HttpResponse<String> get(String path) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
-                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        return HTTP.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+                        .timeout(Duration.ofSeconds(5))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     /** The value of one series on /metrics, if present. */
@@ -107,7 +120,9 @@ final class MonitorProcess implements AutoCloseable {
 
     /** SIGKILL: no shutdown hook, no commit, no flush; what a crash or the OOM killer does. */
     void kill() throws Exception {
-        Process k = new ProcessBuilder("kill", "-KILL", Long.toString(process.pid())).inheritIO().start();
+        Process k = new ProcessBuilder("kill", "-KILL", Long.toString(process.pid()))
+                .inheritIO()
+                .start();
         k.waitFor();
         process.waitFor();
     }

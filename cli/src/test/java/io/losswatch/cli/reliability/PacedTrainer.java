@@ -21,22 +21,26 @@ final class PacedTrainer implements AutoCloseable {
     private final AtomicReference<Throwable> error = new AtomicReference<>();
 
     PacedTrainer(int steps, Duration period, IntConsumer step, Runnable whenDone) {
-        clock.scheduleAtFixedRate(() -> {
-            int i = next.getAndIncrement();
-            try {
-                if (i < steps) {
-                    step.accept(i);
-                } else if (i == steps) {
-                    whenDone.run();
-                    done.countDown();
-                    clock.shutdown();
-                }
-            } catch (RuntimeException e) {
-                error.compareAndSet(null, e);
-                done.countDown();
-                clock.shutdown();
-            }
-        }, 0, period.toMillis(), TimeUnit.MILLISECONDS);
+        clock.scheduleAtFixedRate(
+                () -> {
+                    int i = next.getAndIncrement();
+                    try {
+                        if (i < steps) {
+                            step.accept(i);
+                        } else if (i == steps) {
+                            whenDone.run();
+                            done.countDown();
+                            clock.shutdown();
+                        }
+                    } catch (RuntimeException e) {
+                        error.compareAndSet(null, e);
+                        done.countDown();
+                        clock.shutdown();
+                    }
+                },
+                0,
+                period.toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     /** Waits until every step ran (or one failed); false on timeout. */

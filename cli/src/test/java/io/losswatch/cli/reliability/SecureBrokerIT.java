@@ -70,16 +70,18 @@ class SecureBrokerIT {
 
     private static void describeCluster(Map<String, String> security) throws Exception {
         try (Admin admin = Admin.create(client(security))) {
-            admin.describeCluster(new DescribeClusterOptions().timeoutMs(5_000)).nodes().get();
+            admin.describeCluster(new DescribeClusterOptions().timeoutMs(5_000))
+                    .nodes()
+                    .get();
         }
     }
 
     @Test
     void shouldRefuseAClientWithoutCredentialsOrWithAWrongPasswordAndAcceptOneWithThem() throws Exception {
-        assertThatThrownBy(() -> describeCluster(Map.of())).as("no credentials")
-                .isInstanceOf(ExecutionException.class);
+        assertThatThrownBy(() -> describeCluster(Map.of())).as("no credentials").isInstanceOf(ExecutionException.class);
         assertThatThrownBy(() -> describeCluster(EmbeddedKafka.saslClientSettings("trainer", "wrong")))
-                .as("wrong password").isInstanceOf(ExecutionException.class)
+                .as("wrong password")
+                .isInstanceOf(ExecutionException.class)
                 .hasCauseInstanceOf(SaslAuthenticationException.class);
         describeCluster(EmbeddedKafka.saslClientSettings("trainer", TRAINER_PASSWORD));
     }
@@ -88,34 +90,50 @@ class SecureBrokerIT {
     void shouldRunTheMonitorWithCredentialsPassedThroughAndKeepTheSecretOutOfItsOutput() throws Exception {
         Path logs = Files.createDirectories(Path.of("target", "it-logs"));
         Path refusedLog = logs.resolve("sasl-refused-" + UUID.randomUUID() + ".log");
-        try (MonitorProcess refused = MonitorProcess.start(refusedLog, "--bootstrap-servers",
-                broker.bootstrapServers(), "--state-dir", Path.of("target", "sasl-" + UUID.randomUUID()).toString())) {
-            assertThat(refused.waitForExit(Duration.ofSeconds(60))).as("monitor without credentials").isEqualTo(2);
+        try (MonitorProcess refused = MonitorProcess.start(
+                refusedLog,
+                "--bootstrap-servers",
+                broker.bootstrapServers(),
+                "--state-dir",
+                Path.of("target", "sasl-" + UUID.randomUUID()).toString())) {
+            assertThat(refused.waitForExit(Duration.ofSeconds(60)))
+                    .as("monitor without credentials")
+                    .isEqualTo(2);
         }
         assertThat(Files.readString(refusedLog)).contains("Cannot reach Kafka at " + broker.bootstrapServers());
 
         Map<String, String> monitorSecurity = EmbeddedKafka.saslClientSettings("monitor", MONITOR_PASSWORD);
         Path log = logs.resolve("sasl-" + UUID.randomUUID() + ".log");
         // the secret through the environment, the rest as flags: the two ways the README documents
-        try (MonitorProcess monitor = MonitorProcess.start(log,
+        try (MonitorProcess monitor = MonitorProcess.start(
+                log,
                 Map.of("LOSSWATCH_KAFKA_SASL_JAAS_CONFIG", monitorSecurity.get("sasl.jaas.config")),
-                "--bootstrap-servers", broker.bootstrapServers(),
-                "--state-dir", Path.of("target", "sasl-" + UUID.randomUUID()).toString(),
-                "--kafka", "security.protocol=SASL_PLAINTEXT", "--kafka", "sasl.mechanism=PLAIN")) {
+                "--bootstrap-servers",
+                broker.bootstrapServers(),
+                "--state-dir",
+                Path.of("target", "sasl-" + UUID.randomUUID()).toString(),
+                "--kafka",
+                "security.protocol=SASL_PLAINTEXT",
+                "--kafka",
+                "sasl.mechanism=PLAIN")) {
             monitor.awaitHealthy(Duration.ofSeconds(90));
             Map<String, Object> trainer = client(EmbeddedKafka.saslClientSettings("trainer", TRAINER_PASSWORD));
             trainer.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-            try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(trainer, new ByteArraySerializer(),
-                    new ByteArraySerializer())) {
+            try (KafkaProducer<byte[], byte[]> producer =
+                    new KafkaProducer<>(trainer, new ByteArraySerializer(), new ByteArraySerializer())) {
                 for (int i = 0; i < 80; i++) {
                     double loss = i < 40 ? 2.3 : 2.3 * Math.exp(0.1 * (i - 40));
-                    producer.send(new ProducerRecord<>(Topics.METRICS, "secure".getBytes(UTF_8),
+                    producer.send(new ProducerRecord<>(
+                            Topics.METRICS,
+                            "secure".getBytes(UTF_8),
                             EventJson.writeStep(StepEvent.of("secure", i, loss))));
                 }
                 producer.flush();
             }
             List<AlertEvent> alerts = readAlerts(EmbeddedKafka.saslClientSettings("trainer", TRAINER_PASSWORD));
-            assertThat(alerts).filteredOn(a -> a.status() == AlertStatus.FIRING).extracting(AlertEvent::runId)
+            assertThat(alerts)
+                    .filteredOn(a -> a.status() == AlertStatus.FIRING)
+                    .extracting(AlertEvent::runId)
                     .containsExactly("secure");
 
             String metrics = monitor.get("/metrics").body();
@@ -133,8 +151,8 @@ class SecureBrokerIT {
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         List<AlertEvent> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> consumer =
+                new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             consumer.subscribe(List.of(Topics.ALERTS));
             long end = System.currentTimeMillis() + 60_000;
             while (out.isEmpty() && System.currentTimeMillis() < end) {

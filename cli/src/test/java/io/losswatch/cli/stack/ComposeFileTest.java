@@ -23,11 +23,15 @@ class ComposeFileTest {
 
     @Test
     void shouldRunTheWholeStack() {
-        assertThat(SERVICES.fieldNames()).toIterable()
+        assertThat(SERVICES.fieldNames())
+                .toIterable()
                 .contains("kafka", "monitor", "prometheus", "alertmanager", "grafana")
                 .anyMatch(s -> s.startsWith("trainer"));
         assertThat(SERVICES.path("kafka").path("image").asText()).startsWith("apache/kafka:");
-        assertThat(SERVICES.path("kafka").path("environment").path("KAFKA_PROCESS_ROLES").asText())
+        assertThat(SERVICES.path("kafka")
+                        .path("environment")
+                        .path("KAFKA_PROCESS_ROLES")
+                        .asText())
                 .isEqualTo("broker,controller");
     }
 
@@ -36,27 +40,36 @@ class ComposeFileTest {
         SERVICES.properties().forEach(s -> {
             JsonNode build = s.getValue().path("build");
             if (!build.isMissingNode()) {
-                Path context = Repo.DEPLOY.resolve(build.path("context").asText(".")).normalize();
+                Path context =
+                        Repo.DEPLOY.resolve(build.path("context").asText(".")).normalize();
                 assertThat(context).as(s.getKey() + " build context").isDirectory();
                 assertThat(context.resolve(build.path("dockerfile").asText("Dockerfile")))
-                        .as(s.getKey() + " Dockerfile").isRegularFile();
+                        .as(s.getKey() + " Dockerfile")
+                        .isRegularFile();
             }
             for (JsonNode v : s.getValue().path("volumes")) {
                 String host = v.asText().split(":")[0];
                 if (host.startsWith(".") || host.startsWith("/")) {
-                    assertThat(Repo.DEPLOY.resolve(host).normalize()).as(s.getKey() + " volume " + v.asText()).exists();
+                    assertThat(Repo.DEPLOY.resolve(host).normalize())
+                            .as(s.getKey() + " volume " + v.asText())
+                            .exists();
                 }
             }
             for (JsonNode e : s.getValue().path("command")) {
                 if (e.asText().startsWith("--config.file=")) {
                     String inContainer = e.asText().substring("--config.file=".length());
-                    assertThat(mountedFile(s.getValue(), inContainer)).as(s.getKey() + " " + e.asText()).isRegularFile();
+                    assertThat(mountedFile(s.getValue(), inContainer))
+                            .as(s.getKey() + " " + e.asText())
+                            .isRegularFile();
                 }
             }
         });
         // every service without a build uses an image, or the image another service builds
-        SERVICES.properties().forEach(s -> assertThat(s.getValue().has("image") || s.getValue().has("build"))
-                .as(s.getKey() + " has an image").isTrue());
+        SERVICES.properties()
+                .forEach(s -> assertThat(
+                                s.getValue().has("image") || s.getValue().has("build"))
+                        .as(s.getKey() + " has an image")
+                        .isTrue());
     }
 
     /** The host file behind a path inside the container, through the service's bind mounts. */
@@ -67,7 +80,10 @@ class ComposeFileTest {
                 return Repo.DEPLOY.resolve(parts[0]).normalize();
             }
             if (inContainer.startsWith(parts[1] + "/")) {
-                return Repo.DEPLOY.resolve(parts[0]).resolve(inContainer.substring(parts[1].length() + 1)).normalize();
+                return Repo.DEPLOY
+                        .resolve(parts[0])
+                        .resolve(inContainer.substring(parts[1].length() + 1))
+                        .normalize();
             }
         }
         return Path.of("/nonexistent/" + inContainer);
@@ -78,7 +94,10 @@ class ComposeFileTest {
         int monitorPort = MonitorApp.Options.defaults().httpPort();
         assertThat(ports("kafka")).containsExactly("9092:9092");
         assertThat(ports("monitor")).containsExactly(monitorPort + ":" + monitorPort);
-        assertThat(SERVICES.path("monitor").path("environment").path("LOSSWATCH_HTTP_PORT").asText())
+        assertThat(SERVICES.path("monitor")
+                        .path("environment")
+                        .path("LOSSWATCH_HTTP_PORT")
+                        .asText())
                 .isEqualTo(String.valueOf(monitorPort));
         assertThat(ports("prometheus")).containsExactly("9090:9090");
         assertThat(ports("alertmanager")).containsExactly("9093:9093");
@@ -92,8 +111,15 @@ class ComposeFileTest {
         assertThat(job.path("job_name").asText()).isEqualTo(io.losswatch.cli.LocalPrometheus.JOB);
         assertThat(job.path("static_configs").get(0).path("targets").get(0).asText())
                 .isEqualTo("monitor:" + MonitorApp.Options.defaults().httpPort());
-        assertThat(prom.path("alerting").path("alertmanagers").get(0).path("static_configs").get(0)
-                .path("targets").get(0).asText()).isEqualTo("alertmanager:9093");
+        assertThat(prom.path("alerting")
+                        .path("alertmanagers")
+                        .get(0)
+                        .path("static_configs")
+                        .get(0)
+                        .path("targets")
+                        .get(0)
+                        .asText())
+                .isEqualTo("alertmanager:9093");
         for (JsonNode rules : prom.path("rule_files")) {
             String glob = rules.asText();
             Path dir = Repo.DEPLOY.resolve("prometheus").resolve(glob).getParent();
@@ -101,10 +127,21 @@ class ComposeFileTest {
             assertThat(Files.exists(dir)).isTrue();
         }
         assertThat(Repo.yaml(Repo.GRAFANA.resolve("provisioning/datasources/prometheus.yml"))
-                .path("datasources").get(0).path("url").asText()).isEqualTo("http://prometheus:9090");
-        assertThat(SERVICES.path("monitor").path("environment").path("LOSSWATCH_BOOTSTRAP_SERVERS").asText())
+                        .path("datasources")
+                        .get(0)
+                        .path("url")
+                        .asText())
+                .isEqualTo("http://prometheus:9090");
+        assertThat(SERVICES.path("monitor")
+                        .path("environment")
+                        .path("LOSSWATCH_BOOTSTRAP_SERVERS")
+                        .asText())
                 .isEqualTo("kafka:29092");
-        assertThat(SERVICES.path("kafka").path("environment").path("KAFKA_ADVERTISED_LISTENERS").asText())
-                .contains("INTERNAL://kafka:29092").contains("EXTERNAL://localhost:9092");
+        assertThat(SERVICES.path("kafka")
+                        .path("environment")
+                        .path("KAFKA_ADVERTISED_LISTENERS")
+                        .asText())
+                .contains("INTERNAL://kafka:29092")
+                .contains("EXTERNAL://localhost:9092");
     }
 }

@@ -8,13 +8,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import io.losswatch.cli.LocalPrometheus;
 import io.losswatch.events.Topics;
-import io.losswatch.testsupport.KafkaBrokerExtension;
 import io.losswatch.monitor.MonitorApp;
 import io.losswatch.monitor.MonitorConfig;
 import io.losswatch.notify.Notifier;
 import io.losswatch.notify.NotifierConfig;
 import io.losswatch.notify.WebhookFormat;
 import io.losswatch.notify.WebhookTarget;
+import io.losswatch.testsupport.KafkaBrokerExtension;
 import io.losswatch.trainer.Architecture;
 import io.losswatch.trainer.LeNet;
 import io.losswatch.trainer.TrainConfig;
@@ -58,8 +58,8 @@ class DashboardsIT {
     static final String HEALTHY = "it-healthy-adam";
     static final String DIVERGING = "it-exponential-linear";
     /** What the test's instant queries stand in for Grafana's own variables. */
-    static final Map<String, String> GRAFANA_VARIABLES = Map.of("$run_id", ".*", "$__rate_interval", "1m",
-            "$__range", "5m");
+    static final Map<String, String> GRAFANA_VARIABLES =
+            Map.of("$run_id", ".*", "$__rate_interval", "1m", "$__range", "5m");
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static MonitorApp monitor;
@@ -70,12 +70,16 @@ class DashboardsIT {
 
     @BeforeAll
     static void startEverything() throws Exception {
-        assertThat(LocalPrometheus.installed()).as("prometheus is missing: apt-get install prometheus").isTrue();
+        assertThat(LocalPrometheus.installed())
+                .as("prometheus is missing: apt-get install prometheus")
+                .isTrue();
         String servers = KAFKA.bootstrapServers();
-        monitor = MonitorApp.start(MonitorConfig.defaults(servers)
-                        .withStateDir(Path.of("target", "streams-" + UUID.randomUUID())),
+        monitor = MonitorApp.start(
+                MonitorConfig.defaults(servers).withStateDir(Path.of("target", "streams-" + UUID.randomUUID())),
                 MonitorApp.Options.defaults().withHttp("127.0.0.1", 0));
-        await().alias("monitor's Streams client is running").atMost(Duration.ofSeconds(60)).until(monitor::isRunning);
+        await().alias("monitor's Streams client is running")
+                .atMost(Duration.ofSeconds(60))
+                .until(monitor::isRunning);
 
         receiver = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         receiver.createContext("/", ex -> {
@@ -84,17 +88,30 @@ class DashboardsIT {
             ex.close();
         });
         receiver.start();
-        notifier = Notifier.start(NotifierConfig.of(servers, List.of(WebhookTarget.of("it-receiver",
-                "http://127.0.0.1:" + receiver.getAddress().getPort() + "/alerts", WebhookFormat.GENERIC, null,
-                Map.of()))), monitor.registry());
+        notifier = Notifier.start(
+                NotifierConfig.of(
+                        servers,
+                        List.of(WebhookTarget.of(
+                                "it-receiver",
+                                "http://127.0.0.1:" + receiver.getAddress().getPort() + "/alerts",
+                                WebhookFormat.GENERIC,
+                                null,
+                                Map.of()))),
+                monitor.registry());
 
-        prometheus = LocalPrometheus.start(Path.of("target", "prometheus-" + UUID.randomUUID()),
-                "127.0.0.1:" + monitor.httpPort(), LocalPrometheus.ruleFiles(Repo.ROOT), Duration.ofSeconds(1));
-        assertThat(prometheus.awaitReady(Duration.ofSeconds(30))).as("Prometheus ready:\n" + prometheus.logTail())
+        prometheus = LocalPrometheus.start(
+                Path.of("target", "prometheus-" + UUID.randomUUID()),
+                "127.0.0.1:" + monitor.httpPort(),
+                LocalPrometheus.ruleFiles(Repo.ROOT),
+                Duration.ofSeconds(1));
+        assertThat(prometheus.awaitReady(Duration.ofSeconds(30)))
+                .as("Prometheus ready:\n" + prometheus.logTail())
                 .isTrue();
 
-        producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers),
-                new ByteArraySerializer(), new ByteArraySerializer());
+        producer = new KafkaProducer<>(
+                Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, servers),
+                new ByteArraySerializer(),
+                new ByteArraySerializer());
         // a record that is not JSON (the DLQ), and a repeated step (ignored): the service panels need both
         send("it-other", "not json");
         send("it-repeat", "{\"schema\":1,\"run_id\":\"it-repeat\",\"step\":1,\"loss\":1.0}");
@@ -102,10 +119,16 @@ class DashboardsIT {
         producer.flush();
 
         Path data = Path.of("/usr/share/datasets/fashion-mnist");
-        TrainConfig healthy = TrainConfig.defaults(HEALTHY).withOptimizer(LeNet.Optimizer.ADAM, 1e-3).withSteps(40)
-                .withData(data, 2000).withKafka(servers, Topics.METRICS, Map.of());
-        TrainConfig diverging = TrainConfig.defaults(DIVERGING).withOptimizer(LeNet.Optimizer.SGD, 0.1)
-                .withModel(Architecture.LINEAR, null).withSteps(120).withData(data, 2000)
+        TrainConfig healthy = TrainConfig.defaults(HEALTHY)
+                .withOptimizer(LeNet.Optimizer.ADAM, 1e-3)
+                .withSteps(40)
+                .withData(data, 2000)
+                .withKafka(servers, Topics.METRICS, Map.of());
+        TrainConfig diverging = TrainConfig.defaults(DIVERGING)
+                .withOptimizer(LeNet.Optimizer.SGD, 0.1)
+                .withModel(Architecture.LINEAR, null)
+                .withSteps(120)
+                .withData(data, 2000)
                 .withKafka(servers, Topics.METRICS, Map.of());
         CompletableFuture<?> a = CompletableFuture.runAsync(() -> train(healthy, Duration.ZERO));
         // paced so that Prometheus sees the loss climb over several scrapes
@@ -162,10 +185,14 @@ class DashboardsIT {
     }
 
     private static JsonNode api(String pathAndQuery) throws Exception {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(prometheus.url() + pathAndQuery)).build(),
+        HttpResponse<String> r = HTTP.send(
+                HttpRequest.newBuilder(URI.create(prometheus.url() + pathAndQuery))
+                        .build(),
                 HttpResponse.BodyHandlers.ofString());
         JsonNode body = Repo.JSON.readTree(r.body());
-        assertThat(body.path("status").asText()).as(pathAndQuery + " -> " + r.body()).isEqualTo("success");
+        assertThat(body.path("status").asText())
+                .as(pathAndQuery + " -> " + r.body())
+                .isEqualTo("success");
         return body.path("data").path("result");
     }
 
@@ -184,7 +211,8 @@ class DashboardsIT {
     @Test
     @Order(1)
     void shouldReadOneForTheDivergingRunsAlertAndZeroForTheHealthyRun() {
-        await().alias("Prometheus sees the diverging run's alert").atMost(Duration.ofSeconds(60))
+        await().alias("Prometheus sees the diverging run's alert")
+                .atMost(Duration.ofSeconds(60))
                 .untilAsserted(() -> {
                     JsonNode div = query("max(losswatch_alert_active{run_id=\"" + DIVERGING + "\"})");
                     assertThat(div).hasSize(1);
@@ -201,7 +229,8 @@ class DashboardsIT {
         List<Repo.Query> queries = new ArrayList<>();
         Repo.dashboards().forEach(d -> queries.addAll(Repo.queries(d)));
         assertThat(queries).hasSizeGreaterThan(20);
-        await().alias("every dashboard query returns data").atMost(Duration.ofSeconds(90))
+        await().alias("every dashboard query returns data")
+                .atMost(Duration.ofSeconds(90))
                 .pollInterval(Duration.ofSeconds(2))
                 .untilAsserted(() -> {
                     List<String> empty = new ArrayList<>();
@@ -215,9 +244,13 @@ class DashboardsIT {
                     assertThat(empty).as("queries without data").isEmpty();
                 });
         // the Run variable lists both runs
-        HttpResponse<String> labels = HTTP.send(HttpRequest.newBuilder(URI.create(prometheus.url()
-                + "/api/v1/label/run_id/values?match%5B%5D=losswatch_step")).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(Repo.JSON.readTree(labels.body()).path("data")).extracting(JsonNode::asText)
+        HttpResponse<String> labels = HTTP.send(
+                HttpRequest.newBuilder(
+                                URI.create(prometheus.url() + "/api/v1/label/run_id/values?match%5B%5D=losswatch_step"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(Repo.JSON.readTree(labels.body()).path("data"))
+                .extracting(JsonNode::asText)
                 .contains(HEALTHY, DIVERGING);
     }
 
@@ -228,13 +261,15 @@ class DashboardsIT {
         for (Path f : LocalPrometheus.ruleFiles(Repo.ROOT)) {
             Repo.yaml(f).path("groups").forEach(g -> g.path("rules").forEach(rules::add));
         }
-        await().alias("every recording rule has a series").atMost(Duration.ofSeconds(60))
+        await().alias("every recording rule has a series")
+                .atMost(Duration.ofSeconds(60))
                 .pollInterval(Duration.ofSeconds(2))
                 .untilAsserted(() -> {
                     List<String> empty = new ArrayList<>();
                     for (JsonNode r : rules) {
                         if (r.has("record")) {
-                            if (query(r.path("record").asText()).isEmpty() || query(r.path("expr").asText()).isEmpty()) {
+                            if (query(r.path("record").asText()).isEmpty()
+                                    || query(r.path("expr").asText()).isEmpty()) {
                                 empty.add(r.path("record").asText());
                             }
                         } else {
@@ -245,16 +280,23 @@ class DashboardsIT {
                 });
         // the alerts this scenario should raise: a run alert for the diverging run only, bad records
         JsonNode runAlerts = query(alertExpr(rules, "LosswatchRunAlertActive"));
-        assertThat(runAlerts).isNotEmpty()
-                .allSatisfy(s -> assertThat(s.path("metric").path("run_id").asText()).isEqualTo(DIVERGING));
-        await().alias("invalid records rising").atMost(Duration.ofSeconds(30))
-                .until(() -> !query(alertExpr(rules, "LosswatchInvalidRecordsRising")).isEmpty());
+        assertThat(runAlerts)
+                .isNotEmpty()
+                .allSatisfy(s ->
+                        assertThat(s.path("metric").path("run_id").asText()).isEqualTo(DIVERGING));
+        await().alias("invalid records rising")
+                .atMost(Duration.ofSeconds(30))
+                .until(() -> !query(alertExpr(rules, "LosswatchInvalidRecordsRising"))
+                        .isEmpty());
         // nothing lags and the webhook target keeps up
         assertThat(query(alertExpr(rules, "LosswatchConsumerLagGrowing"))).isEmpty();
         assertThat(query(alertExpr(rules, "LosswatchWebhookFailing"))).isEmpty();
-        assertThat(query("losswatch_webhook_deliveries_total{outcome=\"delivered\"} > 0")).isNotEmpty();
-        assertThat(query("losswatch_alert_cause{run_id=\"" + DIVERGING + "\"}")).isNotEmpty()
-                .allSatisfy(s -> assertThat(s.path("metric").path("cause").asText()).isNotBlank());
+        assertThat(query("losswatch_webhook_deliveries_total{outcome=\"delivered\"} > 0"))
+                .isNotEmpty();
+        assertThat(query("losswatch_alert_cause{run_id=\"" + DIVERGING + "\"}"))
+                .isNotEmpty()
+                .allSatisfy(
+                        s -> assertThat(s.path("metric").path("cause").asText()).isNotBlank());
     }
 
     @Test
@@ -270,12 +312,17 @@ class DashboardsIT {
         notifier = null;
         monitor.close();
         monitor = null;
-        await().alias("Prometheus sees the monitor down").atMost(Duration.ofSeconds(30))
+        await().alias("Prometheus sees the monitor down")
+                .atMost(Duration.ofSeconds(30))
                 .until(() -> !query(down).isEmpty());
     }
 
     private static String alertExpr(List<JsonNode> rules, String alert) {
-        return rules.stream().filter(r -> alert.equals(r.path("alert").asText())).findFirst()
-                .orElseThrow(() -> new AssertionError("no alert " + alert)).path("expr").asText();
+        return rules.stream()
+                .filter(r -> alert.equals(r.path("alert").asText()))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no alert " + alert))
+                .path("expr")
+                .asText();
     }
 }

@@ -22,20 +22,28 @@ class PromtoolIT {
 
     @BeforeAll
     static void promtoolIsInstalled() {
-        assertThat(PROMTOOL).as("promtool is missing: apt-get install prometheus").isExecutable();
+        assertThat(PROMTOOL)
+                .as("promtool is missing: apt-get install prometheus")
+                .isExecutable();
     }
 
     private static String run(Path cwd, String... cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).directory(cwd.toFile()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(cmd)
+                .directory(cwd.toFile())
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(60, TimeUnit.SECONDS)).as(String.join(" ", cmd) + " finished").isTrue();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS))
+                .as(String.join(" ", cmd) + " finished")
+                .isTrue();
         assertThat(p.exitValue()).as(String.join(" ", cmd) + " said:\n" + out).isZero();
         return out;
     }
 
     @Test
     void shouldAcceptThePrometheusConfig() throws Exception {
-        assertThat(run(DIR, PROMTOOL.toString(), "check", "config", "prometheus.yml")).contains("SUCCESS");
+        assertThat(run(DIR, PROMTOOL.toString(), "check", "config", "prometheus.yml"))
+                .contains("SUCCESS");
     }
 
     @Test
@@ -43,14 +51,17 @@ class PromtoolIT {
         List<Path> rules = io.losswatch.cli.LocalPrometheus.ruleFiles(Repo.ROOT);
         assertThat(rules).isNotEmpty();
         for (Path r : rules) {
-            assertThat(run(DIR, PROMTOOL.toString(), "check", "rules", r.toString())).contains("SUCCESS");
+            assertThat(run(DIR, PROMTOOL.toString(), "check", "rules", r.toString()))
+                    .contains("SUCCESS");
         }
     }
 
     @Test
     void shouldPassTheRuleUnitTests() throws Exception {
         try (var s = Files.list(DIR.resolve("tests"))) {
-            List<String> tests = s.map(p -> DIR.relativize(p).toString()).filter(p -> p.endsWith(".yml")).sorted()
+            List<String> tests = s.map(p -> DIR.relativize(p).toString())
+                    .filter(p -> p.endsWith(".yml"))
+                    .sorted()
                     .toList();
             assertThat(tests).isNotEmpty();
             for (String t : tests) {
@@ -68,15 +79,20 @@ class PromtoolIT {
             }
         }
         for (Path r : io.losswatch.cli.LocalPrometheus.ruleFiles(Repo.ROOT)) {
-            Repo.yaml(r).path("groups").forEach(g -> g.path("rules").forEach(rule -> {
-                if (rule.has("alert")) {
-                    assertThat(tests).as("a test of alert " + rule.path("alert").asText())
-                            .contains("alertname: " + rule.path("alert").asText());
-                } else {
-                    assertThat(tests).as("a test of recording rule " + rule.path("record").asText())
-                            .contains(rule.path("record").asText());
-                }
-            }));
+            Repo.yaml(r)
+                    .path("groups")
+                    .forEach(g -> g.path("rules").forEach(rule -> {
+                        if (rule.has("alert")) {
+                            assertThat(tests)
+                                    .as("a test of alert " + rule.path("alert").asText())
+                                    .contains("alertname: " + rule.path("alert").asText());
+                        } else {
+                            assertThat(tests)
+                                    .as("a test of recording rule "
+                                            + rule.path("record").asText())
+                                    .contains(rule.path("record").asText());
+                        }
+                    }));
         }
     }
 

@@ -18,8 +18,7 @@ final class Repo {
     static final ObjectMapper JSON = new ObjectMapper();
     static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
-    private Repo() {
-    }
+    private Repo() {}
 
     private static Path findRoot() {
         for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
@@ -27,7 +26,8 @@ final class Repo {
                 return p;
             }
         }
-        throw new IllegalStateException("no deploy/ and grafana/ above " + Path.of("").toAbsolutePath());
+        throw new IllegalStateException(
+                "no deploy/ and grafana/ above " + Path.of("").toAbsolutePath());
     }
 
     static JsonNode json(Path p) {
@@ -55,8 +55,7 @@ final class Repo {
     }
 
     /** One PromQL query of a dashboard: a panel target, an annotation or a variable. */
-    record Query(String dashboard, String where, String expr, boolean instant) {
-    }
+    record Query(String dashboard, String where, String expr, boolean instant) {}
 
     static List<Query> queries(Path dashboard) {
         JsonNode d = json(dashboard);
@@ -64,13 +63,21 @@ final class Repo {
         List<Query> out = new ArrayList<>();
         for (JsonNode panel : panels(d)) {
             for (JsonNode t : panel.path("targets")) {
-                out.add(new Query(name, "panel '" + panel.path("title").asText() + "' " + t.path("refId").asText(),
-                        t.path("expr").asText(), t.path("instant").asBoolean(false)));
+                out.add(new Query(
+                        name,
+                        "panel '" + panel.path("title").asText() + "' "
+                                + t.path("refId").asText(),
+                        t.path("expr").asText(),
+                        t.path("instant").asBoolean(false)));
             }
         }
         for (JsonNode a : d.path("annotations").path("list")) {
             if (a.has("expr")) {
-                out.add(new Query(name, "annotation '" + a.path("name").asText() + "'", a.path("expr").asText(), false));
+                out.add(new Query(
+                        name,
+                        "annotation '" + a.path("name").asText() + "'",
+                        a.path("expr").asText(),
+                        false));
             }
         }
         return out;

@@ -1,13 +1,12 @@
 package io.losswatch.client.attach;
 
+import io.losswatch.events.StepEvent;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
-
-import io.losswatch.events.StepEvent;
 
 /**
  * Follows one log file and hands every new step event to a sink (in production, a
@@ -74,11 +73,12 @@ public final class Attacher {
                 parser.reset();
                 restarts++;
                 lineNumber = 0;
-                console.accept(file + ": " + switch (why) {
-                    case ROTATED -> "rotated; reading the new file from its top";
-                    case TRUNCATED -> "truncated; reading again from its top";
-                    case REWRITTEN -> "rewritten; reading again from its top, skipping rows already sent";
-                });
+                console.accept(file + ": "
+                        + switch (why) {
+                            case ROTATED -> "rotated; reading the new file from its top";
+                            case TRUNCATED -> "truncated; reading again from its top";
+                            case REWRITTEN -> "rewritten; reading again from its top, skipping rows already sent";
+                        });
             }
         })) {
             do {

@@ -7,8 +7,7 @@ import java.util.Locale;
 /** The CSV that Python's {@code csv} module writes: commas, optional double quotes, {@code ""} inside quotes. */
 final class Csv {
 
-    private Csv() {
-    }
+    private Csv() {}
 
     static List<String> split(String line) {
         List<String> cells = new ArrayList<>();

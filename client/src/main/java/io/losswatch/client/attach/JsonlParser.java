@@ -1,15 +1,13 @@
 package io.losswatch.client.attach;
 
-import java.util.List;
-import java.util.Map;
-
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import io.losswatch.events.EventJson;
 import io.losswatch.events.InvalidEventException;
 import io.losswatch.events.StepEvent;
+import java.util.List;
+import java.util.Map;
 
 /**
  * JSON Lines: one step event per line in the wire schema ({@code {"step": 3, "loss": 0.52, ...}}), as a

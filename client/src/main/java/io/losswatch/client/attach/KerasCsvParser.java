@@ -1,9 +1,8 @@
 package io.losswatch.client.attach;
 
+import io.losswatch.events.StepEvent;
 import java.util.List;
 import java.util.Map;
-
-import io.losswatch.events.StepEvent;
 
 /**
  * Keras {@code CSVLogger} files: one row per epoch, {@code epoch} first and then the logged metrics in
@@ -45,17 +44,28 @@ final class KerasCsvParser implements RowParser {
             throw new IllegalArgumentException("row without epoch or " + loss + ": '" + line + "'");
         }
         String lr = columns.first(LEARNING_RATE);
-        StepEvent event = new StepEvent(StepEvent.SCHEMA_VERSION, runId, epoch, null, value, null, null,
-                Csv.number(columns.cell(cells, lr), lr), null, null,
-                Csv.number(columns.cell(cells, "val_loss"), "val_loss"), epoch.intValue(), labels);
+        StepEvent event = new StepEvent(
+                StepEvent.SCHEMA_VERSION,
+                runId,
+                epoch,
+                null,
+                value,
+                null,
+                null,
+                Csv.number(columns.cell(cells, lr), lr),
+                null,
+                null,
+                Csv.number(columns.cell(cells, "val_loss"), "val_loss"),
+                epoch.intValue(),
+                labels);
         return List.of(event);
     }
 
     private void header(List<String> cells) {
         CsvColumns c = new CsvColumns(cells);
         if (!c.has("epoch")) {
-            throw new IllegalArgumentException("the first line is not a Keras CSVLogger header (no 'epoch' column): "
-                    + String.join(",", cells));
+            throw new IllegalArgumentException(
+                    "the first line is not a Keras CSVLogger header (no 'epoch' column): " + String.join(",", cells));
         }
         String l = lossOverride != null ? c.first(List.of(lossOverride)) : c.first(LOSS);
         if (l == null) {

@@ -1,10 +1,9 @@
 package io.losswatch.client.attach;
 
+import io.losswatch.events.StepEvent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import io.losswatch.events.StepEvent;
 
 /**
  * PyTorch Lightning {@code CSVLogger} files ({@code metrics.csv}): a header with {@code epoch}, {@code step}
@@ -19,10 +18,10 @@ import io.losswatch.events.StepEvent;
  */
 final class LightningCsvParser implements RowParser {
 
-    static final List<String> LOSS = List.of("train_loss_step", "train_loss", "loss_step", "loss",
-            "train_loss_epoch", "loss_epoch");
-    static final List<String> VAL_LOSS = List.of("val_loss", "val_loss_epoch", "validation_loss", "valid_loss",
-            "val_loss_step");
+    static final List<String> LOSS =
+            List.of("train_loss_step", "train_loss", "loss_step", "loss", "train_loss_epoch", "loss_epoch");
+    static final List<String> VAL_LOSS =
+            List.of("val_loss", "val_loss_epoch", "validation_loss", "valid_loss", "val_loss_step");
     static final List<String> LEARNING_RATE = List.of("learning_rate", "lr");
 
     private final String runId;
@@ -68,9 +67,20 @@ final class LightningCsvParser implements RowParser {
         List<StepEvent> out = new ArrayList<>(1);
         if (value != null) {
             out.addAll(flush());
-            held = new StepEvent(StepEvent.SCHEMA_VERSION, runId, step, null, value, null, null,
-                    lastLr, null, null, val != null ? val : pendingVal,
-                    epoch == null ? null : epoch.intValue(), labels);
+            held = new StepEvent(
+                    StepEvent.SCHEMA_VERSION,
+                    runId,
+                    step,
+                    null,
+                    value,
+                    null,
+                    null,
+                    lastLr,
+                    null,
+                    null,
+                    val != null ? val : pendingVal,
+                    epoch == null ? null : epoch.intValue(),
+                    labels);
             pendingVal = null;
         } else if (val != null) {
             if (held != null && held.step() == step) {

@@ -1,8 +1,7 @@
 package io.losswatch.client.attach;
 
-import java.util.List;
-
 import io.losswatch.events.StepEvent;
+import java.util.List;
 
 /**
  * Turns the lines of one log format into step events. Stateful: a CSV parser learns its columns from

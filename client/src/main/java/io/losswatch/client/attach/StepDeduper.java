@@ -1,9 +1,8 @@
 package io.losswatch.client.attach;
 
+import io.losswatch.events.StepEvent;
 import java.util.LinkedHashMap;
 import java.util.Map;
-
-import io.losswatch.events.StepEvent;
 
 /**
  * Decides whether a parsed row is news. A file read again from its top (rewritten, truncated or

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,7 +60,9 @@ class FileFollowerTest {
             append(log, "2\n");
             Files.move(log, dir.resolve("log.jsonl.1"));
             f.poll();
-            assertThat(lines).as("what was written before the rename is not lost").containsExactly("1", "2");
+            assertThat(lines)
+                    .as("what was written before the rename is not lost")
+                    .containsExactly("1", "2");
             append(log, "3\n");
             f.poll();
         }

@@ -3,16 +3,14 @@ package io.losswatch.client.attach;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.losswatch.events.StepEvent;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
 import org.junit.jupiter.api.Test;
-
-import io.losswatch.events.StepEvent;
 
 class LogParsersTest {
 
@@ -31,7 +29,8 @@ class LogParsersTest {
 
     @Test
     void shouldTurnEachKerasEpochRowIntoTheStepOfThatEpochWithValidationLossAndLearningRate() throws IOException {
-        List<StepEvent> events = parseAll(LogFormat.KERAS_CSV.parser("keras-run", Map.of("optimizer", "adam"), null),
+        List<StepEvent> events = parseAll(
+                LogFormat.KERAS_CSV.parser("keras-run", Map.of("optimizer", "adam"), null),
                 resource("keras_csvlogger.csv"));
 
         assertThat(events).extracting(StepEvent::step).containsExactly(0L, 1L, 2L, 3L, 4L, 5L);
@@ -44,13 +43,15 @@ class LogParsersTest {
         assertThat(first.labels()).containsEntry("optimizer", "adam");
         StepEvent last = events.get(5);
         assertThat(last.loss()).isNaN();
-        assertThat(last.valLoss()).as("NA is what Keras writes for a value it does not have").isNull();
+        assertThat(last.valLoss())
+                .as("NA is what Keras writes for a value it does not have")
+                .isNull();
     }
 
     @Test
     void shouldReadLightningStepRowsJoiningValidationAndLearningRateRowsAndSkippingEpochRows() throws IOException {
-        List<StepEvent> events = parseAll(LogFormat.LIGHTNING_CSV.parser("pl-run", Map.of(), null),
-                resource("lightning_metrics.csv"));
+        List<StepEvent> events =
+                parseAll(LogFormat.LIGHTNING_CSV.parser("pl-run", Map.of(), null), resource("lightning_metrics.csv"));
 
         assertThat(events).extracting(StepEvent::step).containsExactly(9L, 19L, 29L, 39L, 49L, 59L, 69L, 79L, 89L, 99L);
         assertThat(events.get(0).loss()).isEqualTo(1.2811930179595947);
@@ -64,18 +65,26 @@ class LogParsersTest {
 
     @Test
     void shouldUseTheEpochLossOfALightningFileThatLogsNoStepLoss() {
-        List<StepEvent> events = parseAll(LogFormat.LIGHTNING_CSV.parser("pl-epochs", Map.of(), null), List.of(
-                "epoch,step,train_loss_epoch,val_loss", "0,99,,0.61", "0,99,0.72,", "1,199,,0.55", "1,199,0.50,"));
+        List<StepEvent> events = parseAll(
+                LogFormat.LIGHTNING_CSV.parser("pl-epochs", Map.of(), null),
+                List.of(
+                        "epoch,step,train_loss_epoch,val_loss",
+                        "0,99,,0.61",
+                        "0,99,0.72,",
+                        "1,199,,0.55",
+                        "1,199,0.50,"));
 
         assertThat(events).extracting(StepEvent::step).containsExactly(99L, 199L);
         assertThat(events.get(1).loss()).isEqualTo(0.50);
-        assertThat(events.get(1).valLoss()).as("validation came just before: it joins the next training row").isEqualTo(0.55);
+        assertThat(events.get(1).valLoss())
+                .as("validation came just before: it joins the next training row")
+                .isEqualTo(0.55);
     }
 
     @Test
     void shouldFillInSchemaAndRunIdOfJsonLinesAndAcceptBareNaN() throws IOException {
-        List<StepEvent> events = parseAll(LogFormat.JSONL.parser("json-run", Map.of("optimizer", "sgd"), null),
-                resource("train_log.jsonl"));
+        List<StepEvent> events = parseAll(
+                LogFormat.JSONL.parser("json-run", Map.of("optimizer", "sgd"), null), resource("train_log.jsonl"));
 
         assertThat(events).extracting(StepEvent::step).containsExactly(0L, 1L, 2L, 3L);
         assertThat(events).allSatisfy(e -> {
@@ -90,7 +99,8 @@ class LogParsersTest {
     @Test
     void shouldRejectABadLineInOneSentence() {
         RowParser jsonl = LogFormat.JSONL.parser("r", Map.of(), null);
-        assertThatThrownBy(() -> jsonl.line("{\"step\": -1, \"loss\": 1}")).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> jsonl.line("{\"step\": -1, \"loss\": 1}"))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("step");
         assertThatThrownBy(() -> jsonl.line("not json")).hasMessageStartingWith("not valid JSON");
         RowParser keras = LogFormat.KERAS_CSV.parser("r", Map.of(), null);

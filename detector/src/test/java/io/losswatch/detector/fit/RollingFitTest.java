@@ -56,7 +56,10 @@ class RollingFitTest {
         }
         double sx = 0, sy = 0, sxx = 0, sxy = 0;
         for (int i = 480; i < 500; i++) {
-            sx += i; sy += ys[i]; sxx += (double) i * i; sxy += i * ys[i];
+            sx += i;
+            sy += ys[i];
+            sxx += (double) i * i;
+            sxy += i * ys[i];
         }
         double slope = (20 * sxy - sx * sy) / (20 * sxx - sx * sx);
         assertThat(f.fit().slope()).isCloseTo(slope, within(1e-9));
@@ -89,7 +92,10 @@ class RollingFitTest {
         for (int n : new int[] {8, 16, 64}) {
             double sx = 0, sy = 0, sxx = 0, sxy = 0;
             for (int i = ys.length - n; i < ys.length; i++) {
-                sx += i; sy += ys[i]; sxx += (double) i * i; sxy += i * ys[i];
+                sx += i;
+                sy += ys[i];
+                sxx += (double) i * i;
+                sxy += i * ys[i];
             }
             double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
             assertThat(f.fitNewest(n).slope()).as("slope over the newest %d", n).isCloseTo(slope, within(1e-9));
@@ -185,7 +191,8 @@ class RollingFitTest {
         for (int i = 0; i < 4; i++) {
             f.add(i, i == 3 ? 10 : 0); // 0 0 0 10: mean 2.5, sd 4.33, median 0
         }
-        assertThat(f.medianUpperBoundNewest(4)).isCloseTo(2.5 + Math.sqrt(18.75), org.assertj.core.api.Assertions.within(1e-5));
+        assertThat(f.medianUpperBoundNewest(4))
+                .isCloseTo(2.5 + Math.sqrt(18.75), org.assertj.core.api.Assertions.within(1e-5));
         // random windows: in shouldNeverPutTheBoundsFromTheSumsOnTheWrongSide
     }
 
@@ -195,12 +202,16 @@ class RollingFitTest {
         RollingFit w = new RollingFit(64, 16, 8);
         for (int step = 0; step < 20_000; step++) {
             // smooth stretches, noise, huge values and sign changes, as ln(loss) and ln(grad_norm) do
-            double y = step % 997 < 500 ? 60 * Math.sin(step / 50.0) + r.nextGaussian() * (step % 7 == 0 ? 5 : 1e-3)
+            double y = step % 997 < 500
+                    ? 60 * Math.sin(step / 50.0) + r.nextGaussian() * (step % 7 == 0 ? 5 : 1e-3)
                     : -3 + 1e-9 * r.nextGaussian();
             w.add(step, y);
             for (int n : new int[] {64, 16, 8}) {
-                assertThat(w.minLowerBoundNewest(n)).as("step %d, window %d", step, n).isLessThanOrEqualTo(w.minNewest(n));
-                assertThat(w.medianUpperBoundNewest(n)).as("step %d, window %d", step, n)
+                assertThat(w.minLowerBoundNewest(n))
+                        .as("step %d, window %d", step, n)
+                        .isLessThanOrEqualTo(w.minNewest(n));
+                assertThat(w.medianUpperBoundNewest(n))
+                        .as("step %d, window %d", step, n)
                         .isGreaterThanOrEqualTo(w.medianNewest(n));
             }
         }

@@ -38,7 +38,7 @@ public final class DataDirLock implements AutoCloseable {
         try {
             lock = channel.tryLock();
         } catch (OverlappingFileLockException e) {
-            lock = null;  // this JVM holds it already
+            lock = null; // this JVM holds it already
         } catch (IOException e) {
             closeQuietly(channel);
             throw new UncheckedIOException("cannot lock Kafka data dir " + dataDir, e);

@@ -9,8 +9,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 
 public final class Directories {
 
-    private Directories() {
-    }
+    private Directories() {}
 
     /** Best effort: a data dir that cannot be removed entirely is not worth failing a shutdown for. */
     public static void deleteRecursively(Path dir) {

@@ -26,10 +26,11 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
-
 import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
-
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import kafka.tools.StorageTool$;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 import org.apache.kafka.clients.admin.ScramCredentialInfo;
@@ -38,10 +39,6 @@ import org.apache.kafka.clients.admin.UserScramCredentialAlteration;
 import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
-
-import kafka.server.KafkaConfig;
-import kafka.server.KafkaRaftServer;
-import kafka.tools.StorageTool$;
 
 /**
  * A real single-node Apache Kafka broker (KRaft, combined broker and controller) running inside
@@ -80,6 +77,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** How long {@link #start} waits for the broker to answer an admin request. */
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+
     private static final int START_ATTEMPTS = 3;
     private static final String HOST = "127.0.0.1";
     private static final int NODE_ID = 1;
@@ -98,8 +96,12 @@ public final class EmbeddedKafka implements AutoCloseable {
      *                          they get in; the first user is the one the broker itself uses
      * @param saslMechanism     {@value #PLAIN} or {@value #SCRAM_SHA_512}; ignored without users
      */
-    public record Config(int port, Path dataDir, Map<String, String> brokerProperties, Map<String, String> saslUsers,
-                         String saslMechanism) {
+    public record Config(
+            int port,
+            Path dataDir,
+            Map<String, String> brokerProperties,
+            Map<String, String> saslUsers,
+            String saslMechanism) {
 
         public static final String PLAIN = "PLAIN";
         public static final String SCRAM_SHA_512 = "SCRAM-SHA-512";
@@ -112,13 +114,13 @@ public final class EmbeddedKafka implements AutoCloseable {
             saslUsers = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(saslUsers));
             for (String user : saslUsers.keySet()) {
                 if (!user.matches("[A-Za-z0-9._-]+")) {
-                    throw new IllegalArgumentException("SASL user names are letters, digits, '.', '_' and '-', got "
-                            + user);
+                    throw new IllegalArgumentException(
+                            "SASL user names are letters, digits, '.', '_' and '-', got " + user);
                 }
             }
             if (!PLAIN.equals(saslMechanism) && !SCRAM_SHA_512.equals(saslMechanism)) {
-                throw new IllegalArgumentException("SASL mechanism must be " + PLAIN + " or " + SCRAM_SHA_512 + ", got "
-                        + saslMechanism);
+                throw new IllegalArgumentException(
+                        "SASL mechanism must be " + PLAIN + " or " + SCRAM_SHA_512 + ", got " + saslMechanism);
             }
         }
 
@@ -184,11 +186,14 @@ public final class EmbeddedKafka implements AutoCloseable {
          * Needs {@link #withSaslPlain} or {@link #withSaslScram}.
          */
         public Config withTls(Path keystore, Path truststore, String password) {
-            return withBrokerProperty("ssl.keystore.location", keystore.toAbsolutePath().toString())
+            return withBrokerProperty(
+                            "ssl.keystore.location", keystore.toAbsolutePath().toString())
                     .withBrokerProperty("ssl.keystore.type", "PKCS12")
                     .withBrokerProperty("ssl.keystore.password", password)
                     .withBrokerProperty("ssl.key.password", password)
-                    .withBrokerProperty("ssl.truststore.location", truststore.toAbsolutePath().toString())
+                    .withBrokerProperty(
+                            "ssl.truststore.location",
+                            truststore.toAbsolutePath().toString())
                     .withBrokerProperty("ssl.truststore.type", "PKCS12")
                     .withBrokerProperty("ssl.truststore.password", password);
         }
@@ -211,8 +216,13 @@ public final class EmbeddedKafka implements AutoCloseable {
     private final Admin admin;
     private boolean closed;
 
-    private EmbeddedKafka(KafkaRaftServer server, int port, Path dataDir, boolean deleteDataDirOnClose,
-                          DataDirLock lock, Map<String, String> clientSecurity) {
+    private EmbeddedKafka(
+            KafkaRaftServer server,
+            int port,
+            Path dataDir,
+            boolean deleteDataDirOnClose,
+            DataDirLock lock,
+            Map<String, String> clientSecurity) {
         this.server = server;
         this.lock = lock;
         this.port = port;
@@ -229,8 +239,13 @@ public final class EmbeddedKafka implements AutoCloseable {
      * or {@code LOSSWATCH_KAFKA_*}); empty for a PLAINTEXT broker.
      */
     public static Map<String, String> saslClientSettings(String user, String password) {
-        return Map.of("security.protocol", "SASL_PLAINTEXT", "sasl.mechanism", "PLAIN",
-                "sasl.jaas.config", plainLogin(user, password, Map.of()));
+        return Map.of(
+                "security.protocol",
+                "SASL_PLAINTEXT",
+                "sasl.mechanism",
+                "PLAIN",
+                "sasl.jaas.config",
+                plainLogin(user, password, Map.of()));
     }
 
     /**
@@ -241,10 +256,14 @@ public final class EmbeddedKafka implements AutoCloseable {
         Map<String, String> c = new LinkedHashMap<>();
         c.put("security.protocol", config.securityProtocol());
         c.put("sasl.mechanism", config.saslMechanism());
-        c.put("sasl.jaas.config", config.saslMechanism().equals(Config.PLAIN) ? plainLogin(user, password, Map.of())
-                : scramLogin(user, password));
+        c.put(
+                "sasl.jaas.config",
+                config.saslMechanism().equals(Config.PLAIN)
+                        ? plainLogin(user, password, Map.of())
+                        : scramLogin(user, password));
         if (config.tls()) {
-            for (String k : new String[] {"ssl.truststore.location", "ssl.truststore.type", "ssl.truststore.password"}) {
+            for (String k :
+                    new String[] {"ssl.truststore.location", "ssl.truststore.type", "ssl.truststore.password"}) {
                 c.put(k, config.brokerProperties().get(k));
             }
         }
@@ -252,9 +271,17 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private static String plainLogin(String user, String password, Map<String, String> users) {
-        StringBuilder s = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required username=\"")
-                .append(escapeJaas(user)).append("\" password=\"").append(escapeJaas(password)).append('"');
-        users.forEach((u, pw) -> s.append(" user_").append(u).append("=\"").append(escapeJaas(pw)).append('"'));
+        StringBuilder s = new StringBuilder(
+                        "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"")
+                .append(escapeJaas(user))
+                .append("\" password=\"")
+                .append(escapeJaas(password))
+                .append('"');
+        users.forEach((u, pw) -> s.append(" user_")
+                .append(u)
+                .append("=\"")
+                .append(escapeJaas(pw))
+                .append('"'));
         return s.append(';').toString();
     }
 
@@ -306,12 +333,15 @@ public final class EmbeddedKafka implements AutoCloseable {
                 if (isBindFailure(e) && attempt < START_ATTEMPTS) {
                     continue;
                 }
-                throw new IllegalStateException("Kafka did not start on " + HOST + ":" + port
-                        + " with data dir " + dataDir + ": " + rootMessage(e), e);
+                throw new IllegalStateException(
+                        "Kafka did not start on " + HOST + ":" + port + " with data dir " + dataDir + ": "
+                                + rootMessage(e),
+                        e);
             }
             Map<String, String> clientSecurity = Map.of();
             if (config.sasl()) {
-                Map.Entry<String, String> self = config.saslUsers().entrySet().iterator().next();
+                Map.Entry<String, String> self =
+                        config.saslUsers().entrySet().iterator().next();
                 clientSecurity = clientSettings(config, self.getKey(), self.getValue());
             }
             EmbeddedKafka kafka = new EmbeddedKafka(server, port, dataDir, tempDir, lock, clientSecurity);
@@ -384,17 +414,22 @@ public final class EmbeddedKafka implements AutoCloseable {
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
         while (true) {
             try {
-                if (!client.describeCluster(new DescribeClusterOptions().timeoutMs(5_000)).nodes().get().isEmpty()) {
+                if (!client.describeCluster(new DescribeClusterOptions().timeoutMs(5_000))
+                        .nodes()
+                        .get()
+                        .isEmpty()) {
                     return;
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for Kafka on " + bootstrapServers()
-                        + " (" + what + ")", e);
+                throw new IllegalStateException(
+                        "interrupted while waiting for Kafka on " + bootstrapServers() + " (" + what + ")", e);
             } catch (Exception e) {
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("Kafka on " + bootstrapServers() + " did not answer within "
-                            + READY_TIMEOUT.toSeconds() + " s (" + what + "): " + rootMessage(e), e);
+                    throw new IllegalStateException(
+                            "Kafka on " + bootstrapServers() + " did not answer within " + READY_TIMEOUT.toSeconds()
+                                    + " s (" + what + "): " + rootMessage(e),
+                            e);
                 }
             }
             if (System.nanoTime() > deadline) {
@@ -426,10 +461,13 @@ public final class EmbeddedKafka implements AutoCloseable {
             String mechanism = config.saslMechanism();
             p.put("sasl.enabled.mechanisms", mechanism);
             p.put("sasl.mechanism.inter.broker.protocol", mechanism);
-            Map.Entry<String, String> self = config.saslUsers().entrySet().iterator().next();
+            Map.Entry<String, String> self =
+                    config.saslUsers().entrySet().iterator().next();
             // PLAIN checks passwords against this line; SCRAM against the metadata log, so only the broker's own login
-            p.put("listener.name." + protocol.toLowerCase(Locale.ROOT) + "." + mechanism.toLowerCase(Locale.ROOT)
-                    + ".sasl.jaas.config", mechanism.equals(Config.PLAIN)
+            p.put(
+                    "listener.name." + protocol.toLowerCase(Locale.ROOT) + "." + mechanism.toLowerCase(Locale.ROOT)
+                            + ".sasl.jaas.config",
+                    mechanism.equals(Config.PLAIN)
                             ? plainLogin(self.getKey(), self.getValue(), config.saslUsers())
                             : scramLogin(self.getKey(), self.getValue()));
         }
@@ -475,11 +513,12 @@ public final class EmbeddedKafka implements AutoCloseable {
             try (Writer w = Files.newBufferedWriter(configFile, StandardCharsets.UTF_8)) {
                 props.store(w, "written by losswatch to format the Kafka storage; safe to delete");
             }
-            List<String> args = new ArrayList<>(List.of("format", "-t", Uuid.randomUuid().toString(),
-                    "-c", configFile.toString()));
+            List<String> args =
+                    new ArrayList<>(List.of("format", "-t", Uuid.randomUuid().toString(), "-c", configFile.toString()));
             if (config.sasl() && config.saslMechanism().equals(Config.SCRAM_SHA_512)) {
-                config.saslUsers().forEach((user, password) -> args.addAll(List.of("--add-scram",
-                        scramFormatArgument(user, password))));
+                config.saslUsers()
+                        .forEach((user, password) ->
+                                args.addAll(List.of("--add-scram", scramFormatArgument(user, password))));
             }
             try (PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8)) {
                 exitCode = StorageTool$.MODULE$.execute(args.toArray(String[]::new), out);
@@ -513,7 +552,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         try {
             // RFC 5802's Hi() is PBKDF2 with the mechanism's HMAC, over the password's UTF-8 bytes
             salted = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA512")
-                    .generateSecret(new PBEKeySpec(password.toCharArray(), salt, SCRAM_ITERATIONS, 512)).getEncoded();
+                    .generateSecret(new PBEKeySpec(password.toCharArray(), salt, SCRAM_ITERATIONS, 512))
+                    .getEncoded();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("this JVM cannot compute SCRAM-SHA-512 credentials: " + e.getMessage(), e);
         }
@@ -528,16 +568,18 @@ public final class EmbeddedKafka implements AutoCloseable {
      */
     private void upsertScramUsers(Config config) {
         List<UserScramCredentialAlteration> upserts = new ArrayList<>();
-        config.saslUsers().forEach((user, password) -> upserts.add(new UserScramCredentialUpsertion(user,
-                new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS), password)));
+        config.saslUsers()
+                .forEach((user, password) -> upserts.add(new UserScramCredentialUpsertion(
+                        user, new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS), password)));
         try {
             admin.alterUserScramCredentials(upserts).all().get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("Kafka on " + bootstrapServers() + " did not take the SCRAM users: "
-                    + rootMessage(e), e);
+            throw new IllegalStateException(
+                    "Kafka on " + bootstrapServers() + " did not take the SCRAM users: " + rootMessage(e), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while adding SCRAM users to Kafka on " + bootstrapServers(), e);
+            throw new IllegalStateException(
+                    "interrupted while adding SCRAM users to Kafka on " + bootstrapServers(), e);
         }
         config.saslUsers().forEach((user, password) -> {
             Map<String, Object> c = new LinkedHashMap<>(clientSettings(config, user, password));
@@ -628,7 +670,9 @@ public final class EmbeddedKafka implements AutoCloseable {
         String message = e.getMessage();
         String type = e.getClass().getSimpleName();
         if (e instanceof java.nio.file.FileSystemException) {
-            return type.replace("Exception", "").replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase() + " " + message;
+            return type.replace("Exception", "")
+                            .replaceAll("([a-z])([A-Z])", "$1 $2")
+                            .toLowerCase() + " " + message;
         }
         return message == null ? type : message;
     }

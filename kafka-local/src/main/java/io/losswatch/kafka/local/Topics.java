@@ -7,7 +7,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
-
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -16,8 +15,7 @@ import org.apache.kafka.common.errors.TopicExistsException;
 /** Idempotent topic creation shared by the in-process broker and the Testcontainers one. */
 public final class Topics {
 
-    private Topics() {
-    }
+    private Topics() {}
 
     /**
      * Creates the topics that do not exist yet and returns once every partition of every one
@@ -36,23 +34,27 @@ public final class Topics {
                 future.get(remaining(deadline), TimeUnit.NANOSECONDS);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw new IllegalStateException("cannot create topic " + name + ": " + e.getCause().getMessage(), e);
+                    throw new IllegalStateException(
+                            "cannot create topic " + name + ": " + e.getCause().getMessage(), e);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while creating topic " + name, e);
             } catch (TimeoutException e) {
-                throw new IllegalStateException("creating topic " + name + " took longer than " + timeout.toSeconds() + " s", e);
+                throw new IllegalStateException(
+                        "creating topic " + name + " took longer than " + timeout.toSeconds() + " s", e);
             }
         });
         awaitLeaders(admin, partitionsByTopic, deadline, timeout);
     }
 
-    private static void awaitLeaders(Admin admin, Map<String, Integer> partitionsByTopic, long deadline, Duration timeout) {
+    private static void awaitLeaders(
+            Admin admin, Map<String, Integer> partitionsByTopic, long deadline, Duration timeout) {
         while (true) {
             try {
                 Map<String, TopicDescription> descriptions = admin.describeTopics(partitionsByTopic.keySet())
-                        .allTopicNames().get(remaining(deadline), TimeUnit.NANOSECONDS);
+                        .allTopicNames()
+                        .get(remaining(deadline), TimeUnit.NANOSECONDS);
                 boolean ready = descriptions.values().stream()
                         .flatMap(d -> d.partitions().stream())
                         .allMatch(p -> p.leader() != null && !p.leader().isEmpty());
@@ -61,13 +63,14 @@ public final class Topics {
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for topics " + partitionsByTopic.keySet(), e);
+                throw new IllegalStateException(
+                        "interrupted while waiting for topics " + partitionsByTopic.keySet(), e);
             } catch (ExecutionException | TimeoutException e) {
                 // metadata not there yet: ask again until the deadline
             }
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("topics " + partitionsByTopic.keySet() + " had no leader after "
-                        + timeout.toSeconds() + " s");
+                throw new IllegalStateException(
+                        "topics " + partitionsByTopic.keySet() + " had no leader after " + timeout.toSeconds() + " s");
             }
             LockSupport.parkNanos(Duration.ofMillis(50).toNanos());
         }

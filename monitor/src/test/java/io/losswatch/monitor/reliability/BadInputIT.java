@@ -8,10 +8,10 @@ import io.losswatch.events.AlertEvent;
 import io.losswatch.events.EventJson;
 import io.losswatch.events.StepEvent;
 import io.losswatch.events.Topics;
-import io.losswatch.testsupport.KafkaBrokerExtension;
 import io.losswatch.monitor.LosswatchMetrics;
 import io.losswatch.monitor.MonitorApp;
 import io.losswatch.monitor.MonitorConfig;
+import io.losswatch.testsupport.KafkaBrokerExtension;
 import io.micrometer.core.instrument.Counter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,12 +51,19 @@ class BadInputIT {
             expectedAlerts = h.alertsOf(BadRecords.DIVERGING);
         }
         List<BadRecords.Case> sent = new ArrayList<>();
-        try (MonitorApp monitor = MonitorApp.start(MonitorConfig.defaults(KAFKA.bootstrapServers())
-                        .withStateDir(tmp.resolve("state")), MonitorApp.Options.defaults().withHttp("127.0.0.1", 0));
-             KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
-                     ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers(),
-                     ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true, ProducerConfig.ACKS_CONFIG, "all"),
-                     new ByteArraySerializer(), new ByteArraySerializer())) {
+        try (MonitorApp monitor = MonitorApp.start(
+                        MonitorConfig.defaults(KAFKA.bootstrapServers()).withStateDir(tmp.resolve("state")),
+                        MonitorApp.Options.defaults().withHttp("127.0.0.1", 0));
+                KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(
+                        Map.of(
+                                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                                KAFKA.bootstrapServers(),
+                                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+                                true,
+                                ProducerConfig.ACKS_CONFIG,
+                                "all"),
+                        new ByteArraySerializer(),
+                        new ByteArraySerializer())) {
             await().alias("monitor is running").atMost(Duration.ofSeconds(60)).until(monitor::isRunning);
             List<BadRecords.Case> corpus = BadRecords.corpus();
             int next = 0;
@@ -79,27 +86,40 @@ class BadInputIT {
             producer.flush();
 
             int total = 2 * BadRecords.STEPS + sent.size();
-            await().alias("monitor has read every record").atMost(Duration.ofSeconds(90))
-                    .until(() -> monitor.registry().get(LosswatchMetrics.RECORDS).counter().count() >= total);
+            await().alias("monitor has read every record")
+                    .atMost(Duration.ofSeconds(90))
+                    .until(() -> monitor.registry()
+                                    .get(LosswatchMetrics.RECORDS)
+                                    .counter()
+                                    .count()
+                            >= total);
             assertThat(monitor.isRunning()).as("the monitor is still up").isTrue();
 
             Map<String, Long> expectedDead = new TreeMap<>();
-            sent.stream().filter(BadRecords.Case::deadLetter)
+            sent.stream()
+                    .filter(BadRecords.Case::deadLetter)
                     .forEach(c -> expectedDead.merge(c.reason(), 1L, Long::sum));
             Map<String, Long> counted = new TreeMap<>();
-            for (Counter c : monitor.registry().find(LosswatchMetrics.INVALID_RECORDS).counters()) {
+            for (Counter c :
+                    monitor.registry().find(LosswatchMetrics.INVALID_RECORDS).counters()) {
                 if (c.count() > 0) {
                     counted.put(c.getId().getTag(LosswatchMetrics.REASON), (long) c.count());
                 }
             }
             assertThat(counted).as("dead letters counted by reason").isEqualTo(expectedDead);
-            assertThat(monitor.registry().get(LosswatchMetrics.IGNORED_RECORDS).tag(LosswatchMetrics.REASON, "stale_step")
-                    .counter().count()).isEqualTo(2);
+            assertThat(monitor.registry()
+                            .get(LosswatchMetrics.IGNORED_RECORDS)
+                            .tag(LosswatchMetrics.REASON, "stale_step")
+                            .counter()
+                            .count())
+                    .isEqualTo(2);
 
             Map<String, Long> inDlq = new TreeMap<>();
-            for (ConsumerRecord<byte[], byte[]> r : read(Topics.DLQ, expectedDead.values().stream()
-                    .mapToInt(Long::intValue).sum())) {
-                inDlq.merge(new String(r.headers().lastHeader(Topics.REASON_HEADER).value(), UTF_8), 1L, Long::sum);
+            for (ConsumerRecord<byte[], byte[]> r : read(
+                    Topics.DLQ,
+                    expectedDead.values().stream().mapToInt(Long::intValue).sum())) {
+                inDlq.merge(
+                        new String(r.headers().lastHeader(Topics.REASON_HEADER).value(), UTF_8), 1L, Long::sum);
             }
             assertThat(inDlq).as("dead letters on the DLQ topic by reason").isEqualTo(expectedDead);
 
@@ -120,17 +140,25 @@ class BadInputIT {
 
     private static List<ConsumerRecord<byte[], byte[]>> read(String topic, int atLeast) {
         List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "it-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 4 * 1024 * 1024),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(
+                Map.of(
+                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                        KAFKA.bootstrapServers(),
+                        ConsumerConfig.GROUP_ID_CONFIG,
+                        "it-" + UUID.randomUUID(),
+                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                        "earliest",
+                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
+                        "read_committed",
+                        ConsumerConfig.FETCH_MAX_BYTES_CONFIG,
+                        4 * 1024 * 1024),
+                new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
             c.subscribe(List.of(topic));
             long end = System.currentTimeMillis() + 60_000;
             long quietUntil = 0;
-            while (System.currentTimeMillis() < end && (out.size() < atLeast || System.currentTimeMillis() < quietUntil)) {
+            while (System.currentTimeMillis() < end
+                    && (out.size() < atLeast || System.currentTimeMillis() < quietUntil)) {
                 var records = c.poll(Duration.ofMillis(200));
                 records.forEach(out::add);
                 if (out.size() >= atLeast && quietUntil == 0) {

@@ -48,9 +48,14 @@ public class BadInputTest {
             meters = new LosswatchMetrics(new SimpleMeterRegistry());
             driver = new TopologyTestDriver(
                     MonitorTopology.build(config, meters, Clock.fixed(START, ZoneOffset.UTC)),
-                    config.streamsProperties(), START);
-            metrics = driver.createInputTopic(Topics.METRICS, new ByteArraySerializer(), new ByteArraySerializer(),
-                    START, java.time.Duration.ofMillis(10));
+                    config.streamsProperties(),
+                    START);
+            metrics = driver.createInputTopic(
+                    Topics.METRICS,
+                    new ByteArraySerializer(),
+                    new ByteArraySerializer(),
+                    START,
+                    java.time.Duration.ofMillis(10));
             alerts = driver.createOutputTopic(Topics.ALERTS, new ByteArrayDeserializer(), new ByteArrayDeserializer());
             dlq = driver.createOutputTopic(Topics.DLQ, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         }
@@ -60,13 +65,17 @@ public class BadInputTest {
         }
 
         double count(String meter, String reason) {
-            Counter c = meters.registry().find(meter).tag(LosswatchMetrics.REASON, reason).counter();
+            Counter c = meters.registry()
+                    .find(meter)
+                    .tag(LosswatchMetrics.REASON, reason)
+                    .counter();
             return c == null ? 0 : c.count();
         }
 
         double ignored() {
             return meters.registry().find(LosswatchMetrics.IGNORED_RECORDS).counters().stream()
-                    .mapToDouble(Counter::count).sum();
+                    .mapToDouble(Counter::count)
+                    .sum();
         }
 
         /** Sends one case and says what became of it, in the corpus's words. */
@@ -75,15 +84,24 @@ public class BadInputTest {
             metrics.pipeInput(new TestRecord<>(c.key(), c.value()));
             if (!dlq.isEmpty()) {
                 TestRecord<byte[], byte[]> dead = dlq.readRecord();
-                assertThat(dlq.isEmpty()).as("one dead letter for '%s'", c.name()).isTrue();
-                assertThat(dead.value()).as("the DLQ keeps the bytes of '%s'", c.name()).isEqualTo(c.value());
+                assertThat(dlq.isEmpty())
+                        .as("one dead letter for '%s'", c.name())
+                        .isTrue();
+                assertThat(dead.value())
+                        .as("the DLQ keeps the bytes of '%s'", c.name())
+                        .isEqualTo(c.value());
                 assertThat(dead.headers().lastHeader(Topics.ERROR_HEADER)).isNotNull();
-                return "dlq:" + new String(dead.headers().lastHeader(Topics.REASON_HEADER).value(), UTF_8);
+                return "dlq:"
+                        + new String(
+                                dead.headers().lastHeader(Topics.REASON_HEADER).value(), UTF_8);
             }
             if (ignored() > ignoredBefore) {
-                return "ignored:" + meters.registry().find(LosswatchMetrics.IGNORED_RECORDS).counters().stream()
-                        .filter(x -> x.count() > 0).map(x -> x.getId().getTag(LosswatchMetrics.REASON))
-                        .findFirst().orElseThrow();
+                return "ignored:"
+                        + meters.registry().find(LosswatchMetrics.IGNORED_RECORDS).counters().stream()
+                                .filter(x -> x.count() > 0)
+                                .map(x -> x.getId().getTag(LosswatchMetrics.REASON))
+                                .findFirst()
+                                .orElseThrow();
             }
             return "accepted";
         }
@@ -158,15 +176,22 @@ public class BadInputTest {
             assertThat(next).isEqualTo(corpus.size());
             assertThat(actual).isEqualTo(expected);
             withBadInput.addAll(h.alertsOf(BadRecords.DIVERGING));
-            assertThat(h.count(LosswatchMetrics.INVALID_RECORDS, "processing_error")).isZero();
-            long dead = expected.values().stream().filter(e -> e.startsWith("dlq:")).count();
+            assertThat(h.count(LosswatchMetrics.INVALID_RECORDS, "processing_error"))
+                    .isZero();
+            long dead =
+                    expected.values().stream().filter(e -> e.startsWith("dlq:")).count();
             double counted = h.meters.registry().find(LosswatchMetrics.INVALID_RECORDS).counters().stream()
-                    .mapToDouble(Counter::count).sum();
+                    .mapToDouble(Counter::count)
+                    .sum();
             assertThat(counted).as("every dead letter is counted by reason").isEqualTo(dead);
             assertThat(h.count(LosswatchMetrics.INVALID_RECORDS, "not_json"))
-                    .isEqualTo(expected.values().stream().filter("dlq:not_json"::equals).count());
+                    .isEqualTo(expected.values().stream()
+                            .filter("dlq:not_json"::equals)
+                            .count());
             assertThat(h.count(LosswatchMetrics.IGNORED_RECORDS, "stale_step")).isEqualTo(2);
         }
-        assertThat(withBadInput).as("the diverging run's alerts with bad input interleaved").isEqualTo(clean);
+        assertThat(withBadInput)
+                .as("the diverging run's alerts with bad input interleaved")
+                .isEqualTo(clean);
     }
 }

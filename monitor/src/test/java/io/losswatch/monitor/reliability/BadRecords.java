@@ -27,9 +27,11 @@ final class BadRecords {
 
     /** Run that the corpus leaves alone: its steps are interleaved with the corpus. */
     static final String DIVERGING = "div";
+
     static final String HEALTHY = "ok";
     /** Run id that malformed records claim; it never gets a valid step. */
     static final String JUNK = "junk";
+
     static final int STEPS = 120;
 
     private BadRecords() {}
@@ -52,7 +54,8 @@ final class BadRecords {
     }
 
     private static String step(String fields) {
-        return "{\"schema\":1,\"run_id\":\"junk\",\"step\":1,\"loss\":1.0" + (fields.isEmpty() ? "" : "," + fields) + "}";
+        return "{\"schema\":1,\"run_id\":\"junk\",\"step\":1,\"loss\":1.0" + (fields.isEmpty() ? "" : "," + fields)
+                + "}";
     }
 
     private static String without(String field) {
@@ -63,7 +66,11 @@ final class BadRecords {
         all.put("loss", "1.0");
         all.remove(field);
         StringBuilder s = new StringBuilder("{");
-        all.forEach((k, v) -> s.append(s.length() > 1 ? "," : "").append('"').append(k).append("\":").append(v));
+        all.forEach((k, v) -> s.append(s.length() > 1 ? "," : "")
+                .append('"')
+                .append(k)
+                .append("\":")
+                .append(v));
         return s.append('}').toString();
     }
 
@@ -96,18 +103,24 @@ final class BadRecords {
         c.add(json("loss null", valid.replace("\"loss\":1.0", "\"loss\":null"), "dlq:missing_field"));
         c.add(json("negative step", valid.replace("\"step\":1", "\"step\":-1"), "dlq:invalid_step"));
         c.add(json("huge step", valid.replace("\"step\":1", "\"step\":10000000000000"), "dlq:invalid_step"));
-        c.add(json("step beyond long", valid.replace("\"step\":1", "\"step\":123456789012345678901234567890"),
+        c.add(json(
+                "step beyond long",
+                valid.replace("\"step\":1", "\"step\":123456789012345678901234567890"),
                 "dlq:invalid_step"));
         c.add(json("fractional step", valid.replace("\"step\":1", "\"step\":1.5"), "dlq:invalid_step"));
         c.add(json("step as a word", valid.replace("\"step\":1", "\"step\":\"ten\""), "dlq:invalid_step"));
-        c.add(json("loss as an unknown string", valid.replace("\"loss\":1.0", "\"loss\":\"very high\""),
+        c.add(json(
+                "loss as an unknown string",
+                valid.replace("\"loss\":1.0", "\"loss\":\"very high\""),
                 "dlq:invalid_value"));
         c.add(json("loss as a boolean", valid.replace("\"loss\":1.0", "\"loss\":true"), "dlq:wrong_type"));
         c.add(json("loss as an object", valid.replace("\"loss\":1.0", "\"loss\":{\"v\":1}"), "dlq:wrong_type"));
-        c.add(json("loss with 500 digits", valid.replace("\"loss\":1.0", "\"loss\":" + "9".repeat(500)),
-                "dlq:not_json"));
+        c.add(json(
+                "loss with 500 digits", valid.replace("\"loss\":1.0", "\"loss\":" + "9".repeat(500)), "dlq:not_json"));
         c.add(json("run_id with spaces", valid.replace("\"junk\"", "\"my run\""), "dlq:invalid_run_id"));
-        c.add(json("run_id of 200 characters", valid.replace("\"junk\"", "\"" + "r".repeat(200) + "\""),
+        c.add(json(
+                "run_id of 200 characters",
+                valid.replace("\"junk\"", "\"" + "r".repeat(200) + "\""),
                 "dlq:invalid_run_id"));
         c.add(json("run_id empty", valid.replace("\"junk\"", "\"\""), "dlq:invalid_run_id"));
         c.add(json("run_id as a number", valid.replace("\"junk\"", "7"), "dlq:invalid_run_id"));
@@ -141,28 +154,48 @@ final class BadRecords {
         System.arraycopy(head, 0, big, 0, head.length);
         c.add(new Case("1 MB record", b(JUNK), big, "dlq:too_large"));
         // accepted: valid records of runs of their own that look odd
-        c.add(new Case("unknown extra fields", b("extra-fields"),
+        c.add(new Case(
+                "unknown extra fields",
+                b("extra-fields"),
                 b("{\"schema\":1,\"run_id\":\"extra-fields\",\"step\":3,\"loss\":0.5,\"optimizer_state\":{\"m\":[1,2]},"
-                        + "\"note\":\"hi\",\"flags\":[true,null]}"), "accepted"));
-        c.add(new Case("enormous but finite numbers", b("enormous"),
+                        + "\"note\":\"hi\",\"flags\":[true,null]}"),
+                "accepted"));
+        c.add(new Case(
+                "enormous but finite numbers",
+                b("enormous"),
                 b("{\"schema\":1,\"run_id\":\"enormous\",\"step\":1,\"loss\":1.7e308,\"grad_norm\":1e400,"
-                        + "\"learning_rate\":1e-320}"), "accepted"));
-        c.add(new Case("bare NaN from Python", b("python-nan"),
+                        + "\"learning_rate\":1e-320}"),
+                "accepted"));
+        c.add(new Case(
+                "bare NaN from Python",
+                b("python-nan"),
                 b("{\"schema\":1,\"run_id\":\"python-nan\",\"step\":1,\"loss\":NaN,\"grad_norm\":Infinity}"),
                 "accepted"));
-        c.add(new Case("integral step written as a float", b("float-step"),
-                b("{\"schema\":1,\"run_id\":\"float-step\",\"step\":5.0,\"loss\":1}"), "accepted"));
-        c.add(new Case("the largest allowed step", b("last-step"),
-                b("{\"schema\":1,\"run_id\":\"last-step\",\"step\":" + EventJson.MAX_STEP + ",\"loss\":1}"), "accepted"));
+        c.add(new Case(
+                "integral step written as a float",
+                b("float-step"),
+                b("{\"schema\":1,\"run_id\":\"float-step\",\"step\":5.0,\"loss\":1}"),
+                "accepted"));
+        c.add(new Case(
+                "the largest allowed step",
+                b("last-step"),
+                b("{\"schema\":1,\"run_id\":\"last-step\",\"step\":" + EventJson.MAX_STEP + ",\"loss\":1}"),
+                "accepted"));
         return c;
     }
 
     /** Cases that touch the diverging run itself; sent right after its step {@code step} (> 10). */
     static List<Case> staleSteps(int step) {
         return List.of(
-                new Case("repeated step", b(DIVERGING), EventJson.writeStep(divergingStep(step).withLearningRate(9.0)),
+                new Case(
+                        "repeated step",
+                        b(DIVERGING),
+                        EventJson.writeStep(divergingStep(step).withLearningRate(9.0)),
                         "ignored:stale_step"),
-                new Case("step going backwards", b(DIVERGING),
-                        EventJson.writeStep(StepEvent.of(DIVERGING, step - 5, 1e6)), "ignored:stale_step"));
+                new Case(
+                        "step going backwards",
+                        b(DIVERGING),
+                        EventJson.writeStep(StepEvent.of(DIVERGING, step - 5, 1e6)),
+                        "ignored:stale_step"));
     }
 }

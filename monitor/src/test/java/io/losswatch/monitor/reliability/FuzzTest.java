@@ -24,10 +24,42 @@ class FuzzTest {
     private static final int RECORDS = 100_000;
     private static final long SEED = 20261127L;
     private static final String[] TOKENS = {
-        "NaN", "-Infinity", "Infinity", "1e999", "-1e999", "-1", "0", "1.5", "99999999999999999999999", "\"\"",
-        "null", "true", "{", "}", "[", "]", ",", ":", "\"", "\\", "\\u0000", "\"schema\"", "\"run_id\"",
-        "\"step\"", "\"loss\"", "\"time\":\"2026-13-45T99:00:00Z\"", "\"labels\":{", "\"layer_grad_norms\":{",
-        "\"epoch\":", "1.7976931348623157e308", "4.9e-324", "-0", "0x10", "1_000", "\u00e9", "\ud83d\ude00",
+        "NaN",
+        "-Infinity",
+        "Infinity",
+        "1e999",
+        "-1e999",
+        "-1",
+        "0",
+        "1.5",
+        "99999999999999999999999",
+        "\"\"",
+        "null",
+        "true",
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        ":",
+        "\"",
+        "\\",
+        "\\u0000",
+        "\"schema\"",
+        "\"run_id\"",
+        "\"step\"",
+        "\"loss\"",
+        "\"time\":\"2026-13-45T99:00:00Z\"",
+        "\"labels\":{",
+        "\"layer_grad_norms\":{",
+        "\"epoch\":",
+        "1.7976931348623157e308",
+        "4.9e-324",
+        "-0",
+        "0x10",
+        "1_000",
+        "\u00e9",
+        "\ud83d\ude00",
     };
 
     @TempDir
@@ -37,8 +69,12 @@ class FuzzTest {
     void shouldSurviveAHundredThousandMutatedRecordsAndAccountForEachOne() {
         Random random = new Random(SEED);
         List<byte[]> seeds = List.of(
-                EventJson.writeStep(StepEvent.of("fuzz-a", 7, 0.731).withGradNorm(1.92).withLearningRate(0.001)
-                        .withValLoss(0.9).withUpdateRatio(0.0012).withLabels(Map.of("model", "lenet5"))),
+                EventJson.writeStep(StepEvent.of("fuzz-a", 7, 0.731)
+                        .withGradNorm(1.92)
+                        .withLearningRate(0.001)
+                        .withValLoss(0.9)
+                        .withUpdateRatio(0.0012)
+                        .withLabels(Map.of("model", "lenet5"))),
                 "{\"schema\":1,\"run_id\":\"fuzz-b\",\"step\":42,\"time\":\"2026-11-27T05:00:00.123Z\",\"loss\":NaN,\"grad_norm\":Infinity,\"layer_grad_norms\":{\"0_W\":0.3,\"2_W\":1.7},\"learning_rate\":0.001,\"param_norm\":12.3,\"update_ratio\":0.0012,\"val_loss\":0.9,\"epoch\":3,\"labels\":{\"model\":\"lenet5\",\"optimizer\":\"adam\"}}"
                         .getBytes(UTF_8),
                 "{\"schema\":1,\"run_id\":\"fuzz-c\",\"step\":0,\"loss\":\"Infinity\"}".getBytes(UTF_8));
@@ -53,13 +89,16 @@ class FuzzTest {
                 dead += h.dlq.readRecordsToList().size();
                 h.alerts.readValuesToList();
             }
-            double read = h.meters.registry().get(LosswatchMetrics.RECORDS).counter().count();
+            double read =
+                    h.meters.registry().get(LosswatchMetrics.RECORDS).counter().count();
             double invalid = h.meters.registry().find(LosswatchMetrics.INVALID_RECORDS).counters().stream()
-                    .mapToDouble(Counter::count).sum();
+                    .mapToDouble(Counter::count)
+                    .sum();
             assertThat(read).isEqualTo(RECORDS);
             assertThat(invalid).as("every dead letter counted").isEqualTo(dead);
             assertThat(h.count(LosswatchMetrics.INVALID_RECORDS, "processing_error"))
-                    .as("no record reached the safety net for monitor bugs").isZero();
+                    .as("no record reached the safety net for monitor bugs")
+                    .isZero();
             assertThat(dead).as("the mutations do produce bad records").isGreaterThan(RECORDS / 2);
             assertThat(dead).as("and some still-valid ones").isLessThan(RECORDS);
         }
@@ -112,7 +151,8 @@ class FuzzTest {
                 case 5, 6 -> b = splice(b, at, TOKENS[random.nextInt(TOKENS.length)].getBytes(UTF_8));
                 default -> { // replace a number with a hostile one
                     String s = new String(b, UTF_8);
-                    b = s.replaceFirst("\\d+(\\.\\d+)?", TOKENS[random.nextInt(10)]).getBytes(UTF_8);
+                    b = s.replaceFirst("\\d+(\\.\\d+)?", TOKENS[random.nextInt(10)])
+                            .getBytes(UTF_8);
                 }
             }
         }

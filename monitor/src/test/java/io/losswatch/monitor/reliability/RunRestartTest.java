@@ -34,13 +34,20 @@ class RunRestartTest {
             for (int i = 0; i < 150; i++) {
                 h.send(healthy("job", i));
             }
-            assertThat(h.alertsOf("job")).as("the old attempt's alert is closed at the restart, nothing else")
+            assertThat(h.alertsOf("job"))
+                    .as("the old attempt's alert is closed at the restart, nothing else")
                     .containsExactly("RESOLVED LOSS_EXPONENTIAL_GROWTH@0 onset 40");
             assertThat(h.count(LosswatchMetrics.IGNORED_RECORDS, "new_attempt")).isEqualTo(1);
             assertThat(h.count(LosswatchMetrics.IGNORED_RECORDS, "stale_step"))
-                    .as("the new attempt's steps are used, not a stream of errors").isZero();
+                    .as("the new attempt's steps are used, not a stream of errors")
+                    .isZero();
             assertThat(h.dlq.isEmpty()).isTrue();
-            assertThat(h.meters.registry().get(LosswatchMetrics.STEP).tag(LosswatchMetrics.RUN_ID, "job").gauge().value())
+            assertThat(h.meters
+                            .registry()
+                            .get(LosswatchMetrics.STEP)
+                            .tag(LosswatchMetrics.RUN_ID, "job")
+                            .gauge()
+                            .value())
                     .isEqualTo(149);
 
             // restarted once more, and this attempt diverges again: detected afresh, from its own steps
