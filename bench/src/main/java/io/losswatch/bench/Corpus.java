@@ -22,13 +22,10 @@ public final class Corpus {
 
     /**
      * The two halves of the corpus; only the seed differs (the recorded DL4J runs are in the held-out
-     * half only). Before session 3 a run's generator was seeded so that neighbouring half seeds replayed
-     * each other's draws shifted by one: the held-out seeds 0x10550002 to 0x10550007 were not independent
-     * of each other nor of the tuning half (see the README). Seeds are now hashed first; with that, both
-     * halves are draws nobody had seen. Each held-out seed is scored once and retired (0x10550008 in
-     * session 3, 0x10550009 and the sweep of the eight seeds after it in session 4, whose fixes were
-     * then scored once on 0x10550012 and its sweep); detector work since session 4 uses development
-     * seeds of other ranges (0x20550001 on).
+     * half only). A run's generator is seeded from a hash of the half seed, so that neighbouring half
+     * seeds are independent draws. Each held-out seed is scored once and retired; detector work uses
+     * development seeds of other ranges (0x20550001 on). The history of the seeds is in
+     * docs/decisions (the corpus seeding record).
      */
     public enum Half {
         TUNING("tuning", 0x1055_0001L),
@@ -259,7 +256,7 @@ public final class Corpus {
     }
 
     /**
-     * Issue 9's shape: a classifier at chance level ln(C) jumps 15x-10^5x within its first 1-3 steps
+     * The shape measured on real CNNs at far too high a learning rate: a classifier at chance level ln(C) jumps 15x-10^5x within its first 1-3 steps
      * (over 1-3 steps), then falls back and stays pinned at or a little above chance, its units dead.
      * A third fall back to chance within 1-2 steps, as PyTorch's Adam lr=0.1 does. 15% jump straight
      * to a non-finite loss. Learning rate (80%), update ratio (50%, high on the first steps), gradient

@@ -9,7 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Runs Losswatch and the baselines on both halves of the corpus and prints the table of issue 3.
+ * Runs Losswatch and the baselines on both halves of the corpus and prints its table.
  * The baselines are tuned on the tuning half only, exactly as the detector's thresholds were.
  */
 public final class DetectionBenchmark {

@@ -31,7 +31,7 @@ final class Draft {
         /**
          * Each run's generator from a hash of (half seed, family, index). The half seed is hashed
          * first: {@code new SplittableRandom(x)} and {@code new SplittableRandom(x + gamma)} give the same
-         * draws shifted by one, so seeding with {@code halfSeed * gamma + ...} (as before session 3) made
+         * draws shifted by one, so seeding with {@code halfSeed * gamma + ...} (as an earlier version did) made
          * neighbouring half seeds replay each other's draws, and some runs came out identical.
          */
         Seed(String family, int index, long halfSeed) {

@@ -19,7 +19,7 @@ import java.util.SplittableRandom;
  * Curves of real training runs.
  *
  * <ul>
- * <li>Issue 9's table: per-step losses of a ReLU CNN on Fashion-MNIST in PyTorch 1.13 (steps 0-11
+ * <li>A table of measured curves: per-step losses of a ReLU CNN on Fashion-MNIST in PyTorch 1.13 (steps 0-11
  *     exact, then every 20th step to 180). The steps in between are filled in geometrically, with
  *     noise of the size the measured steps show. The exact curves go into the tuning half (the unit
  *     tests use them too); each half also gets three noisy redraws of each.
@@ -31,7 +31,7 @@ import java.util.SplittableRandom;
  */
 public final class RealCurves {
 
-    /** One row of issue 9's table. */
+    /** One row of the measured table. */
     public record TableCurve(
             String name,
             String optimizer,
@@ -60,8 +60,8 @@ public final class RealCurves {
         }
     }
 
-    /** Issue 9's four curves. */
-    public static final List<TableCurve> ISSUE_9 = List.of(
+    /** The table's four curves. */
+    public static final List<TableCurve> MEASURED_TABLE = List.of(
             new TableCurve(
                     "adam-lr1",
                     "adam",
@@ -119,7 +119,7 @@ public final class RealCurves {
 
     static List<BenchRun> forHalf(Corpus.Half half) {
         List<BenchRun> runs = new ArrayList<>();
-        for (TableCurve c : ISSUE_9) {
+        for (TableCurve c : MEASURED_TABLE) {
             if (half == Corpus.Half.TUNING) {
                 runs.add(table(c, "issue9-" + c.name(), c.exact(), false));
             }

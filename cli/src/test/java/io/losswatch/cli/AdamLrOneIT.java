@@ -7,10 +7,10 @@ import io.losswatch.events.AlertEvent;
 import io.losswatch.events.AlertStatus;
 import io.losswatch.events.AlertType;
 import io.losswatch.events.Cause;
-import io.losswatch.events.EventJson;
 import io.losswatch.events.Topics;
 import io.losswatch.monitor.MonitorApp;
 import io.losswatch.monitor.MonitorConfig;
+import io.losswatch.testsupport.Committed;
 import io.losswatch.testsupport.KafkaBrokerExtension;
 import io.losswatch.trainer.LeNet;
 import io.losswatch.trainer.TrainConfig;
@@ -21,10 +21,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -54,30 +50,11 @@ class AdamLrOneIT {
             assertThat(result.steps()).isEqualTo(40);
             assertThat(result.sent()).isEqualTo(40);
 
-            List<AlertEvent> alerts = new CopyOnWriteArrayList<>();
-            try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(
-                    Map.of(
-                            ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                            KAFKA.bootstrapServers(),
-                            ConsumerConfig.GROUP_ID_CONFIG,
-                            "it-" + UUID.randomUUID(),
-                            ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-                            "earliest",
-                            ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                            "read_committed"),
-                    new ByteArrayDeserializer(),
-                    new ByteArrayDeserializer())) {
-                c.subscribe(List.of(Topics.ALERTS));
-                await().alias("a LOSS_BLOWUP alert for adam-lr1 on training.alerts")
-                        .atMost(Duration.ofSeconds(60))
-                        .pollInSameThread()
-                        .until(() -> {
-                            for (var r : c.poll(Duration.ofMillis(200))) {
-                                alerts.add(EventJson.parseAlert(r.value()));
-                            }
-                            return alerts.stream().anyMatch(a -> a.type() == AlertType.LOSS_BLOWUP);
-                        });
-            }
+            List<AlertEvent> alerts = Committed.awaitAlert(
+                    KAFKA.bootstrapServers(),
+                    "adam-lr1",
+                    a -> a.type() == AlertType.LOSS_BLOWUP,
+                    Duration.ofSeconds(60));
             AlertEvent blowup = alerts.stream()
                     .filter(a -> a.type() == AlertType.LOSS_BLOWUP)
                     .findFirst()

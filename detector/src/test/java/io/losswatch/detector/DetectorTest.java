@@ -555,7 +555,8 @@ class DetectorTest {
         List<AlertEvent> alerts =
                 run(120, i -> i == 15 ? 108.0 : i == 16 ? 10.0 : 3.6 * (1 + 0.01 * (i % 2)), null, null);
         assertThat(firing(alerts, AlertType.TRAINING_COLLAPSED)).isEmpty();
-        // the same spike at step 2, before the run could have sat anywhere: Issue 9's shape, collapsed
+        // the same spike at step 2, before the run could have sat anywhere: the far-too-high learning rate shape,
+        // collapsed
         List<AlertEvent> early = run(120, i -> i == 2 ? 108.0 : i == 3 ? 10.0 : 3.6 * (1 + 0.01 * (i % 2)), null, null);
         assertThat(firing(early, AlertType.TRAINING_COLLAPSED)).hasSize(1);
     }

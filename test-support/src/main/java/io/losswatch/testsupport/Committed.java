@@ -113,6 +113,31 @@ public final class Committed {
         return out;
     }
 
+    /**
+     * Every alert of {@code runId} (every run's when null) on {@code training.alerts}, read until at least
+     * one has arrived and then nothing new for {@code quiet}: duplicates would come right behind the first.
+     */
+    public static List<AlertEvent> alertsUntilQuiet(
+            String bootstrapServers, String runId, Duration quiet, Duration atMost) {
+        List<AlertEvent> out = new ArrayList<>();
+        long[] lastNew = {System.nanoTime()};
+        try (KafkaConsumer<String, byte[]> c = consumer(bootstrapServers)) {
+            c.subscribe(List.of(Topics.ALERTS));
+            await().alias("alerts of " + runId + " on " + Topics.ALERTS + ", then " + quiet.toMillis() + " ms of quiet")
+                    .atMost(atMost)
+                    .pollInterval(Duration.ZERO)
+                    .until(() -> {
+                        int before = out.size();
+                        poll(c, runId, EventJson::parseAlert, out, Duration.ofMillis(200));
+                        if (out.size() > before) {
+                            lastNew[0] = System.nanoTime();
+                        }
+                        return !out.isEmpty() && System.nanoTime() - lastNew[0] >= quiet.toNanos();
+                    });
+        }
+        return out;
+    }
+
     /** The step events of {@code runId} on {@code topic}, read until {@code count} have arrived. */
     public static List<StepEvent> awaitSteps(
             String bootstrapServers, String topic, String runId, int count, Duration atMost) {

@@ -1,27 +1,17 @@
 package io.losswatch.trainer;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
-import io.losswatch.events.EventJson;
 import io.losswatch.events.StepEvent;
 import io.losswatch.events.Topics;
+import io.losswatch.testsupport.Committed;
 import io.losswatch.testsupport.KafkaBrokerExtension;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -31,18 +21,9 @@ class TrainerIT {
     @RegisterExtension
     static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
 
-    private KafkaConsumer<String, byte[]> consumer;
-
     @BeforeAll
     static void createTopic() {
         KAFKA.createTopic(Topics.METRICS, 3);
-    }
-
-    @AfterEach
-    void closeConsumer() {
-        if (consumer != null) {
-            consumer.close();
-        }
     }
 
     private TrainConfig config(String runId, LeNet.Optimizer optimizer, double lr, int steps) {
@@ -52,27 +33,8 @@ class TrainerIT {
                 .withKafka(KAFKA.bootstrapServers(), Topics.METRICS, Map.of("linger.ms", "1"));
     }
 
-    /** Reads the step events of {@code runId} until {@code count} have arrived. */
-    private List<StepEvent> readSteps(String runId, int count) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "trainer-it-" + UUID.randomUUID());
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
-        consumer.subscribe(List.of(Topics.METRICS));
-        List<StepEvent> events = new ArrayList<>();
-        await().alias(count + " step events of " + runId + " are on " + Topics.METRICS)
-                .atMost(Duration.ofSeconds(60))
-                .pollInterval(Duration.ZERO)
-                .until(() -> {
-                    for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                        if (runId.equals(r.key())) {
-                            events.add(EventJson.parseStep(r.value()));
-                        }
-                    }
-                    return events.size() >= count;
-                });
-        return events;
+    private static List<StepEvent> readSteps(String runId, int count) {
+        return Committed.awaitSteps(KAFKA.bootstrapServers(), Topics.METRICS, runId, count, Duration.ofSeconds(60));
     }
 
     @Test

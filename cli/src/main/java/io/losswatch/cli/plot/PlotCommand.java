@@ -8,8 +8,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.kafka.common.KafkaException;
 import picocli.CommandLine;
@@ -43,18 +41,6 @@ public final class PlotCommand implements Callable<Integer> {
 
     @Option(names = "--out", defaultValue = "run.png", description = "PNG file to write (default: ${DEFAULT-VALUE}).")
     Path out;
-
-    @Option(
-            names = "--bootstrap-servers",
-            defaultValue = "${env:LOSSWATCH_BOOTSTRAP_SERVERS:-127.0.0.1:9092}",
-            description = "Kafka to read from; env LOSSWATCH_BOOTSTRAP_SERVERS (default: ${DEFAULT-VALUE}).")
-    String bootstrapServers;
-
-    @Option(
-            names = "--kafka",
-            paramLabel = "KEY=VALUE",
-            description = "Any Kafka client setting (TLS, SASL); also LOSSWATCH_KAFKA_<KEY>.")
-    Map<String, String> kafka = new LinkedHashMap<>();
 
     @Option(names = "--width", defaultValue = "1000", description = "Pixels (default: ${DEFAULT-VALUE}).")
     int width;

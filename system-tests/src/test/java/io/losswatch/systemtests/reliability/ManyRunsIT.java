@@ -1,4 +1,4 @@
-package io.losswatch.cli.reliability;
+package io.losswatch.systemtests.reliability;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,4 +1,4 @@
-package io.losswatch.cli.reliability;
+package io.losswatch.systemtests.reliability;
 
 import static org.awaitility.Awaitility.await;
 

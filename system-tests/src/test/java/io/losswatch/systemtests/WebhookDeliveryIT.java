@@ -1,9 +1,10 @@
-package io.losswatch.cli;
+package io.losswatch.systemtests;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.losswatch.cli.WebhookOptions;
 import io.losswatch.events.AlertEvent;
 import io.losswatch.events.AlertStatus;
 import io.losswatch.events.EventJson;
@@ -15,6 +16,7 @@ import io.losswatch.notify.DeliveryId;
 import io.losswatch.notify.Notifier;
 import io.losswatch.notify.NotifierConfig;
 import io.losswatch.notify.Receiver;
+import io.losswatch.testsupport.Committed;
 import io.losswatch.testsupport.KafkaBrokerExtension;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,19 +24,15 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -65,38 +63,7 @@ class WebhookDeliveryIT {
     }
 
     private static List<AlertEvent> alertsOnTopic() {
-        List<AlertEvent> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(
-                Map.of(
-                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        KAFKA.bootstrapServers(),
-                        ConsumerConfig.GROUP_ID_CONFIG,
-                        "it-" + UUID.randomUUID(),
-                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-                        "earliest",
-                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                        "read_committed"),
-                new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
-            c.subscribe(List.of(Topics.ALERTS));
-            await().alias("the alerts topic has been read to its end")
-                    .atMost(Duration.ofSeconds(30))
-                    .pollInSameThread()
-                    .until(() -> {
-                        c.poll(Duration.ofMillis(200)).forEach(r -> {
-                            try {
-                                out.add(EventJson.parseAlert(r.value()));
-                            } catch (Exception e) {
-                                throw new AssertionError(e);
-                            }
-                        });
-                        return !c.assignment().isEmpty()
-                                && c.assignment().stream()
-                                        .allMatch(tp -> c.position(tp)
-                                                >= c.endOffsets(List.of(tp)).get(tp));
-                    });
-        }
-        return out;
+        return Committed.alerts(KAFKA.bootstrapServers(), Topics.ALERTS);
     }
 
     @Test

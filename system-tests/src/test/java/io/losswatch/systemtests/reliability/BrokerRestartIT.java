@@ -1,10 +1,9 @@
-package io.losswatch.cli.reliability;
+package io.losswatch.systemtests.reliability;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.losswatch.events.AlertEvent;
 import io.losswatch.events.EventJson;
 import io.losswatch.events.StepEvent;
 import io.losswatch.events.Topics;
@@ -13,22 +12,19 @@ import io.losswatch.monitor.LosswatchMetrics;
 import io.losswatch.monitor.MonitorApp;
 import io.losswatch.monitor.MonitorConfig;
 import io.losswatch.monitor.reliability.BadInputTest;
+import io.losswatch.testsupport.Committed;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -193,35 +189,9 @@ class BrokerRestartIT {
         return m.registry().get(LosswatchMetrics.RECORDS).counter().count();
     }
 
-    private static List<String> readCommittedAlerts(String servers) throws Exception {
-        List<String> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(
-                Map.of(
-                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        servers,
-                        ConsumerConfig.GROUP_ID_CONFIG,
-                        "it-" + UUID.randomUUID(),
-                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-                        "earliest",
-                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                        "read_committed"),
-                new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
-            c.subscribe(List.of(Topics.ALERTS));
-            long start = System.currentTimeMillis();
-            long quietSince = start;
-            while ((System.currentTimeMillis() - quietSince < 3000 || out.isEmpty())
-                    && System.currentTimeMillis() - start < 60_000) {
-                var records = c.poll(Duration.ofMillis(200));
-                for (var r : records) {
-                    AlertEvent a = EventJson.parseAlert(r.value());
-                    out.add(a.status() + " " + a.type() + "@" + a.step() + " onset " + a.onsetStep());
-                }
-                if (!records.isEmpty()) {
-                    quietSince = System.currentTimeMillis();
-                }
-            }
-        }
-        return out;
+    private static List<String> readCommittedAlerts(String servers) {
+        return Committed.alertsUntilQuiet(servers, null, Duration.ofSeconds(3), Duration.ofSeconds(60)).stream()
+                .map(a -> a.status() + " " + a.type() + "@" + a.step() + " onset " + a.onsetStep())
+                .toList();
     }
 }

@@ -1,4 +1,4 @@
-package io.losswatch.cli.reliability;
+package io.losswatch.systemtests.reliability;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -11,20 +11,17 @@ import io.losswatch.events.EventJson;
 import io.losswatch.events.StepEvent;
 import io.losswatch.events.Topics;
 import io.losswatch.monitor.reliability.BadInputTest;
+import io.losswatch.testsupport.Committed;
 import io.losswatch.testsupport.KafkaBrokerExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -130,7 +127,8 @@ class CrashRecoveryIT {
                     .isTrue();
             assertThat(trainer.error()).isNull();
 
-            List<AlertEvent> alerts = readCommittedAlerts();
+            List<AlertEvent> alerts = Committed.alertsUntilQuiet(
+                    KAFKA.bootstrapServers(), RUN, Duration.ofSeconds(3), Duration.ofSeconds(60));
             assertThat(alerts).extracting(CrashRecoveryIT::describe).isEqualTo(expected);
             assertThat(alerts)
                     .filteredOn(a -> a.status() == AlertStatus.FIRING && a.type() == AlertType.LOSS_EXPONENTIAL_GROWTH)
@@ -145,40 +143,5 @@ class CrashRecoveryIT {
                 second.close();
             }
         }
-    }
-
-    private static List<AlertEvent> readCommittedAlerts() throws Exception {
-        List<AlertEvent> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(
-                Map.of(
-                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        KAFKA.bootstrapServers(),
-                        ConsumerConfig.GROUP_ID_CONFIG,
-                        "it-" + UUID.randomUUID(),
-                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-                        "earliest",
-                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                        "read_committed"),
-                new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
-            c.subscribe(List.of(Topics.ALERTS));
-            // until nothing new arrives for a while: duplicates would come right behind the first
-            long quietSince = System.currentTimeMillis();
-            while (System.currentTimeMillis() - quietSince < 3000 || out.isEmpty()) {
-                var records = c.poll(Duration.ofMillis(200));
-                for (var r : records) {
-                    if (new String(r.key(), UTF_8).equals(RUN)) {
-                        out.add(EventJson.parseAlert(r.value()));
-                    }
-                }
-                if (!records.isEmpty()) {
-                    quietSince = System.currentTimeMillis();
-                }
-                if (System.currentTimeMillis() - quietSince > 60_000) {
-                    break;
-                }
-            }
-        }
-        return out;
     }
 }
