@@ -36,11 +36,13 @@ class DocsTest {
     static final Pattern BUILD_HISTORY = Pattern.compile("(?i)\\bsession [0-9]|\\bissue [0-9]");
 
     /** [text](target) and ![alt](target), the target up to a space (a title may follow) or the closing parenthesis. */
-    private static final Pattern INLINE_LINK = Pattern.compile("!?\\[(?:[^\\]\\[]|\\[[^\\]]*\\])*\\]\\(\\s*<?([^)\\s>]+)>?(?:\\s+\"[^\"]*\")?\\s*\\)");
+    private static final Pattern INLINE_LINK =
+            Pattern.compile("!?\\[(?:[^\\]\\[]|\\[[^\\]]*\\])*\\]\\(\\s*<?([^)\\s>]+)>?(?:\\s+\"[^\"]*\")?\\s*\\)");
     /** [label]: target, a reference definition. */
     private static final Pattern REFERENCE = Pattern.compile("^\\s{0,3}\\[[^\\]]+\\]:\\s*<?(\\S+?)>?(?:\\s.*)?$");
     /** src="target" or href="target" in inline HTML. */
     private static final Pattern HTML_LINK = Pattern.compile("(?:src|href)=\"([^\"]+)\"");
+
     private static final Pattern HEADING = Pattern.compile("^ {0,3}#{1,6}\\s+(.*?)\\s*#*\\s*$");
     private static final Pattern EXPLICIT_ANCHOR = Pattern.compile("<a\\s+(?:name|id)=\"([^\"]+)\"");
 
@@ -67,14 +69,20 @@ class DocsTest {
                 int hash = target.indexOf('#');
                 String file = hash < 0 ? target : target.substring(0, hash);
                 String anchor = hash < 0 ? null : target.substring(hash + 1);
-                Path resolved = file.isEmpty() ? md : md.getParent().resolve(decode(file)).normalize();
+                Path resolved = file.isEmpty()
+                        ? md
+                        : md.getParent().resolve(decode(file)).normalize();
                 String where = root.relativize(md) + ":" + link.line() + " -> " + target;
                 if (!resolved.startsWith(root) || !Files.exists(resolved)) {
                     broken.add(where + " (no such file in the repository)");
                 } else if (!repositoryFiles.contains(resolved)) {
                     broken.add(where + " (ignored by .gitignore: a clone would not have it)");
-                } else if (anchor != null && !anchor.isEmpty() && resolved.toString().endsWith(".md")
-                        && !anchorsByFile.computeIfAbsent(resolved, DocsTest::anchors).contains(anchor)) {
+                } else if (anchor != null
+                        && !anchor.isEmpty()
+                        && resolved.toString().endsWith(".md")
+                        && !anchorsByFile
+                                .computeIfAbsent(resolved, DocsTest::anchors)
+                                .contains(anchor)) {
                     broken.add(where + " (no heading makes the anchor #" + anchor + ")");
                 }
             }
@@ -84,7 +92,9 @@ class DocsTest {
 
     @Test
     void shouldNotTalkAboutHowTheProjectWasBuiltInTheReadmeAndDocs() {
-        assertThat(wording(markdownFiles())).as("README.md and docs/ lines matching " + BUILD_HISTORY).isEmpty();
+        assertThat(wording(markdownFiles()))
+                .as("README.md and docs/ lines matching " + BUILD_HISTORY)
+                .isEmpty();
     }
 
     @Test
@@ -94,7 +104,8 @@ class DocsTest {
             Files.walkFileTree(root, new SimpleFileVisitor<>() {
                 @Override
                 public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-                    String name = dir.getFileName() == null ? "" : dir.getFileName().toString();
+                    String name =
+                            dir.getFileName() == null ? "" : dir.getFileName().toString();
                     boolean skip = !dir.equals(root) && (name.equals("target") || name.startsWith("."));
                     return skip ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
                 }
@@ -121,7 +132,8 @@ class DocsTest {
             List<String> lines = read(f);
             for (int i = 0; i < lines.size(); i++) {
                 if (BUILD_HISTORY.matcher(lines.get(i)).find()) {
-                    hits.add(root.relativize(f) + ":" + (i + 1) + ": " + lines.get(i).strip());
+                    hits.add(root.relativize(f) + ":" + (i + 1) + ": "
+                            + lines.get(i).strip());
                 }
             }
         }
@@ -136,7 +148,9 @@ class DocsTest {
         Set<Path> out = new HashSet<>();
         try {
             Process git = new ProcessBuilder("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-                    .directory(root.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+                    .directory(root.toFile())
+                    .redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start();
             String listing = new String(git.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (git.waitFor() == 0 && !listing.isEmpty()) {
                 for (String name : listing.split("\0")) {
@@ -173,8 +187,7 @@ class DocsTest {
         return out;
     }
 
-    record Link(int line, String target) {
-    }
+    record Link(int line, String target) {}
 
     /** Links outside fenced code blocks and inline code spans, where Markdown renders them. */
     static List<Link> links(Path md) {
@@ -235,7 +248,9 @@ class DocsTest {
     /** GitHub's heading anchor: lower case, markup and punctuation dropped, spaces to hyphens. */
     static String slug(String heading) {
         String text = heading.replaceAll("!?\\[([^\\]]*)\\]\\([^)]*\\)", "$1").replaceAll("<[^>]+>", "");
-        return text.toLowerCase(Locale.ROOT).replaceAll("[^\\p{L}\\p{N}\\s_-]", "").replaceAll("\\s", "-");
+        return text.toLowerCase(Locale.ROOT)
+                .replaceAll("[^\\p{L}\\p{N}\\s_-]", "")
+                .replaceAll("\\s", "-");
     }
 
     private static boolean isExternal(String target) {

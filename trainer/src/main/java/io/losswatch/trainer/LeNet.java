@@ -68,7 +68,7 @@ public final class LeNet {
 
     /**
      * The output layer and its loss. {@link #MCXENT} is DL4J's standard and the default; the
-     * others exist to study divergence (see DIVERGENCE.md).
+     * others exist to study divergence (see docs/divergence.md).
      */
     public enum Loss {
         /** Softmax + DL4J's multi-class cross entropy, clipped: the loss saturates near 23. */

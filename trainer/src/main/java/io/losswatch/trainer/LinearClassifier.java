@@ -10,7 +10,7 @@ import org.deeplearning4j.nn.weights.WeightInit;
  * linear regression onto the one-hot labels: the loss is quadratic in the weights, so plain SGD
  * above 2 / (largest Hessian eigenvalue) diverges by the same factor every step and ln(loss)
  * climbs in a straight line until the floats overflow. That is the textbook exponential divergence;
- * a CNN blows up in a few steps instead (see DIVERGENCE.md).
+ * a CNN blows up in a few steps instead (see docs/divergence.md).
  */
 public final class LinearClassifier {
 

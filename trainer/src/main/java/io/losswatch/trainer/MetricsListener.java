@@ -23,7 +23,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * sink, typically {@link MetricsPublisher#offer}. Works for any {@link MultiLayerNetwork} or
  * {@link ComputationGraph}; attach it with {@code net.addListeners(listener)}.
  *
- * <p>How DL4J 1.0.0-M2.1 makes this possible, checked on the real network (see DIVERGENCE.md):
+ * <p>How DL4J 1.0.0-M2.1 makes this possible, checked on the real network (see docs/divergence.md):
  * {@link #onGradientCalculation} runs after back-propagation and before the updater; at that
  * moment {@code model.gradient()} holds the raw gradient <em>summed</em> over the minibatch (the
  * updater divides it by the batch size and then overwrites it in place with the update), so this

@@ -6,7 +6,7 @@ import java.util.function.UnaryOperator;
 /**
  * Named presets of {@code losswatch train --scenario NAME}: the three classic causes of "my CNN loss
  * increases exponentially" on real Fashion-MNIST, each next to its healthy counterpart. Every
- * description says what the run really does, as measured in {@code trainer/DIVERGENCE.md}; where the
+ * description says what the run really does, as measured in {@code docs/divergence.md}; where the
  * classic claim does not reproduce it says so and shows what does.
  */
 public enum Scenario {

@@ -25,7 +25,7 @@ class TrainerAlertTest {
     @TempDir
     Path dir;
 
-    /** The linear model at SGD 0.1 grows exponentially from step 0 (DIVERGENCE.md); 1-8 ms a step. */
+    /** The linear model at SGD 0.1 grows exponentially from step 0 (docs/divergence.md); 1-8 ms a step. */
     private static TrainConfig exponential(String runId) {
         return TrainConfig.defaults(runId)
                 .withModel(Architecture.LINEAR, null)

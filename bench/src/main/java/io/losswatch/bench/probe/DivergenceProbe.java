@@ -18,7 +18,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Measures how LeNet on Fashion-MNIST behaves for several optimizer/learning-rate pairs: per-step
- * loss, gradient norm, parameter norm and update ratio. The numbers in DIVERGENCE.md come from
+ * loss, gradient norm, parameter norm and update ratio. The numbers in docs/divergence.md come from
  * here. Run with {@code OMP_NUM_THREADS=1}:
  *
  * <pre>
