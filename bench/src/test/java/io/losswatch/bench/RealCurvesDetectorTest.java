@@ -74,45 +74,9 @@ class RealCurvesDetectorTest {
 
     // ------------------------------------------------------------------ per-step losses of a ReLU CNN in PyTorch
 
-    private static List<RealCurves.TableCurve> tableCurves() {
-        return List.of(
-                new RealCurves.TableCurve(
-                        "adam-lr1",
-                        "adam",
-                        1.0,
-                        true,
-                        new double[] {2.31, 81396, 1970, 14.5, 12.2, 7.9, 5.8, 4.2, 4.4, 4.1, 3.5, 3.5},
-                        new double[] {2.31, 2.51, 2.45, 2.33, 2.33, 2.36, 2.37, 2.36, 2.32, 2.37},
-                        0),
-                new RealCurves.TableCurve(
-                        "sgd-lr20",
-                        "sgd",
-                        20,
-                        true,
-                        new double[] {2.31, 38.7, 132.9, 44.6, 8.4, 8.3, 7.6, 5.5, 5.8, 5.1, 3.5, 3.5},
-                        new double[] {2.31, 3.13, 2.79, 2.55, 3.56, 2.84, 2.70, 3.26, 2.79, 2.74},
-                        0),
-                new RealCurves.TableCurve(
-                        "adam-lr0.1",
-                        "adam",
-                        0.1,
-                        true,
-                        new double[] {2.31, 123.1, 6.5, 8.4, 2.8, 2.3, 2.3, 2.3, 2.4, 2.4, 2.3, 2.3},
-                        new double[] {2.31, 2.31, 2.31, 2.31, 2.31, 2.31, 2.31, 2.31, 2.31, 2.31},
-                        0),
-                new RealCurves.TableCurve(
-                        "sgd-lr0.5",
-                        "sgd",
-                        0.5,
-                        false,
-                        new double[] {2.31, 2.29, 2.29, 2.25, 2.13, 2.06, 2.37, 2.27, 2.10, 1.76, 2.28, 2.05},
-                        new double[] {2.31, 2.36, 1.04, 0.91, 1.26, 0.59, 0.65, 0.53, 0.50, 0.50},
-                        0));
-    }
-
     @Test
     void shouldAlertWithin15StepsOfTheJumpOnTheTablesDivergingCurvesFromTheLossAlone() {
-        for (RealCurves.TableCurve c : tableCurves().subList(0, 3)) {
+        for (RealCurves.TableCurve c : RealCurves.MEASURED_TABLE.subList(0, 3)) {
             double[] loss = c.exact();
             List<AlertEvent> alerts = run(loss.length, i -> loss[i], null, null);
             assertThat(firing(alerts)).as(c.name()).isNotEmpty();
@@ -122,14 +86,14 @@ class RealCurvesDetectorTest {
 
     @Test
     void shouldNeverAlertOnTheTablesHealthyNoisyCurve() {
-        double[] loss = tableCurves().get(3).exact();
+        double[] loss = RealCurves.MEASURED_TABLE.get(3).exact();
         assertThat(run(loss.length, i -> loss[i], 0.5, "sgd")).isEmpty();
         assertThat(run(loss.length, i -> loss[i], null, null)).isEmpty();
     }
 
     @Test
     void shouldDiagnoseTheAdamLr1BlowUpAsLearningRateTooHighWithTheNumbers() {
-        double[] loss = tableCurves().get(0).exact();
+        double[] loss = RealCurves.MEASURED_TABLE.get(0).exact();
         List<AlertEvent> alerts = run(loss.length, i -> loss[i], 1.0, "adam");
         AlertEvent a = firing(alerts).get(0);
         assertThat(a.type()).isEqualTo(AlertType.LOSS_BLOWUP);
