@@ -1,8 +1,10 @@
 package io.losswatch.cli;
 
 import io.losswatch.cli.options.AlertsTopicOption;
+import io.losswatch.cli.options.DurationConverter;
 import io.losswatch.cli.options.KafkaOptions;
 import io.losswatch.cli.options.MetricsTopicOption;
+import io.losswatch.cli.options.WebhookOptions;
 import io.losswatch.detector.DetectorConfig;
 import io.losswatch.events.StartupException;
 import io.losswatch.events.Topics;

@@ -2,6 +2,7 @@ package io.losswatch.cli;
 
 import io.losswatch.cli.options.AlertsTopicOption;
 import io.losswatch.cli.options.KafkaOptions;
+import io.losswatch.cli.options.WebhookOptions;
 import io.losswatch.events.KafkaPreflight;
 import io.losswatch.events.StartupException;
 import io.losswatch.notify.Notifier;

@@ -111,6 +111,7 @@ public final class EventJson {
         Double valLoss = null;
         Integer epoch = null;
         Map<String, String> labels = null;
+        Long resumedFrom = null;
 
         JsonToken t;
         while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
@@ -150,6 +151,17 @@ public final class EventJson {
                         epoch = (int) e;
                     }
                 }
+                case "resumed_from" -> {
+                    if (v != JsonToken.VALUE_NULL) {
+                        long r = readInteger(p, v, name, WRONG_TYPE);
+                        if (r < 0 || r > MAX_STEP) {
+                            throw new InvalidEventException(
+                                    INVALID_VALUE,
+                                    "resumed_from " + r + " is out of range; it must be between 0 and " + MAX_STEP);
+                        }
+                        resumedFrom = r;
+                    }
+                }
                 case "layer_grad_norms" -> layerNorms = readLayerNorms(p, v);
                 case "labels" -> labels = readLabels(p, v);
                 default -> p.skipChildren(); // unknown fields are accepted and ignored
@@ -173,6 +185,12 @@ public final class EventJson {
         if (loss == null) {
             throw new InvalidEventException(MISSING_FIELD, "required field 'loss' is missing");
         }
+        if (resumedFrom != null && resumedFrom > step) {
+            throw new InvalidEventException(
+                    INVALID_VALUE,
+                    "resumed_from " + resumedFrom + " is after the step itself (" + step
+                            + "): it names the step of the checkpoint the run went back to");
+        }
         return new StepEvent(
                 schema,
                 runId,
@@ -186,7 +204,8 @@ public final class EventJson {
                 updateRatio,
                 valLoss,
                 epoch,
-                labels);
+                labels,
+                resumedFrom);
     }
 
     private static String readRunId(JsonParser p, JsonToken v) throws IOException, InvalidEventException {
@@ -394,6 +413,9 @@ public final class EventJson {
             writeNumber(g, "val_loss", e.valLoss());
             if (e.epoch() != null) {
                 g.writeNumberField("epoch", e.epoch());
+            }
+            if (e.resumedFrom() != null) {
+                g.writeNumberField("resumed_from", e.resumedFrom());
             }
             if (!e.labels().isEmpty()) {
                 g.writeObjectFieldStart("labels");

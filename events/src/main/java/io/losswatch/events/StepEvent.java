@@ -22,6 +22,8 @@ import java.util.Map;
  * @param valLoss validation loss, only on steps where validation ran
  * @param epoch epoch number
  * @param labels free-form bounded labels (model, optimizer, num_classes, ...)
+ * @param resumedFrom on the first step after a rollback: the step whose checkpoint the run resumed
+ *     from. The monitor resolves the run's open alerts and judges the resumed run afresh.
  */
 public record StepEvent(
         int schema,
@@ -36,13 +38,46 @@ public record StepEvent(
         Double updateRatio,
         Double valLoss,
         Integer epoch,
-        Map<String, String> labels) {
+        Map<String, String> labels,
+        Long resumedFrom) {
 
     public static final int SCHEMA_VERSION = 1;
 
     public StepEvent {
         layerGradNorms = layerGradNorms == null ? Map.of() : layerGradNorms;
         labels = labels == null ? Map.of() : labels;
+    }
+
+    /** A step that is not the first after a rollback. */
+    public StepEvent(
+            int schema,
+            String runId,
+            long step,
+            Instant time,
+            double loss,
+            Double gradNorm,
+            Map<String, Double> layerGradNorms,
+            Double learningRate,
+            Double paramNorm,
+            Double updateRatio,
+            Double valLoss,
+            Integer epoch,
+            Map<String, String> labels) {
+        this(
+                schema,
+                runId,
+                step,
+                time,
+                loss,
+                gradNorm,
+                layerGradNorms,
+                learningRate,
+                paramNorm,
+                updateRatio,
+                valLoss,
+                epoch,
+                labels,
+                null);
     }
 
     /** The smallest valid event: a run, a step and a loss. */
@@ -64,7 +99,8 @@ public record StepEvent(
                 updateRatio,
                 valLoss,
                 epoch,
-                labels);
+                labels,
+                resumedFrom);
     }
 
     public StepEvent withGradNorm(Double g) {
@@ -81,7 +117,8 @@ public record StepEvent(
                 updateRatio,
                 valLoss,
                 epoch,
-                labels);
+                labels,
+                resumedFrom);
     }
 
     public StepEvent withLearningRate(Double lr) {
@@ -98,7 +135,8 @@ public record StepEvent(
                 updateRatio,
                 valLoss,
                 epoch,
-                labels);
+                labels,
+                resumedFrom);
     }
 
     public StepEvent withValLoss(Double v) {
@@ -115,7 +153,8 @@ public record StepEvent(
                 updateRatio,
                 v,
                 epoch,
-                labels);
+                labels,
+                resumedFrom);
     }
 
     public StepEvent withParamNorm(Double p) {
@@ -132,7 +171,8 @@ public record StepEvent(
                 updateRatio,
                 valLoss,
                 epoch,
-                labels);
+                labels,
+                resumedFrom);
     }
 
     public StepEvent withUpdateRatio(Double u) {
@@ -149,7 +189,8 @@ public record StepEvent(
                 u,
                 valLoss,
                 epoch,
-                labels);
+                labels,
+                resumedFrom);
     }
 
     public StepEvent withLabels(Map<String, String> l) {
@@ -166,6 +207,26 @@ public record StepEvent(
                 updateRatio,
                 valLoss,
                 epoch,
-                l);
+                l,
+                resumedFrom);
+    }
+
+    /** The first step after a rollback to the checkpoint of step {@code from}. */
+    public StepEvent withResumedFrom(Long from) {
+        return new StepEvent(
+                schema,
+                runId,
+                step,
+                time,
+                loss,
+                gradNorm,
+                layerGradNorms,
+                learningRate,
+                paramNorm,
+                updateRatio,
+                valLoss,
+                epoch,
+                labels,
+                from);
     }
 }

@@ -38,6 +38,28 @@ class EventJsonTest {
     }
 
     @Test
+    void shouldCarryTheStepARunResumedFromAfterARollbackThroughJson() throws Exception {
+        StepEvent e = parse("{\"schema\":1,\"run_id\":\"r\",\"step\":61,\"loss\":0.5,\"resumed_from\":40}");
+        assertThat(e.resumedFrom()).isEqualTo(40L);
+        assertThat(EventJson.parseStep(EventJson.writeStep(e))).isEqualTo(e);
+        assertThat(parse("{\"schema\":1,\"run_id\":\"r\",\"step\":61,\"loss\":0.5}")
+                        .resumedFrom())
+                .isNull();
+        assertThat(new String(EventJson.writeStep(StepEvent.of("r", 3, 1.0)), UTF_8))
+                .doesNotContain("resumed_from");
+    }
+
+    @Test
+    void shouldRefuseAResumedFromAfterTheStepItselfInOneSentence() {
+        assertThatThrownBy(() -> parse("{\"schema\":1,\"run_id\":\"r\",\"step\":5,\"loss\":1,\"resumed_from\":9}"))
+                .isInstanceOf(InvalidEventException.class)
+                .hasMessageContaining("resumed_from 9 is after the step itself (5)");
+        assertThatThrownBy(() -> parse("{\"schema\":1,\"run_id\":\"r\",\"step\":5,\"loss\":1,\"resumed_from\":-1}"))
+                .isInstanceOf(InvalidEventException.class)
+                .hasMessageContaining("resumed_from -1 is out of range");
+    }
+
+    @Test
     void shouldAcceptBareAndQuotedNonFiniteNumbers() throws Exception {
         assertThat(parse("{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":NaN}")
                         .loss())

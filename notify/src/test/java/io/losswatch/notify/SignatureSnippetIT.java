@@ -10,14 +10,14 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
-/** The README's signature verification snippet, run with the real Python against requests signed by Losswatch. */
+/** The signature verification snippet of docs/delivery.md, run with the real Python against requests signed by Losswatch. */
 class SignatureSnippetIT {
     private static final String MARKER = "<!-- signature-snippet: run by SignatureSnippetIT -->";
 
     private static String snippet() throws Exception {
-        String readme = Files.readString(Path.of("..", "README.md"));
+        String readme = Files.readString(Path.of("..", "docs", "delivery.md"));
         int at = readme.indexOf(MARKER);
-        assertThat(at).as("the README marks its signature snippet").isNotNegative();
+        assertThat(at).as("docs/delivery.md marks its signature snippet").isNotNegative();
         int start = readme.indexOf("```python\n", at) + "```python\n".length();
         return readme.substring(start, readme.indexOf("```", start));
     }
@@ -25,7 +25,7 @@ class SignatureSnippetIT {
     @Test
     void shouldAcceptGenuineRequestsAndRefuseWrongSecretsChangedBodiesAndOldTimestamps() throws Exception {
         Path python = Path.of("/usr/bin/python3");
-        Assumptions.assumeTrue(Files.isExecutable(python), "python3 is not installed; the README snippet is Python");
+        Assumptions.assumeTrue(Files.isExecutable(python), "python3 is not installed; the snippet is Python");
         String body = "{\"schema\":1,\"alert_id\":\"r/LOSS_NON_FINITE/3\",\"run_id\":\"r\",\"status\":\"firing\"}";
         long now = Instant.now().getEpochSecond();
         String fresh = Signature.sign("s3cret", now, body.getBytes(UTF_8));

@@ -51,7 +51,7 @@ public final class PlotCommand implements Callable<Integer> {
     @Option(
             names = "--timeout",
             defaultValue = "15s",
-            converter = io.losswatch.cli.DurationConverter.class,
+            converter = io.losswatch.cli.options.DurationConverter.class,
             description = "How long to wait for Kafka (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 

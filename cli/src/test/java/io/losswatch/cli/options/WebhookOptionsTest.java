@@ -1,4 +1,4 @@
-package io.losswatch.cli;
+package io.losswatch.cli.options;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

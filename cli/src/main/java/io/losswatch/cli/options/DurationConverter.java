@@ -1,4 +1,4 @@
-package io.losswatch.cli;
+package io.losswatch.cli.options;
 
 import java.time.Duration;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package io.losswatch.cli;
+package io.losswatch.cli.options;
 
 import io.losswatch.notify.Backoff;
 import io.losswatch.notify.NotifierConfig;
