@@ -86,8 +86,12 @@ public final class TrainCommand implements Callable<Integer> {
             defaultValue = "ignore",
             paramLabel = "ACTION",
             description =
-                    "On a critical alert for this run from the monitor: stop (save a checkpoint and stop), rollback "
-                            + "(restore the last checkpoint before the onset, lr / 10, go on) or ignore. Default: ${DEFAULT-VALUE}.")
+                    "On a critical alert for this run from the monitor: stop (keep the weights from before the onset, "
+                            + "save them, exit 3), rollback (restore the last checkpoint before the onset, lr / 10, go on; "
+                            + "after " + Trainer.MAX_ROLLBACKS
+                            + " rollbacks the next alert ends the run: recovery failed, "
+                            + "exit 4), skip (roll back and also skip as many batches as led to the alert) or ignore. "
+                            + "Default: ${DEFAULT-VALUE}.")
     String onAlert;
 
     @Option(
@@ -330,7 +334,7 @@ public final class TrainCommand implements Callable<Integer> {
         } catch (IllegalStateException shuttingDown) {
             // the hook is running already; nothing to remove
         }
-        return 0;
+        return result.ending().exitCode();
     }
 
     /** Prints every {@code every}-th step with the speed since the previous line. */

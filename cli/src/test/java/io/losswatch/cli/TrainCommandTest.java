@@ -112,6 +112,6 @@ class TrainCommandTest {
         assertThat(err.toString().lines())
                 .containsExactly(
                         "unknown scenario 'lr-typo': see --list-scenarios (see 'train --help')",
-                        "unknown --on-alert 'panic': use stop, rollback or ignore (see 'train --help')");
+                        "unknown --on-alert 'panic': use stop, rollback, skip or ignore (see 'train --help')");
     }
 }

@@ -9,7 +9,9 @@ public enum AlertAction {
     /** Save a checkpoint and stop. */
     STOP,
     /** Restore the last checkpoint taken before the alert's onset, lower the learning rate tenfold, go on. */
-    ROLLBACK;
+    ROLLBACK,
+    /** Roll back, and have the loop skip as many batches as led from the checkpoint to the alert. */
+    SKIP;
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);
@@ -21,6 +23,6 @@ public enum AlertAction {
                 return a;
             }
         }
-        throw new IllegalArgumentException("unknown --on-alert '" + s + "': use stop, rollback or ignore");
+        throw new IllegalArgumentException("unknown --on-alert '" + s + "': use stop, rollback, skip or ignore");
     }
 }

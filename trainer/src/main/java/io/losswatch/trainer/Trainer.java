@@ -3,28 +3,24 @@ package io.losswatch.trainer;
 import io.losswatch.client.AlertAction;
 import io.losswatch.client.AlertFollower;
 import io.losswatch.client.MetricsPublisher;
+import io.losswatch.client.guard.Guard;
+import io.losswatch.client.guard.GuardAct;
+import io.losswatch.client.guard.GuardConfig;
 import io.losswatch.events.AlertEvent;
-import io.losswatch.events.AlertStatus;
-import io.losswatch.events.Severity;
 import io.losswatch.events.StepEvent;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Deque;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Consumer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
@@ -41,6 +37,8 @@ public final class Trainer {
     public static final int CHECKPOINT_EVERY = 5;
     /** In-memory checkpoints kept (the oldest, taken before step 0, is always kept). */
     public static final int CHECKPOINTS_KEPT = 32;
+    /** Rollbacks before the next critical alert stops the run as a failed recovery. */
+    public static final int MAX_ROLLBACKS = GuardConfig.DEFAULT_MAX_ROLLBACKS;
     /** How long a run whose loss has gone non-finite waits for the monitor's alert before it gives up. */
     public static final Duration ALERT_WAIT = Duration.ofSeconds(30);
 
@@ -52,9 +50,6 @@ public final class Trainer {
             long checkpointStep,
             double oldLearningRate,
             double newLearningRate) {}
-
-    /** A copy of the network's parameters and optimizer state before step {@code step} was trained. */
-    private record Checkpoint(long step, INDArray params, INDArray updaterState) {}
 
     private final TrainConfig config;
     private Consumer<StepEvent> progress = e -> {};
@@ -171,6 +166,7 @@ public final class Trainer {
                         result.lastLoss(),
                         result.nonFinite(),
                         result.stopReason(),
+                        result.ending(),
                         result.syntheticData(),
                         publisher.sentCount(),
                         publisher.droppedCount(),
@@ -196,18 +192,24 @@ public final class Trainer {
         int batchInEpoch = 0;
         String reason = "completed";
         long start = System.nanoTime();
-        AlertHandling handling = new AlertHandling(net);
+        GuardConfig guardConfig = new GuardConfig(
+                config.runId(),
+                alerts == null ? AlertAction.IGNORE : alertAction,
+                CHECKPOINT_EVERY,
+                CHECKPOINTS_KEPT,
+                MAX_ROLLBACKS,
+                GuardConfig.DEFAULT_LEARNING_RATE_FACTOR,
+                checkpointDir);
+        Guard<Dl4jModel.Snapshot> guard = new Guard<>(
+                        guardConfig, new Dl4jModel(net), alerts == null ? new LinkedBlockingQueue<>() : alerts, 0)
+                .notes(console);
+        tracker.guard = guard;
+        long skip = 0;
         for (int step = 0; step < config.steps(); step++) {
             if (stopRequested) {
                 reason = "stopped on request";
                 break;
             }
-            String stop = handling.takeAlerts(step, null);
-            if (stop != null) {
-                reason = stop;
-                break;
-            }
-            handling.checkpoint(step);
             long stepStart = System.nanoTime();
             if (batchInEpoch == batchesPerEpoch) {
                 epoch++;
@@ -217,22 +219,42 @@ public final class Trainer {
             }
             int[] rows = Arrays.copyOfRange(order, batchInEpoch * batch, (batchInEpoch + 1) * batch);
             batchInEpoch++;
+            if (skip > 0) {
+                // a skip drops the batches that came after the ones that led to the divergence; they do not
+                // count as trained steps
+                skip--;
+                step--;
+                continue;
+            }
             INDArray features = train.getFeatures().getRows(rows);
             INDArray labels = train.getLabels().getRows(rows);
             net.fit(new DataSet(features, labels));
-            if (tracker.nonFiniteStreak >= NON_FINITE_PATIENCE) {
-                if (alertAction != AlertAction.IGNORE && alerts != null) {
-                    // The monitor's verdict is on its way: wait for it rather than give up.
-                    String verdict = handling.takeAlerts(step + 1, ALERT_WAIT);
-                    if (verdict != null) {
-                        reason = verdict;
-                        break;
-                    }
-                    if (handling.rolledBackAt == step + 1) {
-                        tracker.nonFiniteStreak = 0;
-                        continue;
-                    }
+            GuardAct act = guard.afterStep(tracker.lastStep);
+            if (act == null
+                    && tracker.nonFiniteStreak >= NON_FINITE_PATIENCE
+                    && guardConfig.action() != AlertAction.IGNORE) {
+                // the monitor's verdict is on its way: wait for it rather than give up
+                act = guard.awaitVerdict(tracker.lastStep, ALERT_WAIT);
+            }
+            if (act != null) {
+                console.accept(act.message());
+                if (act.kind() == GuardAct.Kind.STOP) {
+                    reason = act.message().substring(config.runId().length() + 2);
+                    break;
                 }
+                tracker.nonFiniteStreak = 0;
+                skip = act.skipBatches();
+                synchronized (this) {
+                    rollbacks.add(new Rollback(
+                            tracker.lastStep + 1,
+                            act.alert().type().name(),
+                            act.alert().onsetStep(),
+                            act.checkpointStep(),
+                            act.previousLearningRate(),
+                            act.learningRate()));
+                }
+            }
+            if (tracker.nonFiniteStreak >= NON_FINITE_PATIENCE) {
                 reason = "non-finite loss for %d steps in a row since step %d"
                         .formatted(NON_FINITE_PATIENCE, tracker.firstNonFiniteStep);
                 console.accept(config.runId() + ": stopping: " + reason);
@@ -244,12 +266,16 @@ public final class Trainer {
             }
         }
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+        if (reason.equals("completed") && guard.rollbacks() > 0) {
+            reason = guard.outcome();
+        }
         return new TrainResult(
                 config.runId(),
                 tracker.steps,
                 tracker.lastLoss,
                 tracker.firstNonFiniteStep >= 0,
                 reason,
+                ending(guard, reason),
                 data.synthetic(),
                 0,
                 0,
@@ -257,143 +283,20 @@ public final class Trainer {
                 elapsed);
     }
 
-    /** Takes alerts off the queue between steps and acts on them; owns the in-memory checkpoints. */
-    private final class AlertHandling {
-        private final MultiLayerNetwork net;
-        private final Deque<Checkpoint> checkpoints = new ArrayDeque<>();
-        private double learningRate = config.learningRate();
-        /** Alerts whose onset lies before this step describe a trajectory already rolled back. */
-        private long ignoreOnsetsBefore;
-
-        long rolledBackAt = -1;
-
-        AlertHandling(MultiLayerNetwork net) {
-            this.net = net;
+    private static TrainResult.Ending ending(Guard<?> guard, String reason) {
+        if (guard.recoveryFailed()) {
+            return TrainResult.Ending.RECOVERY_FAILED;
         }
-
-        void checkpoint(long step) {
-            if (alertAction != AlertAction.ROLLBACK || step % CHECKPOINT_EVERY != 0) {
-                return;
-            }
-            if (!Double.isFinite(net.params().sumNumber().doubleValue())) {
-                return; // nothing worth going back to
-            }
-            INDArray state = net.getUpdater() == null ? null : net.getUpdater().getStateViewArray();
-            checkpoints.addLast(new Checkpoint(step, net.params().dup(), state == null ? null : state.dup()));
-            if (checkpoints.size() > CHECKPOINTS_KEPT) {
-                // keep the very first (before any training): the onset may be step 0
-                Checkpoint first = checkpoints.pollFirst();
-                checkpoints.pollFirst();
-                checkpoints.addFirst(first);
-            }
+        if (guard.stopped()) {
+            return TrainResult.Ending.STOPPED_ON_DIVERGENCE;
         }
-
-        /**
-         * Acts on the queued alerts before {@code step} is trained; with {@code wait}, waits that long for one.
-         *
-         * @return why training stops, or null to go on
-         */
-        String takeAlerts(long step, Duration wait) {
-            if (alerts == null) {
-                return null;
-            }
-            AlertEvent a;
-            try {
-                a = wait == null
-                        ? alerts.poll()
-                        : alerts.poll(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return "stopped on request";
-            }
-            while (a != null) {
-                String stop = act(a, step);
-                if (stop != null) {
-                    return stop;
-                }
-                a = alerts.poll();
-            }
-            return null;
+        if (reason.equals("stopped on request")) {
+            return TrainResult.Ending.STOPPED_ON_REQUEST;
         }
-
-        private String act(AlertEvent a, long step) {
-            if (a.status() != AlertStatus.FIRING) {
-                return null;
-            }
-            String what = "%s %s alert %s (onset step %d, cause %s) at step %d"
-                    .formatted(
-                            a.severity().name().toLowerCase(Locale.ROOT),
-                            a.status().name().toLowerCase(Locale.ROOT),
-                            a.type(),
-                            a.onsetStep(),
-                            a.diagnosis() == null ? "-" : a.diagnosis().cause(),
-                            step);
-            if (a.severity() != Severity.CRITICAL
-                    || alertAction == AlertAction.IGNORE
-                    || a.onsetStep() < ignoreOnsetsBefore) {
-                console.accept(config.runId() + ": " + what + ": going on");
-                return null;
-            }
-            if (alertAction == AlertAction.STOP) {
-                return "stopped on " + what + "; " + saveCheckpoint(step);
-            }
-            return rollback(a, step, what);
+        if (reason.startsWith("non-finite")) {
+            return TrainResult.Ending.NON_FINITE;
         }
-
-        private String saveCheckpoint(long step) {
-            try {
-                Files.createDirectories(checkpointDir);
-                Path file = checkpointDir.resolve(
-                        config.runId().replaceAll("[^A-Za-z0-9._-]", "_") + "-step-" + step + ".zip");
-                ModelSerializer.writeModel(net, file.toFile(), true);
-                return "checkpoint " + file;
-            } catch (IOException e) {
-                return "could not save a checkpoint to " + checkpointDir + ": " + e.getMessage();
-            }
-        }
-
-        private String rollback(AlertEvent a, long step, String what) {
-            Checkpoint target = null;
-            for (Iterator<Checkpoint> it = checkpoints.descendingIterator(); it.hasNext(); ) {
-                Checkpoint c = it.next();
-                if (c.step() <= a.onsetStep()) {
-                    target = c;
-                    break;
-                }
-            }
-            if (target == null) {
-                target = checkpoints.peekFirst();
-            }
-            if (target == null) {
-                return "stopped on " + what + ": no checkpoint to roll back to";
-            }
-            while (checkpoints.peekLast() != target) {
-                checkpoints.pollLast();
-            }
-            net.setParams(target.params().dup());
-            if (target.updaterState() != null
-                    && net.getUpdater() != null
-                    && net.getUpdater().getStateViewArray() != null) {
-                net.getUpdater().getStateViewArray().assign(target.updaterState());
-            }
-            double old = learningRate;
-            learningRate = old / 10;
-            net.setLearningRate(learningRate);
-            ignoreOnsetsBefore = step;
-            rolledBackAt = step;
-            synchronized (Trainer.this) {
-                rollbacks.add(new Rollback(step, a.type().name(), a.onsetStep(), target.step(), old, learningRate));
-            }
-            console.accept(String.format(
-                    Locale.ROOT,
-                    "%s: %s: rolled back to the checkpoint of step %d, learning rate %s -> %s",
-                    config.runId(),
-                    what,
-                    target.step(),
-                    old,
-                    learningRate));
-            return null;
-        }
+        return guard.rollbacks() > 0 ? TrainResult.Ending.RECOVERED : TrainResult.Ending.COMPLETED;
     }
 
     /** Sleeps out the rest of the step's pace; false when interrupted. */
@@ -415,7 +318,9 @@ public final class Trainer {
     private static final class StepTracker implements Consumer<StepEvent> {
         private final MetricsPublisher publisher;
         private final Consumer<StepEvent> progress;
+        Guard<?> guard;
         long steps;
+        long lastStep = -1;
         double lastLoss = Double.NaN;
         int nonFiniteStreak;
         long firstNonFiniteStep = -1;
@@ -428,6 +333,7 @@ public final class Trainer {
         @Override
         public void accept(StepEvent event) {
             steps++;
+            lastStep = event.step();
             lastLoss = event.loss();
             if (Double.isFinite(event.loss())) {
                 nonFiniteStreak = 0;
@@ -438,7 +344,7 @@ public final class Trainer {
                 }
             }
             if (publisher != null) {
-                publisher.offer(event);
+                publisher.offer(guard == null ? event : guard.annotate(event));
             }
             progress.accept(event);
         }

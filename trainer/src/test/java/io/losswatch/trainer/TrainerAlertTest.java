@@ -9,7 +9,6 @@ import io.losswatch.events.AlertType;
 import io.losswatch.events.Cause;
 import io.losswatch.events.Severity;
 import io.losswatch.events.StepEvent;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -66,7 +65,8 @@ class TrainerAlertTest {
 
         TrainResult result = trainer.run();
 
-        assertThat(result.stopReason()).isEqualTo("completed");
+        assertThat(result.stopReason()).isEqualTo("recovered after 1 rollback");
+        assertThat(result.ending()).isEqualTo(TrainResult.Ending.RECOVERED);
         assertThat(trainer.rollbacks()).singleElement().satisfies(r -> {
             assertThat(r.atStep()).isEqualTo(31);
             assertThat(r.checkpointStep()).isZero();
@@ -107,9 +107,17 @@ class TrainerAlertTest {
                 .as("a warning does not stop it; the critical alert does")
                 .isEqualTo(11);
         assertThat(result.stopReason())
-                .startsWith("stopped on critical firing alert LOSS_EXPONENTIAL_GROWTH (onset step 0")
-                .contains("checkpoint " + dir.resolve("unit-stop-step-11.zip"));
-        assertThat(Files.size(dir.resolve("unit-stop-step-11.zip"))).isPositive();
+                .startsWith("stopped on critical LOSS_EXPONENTIAL_GROWTH alert (onset step 0")
+                .contains("the weights entering step 0, before the divergence, are in "
+                        + dir.resolve("unit-stop-step-0.zip"));
+        assertThat(result.ending()).isEqualTo(TrainResult.Ending.STOPPED_ON_DIVERGENCE);
+        assertThat(result.ending().exitCode()).isEqualTo(3);
+        // the saved network is the one from before the divergence: the weights it started with
+        TrainConfig config = exponential("unit-stop");
+        var saved = org.deeplearning4j.util.ModelSerializer.restoreMultiLayerNetwork(
+                dir.resolve("unit-stop-step-0.zip").toFile());
+        var fresh = config.architecture().build(config.networkSpec());
+        assertThat(saved.params().equalsWithEps(fresh.params(), 1e-6)).isTrue();
     }
 
     @Test
