@@ -12,10 +12,10 @@ public final class KafkaOptions {
 
     @Option(
             names = "--bootstrap-servers",
-            paramLabel = "HOST:PORT[,HOST:PORT]",
+            paramLabel = "HOST:PORT",
             defaultValue = "${env:LOSSWATCH_BOOTSTRAP_SERVERS}",
-            description = "Kafka brokers; env LOSSWATCH_BOOTSTRAP_SERVERS. Default: " + DEFAULT_BOOTSTRAP_SERVERS
-                    + " (the monitor and the demo start an embedded broker instead).")
+            description = "Kafka brokers, comma-separated; env LOSSWATCH_BOOTSTRAP_SERVERS. Default: "
+                    + DEFAULT_BOOTSTRAP_SERVERS + " (the monitor and the demo start an embedded broker instead).")
     String bootstrapServers;
 
     @Option(
