@@ -213,9 +213,9 @@ public final class MonitorCommand implements Callable<Integer> {
         Notifier notifier = notifierConfig == null ? null : Notifier.start(notifierConfig, app.registry());
         out.printf(
                 "losswatch monitor: reading %s from %s, alerts to %s%s%n",
-                metricsTopic,
+                metricsTopic.topic(),
                 servers,
-                alertsTopic,
+                alertsTopic.topic(),
                 app.httpPort() > 0 ? ", metrics at http://" + displayHost() + ":" + app.httpPort() + "/metrics" : "");
         if (notifier != null) {
             out.println("delivering alerts to " + notifierConfig.targets());

@@ -319,7 +319,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         out.printf(
                 Locale.ROOT,
-                "%s: %s after %d steps, last loss %.4g, %.1f steps/s; events sent %d, dropped %d, failed %d%n",
+                "%s: %s; %d steps, last loss %.4g, %.1f steps/s; events sent %d, dropped %d, failed %d%n",
                 result.runId(),
                 result.stopReason(),
                 result.steps(),
@@ -364,8 +364,12 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** One plain line; {@code stepsPerSecond < 0} leaves the speed out (the first line has none yet). */
     static String progressLine(StepEvent event, double stepsPerSecond) {
-        String line =
-                String.format(Locale.ROOT, "step %d loss %.4g lr %s", event.step(), event.loss(), event.learningRate());
+        String line = String.format(
+                Locale.ROOT,
+                "step %d loss %.4g lr %s",
+                event.step(),
+                event.loss(),
+                event.learningRate() == null ? "-" : String.format(Locale.ROOT, "%.4g", event.learningRate()));
         return stepsPerSecond < 0 ? line : line + String.format(Locale.ROOT, " %.1f steps/s", stepsPerSecond);
     }
 

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The seed's Example 1 with real DL4J training: a LeNet CNN with Adam at lr 1.0 does not grow
+ * The classic case, with real DL4J training: a LeNet CNN with Adam at lr 1.0 does not grow
  * exponentially; its loss jumps to ~20 at the first step and never comes back (it ends at chance
  * level). The monitor must still alert, and name the learning rate.
  */

@@ -169,7 +169,7 @@ class SecureClientsIT {
                         "--kafka",
                         "sasl.mechanism=SCRAM-SHA-512"));
         assertThat(train.exit()).as(train.output()).isZero();
-        assertThat(train.output()).contains("completed after 20 steps", "sent 20, dropped 0, failed 0");
+        assertThat(train.output()).contains("completed; 20 steps", "sent 20, dropped 0, failed 0");
 
         // attach: everything as flags, the other way the README documents
         Run attach = losswatch(

@@ -57,7 +57,7 @@ class TrainCommandIT {
                 KAFKA.bootstrapServers());
 
         assertThat(code).isZero();
-        assertThat(out.toString()).contains("step 0 loss", "step 5 loss", "completed after 6 steps", "sent 6");
+        assertThat(out.toString()).contains("step 0 loss", "step 5 loss", "completed; 6 steps", "sent 6");
         assertThat(Committed.awaitSteps(KAFKA.bootstrapServers(), Topics.METRICS, "it-cli", 6, Duration.ofSeconds(60)))
                 .hasSize(6);
     }

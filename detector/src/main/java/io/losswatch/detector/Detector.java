@@ -46,7 +46,9 @@ public final class Detector {
     public enum Outcome {
         ACCEPTED,
         STALE_STEP,
-        NEW_ATTEMPT
+        NEW_ATTEMPT,
+        /** The first step after a rollback ({@code resumed_from}): the run is judged afresh from here. */
+        RESUMED
     }
 
     /**
@@ -122,9 +124,22 @@ public final class Detector {
     public Result onStep(RunState s, StepEvent e, Instant eventTime, Instant now) {
         Out out = new Out();
         Outcome outcome = Outcome.ACCEPTED;
-        if (s.lastStep >= 0 && e.step() <= s.lastStep) {
+        if (e.resumedFrom() != null && s.lastStep >= 0) {
+            // the trainer went back to the weights of step resumedFrom: what its alerts described is gone, and the
+            // windows hold the abandoned trajectory; the step numbers may go on or go back
+            resolveAll(
+                    s,
+                    e,
+                    eventTime,
+                    now,
+                    out,
+                    "the run rolled back to the checkpoint of step " + e.resumedFrom() + " at step " + e.step());
+            s.resume();
+            outcome = Outcome.RESUMED;
+        } else if (s.lastStep >= 0 && e.step() <= s.lastStep) {
             if (e.step() == 0 && s.lastStep > 0) {
-                resolveAll(s, e, eventTime, now, out); // the job restarted: close what the old attempt raised
+                // the job restarted: close what the old attempt raised
+                resolveAll(s, e, eventTime, now, out, "the run started over at step " + e.step() + " (a new attempt)");
                 s.startNewAttempt();
                 outcome = Outcome.NEW_ATTEMPT;
             } else {
@@ -945,10 +960,10 @@ public final class Detector {
                 d));
     }
 
-    private void resolveAll(RunState s, StepEvent e, Instant eventTime, Instant now, Out out) {
+    private void resolveAll(RunState s, StepEvent e, Instant eventTime, Instant now, Out out, String why) {
         for (AlertType t : AlertType.values()) {
             if (s.slot(t).firing) {
-                resolve(s, t, e, eventTime, now, out, "the run started over at step " + e.step() + " (a new attempt)");
+                resolve(s, t, e, eventTime, now, out, why);
             }
         }
     }

@@ -125,6 +125,19 @@ public final class RunState {
     }
 
     /** Forgets the windows and alert lifecycle: the run started over (its step went back to 0). */
+    /**
+     * After a rollback: the windows start over, as for a new attempt (its alerts get ids of their own
+     * even where the step numbers go back), but what is true of the run whatever its weights stays: its
+     * chance level and optimizer.
+     */
+    void resume() {
+        double chance = chanceLn;
+        boolean fromLabel = chanceFromLabel;
+        startNewAttempt();
+        chanceLn = chance;
+        chanceFromLabel = fromLabel;
+    }
+
     void startNewAttempt() {
         int next = attempt + 1;
         loss.clear();

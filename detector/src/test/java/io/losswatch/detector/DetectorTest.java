@@ -864,6 +864,65 @@ class DetectorTest {
         assertThat(s.attempt()).isEqualTo(1);
     }
 
+    /** Adam at a far too high rate: chance level, a jump at step 1 that stays up, a new alert after each rollback. */
+    private static StepEvent adamBlowingUp(long step, long since) {
+        double loss = step - since < 1 ? 2.3 : 80 * (1 + 0.05 * Math.sin(step));
+        return StepEvent.of("rb", step, loss).withLearningRate(1.0).withLabels(Map.of("optimizer", "adam"));
+    }
+
+    @Test
+    void shouldResolveTheAlertsOfARunThatRolledBackAndJudgeTheResumedRunAfresh() {
+        RunState s = detector.newState();
+        List<AlertEvent> first = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            first.addAll(detector.onStep(s, adamBlowingUp(i, 0), Instant.EPOCH, Instant.EPOCH)
+                    .alerts());
+        }
+        AlertEvent blowup = firing(first, AlertType.LOSS_BLOWUP).get(0);
+        assertThat(blowup.onsetStep()).isEqualTo(1);
+
+        // the trainer went back to the weights of step 0 and goes on at step 12, and blows up again
+        Detector.Result resumed =
+                detector.onStep(s, adamBlowingUp(12, 12).withResumedFrom(0L), Instant.EPOCH, Instant.EPOCH);
+        assertThat(resumed.outcome()).isEqualTo(Detector.Outcome.RESUMED);
+        assertThat(resumed.alerts()).singleElement().satisfies(a -> {
+            assertThat(a.status()).isEqualTo(AlertStatus.RESOLVED);
+            assertThat(a.alertId()).isEqualTo(blowup.alertId());
+            assertThat(a.diagnosis().evidence())
+                    .containsExactly("the run rolled back to the checkpoint of step 0 at step 12");
+        });
+        List<AlertEvent> second = new ArrayList<>();
+        for (int i = 13; i < 24; i++) {
+            second.addAll(detector.onStep(s, adamBlowingUp(i, 12), Instant.EPOCH, Instant.EPOCH)
+                    .alerts());
+        }
+        AlertEvent again = firing(second, AlertType.LOSS_BLOWUP).get(0);
+        assertThat(again.onsetStep())
+                .as("judged from the resumed run, not step 1")
+                .isEqualTo(13);
+        assertThat(again.alertId()).isNotEqualTo(blowup.alertId());
+    }
+
+    @Test
+    void shouldAcceptAResumedRunWhoseStepNumbersGoBackAndStayQuietWhenItTrainsWell() {
+        RunState s = detector.newState();
+        List<AlertEvent> out = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            out.addAll(detector.onStep(s, adamBlowingUp(i, 0), Instant.EPOCH, Instant.EPOCH)
+                    .alerts());
+        }
+        // back to step 0's weights, numbering from 1 again, at a tenth of the rate: a healthy decay
+        for (int i = 1; i < 300; i++) {
+            StepEvent e = StepEvent.of("rb", i, 2.3 * Math.exp(-i / 100.0)).withLearningRate(0.1);
+            Detector.Result r = detector.onStep(s, i == 1 ? e.withResumedFrom(0L) : e, Instant.EPOCH, Instant.EPOCH);
+            assertThat(r.outcome()).isNotEqualTo(Detector.Outcome.STALE_STEP);
+            out.addAll(r.alerts());
+        }
+        assertThat(out)
+                .extracting(a -> a.status() + " " + a.type())
+                .containsExactly("FIRING LOSS_BLOWUP", "RESOLVED LOSS_BLOWUP");
+    }
+
     @Test
     void shouldGiveTheSameDivergenceInASecondAttemptItsOwnAlertId() {
         RunState s = detector.newState();

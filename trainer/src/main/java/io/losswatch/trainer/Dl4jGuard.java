@@ -60,7 +60,8 @@ public final class Dl4jGuard extends BaseTrainingListener implements AutoCloseab
     }
 
     /**
-     * @param labels extra labels on every step event (the optimizer's name is added when not given)
+     * @param labels extra labels on every step event (the optimizer's name, and a classifier's number of
+     *     classes, are added when not given)
      * @param kafka any Kafka client settings (TLS, SASL)
      * @param console where the guard's one-line notes go
      * @throws IllegalStateException in one sentence when the broker or a topic is not there
@@ -80,6 +81,10 @@ public final class Dl4jGuard extends BaseTrainingListener implements AutoCloseab
         String optimizer = optimizerName(net);
         if (optimizer != null) {
             all.putIfAbsent("optimizer", optimizer);
+        }
+        Integer classes = numClasses(net);
+        if (classes != null) {
+            all.putIfAbsent("num_classes", Integer.toString(classes));
         }
         MetricsPublisher publisher = new MetricsPublisher(bootstrapServers, Topics.METRICS, kafka);
         Guard<Dl4jModel.Snapshot> guard;
@@ -112,6 +117,28 @@ public final class Dl4jGuard extends BaseTrainingListener implements AutoCloseab
             if (layer.conf().getLayer() instanceof BaseLayer b && b.getIUpdater() != null && layer.numParams() > 0) {
                 return b.getIUpdater().getClass().getSimpleName().toLowerCase(Locale.ROOT);
             }
+        }
+        return null;
+    }
+
+    /**
+     * The number of classes of a classifier: the width of a softmax output layer trained with cross
+     * entropy. Its logarithm is the loss at chance level, where a network whose units died sits.
+     */
+    static Integer numClasses(Model net) {
+        org.deeplearning4j.nn.conf.layers.Layer out = null;
+        if (net instanceof MultiLayerNetwork m && m.getnLayers() > 0) {
+            out = m.getLayer(m.getnLayers() - 1).conf().getLayer();
+        } else if (net instanceof ComputationGraph g && g.getNumOutputArrays() == 1) {
+            out = g.getOutputLayer(0).conf().getLayer();
+        }
+        if (out instanceof org.deeplearning4j.nn.conf.layers.BaseOutputLayer o
+                && o.getActivationFn() instanceof org.nd4j.linalg.activations.impl.ActivationSoftmax
+                && (o.getLossFn() instanceof org.nd4j.linalg.lossfunctions.impl.LossMCXENT
+                        || o.getLossFn() instanceof org.nd4j.linalg.lossfunctions.impl.LossNegativeLogLikelihood)
+                && o.getNOut() >= 2
+                && o.getNOut() <= Integer.MAX_VALUE) {
+            return (int) o.getNOut();
         }
         return null;
     }

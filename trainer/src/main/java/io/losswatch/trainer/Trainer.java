@@ -239,7 +239,7 @@ public final class Trainer {
             if (act != null) {
                 console.accept(act.message());
                 if (act.kind() == GuardAct.Kind.STOP) {
-                    reason = act.message().substring(config.runId().length() + 2);
+                    reason = guard.outcome();
                     break;
                 }
                 tracker.nonFiniteStreak = 0;

@@ -262,8 +262,8 @@ public final class Guard<S> implements AutoCloseable {
                 config.runId(),
                 what,
                 before.step(),
-                old,
-                rate,
+                readable(old),
+                readable(rate),
                 skip ? ", skipping the next " + skipBatches + " batches" : "");
         return record(new GuardAct(
                 skip ? GuardAct.Kind.SKIP : GuardAct.Kind.ROLLBACK,
@@ -305,6 +305,17 @@ public final class Guard<S> implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             return "could not save the checkpoint of step " + c.step() + " to " + file + ": " + e.getMessage();
         }
+    }
+
+    /** A learning rate as a person writes it: 0.01, not 0.010000000000000002. */
+    static String readable(double rate) {
+        if (!Double.isFinite(rate) || rate == 0) {
+            return Double.toString(rate);
+        }
+        return new java.math.BigDecimal(rate)
+                .round(new java.math.MathContext(6))
+                .stripTrailingZeros()
+                .toString();
     }
 
     private GuardAct record(GuardAct act) {
