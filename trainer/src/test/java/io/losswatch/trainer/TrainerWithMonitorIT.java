@@ -159,7 +159,8 @@ class TrainerWithMonitorIT {
             result = trainer.run();
         }
 
-        assertThat(result.stopReason()).as(String.join("\n", console)).isEqualTo("completed");
+        assertThat(result.stopReason()).as(String.join("\n", console)).startsWith("recovered after");
+        assertThat(result.ending()).isEqualTo(TrainResult.Ending.RECOVERED);
         assertThat(trainer.rollbacks()).as(String.join("\n", console)).isNotEmpty();
         Trainer.Rollback r = trainer.rollbacks().get(0);
         assertThat(r.newLearningRate()).isEqualTo(0.01, org.assertj.core.data.Offset.offset(1e-9));
