@@ -25,6 +25,10 @@ import java.util.Locale;
  * <li>else UNKNOWN: the evidence is too thin to guess.
  * </ol>
  * Each rule adds the numbers it used to the evidence.
+ *
+ * <p>Longer than most files here on purpose: the order of the causes above is one decision, and the
+ * evidence each alert type describes is read next to it; split, a reader would follow the order
+ * across files.
  */
 final class Diagnoser {
     static final double HIGH_UPDATE_RATIO = 0.1;

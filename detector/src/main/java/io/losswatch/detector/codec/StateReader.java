@@ -51,10 +51,8 @@ public final class StateReader {
     }
 
     public double f64() {
-        long b = 0;
-        for (int i = 0; i < 8; i++) {
-            b |= (buf[pos++] & 0xFFL) << (8 * i);
-        }
+        long b = (long) StateWriter.LONGS.get(buf, pos);
+        pos += 8;
         return Double.longBitsToDouble(b);
     }
 

@@ -1,5 +1,8 @@
 package io.losswatch.detector.codec;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -9,6 +12,7 @@ import java.util.Arrays;
  * bits, and values that sit at their default not at all (a bit in a mask says which are there).
  */
 public final class StateWriter {
+    static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final long CANONICAL_NAN = Double.doubleToRawLongBits(Double.NaN);
 
     private byte[] buf;
@@ -61,10 +65,8 @@ public final class StateWriter {
     /** The exact 64 bits. */
     public StateWriter f64(double v) {
         ensure(8);
-        long b = Double.doubleToRawLongBits(v);
-        for (int i = 0; i < 8; i++) {
-            buf[pos++] = (byte) (b >>> (8 * i));
-        }
+        LONGS.set(buf, pos, Double.doubleToRawLongBits(v));
+        pos += 8;
         return this;
     }
 

@@ -49,9 +49,16 @@ public final class RollingFitCodec {
         for (int i = 0; i < r.size; i++) {
             w.f64(r.valueAt(i));
         }
+        long[] exact = new long[2 * s.sums.length];
+        int windows = even ? evenSums(first - s.origin, d, r.size, s, exact) : exactSums(r, s, exact);
         int derived = 0;
-        for (int k = 0; k < s.sums.length; k++) {
-            derived |= derivable(r, s, k) << (2 * k);
+        for (int k = 0; k < windows; k++) {
+            if (exact[2 * k] == Double.doubleToRawLongBits(s.sums[k][WindowSums.SX])) {
+                derived |= 1 << (2 * k);
+            }
+            if (exact[2 * k + 1] == Double.doubleToRawLongBits(s.sums[k][WindowSums.SXX])) {
+                derived |= 2 << (2 * k);
+            }
         }
         w.varInt(derived);
         for (int k = 0; k < s.sums.length; k++) {
@@ -66,39 +73,72 @@ public final class RollingFitCodec {
         }
     }
 
-    /** Bit 1: window {@code k}'s sum of x is what its points give; bit 2: its sum of x^2. */
-    private static int derivable(Ring r, WindowSums s, int k) {
-        long[] exact = exactSums(r, s, k);
-        if (exact == null) {
-            return 0;
-        }
-        int bits = 0;
-        if (exact[0] == Double.doubleToRawLongBits(s.sums[k][WindowSums.SX])) {
-            bits |= 1;
-        }
-        if (exact[1] == Double.doubleToRawLongBits(s.sums[k][WindowSums.SXX])) {
-            bits |= 2;
-        }
-        return bits;
-    }
-
-    /** The sums of x and x^2 over window {@code k}, exact, as doubles' bits; null when too large to be exact. */
-    private static long[] exactSums(Ring r, WindowSums s, int k) {
-        int n = s.count(k, r.size);
+    /**
+     * The sums of x and x^2 of each window, exact, as the bits of doubles into {@code out} (x then
+     * x^2 per window), in one pass from the newest point back. Returns how many windows, from the
+     * whole one (0), got theirs before a value grew too large to be exact (those after do not count).
+     */
+    private static int exactSums(Ring r, WindowSums s, long[] out) {
+        int windows = s.sums.length;
         long sx = 0, sxx = 0;
-        for (int i = r.size - n; i < r.size; i++) {
-            long x = r.stepAt(i) - s.origin;
+        int done = 0; // windows recorded, as a bit set
+        for (int c = 1; c <= r.size; c++) {
+            long x = r.stepAt(r.size - c) - s.origin;
             if (Math.abs(x) >= 1L << 26) {
-                return null;
+                break;
             }
             sx += x;
             sxx += x * x;
             if (Math.abs(sx) >= EXACT || sxx >= EXACT) {
-                return null;
+                break;
+            }
+            for (int k = 0; k < windows; k++) {
+                if (s.count(k, r.size) == c) {
+                    out[2 * k] = Double.doubleToRawLongBits((double) sx);
+                    out[2 * k + 1] = Double.doubleToRawLongBits((double) sxx);
+                    done |= 1 << k;
+                }
             }
         }
-        return new long[] {Double.doubleToRawLongBits((double) sx), Double.doubleToRawLongBits((double) sxx)};
+        for (int k = 0; k < windows; k++) {
+            if ((done & 1 << k) == 0) {
+                out[2 * k] = NOT_EXACT;
+                out[2 * k + 1] = NOT_EXACT;
+            }
+        }
+        return windows;
     }
+
+    /** Largest |x| and window for which {@link #evenSums} is exact in a long and in a double. */
+    private static final long EVEN_MAX_X = 1L << 20, EVEN_MAX_POINTS = 1L << 10;
+
+    /**
+     * {@link #exactSums} for evenly spaced points, x = {@code x0} + i {@code d} for i = 0 .. size - 1,
+     * in closed form: O(1) a window.
+     */
+    private static int evenSums(long x0, long d, int size, WindowSums s, long[] out) {
+        int windows = s.sums.length;
+        long last = x0 + (size - 1) * d;
+        boolean small = Math.abs(x0) < EVEN_MAX_X && Math.abs(last) < EVEN_MAX_X && size < EVEN_MAX_POINTS;
+        for (int k = 0; k < windows; k++) {
+            if (!small) {
+                out[2 * k] = NOT_EXACT;
+                out[2 * k + 1] = NOT_EXACT;
+                continue;
+            }
+            long m = s.count(k, size);
+            long a = x0 + (size - m) * d; // the window's first x
+            long tri = m * (m - 1) / 2;
+            long sx = m * a + d * tri;
+            long sxx = m * a * a + 2 * a * d * tri + d * d * ((m - 1) * m * (2 * m - 1) / 6);
+            out[2 * k] = Double.doubleToRawLongBits((double) sx);
+            out[2 * k + 1] = Double.doubleToRawLongBits((double) sxx);
+        }
+        return windows;
+    }
+
+    /** No double has these bits as a sum of whole numbers: a NaN with a payload. */
+    private static final long NOT_EXACT = 0x7FF0_DEAD_0000_0001L;
 
     public static void read(RollingFit f, StateReader in) {
         f.clear();
@@ -106,18 +146,27 @@ public final class RollingFitCodec {
         if (n == 0) {
             return;
         }
+        Ring r = f.ring;
+        WindowSums s = f.sums;
         int writtenCapacity = in.varInt();
         int[] writtenInner = new int[in.varInt()];
+        boolean same = writtenCapacity == r.capacity && writtenInner.length == s.inner.length && n <= r.capacity;
         for (int i = 0; i < writtenInner.length; i++) {
             writtenInner[i] = in.varInt();
+            same &= i < s.inner.length && writtenInner[i] == s.inner[i];
         }
         long first = in.signed();
         long origin = first - in.signed();
         int since = in.varInt();
-        long[] steps = new long[n];
+        // the common case, the same windows as written: straight into the ring and the sums
+        long[] steps = same ? r.steps : new long[n];
+        double[] ys = same ? r.ys : new double[n];
+        double[][] read = same ? s.sums : new double[1 + writtenInner.length][WindowSums.TERMS];
         steps[0] = first;
-        if (in.u8() == 1) {
-            long d = in.signed();
+        boolean even = in.u8() == 1;
+        long d = 0;
+        if (even) {
+            d = in.signed();
             for (int i = 1; i < n; i++) {
                 steps[i] = steps[i - 1] + d;
             }
@@ -126,21 +175,54 @@ public final class RollingFitCodec {
                 steps[i] = steps[i - 1] + in.signed();
             }
         }
-        double[] ys = new double[n];
         for (int i = 0; i < n; i++) {
             ys[i] = in.f64();
         }
         int derived = in.varInt();
-        double[][] read = new double[1 + writtenInner.length][WindowSums.TERMS];
-        for (double[] sum : read) {
-            sum[WindowSums.SX] = (derived & 1) == 0 ? in.f64() : Double.NaN;
-            sum[WindowSums.SXX] = (derived & 2) == 0 ? in.f64() : Double.NaN;
+        for (int k = 0; k < read.length; k++) {
+            double[] sum = read[k];
+            int bits = derived >> (2 * k);
+            sum[WindowSums.SX] = (bits & 1) == 0 ? in.f64() : Double.NaN;
+            sum[WindowSums.SXX] = (bits & 2) == 0 ? in.f64() : Double.NaN;
             sum[WindowSums.SY] = in.f64();
             sum[WindowSums.SXY] = in.f64();
             sum[WindowSums.SYY] = in.f64();
-            derived >>= 2;
         }
-        restore(f, n, steps, ys, origin, since, writtenCapacity, writtenInner, read);
+        if (!same) {
+            restore(f, n, steps, ys, origin, since, writtenCapacity, writtenInner, read);
+            return;
+        }
+        r.size = n;
+        r.head = 0;
+        r.ordered = isOrdered(r);
+        s.origin = origin;
+        s.sinceRebase = since;
+        if (derived != 0) {
+            long[] exact = new long[2 * read.length];
+            if (even) {
+                evenSums(first - origin, d, n, s, exact);
+            } else {
+                exactSums(r, s, exact);
+            }
+            for (int k = 0; k < read.length; k++) {
+                int bits = derived >> (2 * k);
+                if ((bits & 1) != 0) {
+                    read[k][WindowSums.SX] = Double.longBitsToDouble(exact[2 * k]);
+                }
+                if ((bits & 2) != 0) {
+                    read[k][WindowSums.SXX] = Double.longBitsToDouble(exact[2 * k + 1]);
+                }
+            }
+        }
+    }
+
+    private static boolean isOrdered(Ring r) {
+        for (int i = 1; i < r.size; i++) {
+            if (r.steps[i] <= r.steps[i - 1]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Reads the form of run state formats 3 and 4: fixed widths, steps as 32-bit offsets from the origin. */
@@ -197,15 +279,19 @@ public final class RollingFitCodec {
         s.origin = origin;
         if (n <= r.capacity && writtenCapacity == r.capacity && Arrays.equals(writtenInner, s.inner)) {
             s.sinceRebase = since;
+            long[] exact = null;
             for (int w = 0; w < read.length; w++) {
                 double[] sum = read[w];
                 if (Double.isNaN(sum[WindowSums.SX]) || Double.isNaN(sum[WindowSums.SXX])) {
-                    long[] exact = exactSums(r, s, w);
+                    if (exact == null) {
+                        exact = new long[2 * s.sums.length];
+                        exactSums(r, s, exact);
+                    }
                     if (Double.isNaN(sum[WindowSums.SX])) {
-                        sum[WindowSums.SX] = Double.longBitsToDouble(exact[0]);
+                        sum[WindowSums.SX] = Double.longBitsToDouble(exact[2 * w]);
                     }
                     if (Double.isNaN(sum[WindowSums.SXX])) {
-                        sum[WindowSums.SXX] = Double.longBitsToDouble(exact[1]);
+                        sum[WindowSums.SXX] = Double.longBitsToDouble(exact[2 * w + 1]);
                     }
                 }
                 System.arraycopy(sum, 0, s.sums[w], 0, WindowSums.TERMS);
