@@ -127,7 +127,7 @@ public record DetectorConfig(
      * After a jump, gradients that are sent must also be {@code afterJumpGradientFactor} below it; without
      * gradients, the loss must be flat: robust spread of ln(loss) at most {@code flatSpread}; and the
      * run must not have sat in the band for {@code pinnedAfterJump} points before the jump, nor gone
-     * below it between the jump and the pin (see {@code Detector.lossShowsCollapse}).
+     * below it between the jump and the pin (see {@code CollapseRule.lossShowsCollapse}).
      */
     public record Collapse(
             double bandLow,

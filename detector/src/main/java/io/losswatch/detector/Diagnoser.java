@@ -25,6 +25,10 @@ import java.util.Locale;
  * <li>else UNKNOWN: the evidence is too thin to guess.
  * </ol>
  * Each rule adds the numbers it used to the evidence.
+ *
+ * <p>Longer than most files here on purpose: the order of the causes above is one decision, and the
+ * evidence each alert type describes is read next to it; split, a reader would follow the order
+ * across files.
  */
 final class Diagnoser {
     static final double HIGH_UPDATE_RATIO = 0.1;
@@ -57,22 +61,22 @@ final class Diagnoser {
                                     + "stop early or restore the checkpoint from step %d, where val_loss was lowest.",
                             s.validation.bestStep));
         }
-        if (!Double.isNaN(s.recentMaxUpdateRatio) && s.recentMaxUpdateRatio > HIGH_UPDATE_RATIO) {
+        if (!Double.isNaN(s.facts.recentMaxUpdateRatio) && s.facts.recentMaxUpdateRatio > HIGH_UPDATE_RATIO) {
             ev.add(String.format(
                     Locale.ROOT,
                     "update_ratio %.3g > %.1f: each step moves the weights by a large fraction",
-                    s.recentMaxUpdateRatio,
+                    s.facts.recentMaxUpdateRatio,
                     HIGH_UPDATE_RATIO));
             return learningRate(0.8, ev, s, "");
         }
-        if (s.learningRateRiseStep >= 0
-                && s.learningRateRiseStep >= onset - 64
-                && e.step() - s.learningRateRiseStep <= RISE_HORIZON) {
+        if (s.facts.learningRateRiseStep >= 0
+                && s.facts.learningRateRiseStep >= onset - 64
+                && e.step() - s.facts.learningRateRiseStep <= RISE_HORIZON) {
             ev.add(String.format(
                     Locale.ROOT,
                     "the learning rate rose to %.3g, a level the run never had, at step %d",
-                    s.lastLearningRate,
-                    s.learningRateRiseStep));
+                    s.facts.lastLearningRate,
+                    s.facts.learningRateRiseStep));
             return learningRate(
                     0.75,
                     ev,
@@ -80,7 +84,7 @@ final class Diagnoser {
                     String.format(
                             Locale.ROOT,
                             " The rise at step %d set it off: keep the schedule below that level.",
-                            s.learningRateRiseStep));
+                            s.facts.learningRateRiseStep));
         }
         if (type == AlertType.LOSS_NON_FINITE && quietBefore(s, onset)) {
             ev.add("the loss was steady right before (no growth, no jump, not the first steps)");
@@ -92,18 +96,18 @@ final class Diagnoser {
                             + "check batches for finite values and skip the bad ones.");
         }
         boolean high = highForOptimizer(s);
-        if (s.firstStep <= 1 && onset - s.firstStep <= EARLY_STEPS) {
+        if (s.facts.firstStep <= 1 && onset - s.facts.firstStep <= EARLY_STEPS) {
             ev.add(String.format(
                     Locale.ROOT,
                     "the trouble began at step %d, within the first %d steps%s",
                     onset,
                     EARLY_STEPS,
-                    Double.isNaN(s.lastLearningRate)
+                    Double.isNaN(s.facts.lastLearningRate)
                             ? ""
                             : String.format(
                                     Locale.ROOT,
                                     ", at learning rate %.3g%s",
-                                    s.lastLearningRate,
+                                    s.facts.lastLearningRate,
                                     high ? " (high for " + optimizerName(s) + ")" : "")));
             return learningRate(high ? 0.75 : 0.6, ev, s, "");
         }
@@ -111,12 +115,12 @@ final class Diagnoser {
             ev.add(String.format(
                     Locale.ROOT,
                     "learning rate %.3g is high for %s: ReLUs die after a too large step",
-                    s.lastLearningRate,
+                    s.facts.lastLearningRate,
                     optimizerName(s)));
             return learningRate(
                     0.55, ev, s, " Dead units do not come back: restart from a checkpoint before the collapse.");
         }
-        if (isPlainSgd(s.optimizer) && oscillating(s.loss, onset, ev)) {
+        if (isPlainSgd(s.facts.optimizer) && oscillating(s.loss.raw, onset, ev)) {
             return new Diagnosis(
                     Cause.UNSTABLE_OPTIMIZER,
                     0.6,
@@ -143,16 +147,16 @@ final class Diagnoser {
     /** Which of the fields the diagnosis uses the run does not send, as a hint to send them. */
     private static String missing(RunState s) {
         List<String> m = new ArrayList<>();
-        if (Double.isNaN(s.lastLearningRate)) {
+        if (Double.isNaN(s.facts.lastLearningRate)) {
             m.add("learning_rate");
         }
-        if (Double.isNaN(s.recentMaxUpdateRatio)) {
+        if (Double.isNaN(s.facts.recentMaxUpdateRatio)) {
             m.add("update_ratio");
         }
-        if (s.gradPoints == 0) {
+        if (s.gradient.points() == 0) {
             m.add("grad_norm");
         }
-        if (s.optimizer.isEmpty()) {
+        if (s.facts.optimizer.isEmpty()) {
             m.add("an optimizer label");
         }
         return m.isEmpty() ? "" : " Sending " + String.join(", ", m) + " would let Losswatch name a cause.";
@@ -173,52 +177,53 @@ final class Diagnoser {
                 ev.add(String.format(
                         Locale.ROOT,
                         "loss jumped %.0fx above its level %.3g at step %d and stayed above %.3g",
-                        Math.exp(s.lossJump.peakLn - s.lossJump.refLn),
-                        Math.exp(s.lossJump.refLn),
+                        Math.exp(s.blowup.jump.peakLn() - s.blowup.jump.refLn()),
+                        Math.exp(s.blowup.jump.refLn()),
                         onset,
-                        Math.exp(s.lossJump.stayLn)));
+                        Math.exp(s.blowup.jump.stayLn())));
             case TRAINING_COLLAPSED -> {
                 ev.add(String.format(
                         Locale.ROOT,
                         "loss has stayed at chance level %.3g for %d steps",
-                        Math.exp(s.chanceLn),
-                        s.pinnedStreak));
-                long blowup = Detector.blowupStep(s);
+                        Math.exp(s.facts.chanceLn),
+                        s.collapse.pinnedStreak()));
+                long blowup = CollapseRule.blowupStep(s);
                 if (blowup >= 0 && blowup <= onset) {
                     ev.add(String.format(
                             Locale.ROOT,
-                            blowup == s.lossJump.lastJumpStep
+                            blowup == s.blowup.jump.lastJumpStep()
                                     ? "after the blow-up at step %d"
                                     : "after the gradient explosion from step %d",
                             blowup));
                 }
-                if (s.gradPoints >= config.gradient().earlyPoints()) {
-                    double level = s.grad.meanNewest(
-                            config.gradientGrowth().shortScale().points());
+                if (s.gradient.points() >= config.gradient().earlyPoints()) {
+                    double level = s.gradient
+                            .series()
+                            .meanNewest(config.gradientGrowth().shortScale().points());
                     ev.add(String.format(
                             Locale.ROOT,
                             "grad_norm %.3g is %.0fx below its early level %.3g (dead units)",
                             Math.exp(level),
-                            Math.exp(s.earlyGradLn - level),
-                            Math.exp(s.earlyGradLn)));
+                            Math.exp(s.gradient.earlyLn() - level),
+                            Math.exp(s.gradient.earlyLn())));
                 }
             }
             case GRADIENT_EXPLOSION -> {
-                if (Detector.nonFinite(e.gradNorm()) || Detector.nonFinite(e.paramNorm())) {
+                if (GradientRule.nonFinite(e.gradNorm()) || GradientRule.nonFinite(e.paramNorm())) {
                     ev.add(
-                            Detector.nonFinite(e.paramNorm())
+                            GradientRule.nonFinite(e.paramNorm())
                                     ? "param_norm was " + e.paramNorm() + " at step " + e.step()
                                             + ": the weights overflowed"
                                     : "grad_norm was " + e.gradNorm() + " at step " + e.step()
-                                            + (s.nonFiniteGradStreak > 1
-                                                    ? " (" + s.nonFiniteGradStreak + " steps in a row)"
+                                            + (s.gradient.nonFiniteGradStreak > 1
+                                                    ? " (" + s.gradient.nonFiniteGradStreak + " steps in a row)"
                                                     : ""));
-                    if (s.gradJump.lastJumpStep >= 0) {
+                    if (s.gradient.jump.lastJumpStep() >= 0) {
                         ev.add(String.format(
                                 Locale.ROOT,
                                 "after grad_norm jumped %.0fx at step %d",
-                                Math.exp(s.gradJump.peakLn - s.gradJump.refLn),
-                                s.gradJump.lastJumpStep));
+                                Math.exp(s.gradient.jump.peakLn() - s.gradient.jump.refLn()),
+                                s.gradient.jump.lastJumpStep()));
                     }
                 } else if (fit != null) {
                     ev.add(String.format(
@@ -231,20 +236,23 @@ final class Diagnoser {
                     ev.add(String.format(
                             Locale.ROOT,
                             "grad_norm jumped %.0fx at step %d and stayed up",
-                            Math.exp(s.gradJump.peakLn - s.gradJump.refLn),
+                            Math.exp(s.gradient.jump.peakLn() - s.gradient.jump.refLn()),
                             onset));
                 }
                 ev.add(String.format(
                         Locale.ROOT,
                         "%sgrad_norm %.3g is %.0fx its early level %.3g",
-                        Detector.nonFinite(e.gradNorm()) ? "the last finite " : "",
-                        s.grad.size() == 0 ? 0 : Math.exp(s.grad.newestValue()),
-                        Math.exp(s.grad.newestValue() - s.earlyGradLn),
-                        Math.exp(s.earlyGradLn)));
+                        GradientRule.nonFinite(e.gradNorm()) ? "the last finite " : "",
+                        s.gradient.series().size() == 0
+                                ? 0
+                                : Math.exp(s.gradient.series().newestValue()),
+                        Math.exp(s.gradient.series().newestValue() - s.gradient.earlyLn()),
+                        Math.exp(s.gradient.earlyLn())));
             }
             case VALIDATION_DIVERGENCE -> {
                 ValidationTracker v = s.validation;
-                double train = s.loss.meanNewest(config.growth().shortScale().points());
+                double train =
+                        s.loss.raw.meanNewest(config.growth().shortScale().points());
                 ev.add(String.format(
                         Locale.ROOT,
                         "val_loss (smoothed) rose %.0f%% from its minimum %.3g at step %d over %d validations",
@@ -262,16 +270,16 @@ final class Diagnoser {
 
     /** No growth, no jump, no gradient trouble before a non-finite loss, and not at the very start. */
     private boolean quietBefore(RunState s, long onset) {
-        if (s.firstStep <= 1 && onset - s.firstStep <= EARLY_STEPS) {
+        if (s.facts.firstStep <= 1 && onset - s.facts.firstStep <= EARLY_STEPS) {
             return false;
         }
         // "growing" as the growth detectors define it, which already allows for the run's noise
-        return s.growthStreak == 0
-                && !s.slot(AlertType.LOSS_EXPONENTIAL_GROWTH).firing
-                && !s.slot(AlertType.LOSS_BLOWUP).firing
-                && !s.slot(AlertType.GRADIENT_EXPLOSION).firing
-                && s.gradGrowthStreak == 0
-                && (s.lossJump.lastJumpStep < 0 || onset - s.lossJump.lastJumpStep > 32);
+        return s.growth.growthStreak() == 0
+                && !s.slot(AlertType.LOSS_EXPONENTIAL_GROWTH).firing()
+                && !s.slot(AlertType.LOSS_BLOWUP).firing()
+                && !s.slot(AlertType.GRADIENT_EXPLOSION).firing()
+                && s.gradient.gradGrowthStreak == 0
+                && (s.blowup.jump.lastJumpStep() < 0 || onset - s.blowup.jump.lastJumpStep() > 32);
     }
 
     private boolean lossWithoutGradient(AlertType type, RunState s, LinearFit fit, long onset, List<String> ev) {
@@ -284,14 +292,15 @@ final class Diagnoser {
             return false; // no recent gradient norms to compare with
         }
         if (type == AlertType.LOSS_BLOWUP) {
-            long jump = s.lossJump.jumpStep;
-            boolean gradJumped = s.gradJump.lastJumpStep >= jump - 2 && s.gradJump.lastJumpStep <= jump + 2;
-            if (!gradJumped && s.gradFastLn - s.gradSlowLn < Math.log(2)) {
+            long jump = s.blowup.jump.jumpStep();
+            boolean gradJumped =
+                    s.gradient.jump.lastJumpStep() >= jump - 2 && s.gradient.jump.lastJumpStep() <= jump + 2;
+            if (!gradJumped && s.gradient.gradFastLn - s.gradient.gradSlowLn < Math.log(2)) {
                 ev.add(String.format(
                         Locale.ROOT,
                         "grad_norm did not jump with the loss (%.3g now, %.3g before)",
-                        Math.exp(s.gradFastLn),
-                        Math.exp(s.gradSlowLn)));
+                        Math.exp(s.gradient.gradFastLn),
+                        Math.exp(s.gradient.gradSlowLn)));
                 return true;
             }
             return false;
@@ -301,7 +310,7 @@ final class Diagnoser {
             return false;
         }
         double gradRate = gradRate(s, onset);
-        if (gradRate < 0.25 * lossRate && !s.gradJump.confirmed) {
+        if (gradRate < 0.25 * lossRate && !s.gradient.jump.confirmed()) {
             ev.add(String.format(
                     Locale.ROOT,
                     "the loss grows %.3g per step (ln) while grad_norm trends %.3g per step",
@@ -315,7 +324,7 @@ final class Diagnoser {
     private double lossRate(RunState s, LinearFit fit) {
         return fit != null && fit.slope() > 0
                 ? fit.slope()
-                : s.loss.fitNewest(config.growth().longScale().points()).slope();
+                : s.loss.raw.fitNewest(config.growth().longScale().points()).slope();
     }
 
     /**
@@ -341,22 +350,23 @@ final class Diagnoser {
     }
 
     private boolean recentGradients(RunState s) {
-        return s.gradPoints >= 2 * config.gradient().earlyPoints() && s.grad.newestStep() >= s.lastStep - 1;
+        return s.gradient.points() >= 2 * config.gradient().earlyPoints()
+                && s.gradient.series().newestStep() >= s.facts.lastStep - 1;
     }
 
     /** ln(grad_norm) per step since {@code onset}, or its recent trend when the onset is older than the window. */
     private static double gradRate(RunState s, long onset) {
-        RollingFit g = s.grad;
+        RollingFit g = s.gradient.series();
         double gradRate;
         if (onset > g.stepAt(0) && g.countFrom(onset) >= 4) {
             // the growth began inside the gradient window: compare the gradient now with then
             int before = g.size() - g.countFrom(onset);
             double then = g.mean(Math.max(0, before - 3), before);
             double now = g.mean(g.size() - 4, g.size());
-            gradRate = (now - then) / Math.max(1, s.lastStep - onset);
+            gradRate = (now - then) / Math.max(1, s.facts.lastStep - onset);
         } else {
             // under a steady trend r, an average over ~8 steps leads one over ~128 by about 120 r
-            gradRate = (s.gradFastLn - s.gradSlowLn) / 120;
+            gradRate = (s.gradient.gradFastLn - s.gradient.gradSlowLn) / 120;
         }
         return gradRate;
     }
@@ -421,22 +431,26 @@ final class Diagnoser {
 
     /** Learning rates well above the usual range: 0.01 for adaptive optimizers, 0.5 for SGD, 1 when unknown. */
     static boolean highForOptimizer(RunState s) {
-        if (Double.isNaN(s.lastLearningRate)) {
+        if (Double.isNaN(s.facts.lastLearningRate)) {
             return false;
         }
-        double limit = isAdaptive(s.optimizer) ? 0.01 : s.optimizer.isEmpty() ? 1.0 : 0.5;
-        return s.lastLearningRate >= limit;
+        double limit = isAdaptive(s.facts.optimizer) ? 0.01 : s.facts.optimizer.isEmpty() ? 1.0 : 0.5;
+        return s.facts.lastLearningRate >= limit;
     }
 
     private static String optimizerName(RunState s) {
-        return s.optimizer.isEmpty() ? "an unnamed optimizer" : s.optimizer;
+        return s.facts.optimizer.isEmpty() ? "an unnamed optimizer" : s.facts.optimizer;
     }
 
     private static Diagnosis learningRate(double confidence, List<String> ev, RunState s, String extra) {
-        String hint = isAdaptive(s.optimizer) ? " (Adam: try 1e-3)" : "";
-        String lr = Double.isNaN(s.lastLearningRate)
+        String hint = isAdaptive(s.facts.optimizer) ? " (Adam: try 1e-3)" : "";
+        String lr = Double.isNaN(s.facts.lastLearningRate)
                 ? ""
-                : String.format(Locale.ROOT, " from %.3g to about %.3g", s.lastLearningRate, s.lastLearningRate / 10);
+                : String.format(
+                        Locale.ROOT,
+                        " from %.3g to about %.3g",
+                        s.facts.lastLearningRate,
+                        s.facts.lastLearningRate / 10);
         return new Diagnosis(
                 Cause.LEARNING_RATE_TOO_HIGH,
                 confidence,

@@ -1,5 +1,7 @@
 package io.losswatch.detector;
 
+import io.losswatch.detector.codec.StateReader;
+import io.losswatch.detector.codec.StateWriter;
 import io.losswatch.detector.fit.RollingFit;
 import java.nio.ByteBuffer;
 
@@ -29,13 +31,13 @@ final class JumpTracker {
         RETURNED
     }
 
-    long jumpStep = -1; // the pending or confirmed jump, -1 when none
-    double refLn; // ln level before the jump
-    double stayLn; // the series must stay above this to count as not back
-    double peakLn; // highest value since the jump
-    int stay; // steps after the jump spent above stayLn
-    boolean confirmed; // the jump stayed up: a blow-up
-    long lastJumpStep = -1; // the most recent jump, confirmed or not
+    private long jumpStep = -1; // the pending or confirmed jump, -1 when none
+    private double refLn; // ln level before the jump
+    private double stayLn; // the series must stay above this to count as not back
+    private double peakLn; // highest value since the jump
+    private int stay; // steps after the jump spent above stayLn
+    private boolean confirmed; // the jump stayed up: a blow-up
+    private long lastJumpStep = -1; // the most recent jump, confirmed or not
 
     /**
      * @param y ln of the new value
@@ -88,7 +90,7 @@ final class JumpTracker {
             // a lag of several steps (more points, and noise correlated from step to step counts in full):
             // sixteen points alone can underrate a heavy noise by a third. Only asked of a jump the reference
             // points alone let pass: a larger noise only asks more.
-            sigma = Math.max(sigma, before.diffNoise(Detector.NOISE_LAG));
+            sigma = Math.max(sigma, before.diffNoise(GrowthChecks.NOISE_LAG));
             needed = Math.max(lnJump, c.jumpSigmas() * sigma);
         }
         long from = step;
@@ -187,21 +189,58 @@ final class JumpTracker {
         lastJumpStep = -1;
     }
 
-    static int serializedSize() {
-        return 8 + 8 + 8 + 8 + 4 + 1 + 8;
+    long jumpStep() {
+        return jumpStep;
     }
 
-    void writeTo(ByteBuffer b) {
-        b.putLong(jumpStep)
-                .putDouble(refLn)
-                .putDouble(stayLn)
-                .putDouble(peakLn)
-                .putInt(stay)
-                .put((byte) (confirmed ? 1 : 0))
-                .putLong(lastJumpStep);
+    long lastJumpStep() {
+        return lastJumpStep;
     }
 
-    void readFrom(ByteBuffer b) {
+    double refLn() {
+        return refLn;
+    }
+
+    double stayLn() {
+        return stayLn;
+    }
+
+    double peakLn() {
+        return peakLn;
+    }
+
+    boolean confirmed() {
+        return confirmed;
+    }
+
+    private static final int CONFIRMED = 1, LEVELS = 2;
+
+    /** Steps relative to {@code base}; the levels only once there has been a jump (they start at 0). */
+    void writeTo(StateWriter w, long base) {
+        boolean levels = StateWriter.unlessZero(refLn, 1) != 0
+                || StateWriter.unlessZero(stayLn, 1) != 0
+                || StateWriter.unlessZero(peakLn, 1) != 0;
+        w.u8((confirmed ? CONFIRMED : 0) | (levels ? LEVELS : 0));
+        w.step(jumpStep, base).step(lastJumpStep, base).varInt(stay);
+        if (levels) {
+            w.f64(refLn).f64(stayLn).f64(peakLn);
+        }
+    }
+
+    void readFrom(StateReader r, long base) {
+        int flags = r.u8();
+        confirmed = (flags & CONFIRMED) != 0;
+        jumpStep = r.step(base);
+        lastJumpStep = r.step(base);
+        stay = r.varInt();
+        boolean levels = (flags & LEVELS) != 0;
+        refLn = levels ? r.f64() : 0;
+        stayLn = levels ? r.f64() : 0;
+        peakLn = levels ? r.f64() : 0;
+    }
+
+    /** Reads the form of run state formats 3 and 4. */
+    void readLegacy(ByteBuffer b) {
         jumpStep = b.getLong();
         refLn = b.getDouble();
         stayLn = b.getDouble();

@@ -1,7 +1,10 @@
 package io.losswatch.detector;
 
+import io.losswatch.detector.codec.StateReader;
+import io.losswatch.detector.codec.StateWriter;
 import io.losswatch.detector.fit.LinearFit;
 import io.losswatch.detector.fit.RollingFit;
+import io.losswatch.detector.fit.RollingFitCodec;
 import java.nio.ByteBuffer;
 
 /**
@@ -107,22 +110,43 @@ final class ValidationTracker {
         calmPoints = 0;
     }
 
-    int serializedSize() {
-        return 8 + 8 + 8 + 8 + 4 + 4 + 4 + values.serializedSize();
+    private static final int SMOOTH = 1, BEST = 2, TRAIN_AT_BEST = 4;
+
+    /** Steps relative to {@code base}; the levels only once there are validations. */
+    void writeTo(StateWriter w, long base) {
+        int mask = StateWriter.unlessNaN(smoothLn, SMOOTH)
+                | (Double.doubleToRawLongBits(bestLn) == Double.doubleToRawLongBits(Double.POSITIVE_INFINITY)
+                        ? 0
+                        : BEST)
+                | StateWriter.unlessNaN(trainAtBestLn, TRAIN_AT_BEST);
+        w.u8(mask);
+        if ((mask & SMOOTH) != 0) {
+            w.f64(smoothLn);
+        }
+        if ((mask & BEST) != 0) {
+            w.f64(bestLn);
+        }
+        if ((mask & TRAIN_AT_BEST) != 0) {
+            w.f64(trainAtBestLn);
+        }
+        w.step(bestStep, base).varInt(sinceBest).varInt(streak).varInt(calmPoints);
+        RollingFitCodec.write(values, w);
     }
 
-    void writeTo(ByteBuffer b) {
-        b.putDouble(smoothLn)
-                .putDouble(bestLn)
-                .putLong(bestStep)
-                .putDouble(trainAtBestLn)
-                .putInt(sinceBest)
-                .putInt(streak)
-                .putInt(calmPoints);
-        values.writeTo(b);
+    void readFrom(StateReader r, long base) {
+        int mask = r.u8();
+        smoothLn = r.f64(mask, SMOOTH, Double.NaN);
+        bestLn = r.f64(mask, BEST, Double.POSITIVE_INFINITY);
+        trainAtBestLn = r.f64(mask, TRAIN_AT_BEST, Double.NaN);
+        bestStep = r.step(base);
+        sinceBest = r.varInt();
+        streak = r.varInt();
+        calmPoints = r.varInt();
+        RollingFitCodec.read(values, r);
     }
 
-    void readFrom(ByteBuffer b) {
+    /** Reads the form of run state formats 3 and 4. */
+    void readLegacy(ByteBuffer b) {
         smoothLn = b.getDouble();
         bestLn = b.getDouble();
         bestStep = b.getLong();
@@ -130,6 +154,6 @@ final class ValidationTracker {
         sinceBest = b.getInt();
         streak = b.getInt();
         calmPoints = b.getInt();
-        values.readFrom(b);
+        RollingFitCodec.readLegacy(values, b);
     }
 }

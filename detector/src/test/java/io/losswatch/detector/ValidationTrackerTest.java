@@ -106,12 +106,12 @@ class ValidationTrackerTest {
         for (int i = 0; i < v.length; i++) {
             t.onValidation(100L * (i + 1), v[i], -0.01 * i, C, MIN_RISE);
         }
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(t.serializedSize());
-        t.writeTo(b);
-        assertThat(b.hasRemaining()).isFalse();
-        b.flip();
+        io.losswatch.detector.codec.StateWriter w = new io.losswatch.detector.codec.StateWriter(64);
+        t.writeTo(w, 600);
         ValidationTracker r = new ValidationTracker(C);
-        r.readFrom(b);
+        io.losswatch.detector.codec.StateReader in = new io.losswatch.detector.codec.StateReader(w.toByteArray(), 0);
+        r.readFrom(in, 600);
+        assertThat(in.hasRemaining()).isFalse();
         assertThat(r.bestLn).isEqualTo(t.bestLn);
         assertThat(r.bestStep).isEqualTo(t.bestStep);
         assertThat(r.sinceBest).isEqualTo(t.sinceBest);

@@ -1,5 +1,7 @@
 package io.losswatch.detector.fit;
 
+import io.losswatch.detector.codec.StateReader;
+import io.losswatch.detector.codec.StateWriter;
 import java.nio.ByteBuffer;
 
 /**
@@ -49,19 +51,31 @@ public final class BlockFit {
         sum = 0;
     }
 
-    public int serializedSize() {
-        return 4 + 8 + blocks.serializedSize();
+    /** The partial block (its count, and its sum only when it has points), then the block means. */
+    public void writeTo(StateWriter w) {
+        w.varInt(count);
+        if (count > 0) {
+            w.f64(sum);
+        }
+        RollingFitCodec.write(blocks, w);
     }
 
-    public void writeTo(ByteBuffer b) {
-        b.putInt(count).putDouble(sum);
-        blocks.writeTo(b);
+    public void readFrom(StateReader r) {
+        count = r.varInt();
+        sum = count > 0 ? r.f64() : 0;
+        RollingFitCodec.read(blocks, r);
+        keepPartialBlockIfItFits();
     }
 
-    public void readFrom(ByteBuffer b) {
+    /** Reads the form of run state formats 3 and 4. */
+    public void readLegacy(ByteBuffer b) {
         count = b.getInt();
         sum = b.getDouble();
-        blocks.readFrom(b);
+        RollingFitCodec.readLegacy(blocks, b);
+        keepPartialBlockIfItFits();
+    }
+
+    private void keepPartialBlockIfItFits() {
         if (count >= blockSize) { // written with a larger block: start the partial block over
             count = 0;
             sum = 0;

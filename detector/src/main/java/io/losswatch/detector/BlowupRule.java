@@ -1,0 +1,179 @@
+package io.losswatch.detector;
+
+import io.losswatch.detector.codec.StateReader;
+import io.losswatch.detector.codec.StateWriter;
+import io.losswatch.detector.fit.RollingFit;
+import io.losswatch.events.AlertType;
+import io.losswatch.events.Severity;
+
+/**
+ * LOSS_BLOWUP: a jump far above the median of the previous steps that does not come back within a
+ * few steps ({@link JumpTracker}); or, in a run's first steps, a climb to a level far above its first
+ * loss that the run keeps ({@link #earlyRise}); or, later, a level far above the one before that the
+ * run holds ({@link #levelShift}). Judged in two parts: the jump against the points before this one,
+ * then, once the point is in the series, the climbs. Not raised while the growth rule already
+ * reports the climb.
+ */
+final class BlowupRule {
+    static final AlertType TYPE = AlertType.LOSS_BLOWUP;
+    /** Points of each of the two levels {@link #levelShift} compares. */
+    static final int LEVEL_POINTS = 16;
+    /** Steps between two checks of {@link #levelShift}. */
+    static final int LEVEL_EVERY = 4;
+
+    /** The rule's part of a run's state: the loss's jump tracker, which the collapse rule and the diagnosis read. */
+    static final class State {
+        final JumpTracker jump = new JumpTracker();
+
+        void clear() {
+            jump.clear();
+        }
+
+        void writeTo(StateWriter w, long base) {
+            jump.writeTo(w, base);
+        }
+
+        void readFrom(StateReader r, long base) {
+            jump.readFrom(r, base);
+        }
+    }
+
+    private final DetectorConfig config;
+    private final Thresholds t;
+    private final AlertLifecycle lifecycle;
+
+    BlowupRule(DetectorConfig config, Thresholds t, AlertLifecycle lifecycle) {
+        this.config = config;
+        this.t = t;
+        this.lifecycle = lifecycle;
+    }
+
+    /**
+     * The jump test, before the point joins the series; fires, holds or resolves. True when the climbs
+     * may still be judged this step (no jump confirmed now, and the alert was not firing).
+     */
+    boolean beforePoint(Step st, double y) {
+        RunState s = st.state;
+        JumpTracker jt = s.blowup.jump;
+        JumpTracker.Event jump = jt.onPoint(st.step(), y, s.loss.raw, t.lossJump, s.facts.labelledChanceLn());
+        boolean wasFiring = AlertLifecycle.firing(s, TYPE); // not raised again in the step that resolves it
+        if (jump == JumpTracker.Event.CONFIRMED && !wasFiring) {
+            lifecycle.fire(st, TYPE, Severity.CRITICAL, jt.jumpStep(), null, null);
+        } else if (wasFiring) {
+            if (jt.stillUp(y)) {
+                AlertLifecycle.hold(st, TYPE);
+            } else if (lifecycle.recover(st, TYPE)) {
+                jt.reset();
+            }
+        }
+        return jump != JumpTracker.Event.CONFIRMED && !wasFiring;
+    }
+
+    /** The climbs, once the point is in the series. */
+    void afterPoint(Step st, boolean mayFire) {
+        RunState s = st.state;
+        // a climb the growth alert already reports is not a second divergence
+        if (mayFire
+                && !AlertLifecycle.firing(s, TYPE)
+                && !AlertLifecycle.firing(s, GrowthRule.TYPE)
+                && (earlyRise(s) || (s.facts.processedSteps % LEVEL_EVERY == 0 && levelShift(s)))) {
+            lifecycle.fire(st, TYPE, Severity.CRITICAL, s.blowup.jump.jumpStep(), null, null);
+        }
+    }
+
+    /**
+     * A run whose loss moved to a level far above where it was and stays there: the median of the newest
+     * {@link #LEVEL_POINTS} points is at least the blow-up jump factor above the median of the
+     * {@link #LEVEL_POINTS} before them, and {@code jumpSigmas} standard errors of that difference of
+     * medians (the noise from the robust spread within each level, the error widened for noise correlated
+     * from step to step as in {@link GrowthChecks#aboveBefore}). The mid-run
+     * counterpart of {@link #earlyRise}: under heavy noise a blow-up can jump less far than a single
+     * point's noise allows (6 noise scales), yet a level held for 16 steps is a far surer sign than any
+     * one point. A spike, or two, moves neither median. Checked every {@link #LEVEL_EVERY} steps (two
+     * sorts of 16); it needs the window's 32 newest points. On a rise, the jump tracker holds it as a
+     * confirmed blow-up from where the move happened (the best split about the halfway mark).
+     */
+    private boolean levelShift(RunState s) {
+        RollingFit w = s.loss.raw;
+        JumpTracker jt = s.blowup.jump;
+        int n = LEVEL_POINTS;
+        int size = w.size();
+        if (jt.confirmed() || jt.jumpStep() >= 0 || size < 2 * n) {
+            return false;
+        }
+        Thresholds.Jump c = t.lossJump;
+        // cheap first: a median is at most one standard deviation above the mean, and the window's running
+        // sums bound its minimum from below in O(1); then the exact minimum of the two levels' points
+        double upper = w.medianUpperBoundNewest(n);
+        if (upper - w.minLowerBoundNewest(w.capacity()) < c.lnJump() || upper - w.minNewest(2 * n) < c.lnJump()) {
+            return false;
+        }
+        double before = w.medianOf(size - 2 * n, size - n);
+        double level = w.medianNewest(n);
+        double rise = level - before;
+        if (rise < c.lnJump()) {
+            return false;
+        }
+        // the noise within each level (the move between them is no noise): their robust spreads, averaged
+        double sigma = (w.madOf(size - 2 * n, size - n) + w.madNewest(n)) / 2;
+        // wider under noise correlated from step to step, whose slow swings move a median of 16 points more
+        double error = GrowthChecks.MEDIAN_EFFICIENCY * sigma * Math.sqrt(2.0 / n) * GrowthChecks.correlationFactor(w);
+        if (rise < c.jumpSigmas() * error) {
+            return false;
+        }
+        // the onset: where the move happened, the split that leaves the most points above the halfway mark
+        // after it and below it before it (the argmax of a CUSUM), so that one spike of the noise in the
+        // level before is not taken for the move
+        double mid = before + rise / 2;
+        int k = size - 1;
+        double sum = 0;
+        double best = Double.NEGATIVE_INFINITY;
+        for (int i = size - 1; i >= size - 2 * n; i--) {
+            sum += w.valueAt(i) > mid ? 1 : -1;
+            if (sum >= best) {
+                best = sum;
+                k = i;
+            }
+        }
+        jt.confirmRise(w.stepAt(k), before, level, before + Math.max(c.lnStay(), c.staySigmas() * sigma));
+        return true;
+    }
+
+    /**
+     * A run that, within its first points, climbed far above its first loss and stays there: the
+     * median of the newest points of the short growth window is at least the blow-up jump factor and
+     * {@code jumpSigmas} of its own noise above the first loss. A healthy run's loss falls from its
+     * first value (a warm-up bump stays within a few tens of percent), so a level several times
+     * higher that half the recent steps hold is a blow-up, even when it came as a climb over several
+     * noisy steps that neither the growth fits (too few points, too noisy, and it stopped growing)
+     * nor the jump test (no single step jumped) see. Only while the raw window still holds the run's
+     * first point; O(1) on the common path (a median is at most one standard deviation above the mean).
+     * On a rise, the jump tracker holds it as a confirmed blow-up from the step the climb passed halfway.
+     */
+    private boolean earlyRise(RunState s) {
+        RollingFit w = s.loss.raw;
+        JumpTracker jt = s.blowup.jump;
+        int n = config.growth().shortScale().points();
+        if (jt.confirmed() || jt.jumpStep() >= 0 || w.size() <= n || w.isFull()) {
+            return false;
+        }
+        double first = w.valueAt(0);
+        Thresholds.Jump c = t.lossJump;
+        if (w.medianUpperBoundNewest(n) - first < c.lnJump()) {
+            return false;
+        }
+        double level = w.medianNewest(n);
+        // the noise of the level's points: their robust spread, or step to step when they still trend
+        double sigma = Math.max(w.madNewest(n), w.diffNoiseNewest(n));
+        double rise = level - first;
+        if (rise < c.lnJump() || rise < c.jumpSigmas() * sigma) {
+            return false;
+        }
+        int k = 1;
+        while (k < w.size() - 1 && w.valueAt(k) < first + rise / 2) {
+            k++;
+        }
+        jt.confirmRise(w.stepAt(k), first, level, first + Math.max(c.lnStay(), c.staySigmas() * sigma));
+        return true;
+    }
+}

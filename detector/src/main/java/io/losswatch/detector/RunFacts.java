@@ -1,0 +1,168 @@
+package io.losswatch.detector;
+
+import io.losswatch.detector.codec.StateReader;
+import io.losswatch.detector.codec.StateWriter;
+import io.losswatch.events.StepEvent;
+import java.nio.ByteBuffer;
+
+/**
+ * What every rule may read about a run and none owns: its steps, its learning rate's history, its
+ * optimizer, its chance level and its recent update ratio. The detector keeps them up to date
+ * before the rules judge a step.
+ */
+final class RunFacts {
+    /** A learning rate at least this factor above the last one is a rise (a schedule's restart, or a new level). */
+    static final double LEARNING_RATE_RISE = 1.5;
+    /** A rise up to this factor over the highest learning rate so far goes back to a level the run trained at. */
+    static final double KNOWN_LEVEL = 1.05;
+    /** The recent maximum update ratio decays by this factor a step, so one old large update does not last. */
+    static final double UPDATE_RATIO_DECAY = 0.98;
+    /** Longest optimizer label kept. */
+    static final int MAX_OPTIMIZER_LABEL = 64;
+
+    long lastStep = -1;
+    long firstStep = -1;
+    int attempt;
+    long lastSeenMillis;
+    long processedSteps;
+
+    double lastLearningRate = Double.NaN;
+    double maxLearningRate = Double.NaN;
+    long learningRateRiseStep = -1; // last rise to a level the run never had
+    double recentMaxUpdateRatio = Double.NaN;
+    String optimizer = "";
+    double chanceLn = Double.NaN; // ln of the chance-level loss, NaN when unknown
+    boolean chanceFromLabel; // from num_classes, not guessed from the first loss
+
+    /** The step joins the run. */
+    void accept(StepEvent e, long nowMillis) {
+        if (firstStep < 0) {
+            firstStep = e.step();
+        }
+        lastStep = e.step();
+        processedSteps++;
+        lastSeenMillis = nowMillis;
+    }
+
+    /** A learning rate well above the last one: a warm restart of the schedule, or a new level. */
+    boolean isRise(double lr) {
+        return !Double.isNaN(lastLearningRate) && lr >= LEARNING_RATE_RISE * lastLearningRate;
+    }
+
+    /** {@code lr} is no higher than a level the run already trained at. */
+    boolean isKnownLevel(double lr) {
+        return lr <= KNOWN_LEVEL * maxLearningRate;
+    }
+
+    void learningRateRoseAt(long step) {
+        learningRateRiseStep = step;
+    }
+
+    void recordLearningRate(double lr) {
+        maxLearningRate = Double.isNaN(maxLearningRate) ? lr : Math.max(maxLearningRate, lr);
+        lastLearningRate = lr;
+    }
+
+    void recordUpdateRatio(double ur) {
+        double prev = Double.isNaN(recentMaxUpdateRatio) ? 0 : recentMaxUpdateRatio * UPDATE_RATIO_DECAY;
+        recentMaxUpdateRatio = Math.max(prev, ur);
+    }
+
+    void recordLabels(StepEvent e) {
+        String opt = e.labels().get("optimizer");
+        if (opt != null && opt.length() <= MAX_OPTIMIZER_LABEL && !opt.equals(optimizer)) {
+            optimizer = opt;
+        }
+        String classes = processedSteps <= 1 ? e.labels().get("num_classes") : null;
+        if (classes != null) {
+            try {
+                int c = Integer.parseInt(classes.trim());
+                if (c >= 2) {
+                    chanceLn = Math.log(Math.log(c));
+                    chanceFromLabel = true;
+                }
+            } catch (NumberFormatException ignored) {
+                // a label, not a contract: a bad one only means chance level is estimated instead
+            }
+        }
+    }
+
+    /** A classifier starts at chance level: the run's first ln(loss), until a better estimate. */
+    void estimateChance(double ln) {
+        chanceLn = ln;
+    }
+
+    /** The chance level a blow-up's reference may be trusted to be quiet at: only one from {@code num_classes}. */
+    double labelledChanceLn() {
+        return chanceFromLabel ? chanceLn : Double.NaN;
+    }
+
+    /** Forgets the attempt's facts: the run started over. The optimizer stays. */
+    void startNewAttempt() {
+        lastStep = -1;
+        firstStep = -1;
+        processedSteps = 0;
+        maxLearningRate = Double.NaN;
+        lastLearningRate = Double.NaN;
+        learningRateRiseStep = -1;
+        recentMaxUpdateRatio = Double.NaN;
+        chanceLn = Double.NaN;
+        chanceFromLabel = false;
+        attempt++;
+    }
+
+    private static final int LAST_LR = 1, MAX_LR = 2, UPDATE_RATIO = 4, CHANCE = 8, CHANCE_FROM_LABEL = 16;
+
+    /** First in the state: the other slices write their steps relative to {@link #lastStep}. */
+    void writeTo(StateWriter w) {
+        w.signed(lastStep).signed(lastStep - firstStep).varInt(attempt).signed(lastSeenMillis);
+        w.varLong(processedSteps).step(learningRateRiseStep, lastStep).string(optimizer);
+        int mask = StateWriter.unlessNaN(lastLearningRate, LAST_LR)
+                | StateWriter.unlessNaN(maxLearningRate, MAX_LR)
+                | StateWriter.unlessNaN(recentMaxUpdateRatio, UPDATE_RATIO)
+                | StateWriter.unlessNaN(chanceLn, CHANCE)
+                | (chanceFromLabel ? CHANCE_FROM_LABEL : 0);
+        w.u8(mask);
+        if ((mask & LAST_LR) != 0) {
+            w.f64(lastLearningRate);
+        }
+        if ((mask & MAX_LR) != 0) {
+            w.f64(maxLearningRate);
+        }
+        if ((mask & UPDATE_RATIO) != 0) {
+            w.f64(recentMaxUpdateRatio);
+        }
+        if ((mask & CHANCE) != 0) {
+            w.f64(chanceLn);
+        }
+    }
+
+    void readFrom(StateReader r) {
+        lastStep = r.signed();
+        firstStep = lastStep - r.signed();
+        attempt = r.varInt();
+        lastSeenMillis = r.signed();
+        processedSteps = r.varLong();
+        learningRateRiseStep = r.step(lastStep);
+        optimizer = r.string();
+        int mask = r.u8();
+        lastLearningRate = r.f64(mask, LAST_LR, Double.NaN);
+        maxLearningRate = r.f64(mask, MAX_LR, Double.NaN);
+        recentMaxUpdateRatio = r.f64(mask, UPDATE_RATIO, Double.NaN);
+        chanceLn = r.f64(mask, CHANCE, Double.NaN);
+        chanceFromLabel = (mask & CHANCE_FROM_LABEL) != 0;
+    }
+
+    // the form of run state formats 3 and 4, where these facts are spread among the rules' state
+    void readLegacyHead(ByteBuffer b) {
+        lastStep = b.getLong();
+        firstStep = b.getLong();
+        lastSeenMillis = b.getLong();
+        processedSteps = b.getLong();
+    }
+
+    void readLegacyLearningRates(ByteBuffer b) {
+        lastLearningRate = b.getDouble();
+        maxLearningRate = b.getDouble();
+    }
+}
