@@ -369,8 +369,19 @@ public final class TrainCommand implements Callable<Integer> {
                 "step %d loss %.4g lr %s",
                 event.step(),
                 event.loss(),
-                event.learningRate() == null ? "-" : String.format(Locale.ROOT, "%.4g", event.learningRate()));
+                event.learningRate() == null ? "-" : readable(event.learningRate()));
         return stepsPerSecond < 0 ? line : line + String.format(Locale.ROOT, " %.1f steps/s", stepsPerSecond);
+    }
+
+    /** A learning rate to four significant digits, as a person writes it: 0.01, not 0.010000000000000002. */
+    static String readable(double v) {
+        if (!Double.isFinite(v) || v == 0) {
+            return Double.toString(v);
+        }
+        return new java.math.BigDecimal(v)
+                .round(new java.math.MathContext(4))
+                .stripTrailingZeros()
+                .toPlainString();
     }
 
     /** Builds the command line with one-sentence errors for bad flags. */

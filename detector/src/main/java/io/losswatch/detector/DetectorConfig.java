@@ -158,35 +158,131 @@ public record DetectorConfig(
             int confirmPoints,
             int resolvePoints) {}
 
+    /**
+     * The defaults, every value under its name: chosen on the tuning half of the detection benchmark
+     * and checked on its held-out half (docs/decisions record how).
+     */
     public static DetectorConfig defaults() {
         return new DetectorConfig(
-                new Growth(
-                        new Scale(8, 0.15, 0.85, 4),
-                        new Scale(16, 0.03, 0.8, 2),
-                        new Scale(64, 0.008, 0.5, 3),
-                        new Scale(32, 0.004, 0.7, 3),
-                        8,
-                        5,
-                        2,
-                        64,
-                        1.5),
-                new Growth(
-                        new Scale(8, 0.15, 0.85, 4),
-                        new Scale(16, 0.05, 0.8, 3),
-                        new Scale(32, 0.02, 0.7, 3),
-                        null,
-                        1,
-                        5,
-                        2,
-                        64,
-                        1.5),
-                new Blowup(16, 5, 6, 4, 2, 2, 5),
-                new Gradient(16, 10, new Blowup(16, 10, 6, 4, 3, 2, 5)),
-                new Collapse(0.92, 1.5, 8, 128, 20, 3, 0.05, 16, 20),
-                new Validation(16, 0.35, 4, 1.08, 3, 1, 3),
-                50,
-                Float.MAX_VALUE,
-                50);
+                defaultLossGrowth(),
+                defaultGradientGrowth(),
+                defaultLossBlowup(),
+                defaultGradientExplosion(),
+                defaultCollapse(),
+                defaultValidationDivergence(),
+                /* resolveSteps */ 50,
+                /* ceiling: float overflow */ Float.MAX_VALUE,
+                /* criticalDoublingSteps */ 50);
+    }
+
+    /** Growth of ln(loss): 8, 16 and 64 raw points, and 32 block means of 8 steps for slow growth. */
+    static Growth defaultLossGrowth() {
+        Scale veryShort = new Scale(/* points */ 8, /* minRate */ 0.15, /* minR2 */ 0.85, /* minRise */ 4);
+        Scale shortScale = new Scale(16, 0.03, 0.8, 2);
+        Scale longScale = new Scale(64, 0.008, 0.5, 3);
+        Scale blocks = new Scale(32, 0.004, 0.7, 3);
+        int blockSize = 8;
+        double riseSigmas = 5;
+        int confirmSteps = 2;
+        int plannedSteps = 64;
+        double plannedBumpFactor = 1.5;
+        return new Growth(
+                veryShort,
+                shortScale,
+                longScale,
+                blocks,
+                blockSize,
+                riseSigmas,
+                confirmSteps,
+                plannedSteps,
+                plannedBumpFactor);
+    }
+
+    /** Growth of ln(grad_norm): 8, 16 and 32 raw points, no blocks. */
+    static Growth defaultGradientGrowth() {
+        Scale veryShort = new Scale(/* points */ 8, /* minRate */ 0.15, /* minR2 */ 0.85, /* minRise */ 4);
+        Scale shortScale = new Scale(16, 0.05, 0.8, 3);
+        Scale longScale = new Scale(32, 0.02, 0.7, 3);
+        Scale blocks = null;
+        int blockSize = 1;
+        double riseSigmas = 5;
+        int confirmSteps = 2;
+        int plannedSteps = 64;
+        double plannedBumpFactor = 1.5;
+        return new Growth(
+                veryShort,
+                shortScale,
+                longScale,
+                blocks,
+                blockSize,
+                riseSigmas,
+                confirmSteps,
+                plannedSteps,
+                plannedBumpFactor);
+    }
+
+    /** A loss that jumps 5x (and 6 noise scales) and stays 2x up for 5 steps. */
+    static Blowup defaultLossBlowup() {
+        int referencePoints = 16;
+        double jumpFactor = 5;
+        double jumpSigmas = 6;
+        double weakReferenceFactor = 4;
+        double stayFactor = 2;
+        double staySigmas = 2;
+        int staySteps = 5;
+        return new Blowup(
+                referencePoints, jumpFactor, jumpSigmas, weakReferenceFactor, stayFactor, staySigmas, staySteps);
+    }
+
+    /** A gradient norm 10x its early level that grows, or jumps 10x and stays 3x up. */
+    static Gradient defaultGradientExplosion() {
+        int earlyPoints = 16;
+        double riseOverEarly = 10;
+        int referencePoints = 16;
+        double jumpFactor = 10;
+        double jumpSigmas = 6;
+        double weakReferenceFactor = 4;
+        double stayFactor = 3;
+        double staySigmas = 2;
+        int staySteps = 5;
+        Blowup jump = new Blowup(
+                referencePoints, jumpFactor, jumpSigmas, weakReferenceFactor, stayFactor, staySigmas, staySteps);
+        return new Gradient(earlyPoints, riseOverEarly, jump);
+    }
+
+    /** A loss pinned within 0.92-1.5x of chance level after a blow-up, or with dead gradients. */
+    static Collapse defaultCollapse() {
+        double bandLow = 0.92;
+        double bandHigh = 1.5;
+        int pinnedAfterJump = 8;
+        int jumpLookback = 128;
+        int firstLossChanceSteps = 20;
+        double afterJumpGradientFactor = 3;
+        double flatSpread = 0.05;
+        int pinnedWithDeadGradients = 16;
+        double deadGradientFactor = 20;
+        return new Collapse(
+                bandLow,
+                bandHigh,
+                pinnedAfterJump,
+                jumpLookback,
+                firstLossChanceSteps,
+                afterJumpGradientFactor,
+                flatSpread,
+                pinnedWithDeadGradients,
+                deadGradientFactor);
+    }
+
+    /** A validation loss 8% and 3 noise scales above its minimum while the training loss falls. */
+    static Validation defaultValidationDivergence() {
+        int points = 16;
+        double smoothing = 0.35;
+        int minPoints = 4;
+        double minRise = 1.08;
+        double noiseSigmas = 3;
+        int confirmPoints = 1;
+        int resolvePoints = 3;
+        return new Validation(points, smoothing, minPoints, minRise, noiseSigmas, confirmPoints, resolvePoints);
     }
 
     public DetectorConfig {
