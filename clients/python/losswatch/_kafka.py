@@ -41,14 +41,15 @@ def check_topic(client: Any, servers: str, topic: str, timeout_s: float, needed_
     """
     from confluent_kafka import KafkaException
 
+    shown = servers.replace("{", "{{").replace("}", "}}")  # the sentence is a template for SetupError.naming
     try:
         metadata = client.list_topics(timeout=timeout_s)
     except KafkaException:
         raise BrokerUnreachableError(
-            f"no Kafka broker answered at {servers} within {timeout_s:g} s: start one (./losswatch broker) "
-            f"or pass the right bootstrap_servers") from None
+            f"no Kafka broker answered at {shown} within {timeout_s:g} s: start one (./losswatch broker) "
+            "or pass the right {setting}", "bootstrap_servers") from None
     found = metadata.topics.get(topic)
     if found is None or found.error is not None:
         raise TopicMissingError(
-            f"topic {topic} does not exist at {servers}: start the monitor first (./losswatch monitor creates "
-            f"its topics), create it, or pass the right {needed_by}") from None
+            f"topic {topic} does not exist at {shown}: start the monitor first (./losswatch monitor creates "
+            "its topics), create it, or pass the right {setting}", needed_by) from None

@@ -85,7 +85,9 @@ class JavaProcess:
         self.process = subprocess.Popen(
             ["java", f"-Xmx{heap}", "-XX:+UseSerialGC", "-cp", cp, "io.losswatch.cli.Main", *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=REPO_ROOT,
-            preexec_fn=_die_with_parent)
+            # the kernel signals the child when the *thread* that started it ends: only the main thread's
+            # children can be tied to the test process this way (the others are stopped at session end)
+            preexec_fn=_die_with_parent if threading.current_thread() is threading.main_thread() else None)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         _STARTED.append(self)
