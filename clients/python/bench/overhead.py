@@ -89,6 +89,7 @@ def main(argv):
     watcher = losswatch.torch.watch(watched, opt_watched, reporter)
 
     times = {"plain": [], "watched": []}
+    block_medians = {"plain": [], "watched": []}
     in_watcher = []
     step = {"plain": 0, "watched": 0}
 
@@ -117,6 +118,7 @@ def main(argv):
     for block in range(args.blocks):
         for kind in (("plain", "watched") if block % 2 == 0 else ("watched", "plain")):
             run(kind, args.block_steps, True)
+            block_medians[kind].append(statistics.median(times[kind][-args.block_steps:]))
 
     # the copy of the parameters (or their samples) the wrapped optimizer.step makes, timed alone
     params = [q for q in watched.parameters()]
@@ -137,10 +139,14 @@ def main(argv):
           f"torch {torch.__version__}, {platform.processor() or platform.machine()}, {os.cpu_count()} cpus")
     print(f"step without watch  {med_plain * 1e3:8.3f} ms (median)")
     print(f"step with watch     {med_watched * 1e3:8.3f} ms (median)")
-    print(f"ratio with/without  {med_watched / med_plain:8.4f}")
+    # each block beside its neighbour of the other kind: a machine whose load drifts moves both alike
+    pairs = sorted(w / p for w, p in zip(block_medians["watched"], block_medians["plain"]))
+    quartiles = statistics.quantiles(pairs, n=4)
+    print(f"ratio with/without  {statistics.median(pairs):8.4f} (median of {len(pairs)} block pairs; "
+          f"quartiles {quartiles[0]:.4f}-{quartiles[2]:.4f}; {med_watched / med_plain:.4f} over all steps)")
     print(f"in the watcher      {own * 1e6:8.1f} us per step = {own / med_plain * 100:.2f}% of a step "
           f"(measure + report {statistics.median(in_watcher) * 1e6:.1f} us, parameter copy {copy_s * 1e6:.1f} us)")
-    print(f"events sent {reporter.sent}, dropped {reporter.dropped}")
+    print(f"events sent {reporter.sent}, dropped {reporter.dropped}; load average {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

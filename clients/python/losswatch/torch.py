@@ -64,6 +64,7 @@ class Watcher:
                 self._samples.append((offset, stride, update_sample))
             else:
                 self._samples.append((0, 0, n))
+        self._scales = [p.numel() / count if stride else 1.0 for p, (_, stride, count) in zip(self._params, self._samples)]
         self._before = [torch.empty(count, dtype=p.dtype, device=p.device)
                         for p, (_, _, count) in zip(self._params, self._samples)]
         self._sources: List[torch.Tensor] = []
@@ -104,9 +105,10 @@ class Watcher:
     def measure(self) -> Dict[str, Any]:
         """The numbers of the step just taken: grad_norm, layer_grad_norms, param_norm, update_ratio, learning_rate."""
         with torch.no_grad():
-            with_grad = [i for i, p in enumerate(self._params) if p.grad is not None]
-            tensors: List[torch.Tensor] = [self._params[i].grad for i in with_grad]
-            tensors += [p.detach() for p in self._params]
+            grads = [p.grad for p in self._params]
+            with_grad = [i for i, g in enumerate(grads) if g is not None]
+            tensors: List[torch.Tensor] = [grads[i] for i in with_grad] if len(with_grad) < len(grads) else grads
+            tensors = tensors + self._params  # type: ignore[operator]
             if self._stepped:
                 if hasattr(torch, "_foreach_sub_"):
                     torch._foreach_sub_(self._before, self._update_sources())
@@ -127,8 +129,7 @@ class Watcher:
         fields["param_norm"] = param_norm
         if self._stepped:
             # a sample's sum of squares, scaled up to the whole tensor
-            update = math.sqrt(sum(v * v * (p.numel() / count if stride else 1.0) for v, p, (_, stride, count)
-                                   in zip(values[n_grads + n_params:], self._params, self._samples)))
+            update = math.sqrt(sum(v * v * scale for v, scale in zip(values[n_grads + n_params:], self._scales)))
             fields["update_ratio"] = update / param_norm if param_norm > 0 else (0.0 if update == 0 else math.inf)
         else:
             fields["update_ratio"] = 0.0  # no optimizer step since the last one (e.g. a skipped AMP step)

@@ -101,11 +101,13 @@ def test_should_follow_a_scheduler_and_report_no_update_when_the_optimizer_did_n
     m = model()
     opt = torch.optim.SGD(m.parameters(), lr=1.0)
     reporter = Captured()
+    before = torch.optim.lr_scheduler.LambdaLR(opt, lambda epoch: 1.0)  # created before watch
     watcher = watch(m, opt, reporter)
     scheduler = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)  # created after watch
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "lr_scheduler.step() before optimizer.step()" warning
         watcher.step(0, train_step(m, opt))
+        before.step()
         scheduler.step()
         watcher.step(1, train_step(m, opt))
         scheduler.step()
