@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import math
 import numbers
 import re
 from typing import Any, Dict, Mapping, Optional
@@ -103,7 +102,8 @@ def step_event(
         if value is not None:
             event[name] = _number(name, value)
     if layer_grad_norms:
-        event["layer_grad_norms"] = {str(k): _number(f"layer_grad_norms[{k!r}]", v) for k, v in layer_grad_norms.items()}
+        event["layer_grad_norms"] = {str(k): _number(f"layer_grad_norms[{k!r}]", v)
+                                     for k, v in layer_grad_norms.items()}
     if epoch is not None:
         event["epoch"] = _integer("epoch", epoch)
     if resumed_from is not None:
@@ -120,8 +120,3 @@ def step_event(
 def encode(event: Mapping[str, Any]) -> bytes:
     """The event as compact UTF-8 JSON; non-finite numbers become bare ``NaN``/``Infinity`` tokens."""
     return json.dumps(event, separators=(",", ":"), allow_nan=True).encode("utf-8")
-
-
-def is_finite(value: Optional[float]) -> bool:
-    """True for a finite number; False for None, NaN and infinities."""
-    return value is not None and math.isfinite(value)

@@ -40,7 +40,8 @@ class AlertFollower:
         self._consumer = Consumer(conf)
         try:
             _kafka.check_topic(self._consumer, bootstrap_servers, alerts_topic, connect_timeout, "alerts_topic")
-            partitions = self._consumer.list_topics(alerts_topic, timeout=connect_timeout).topics[alerts_topic].partitions
+            topic = self._consumer.list_topics(alerts_topic, timeout=connect_timeout).topics[alerts_topic]
+            partitions = topic.partitions
             assignment = []
             for p in sorted(partitions):
                 _low, high = self._consumer.get_watermark_offsets(TopicPartition(alerts_topic, p),

@@ -1,6 +1,7 @@
 """Publishes a run's step events to Kafka without ever holding up the training loop."""
 from __future__ import annotations
 
+import atexit
 import collections
 import datetime as _dt
 import logging
@@ -28,6 +29,16 @@ LINGER_MS = 20
 _OPEN: "weakref.WeakValueDictionary[str, Reporter]" = weakref.WeakValueDictionary()
 
 
+# What a reporter left open at interpreter exit waits for its last steps.
+EXIT_TIMEOUT_S = 5.0
+
+
+@atexit.register
+def _close_open_reporters() -> None:
+    for reporter in list(_OPEN.values()):
+        reporter.close(timeout=EXIT_TIMEOUT_S)
+
+
 def open_reporter(run_id: str) -> Optional["Reporter"]:
     """The open :class:`Reporter` of ``run_id`` in this process, if there is one."""
     return _OPEN.get(run_id)
@@ -47,7 +58,8 @@ class Reporter:
     Construction checks, with a short timeout, that a broker answers and that the topic exists,
     and raises :class:`~losswatch.errors.SetupError` with one sentence when not.
 
-    Close it (or use ``with``) so that the last steps are sent.
+    Close it (or use ``with``) so that the last steps are sent; one still open when the interpreter
+    exits is closed then, waiting up to 5 s.
 
     Args:
         run_id: 1-128 characters of ``[A-Za-z0-9._:/-]``, the key of every event.
@@ -185,8 +197,8 @@ class Reporter:
         self._steps.clear()
         if left:
             self._count("dropped", left)
-            log.warning("losswatch: %d steps of run %s were not sent to Kafka at %s within %g s",
-                        left, self.run_id, self.bootstrap_servers, timeout)
+            log.warning("losswatch: run %s: %d %s not sent to Kafka at %s within %g s", self.run_id, left,
+                        "step" if left == 1 else "steps", self.bootstrap_servers, timeout)
         if _OPEN.get(self.run_id) is self:
             del _OPEN[self.run_id]
 

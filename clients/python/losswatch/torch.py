@@ -64,7 +64,8 @@ class Watcher:
                 self._samples.append((offset, stride, update_sample))
             else:
                 self._samples.append((0, 0, n))
-        self._scales = [p.numel() / count if stride else 1.0 for p, (_, stride, count) in zip(self._params, self._samples)]
+        self._scales = [p.numel() / count if stride else 1.0
+                        for p, (_, stride, count) in zip(self._params, self._samples)]
         self._before = [torch.empty(count, dtype=p.dtype, device=p.device)
                         for p, (_, _, count) in zip(self._params, self._samples)]
         self._sources: List[torch.Tensor] = []

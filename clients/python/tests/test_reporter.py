@@ -1,12 +1,14 @@
-import json
 import logging
+import os
 import re
+import subprocess
+import sys
 import time
 
 import pytest
 
 import losswatch
-from conftest import free_port, wait_for
+from conftest import PACKAGE_ROOT, free_port, wait_for
 
 
 def test_should_say_in_one_sentence_that_no_broker_answered():
@@ -72,7 +74,7 @@ def test_should_drop_and_count_steps_when_no_broker_takes_them_without_slowing_t
     assert accepted.count(False) >= 80  # 10 waiting here, 10 in the producer at most
     assert r.sent == 0 and r.dropped == 100
     assert sum("is full: steps are dropped" in m for m in caplog.messages) == 1
-    assert any(re.fullmatch(r"losswatch: \d+ steps of run r were not sent to Kafka at 127\.0\.0\.1:\d+ within 0\.5 s", m)
+    assert any(re.fullmatch(r"losswatch: run r: \d+ steps? not sent to Kafka at 127\.0\.0\.1:\d+ within 0\.5 s", m)
                for m in caplog.messages)
 
 
@@ -80,3 +82,13 @@ def test_should_count_a_step_reported_after_close(fake_kafka):
     r = losswatch.Reporter("r", connect_timeout=None)
     r.close()
     assert r.report(1, 1.0) is False and r.dropped == 1
+
+
+def test_should_close_a_reporter_left_open_when_the_interpreter_exits():
+    script = ("import losswatch\n"
+              f"r = losswatch.Reporter('left-open', bootstrap_servers='127.0.0.1:{free_port()}', connect_timeout=None)\n"
+              "r.report(0, 1.0)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, PYTHONPATH=PACKAGE_ROOT))
+    assert done.returncode == 0
+    assert "losswatch: run left-open: 1 step not sent to Kafka" in done.stderr, done.stderr

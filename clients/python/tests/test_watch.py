@@ -7,7 +7,6 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-import losswatch.torch  # noqa: E402
 from losswatch.torch import watch  # noqa: E402
 
 
