@@ -3,7 +3,8 @@
 The broker and the monitor are the project's own CLI (``io.losswatch.cli.Main broker`` and
 ``monitor``), started as subprocesses on free ports with the classpath in ``$LOSSWATCH_CLASSPATH``
 (the Maven build passes it) or, failing that, the jars ``./losswatch`` builds under ``cli/target``.
-Every process started here is stopped at the end of the session, and dies with the test process.
+Every process started here is stopped at the end of the session; those the main thread starts also die
+with the test process if it is killed.
 """
 from __future__ import annotations
 
