@@ -12,11 +12,13 @@ import java.util.function.BiFunction;
  * always gives the same runs. Two halves with different seeds: thresholds are chosen on
  * {@link Half#TUNING} only, and {@link Half#HELD_OUT} shows whether they carry over.
  *
- * <p>Every family is a shape from issues 3 and 9. Diverging runs carry their onset step and, where the
+ * <p>Every family is a shape measured on real runs or that users meet in practice. Diverging runs carry their onset step and, where the
  * events hold the evidence for one, their cause. Healthy runs are made to trap a detector: noise,
  * schedules that raise the loss on purpose, spikes, plateaus. The assumptions behind each shape are
  * written next to it; they are the benchmark's model of "healthy" and "diverging", so read them
  * before trusting a number.
+ *
+ * <p>One file, so that the benchmark's whole model of healthy and diverging runs reads in one place.
  */
 public final class Corpus {
 

@@ -46,6 +46,8 @@ import picocli.CommandLine.Option;
  * The main job: an embedded broker, the monitor, and real DL4J runs side by side, one healthy, the others
  * diverging, one of which rolls back on its alert. Alerts are read back from the alerts topic and printed
  * as they arrive.
+ *
+ * <p>Long because it tells the demo's story line by line; what it runs lives in its own modules.
  */
 @Command(
         name = "demo",

@@ -30,7 +30,12 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code losswatch train}: trains a network on Fashion-MNIST and streams every step to Kafka. */
+/**
+ * {@code losswatch train}: trains a network on Fashion-MNIST and streams every step to Kafka.
+ *
+ * <p>Long because it declares every training option with its description; the training is in
+ * {@code Trainer}, the acting on alerts in the client's {@code Guard}.
+ */
 @Command(
         name = "train",
         mixinStandardHelpOptions = true,

@@ -33,6 +33,8 @@ import java.util.Map;
  * the bare tokens {@code NaN}, {@code Infinity}, {@code -Infinity} (what Python's {@code json.dumps}
  * writes) and the same words as strings are accepted wherever a number is. Unknown fields are
  * skipped, so trainers may send more than the contract names.
+ *
+ * <p>Both event types are read and written here, in one file: one contract, one place to change it.
  */
 public final class EventJson {
 

@@ -37,6 +37,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>While an alert waits for its next attempt, the partitions are paused and the consumer keeps
  * polling, which keeps it in its group without fetching more.
+ *
+ * <p>One file for one state machine (poll, attempt, wait, commit): split up, its states would become
+ * fields shared between classes.
  */
 final class TargetWorker implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(TargetWorker.class);

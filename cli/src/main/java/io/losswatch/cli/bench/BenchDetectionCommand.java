@@ -12,7 +12,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code losswatch bench detection}: the labelled detection benchmark of issues 3 and 9. */
+/** {@code losswatch bench detection}: the labelled detection benchmark. */
 @Command(
         name = "detection",
         mixinStandardHelpOptions = true,

@@ -59,7 +59,7 @@ import picocli.CommandLine.Spec;
                     + "processing the same topic from the start. Prints events per second and the ratio.",
             "(c) is a Kafka Streams application with the monitor's settings that only parses each record: "
                     + "the most any Kafka Streams monitor with these settings could do here.",
-            "The issue's full size is --events 2000000; the default is small enough for a shared laptop."
+            "The full-size run is --events 2000000; the default is small enough for a shared laptop."
         })
 public final class ThroughputBenchCommand implements Callable<Integer> {
     private static final String TOPIC = "bench.metrics";

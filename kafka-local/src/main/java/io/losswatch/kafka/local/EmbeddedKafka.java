@@ -45,6 +45,9 @@ import org.apache.kafka.common.utils.Time;
  * this JVM from the Kafka jars: the embedded default of {@code losswatch monitor} and
  * {@code losswatch broker}, and the broker behind the test-support module's {@code KafkaBrokerExtension}.
  *
+ * <p>One file: the broker's configuration, storage format, start and stop depend on each other's
+ * decisions, which are written down here together.
+ *
  * <p>Decisions worth knowing:
  * <ul>
  *   <li><b>Listeners.</b> Clients connect to {@code 127.0.0.1:port} (PLAINTEXT); port 0 picks a free
