@@ -186,13 +186,17 @@ def main(argv):
             reason = f"non-finite loss for {NON_FINITE_PATIENCE} steps in a row"
             break
     if guard is not None:
+        if reason == "completed" and guard.rollbacks:
+            reason = f"recovered after {guard.rollbacks} rollback{'s' if guard.rollbacks > 1 else ''}"
         guard.close()
     watcher.close()
     reporter.close(timeout=10)
     failed = reporter.dropped + reporter.invalid
     print(f"{args.run_id}: {reason} after {step} steps; events failed {failed}", flush=True)
     if guard is not None and guard.recovery_failed:
-        return 2
+        return 4
+    if guard is not None and guard.stopped:
+        return 3
     return 0 if failed == 0 else 1
 
 
