@@ -28,7 +28,11 @@ public final class RunState {
     final ValidationTracker validation;
     private final AlertSlot[] slots = new AlertSlot[TYPES.length];
 
+    /** Gradient points that settle a run's early gradient level (kept across a rollback once settled). */
+    private final int gradientEarlyPoints;
+
     public RunState(DetectorConfig config) {
+        this.gradientEarlyPoints = config.gradient().earlyPoints();
         this.loss = new LossSeries(config.growth());
         this.gradient = new GradientRule.State(config.gradientGrowth());
         this.validation = new ValidationTracker(config.validation());
@@ -69,14 +73,22 @@ public final class RunState {
     /**
      * After a rollback: the windows start over, as for a new attempt (its alerts get ids of their own
      * even where the step numbers go back), but what is true of the run whatever its weights stays: its
-     * chance level and optimizer.
+     * chance level, its optimizer, and the level its gradients had before anything went wrong.
      */
     void resume() {
         double chance = facts.chanceLn;
         boolean fromLabel = facts.chanceFromLabel;
+        int gradPoints = gradient.gradPoints;
+        double earlyGradLn = gradient.earlyGradLn;
         startNewAttempt();
         facts.chanceLn = chance;
         facts.chanceFromLabel = fromLabel;
+        if (gradPoints >= gradientEarlyPoints) {
+            // the gradients of the network before anything went wrong: a rollback that leaves it with dead
+            // units at chance level shows against them, not against its own dead first steps
+            gradient.gradPoints = gradPoints;
+            gradient.earlyGradLn = earlyGradLn;
+        }
     }
 
     /** Forgets the windows and alert lifecycle: the run started over (its step went back to 0). */

@@ -904,6 +904,39 @@ class DetectorTest {
     }
 
     @Test
+    void shouldCallAResumedRunThatSitsAtChanceLevelWithDeadGradientsCollapsed() {
+        RunState s = detector.newState();
+        List<AlertEvent> out = new ArrayList<>();
+        Map<String, String> labels = Map.of("optimizer", "adam", "num_classes", "10");
+        Random r = new Random(5);
+        // a classifier that learns with lively gradients for 40 steps, then blows up
+        for (int i = 0; i < 48; i++) {
+            double loss = i < 40 ? 2.3 * Math.exp(-i / 60.0) : 60 + r.nextDouble();
+            out.addAll(detector.onStep(
+                            s,
+                            StepEvent.of("dead", i, loss)
+                                    .withGradNorm(i < 40 ? 1.0 + 0.1 * r.nextGaussian() : 500.0)
+                                    .withLearningRate(1.0)
+                                    .withLabels(labels),
+                            Instant.EPOCH,
+                            Instant.EPOCH)
+                    .alerts());
+        }
+        // rolled back, it sits at chance level from its first step with gradients 100x below where they were
+        List<AlertEvent> after = new ArrayList<>();
+        for (int i = 48; i < 120; i++) {
+            StepEvent e = StepEvent.of("dead", i, Math.log(10) * (1 + 0.003 * r.nextGaussian()))
+                    .withGradNorm(0.01 * (1 + 0.1 * r.nextGaussian()))
+                    .withLearningRate(0.1);
+            after.addAll(detector.onStep(s, i == 48 ? e.withResumedFrom(30L) : e, Instant.EPOCH, Instant.EPOCH)
+                    .alerts());
+        }
+        assertThat(firing(after, AlertType.TRAINING_COLLAPSED))
+                .as("dead at chance level against the gradients the network had before")
+                .hasSize(1);
+    }
+
+    @Test
     void shouldAcceptAResumedRunWhoseStepNumbersGoBackAndStayQuietWhenItTrainsWell() {
         RunState s = detector.newState();
         List<AlertEvent> out = new ArrayList<>();
