@@ -83,10 +83,11 @@ public final class RunState {
         startNewAttempt();
         facts.chanceLn = chance;
         facts.chanceFromLabel = fromLabel;
-        if (gradPoints >= gradientEarlyPoints) {
-            // the gradients of the network before anything went wrong: a rollback that leaves it with dead
-            // units at chance level shows against them, not against its own dead first steps
-            gradient.gradPoints = gradPoints;
+        if (!Double.isNaN(earlyGradLn)) {
+            // the gradients of the network before anything went wrong (a level the first points had, frozen at
+            // a jump): a rollback that leaves it with dead units at chance level shows against them, not
+            // against its own dead first steps; settled, so the resumed run's points do not lower it
+            gradient.gradPoints = Math.max(gradPoints, gradientEarlyPoints);
             gradient.earlyGradLn = earlyGradLn;
         }
     }

@@ -937,6 +937,32 @@ class DetectorTest {
     }
 
     @Test
+    void shouldCallARunRolledBackAfterABlowUpAtItsFirstStepsCollapsedWhenItStaysDeadAtChance() {
+        RunState s = detector.newState();
+        Map<String, String> labels = Map.of("optimizer", "adam", "num_classes", "10");
+        Random r = new Random(9);
+        for (int i = 0; i < 7; i++) { // chance level, then 4x up from step 1 with gradients 1000x up
+            detector.onStep(
+                    s,
+                    StepEvent.of("early", i, i == 0 ? 2.3 : 9 + r.nextDouble())
+                            .withGradNorm(i == 0 ? 0.8 : 800.0)
+                            .withLearningRate(1.0)
+                            .withLabels(labels),
+                    Instant.EPOCH,
+                    Instant.EPOCH);
+        }
+        List<AlertEvent> after = new ArrayList<>();
+        for (int i = 7; i < 80; i++) {
+            StepEvent e = StepEvent.of("early", i, Math.log(10) * (1 + 0.003 * r.nextGaussian()))
+                    .withGradNorm(0.005 * (1 + 0.1 * r.nextGaussian()))
+                    .withLearningRate(0.1);
+            after.addAll(detector.onStep(s, i == 7 ? e.withResumedFrom(0L) : e, Instant.EPOCH, Instant.EPOCH)
+                    .alerts());
+        }
+        assertThat(firing(after, AlertType.TRAINING_COLLAPSED)).hasSize(1);
+    }
+
+    @Test
     void shouldAcceptAResumedRunWhoseStepNumbersGoBackAndStayQuietWhenItTrainsWell() {
         RunState s = detector.newState();
         List<AlertEvent> out = new ArrayList<>();
