@@ -217,6 +217,8 @@ public final class MonitorCommand implements Callable<Integer> {
                 servers,
                 alertsTopic.topic(),
                 app.httpPort() > 0 ? ", metrics at http://" + displayHost() + ":" + app.httpPort() + "/metrics" : "");
+        // the default is relative to the working directory: say where it is, so a second instance can pick another
+        out.println("state in " + config.stateDir().toAbsolutePath());
         if (notifier != null) {
             out.println("delivering alerts to " + notifierConfig.targets());
         }
