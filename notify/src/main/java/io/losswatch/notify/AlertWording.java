@@ -2,6 +2,7 @@ package io.losswatch.notify;
 
 import io.losswatch.events.AlertEvent;
 import io.losswatch.events.AlertType;
+import io.losswatch.events.Cause;
 import java.util.Locale;
 
 /** The words people read in a notification: what is wrong with the run, since when, how fast. */
@@ -17,10 +18,40 @@ public final class AlertWording {
             case LOSS_EXPONENTIAL_GROWTH -> "the loss is growing exponentially";
             case GRADIENT_EXPLOSION -> "the gradients are exploding";
             case VALIDATION_DIVERGENCE -> "the validation loss is climbing away from the training loss";
-            case LOSS_BLOWUP -> "the loss blew up by orders of magnitude";
+            case LOSS_BLOWUP -> "the loss jumped far above its recent level";
             case TRAINING_COLLAPSED -> "training collapsed: the loss is stuck at chance level";
             // types added later still read as something
             default -> type.name().toLowerCase(Locale.ROOT).replace('_', ' ');
+        };
+    }
+
+    /** A few words for a chart or a list: "exponential growth", "gradient explosion". */
+    public static String shortName(AlertType type) {
+        if (type == null) {
+            return "alert";
+        }
+        return switch (type) {
+            case LOSS_NON_FINITE -> "loss NaN/infinite";
+            case LOSS_EXPONENTIAL_GROWTH -> "exponential growth";
+            case GRADIENT_EXPLOSION -> "gradient explosion";
+            case VALIDATION_DIVERGENCE -> "validation diverging";
+            case LOSS_BLOWUP -> "loss blow-up";
+            case TRAINING_COLLAPSED -> "training collapsed";
+            default -> type.name().toLowerCase(Locale.ROOT).replace('_', ' ');
+        };
+    }
+
+    /** The likely cause as a reader says it: "the learning rate is too high". */
+    public static String cause(Cause cause) {
+        if (cause == null) {
+            return "unclear from the metrics";
+        }
+        return switch (cause) {
+            case LEARNING_RATE_TOO_HIGH -> "the learning rate is too high";
+            case INSUFFICIENT_REGULARIZATION -> "too little regularization: the model overfits";
+            case UNSTABLE_OPTIMIZER -> "the optimizer is unstable for this problem";
+            case DATA_ISSUE -> "something in the data (a bad batch, bad labels or inputs)";
+            case UNKNOWN -> "unclear from the metrics";
         };
     }
 
