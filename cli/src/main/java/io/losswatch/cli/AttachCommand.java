@@ -150,9 +150,10 @@ public final class AttachCommand implements Callable<Integer> {
             Attacher attacher = new Attacher(
                             file, logFormat.parser(runId, labels, lossColumn), fromBeginning, publisher::offer)
                     .pollInterval(Duration.ofMillis(pollMillis))
+                    // skipped lines and restarted files are warnings: stdout stays the record of what was sent
                     .console(line -> {
-                        out.println(line);
-                        out.flush();
+                        err.println(line);
+                        err.flush();
                     });
             CountDownLatch finished = new CountDownLatch(1);
             Thread hook = new Thread(

@@ -144,7 +144,8 @@ public final class BrokerCommand implements Callable<Integer> {
                 }
             }
             return new String[] {
-                "Apache Kafka " + kafka.getProperty("version", "(unknown version)") + " (KRaft, single node)"
+                "losswatch " + Main.Version.version() + ", Apache Kafka "
+                        + kafka.getProperty("version", "(unknown version)") + " (KRaft, single node)"
             };
         }
     }

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 @Command(
         name = "losswatch",
         mixinStandardHelpOptions = true,
-        version = "losswatch 0.1.0",
+        versionProvider = Main.Version.class,
         description =
                 "Watches deep-learning training runs as they happen and says, early and with a reason, when a run is diverging.",
         subcommands = {
@@ -27,6 +27,25 @@ import picocli.CommandLine.Command;
         footer = {"", "Run 'losswatch COMMAND --help' for the options of a command."})
 public final class Main implements Runnable {
 
+    /** Wide enough that option descriptions with paths and URLs do not break mid-word on most terminals. */
+    static final int USAGE_WIDTH = 100;
+
+    /** Exit code of a usage error: a bad flag or an unknown command. */
+    static final int EXIT_USAGE = 2;
+
+    /** The jar's version (or "dev" when run from classes), printed by every command's --version. */
+    public static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"losswatch " + version()};
+        }
+
+        static String version() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return v == null ? "dev" : v;
+        }
+    }
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -37,11 +56,18 @@ public final class Main implements Runnable {
 
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
+        shareVersion(cl);
+        cl.setUsageHelpWidth(USAGE_WIDTH);
         cl.setParameterExceptionHandler((ex, args) -> {
             PrintWriter err = ex.getCommandLine().getErr();
+            String unknown = unknownCommand(ex);
+            if (unknown != null) {
+                err.println("unknown command " + unknown + "; try losswatch --help");
+                return EXIT_USAGE;
+            }
             err.println(ex.getMessage());
             err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for the options.");
-            return 2;
+            return EXIT_USAGE;
         });
         cl.setExecutionStrategy(parsed -> {
             // benchmarks print their own figures; hundreds of alert lines from the monitor they run would bury them
@@ -62,6 +88,28 @@ public final class Main implements Runnable {
             return 1;
         });
         return cl;
+    }
+
+    /** Every subcommand answers --version with the version of the whole tool. */
+    private static void shareVersion(CommandLine cl) {
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            if (sub.getCommandSpec().versionProvider() == null) {
+                sub.getCommandSpec().versionProvider(new Version());
+            }
+            shareVersion(sub);
+        }
+    }
+
+    /** The word a user typed where a command was expected, or null when the error is about something else. */
+    private static String unknownCommand(CommandLine.ParameterException ex) {
+        if (!(ex instanceof CommandLine.UnmatchedArgumentException unmatched)
+                || ex.getCommandLine().getSubcommands().isEmpty()) {
+            return null;
+        }
+        return unmatched.getUnmatched().stream()
+                .filter(arg -> !arg.startsWith("-"))
+                .findFirst()
+                .orElse(null);
     }
 
     public static void main(String[] args) {

@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description =
-                "Watches training runs on the metrics topic, fits exponential growth of the loss over windows of steps, and writes alerts to the alerts topic. Serves /metrics and /health over HTTP. Without --bootstrap-servers it starts an embedded Kafka broker and prints its address. Every option falls back to an environment variable LOSSWATCH_<OPTION> (e.g. LOSSWATCH_HTTP_PORT); Kafka client settings pass through as --kafka key=value or LOSSWATCH_KAFKA_<KEY>.")
+                "Watches training runs on the metrics topic, fits exponential growth of the loss over windows of steps, and writes alerts to the alerts topic. Serves /metrics and /health over HTTP. Without --bootstrap-servers it starts an embedded Kafka broker and prints its address. Every option falls back to an environment variable LOSSWATCH_<OPTION> (such as LOSSWATCH_HTTP_PORT); Kafka client settings pass through as --kafka key=value or LOSSWATCH_KAFKA_<KEY>.")
 public final class MonitorCommand implements Callable<Integer> {
 
     @Spec
@@ -65,7 +65,7 @@ public final class MonitorCommand implements Callable<Integer> {
     @Option(
             names = "--dlq-topic",
             defaultValue = "${env:LOSSWATCH_DLQ_TOPIC:-" + Topics.DLQ + "}",
-            description = "Dead-letter topic for records that fail validation (default: ${DEFAULT-VALUE}).")
+            description = "Where records that fail validation go (default: ${DEFAULT-VALUE}).")
     String dlqTopic;
 
     @Option(
@@ -217,6 +217,8 @@ public final class MonitorCommand implements Callable<Integer> {
                 servers,
                 alertsTopic.topic(),
                 app.httpPort() > 0 ? ", metrics at http://" + displayHost() + ":" + app.httpPort() + "/metrics" : "");
+        // the default is relative to the working directory: say where it is, so a second instance can pick another
+        out.println("state in " + config.stateDir().toAbsolutePath());
         if (notifier != null) {
             out.println("delivering alerts to " + notifierConfig.targets());
         }

@@ -5,6 +5,7 @@ import io.losswatch.cli.options.KafkaOptions;
 import io.losswatch.cli.options.WebhookOptions;
 import io.losswatch.events.KafkaPreflight;
 import io.losswatch.events.StartupException;
+import io.losswatch.notify.BrokerWatch;
 import io.losswatch.notify.Notifier;
 import io.losswatch.notify.NotifierConfig;
 import io.losswatch.notify.ServiceHttpServer;
@@ -96,6 +97,7 @@ public final class NotifyCommand implements Callable<Integer> {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         Notifier notifier = Notifier.start(config, registry);
+        BrokerWatch broker = BrokerWatch.start("notifier", bootstrapServers, settings);
         ServiceHttpServer http = null;
         if (httpPort >= 0) {
             try {
@@ -104,8 +106,10 @@ public final class NotifyCommand implements Callable<Integer> {
                         httpPort,
                         registry,
                         notifier::isRunning,
-                        () -> notifier.isRunning() ? "RUNNING" : "DEGRADED");
+                        () -> notifier.isRunning() ? "RUNNING" : "DEGRADED",
+                        broker);
             } catch (IOException e) {
+                broker.close();
                 notifier.close();
                 err.println("Cannot listen on " + httpHost + ":" + httpPort + " (" + e.getMessage()
                         + "): pick another --http-port.");
@@ -130,6 +134,7 @@ public final class NotifyCommand implements Callable<Integer> {
                             if (server != null) {
                                 server.close();
                             }
+                            broker.close();
                             notifier.close();
                             registry.close();
                             stopped.countDown();

@@ -58,8 +58,7 @@ public final class TrainCommand implements Callable<Integer> {
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = TrainCommand.class.getPackage().getImplementationVersion();
-            return new String[] {"losswatch train " + (v == null ? "dev" : v)};
+            return new String[] {"losswatch train " + Main.Version.version()};
         }
     }
 
@@ -207,7 +206,8 @@ public final class TrainCommand implements Callable<Integer> {
             Scenario preset = scenario == null ? null : Scenario.parse(scenario);
             String id = runId != null ? runId : preset != null ? preset.label() : null;
             if (id == null) {
-                throw new IllegalArgumentException("Missing required option: '--run-id=<runId>'");
+                throw new IllegalArgumentException(
+                        "give --run-id ID, or --scenario NAME for a measured preset (see --list-scenarios)");
             }
             config = new TrainConfig(
                     id,

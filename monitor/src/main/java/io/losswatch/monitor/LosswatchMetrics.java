@@ -12,7 +12,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,6 +34,7 @@ public final class LosswatchMetrics {
     public static final String LOSS = "losswatch.loss";
     public static final String GRAD_NORM = "losswatch.grad.norm";
     public static final String LEARNING_RATE = "losswatch.learning.rate";
+    public static final String VAL_LOSS = "losswatch.val.loss";
     public static final String STEP = "losswatch.step";
     public static final String GROWTH_RATE = "losswatch.loss.growth.rate";
     public static final String DOUBLING_STEPS = "losswatch.loss.doubling.steps";
@@ -63,13 +63,19 @@ public final class LosswatchMetrics {
         volatile double loss = Double.NaN;
         volatile double gradNorm = Double.NaN;
         volatile double learningRate = Double.NaN;
+        volatile double valLoss = Double.NaN;
+        /** Optional series (grad_norm, learning_rate, val_loss) exist once the trainer has sent them. */
+        boolean hasGradNorm;
+
+        boolean hasLearningRate;
+        boolean hasValLoss;
         volatile double step = Double.NaN;
         volatile double growthRate = Double.NaN;
         volatile double doublingSteps = Double.NaN;
         volatile double r2 = Double.NaN;
         final double[] alertActive = new double[AlertType.values().length];
         volatile long lastSeenNanos;
-        final List<Meter> meters = new ArrayList<>();
+        final List<Meter> meters = new java.util.concurrent.CopyOnWriteArrayList<>();
         /** Per alert type, the cause series of the firing alert; absent while the type is not firing. */
         final Map<AlertType, Meter> causes = new ConcurrentHashMap<>();
     }
@@ -161,9 +167,33 @@ public final class LosswatchMetrics {
         g.loss = e.loss();
         if (e.gradNorm() != null) {
             g.gradNorm = e.gradNorm();
+            if (!g.hasGradNorm) {
+                g.hasGradNorm = true;
+                g.meters.add(Gauge.builder(GRAD_NORM, g, x -> x.gradNorm)
+                        .tags(RUN_ID, e.runId())
+                        .description("Latest L2 norm of the mean minibatch gradient")
+                        .register(registry));
+            }
         }
         if (e.learningRate() != null) {
             g.learningRate = e.learningRate();
+            if (!g.hasLearningRate) {
+                g.hasLearningRate = true;
+                g.meters.add(Gauge.builder(LEARNING_RATE, g, x -> x.learningRate)
+                        .tags(RUN_ID, e.runId())
+                        .description("Latest learning rate of the run")
+                        .register(registry));
+            }
+        }
+        if (e.valLoss() != null) {
+            g.valLoss = e.valLoss();
+            if (!g.hasValLoss) {
+                g.hasValLoss = true;
+                g.meters.add(Gauge.builder(VAL_LOSS, g, x -> x.valLoss)
+                        .tags(RUN_ID, e.runId())
+                        .description("Latest validation loss of the run (sent on the steps where validation ran)")
+                        .register(registry));
+            }
         }
         g.step = e.step();
         if (fit != null && fit.n() >= 2) {
@@ -209,18 +239,10 @@ public final class LosswatchMetrics {
                 .tags(t)
                 .description("Latest training loss of the run")
                 .register(registry));
-        g.meters.add(Gauge.builder(GRAD_NORM, g, x -> x.gradNorm)
-                .tags(t)
-                .description("Latest L2 norm of the mean minibatch gradient")
-                .register(registry));
-        g.meters.add(Gauge.builder(LEARNING_RATE, g, x -> x.learningRate)
-                .tags(t)
-                .description("Latest learning rate of the run")
-                .register(registry));
         g.meters.add(Gauge.builder(STEP, g, x -> x.step)
+                // no base unit: it would rename the series losswatch_step_steps
                 .tags(t)
-                .description("Latest step seen for the run (in steps; no base unit, which would rename it "
-                        + "losswatch_step_steps)")
+                .description("Latest training step the monitor has seen for the run")
                 .register(registry));
         g.meters.add(Gauge.builder(GROWTH_RATE, g, x -> x.growthRate)
                 .tags(t)

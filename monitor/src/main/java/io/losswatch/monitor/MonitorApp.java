@@ -2,6 +2,7 @@ package io.losswatch.monitor;
 
 import io.losswatch.events.KafkaPreflight;
 import io.losswatch.events.StartupException;
+import io.losswatch.notify.BrokerWatch;
 import io.losswatch.notify.ServiceHttpServer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -48,6 +49,7 @@ public final class MonitorApp implements AutoCloseable {
     private final KafkaStreams streams;
     private final KafkaStreamsMetrics streamsMetrics;
     private final ServiceHttpServer http;
+    private final BrokerWatch broker;
 
     private MonitorApp(
             MonitorConfig config,
@@ -55,7 +57,9 @@ public final class MonitorApp implements AutoCloseable {
             LosswatchMetrics metrics,
             KafkaStreams streams,
             KafkaStreamsMetrics streamsMetrics,
-            ServiceHttpServer http) {
+            ServiceHttpServer http,
+            BrokerWatch broker) {
+        this.broker = broker;
         this.config = config;
         this.registry = registry;
         this.metrics = metrics;
@@ -76,6 +80,8 @@ public final class MonitorApp implements AutoCloseable {
                 : Set.of(config.metricsTopic(), config.alertsTopic(), config.dlqTopic());
         KafkaPreflight.check(config.bootstrapServers(), config.kafka(), create, mustExist, options.preflightSeconds());
 
+        StateDirLock.checkFree(config.stateDir(), config.applicationId());
+
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
@@ -94,6 +100,7 @@ public final class MonitorApp implements AutoCloseable {
         KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
 
+        BrokerWatch broker = BrokerWatch.start("monitor", config.bootstrapServers(), config.kafka());
         ServiceHttpServer http = null;
         if (options.httpPort() >= 0) {
             try {
@@ -102,13 +109,16 @@ public final class MonitorApp implements AutoCloseable {
                         options.httpPort(),
                         registry,
                         () -> streams.state() == KafkaStreams.State.RUNNING,
-                        () -> streams.state().name());
+                        () -> streams.state().name(),
+                        broker);
             } catch (BindException e) {
+                broker.close();
                 streamsMetrics.close();
                 streams.close();
                 throw new StartupException("Cannot listen on " + options.httpHost() + ":" + options.httpPort() + " ("
                         + e.getMessage() + "): pick another --http-port.");
             } catch (IOException e) {
+                broker.close();
                 streamsMetrics.close();
                 streams.close();
                 throw new StartupException("Cannot start the HTTP endpoint on " + options.httpHost() + ":"
@@ -116,7 +126,7 @@ public final class MonitorApp implements AutoCloseable {
             }
         }
         streams.start();
-        return new MonitorApp(config, registry, metrics, streams, streamsMetrics, http);
+        return new MonitorApp(config, registry, metrics, streams, streamsMetrics, http, broker);
     }
 
     public MonitorConfig config() {
@@ -165,6 +175,7 @@ public final class MonitorApp implements AutoCloseable {
         if (http != null) {
             http.close();
         }
+        broker.close();
         streams.close(Duration.ofSeconds(30));
         streamsMetrics.close();
         registry.close();

@@ -2,11 +2,40 @@ package io.losswatch.notify;
 
 import io.losswatch.events.AlertEvent;
 import io.losswatch.events.AlertType;
+import io.losswatch.events.Cause;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** The words people read in a notification: what is wrong with the run, since when, how fast. */
 public final class AlertWording {
     private AlertWording() {}
+
+    /**
+     * A growth fit's numbers (doubling time, R^2) are shown only from this R^2 on: below it the loss is
+     * not following the fitted line, and a doubling time from it would mislead.
+     */
+    public static final double MEANINGFUL_FIT_R2 = 0.8;
+
+    private static final Pattern JUMP = Pattern.compile("jumped (\\d+(?:\\.\\d+)?)x");
+
+    /** What is wrong with the run, with the size of a blow-up when the evidence gives it: "jumped 17x". */
+    public static String what(AlertEvent a) {
+        if (a.type() == AlertType.LOSS_BLOWUP && a.diagnosis() != null) {
+            for (String ev : a.diagnosis().evidence()) {
+                Matcher m = JUMP.matcher(ev);
+                if (m.find()) {
+                    return "the loss jumped " + m.group(1) + "x above its recent level";
+                }
+            }
+        }
+        return what(a.type());
+    }
+
+    /** True when the alert's fit describes the loss well enough to quote its numbers. */
+    public static boolean meaningfulFit(AlertEvent a) {
+        return a.fit() != null && Double.isFinite(a.fit().r2()) && a.fit().r2() >= MEANINGFUL_FIT_R2;
+    }
 
     public static String what(AlertType type) {
         if (type == null) {
@@ -17,10 +46,40 @@ public final class AlertWording {
             case LOSS_EXPONENTIAL_GROWTH -> "the loss is growing exponentially";
             case GRADIENT_EXPLOSION -> "the gradients are exploding";
             case VALIDATION_DIVERGENCE -> "the validation loss is climbing away from the training loss";
-            case LOSS_BLOWUP -> "the loss blew up by orders of magnitude";
+            case LOSS_BLOWUP -> "the loss jumped far above its recent level";
             case TRAINING_COLLAPSED -> "training collapsed: the loss is stuck at chance level";
             // types added later still read as something
             default -> type.name().toLowerCase(Locale.ROOT).replace('_', ' ');
+        };
+    }
+
+    /** A few words for a chart or a list: "exponential growth", "gradient explosion". */
+    public static String shortName(AlertType type) {
+        if (type == null) {
+            return "alert";
+        }
+        return switch (type) {
+            case LOSS_NON_FINITE -> "loss NaN/infinite";
+            case LOSS_EXPONENTIAL_GROWTH -> "exponential growth";
+            case GRADIENT_EXPLOSION -> "gradient explosion";
+            case VALIDATION_DIVERGENCE -> "validation diverging";
+            case LOSS_BLOWUP -> "loss blow-up";
+            case TRAINING_COLLAPSED -> "training collapsed";
+            default -> type.name().toLowerCase(Locale.ROOT).replace('_', ' ');
+        };
+    }
+
+    /** The likely cause as a reader says it: "the learning rate is too high". */
+    public static String cause(Cause cause) {
+        if (cause == null) {
+            return "unclear from the metrics";
+        }
+        return switch (cause) {
+            case LEARNING_RATE_TOO_HIGH -> "the learning rate is too high";
+            case INSUFFICIENT_REGULARIZATION -> "too little regularization: the model overfits";
+            case UNSTABLE_OPTIMIZER -> "the optimizer is unstable for this problem";
+            case DATA_ISSUE -> "something in the data (a bad batch, bad labels or inputs)";
+            case UNKNOWN -> "unclear from the metrics";
         };
     }
 
@@ -31,7 +90,7 @@ public final class AlertWording {
                 .append("Run ")
                 .append(o.runId())
                 .append(": ")
-                .append(what(o.type()))
+                .append(what(o))
                 .append(" since step ")
                 .append(o.onsetStep());
         String rate = rate(o);
@@ -44,7 +103,7 @@ public final class AlertWording {
     /** "doubling every 8.6 steps, overflow in ~1011 steps", or empty when the event has neither. */
     public static String rate(AlertEvent a) {
         StringBuilder sb = new StringBuilder();
-        if (a.fit() != null
+        if (meaningfulFit(a)
                 && Double.isFinite(a.fit().doublingSteps())
                 && a.fit().doublingSteps() > 0) {
             sb.append("doubling every ").append(steps(a.fit().doublingSteps())).append(" steps");
@@ -57,6 +116,22 @@ public final class AlertWording {
                     Locale.ROOT, "overflow in ~%.0f steps", a.forecast().stepsToOverflow()));
         }
         return sb.toString();
+    }
+
+    /** The likely cause and how sure: "the learning rate is too high (80% sure)". */
+    public static String likelyCause(AlertEvent.Diagnosis d) {
+        if (d == null || d.cause() == null) {
+            return "";
+        }
+        if (d.cause() == Cause.UNKNOWN) {
+            return cause(d.cause());
+        }
+        return cause(d.cause()) + String.format(Locale.ROOT, " (%.0f%% sure)", 100 * d.confidence());
+    }
+
+    /** Evidence as written by the detector, with its statistics jargon in plain signs. */
+    public static String plain(String evidence) {
+        return evidence.replace("R^2", "R²");
     }
 
     /** Why the monitor thinks so: the diagnosed cause and its evidence, or empty. */

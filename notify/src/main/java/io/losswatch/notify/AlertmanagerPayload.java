@@ -46,6 +46,8 @@ public final class AlertmanagerPayload {
             l.put("cause", i.diagnosis().cause().name());
         }
         l.put("alert_id", o.alertId());
+        // the same on every alert of a run's incident: group_by [incident] gives one page per incident
+        l.put("incident", i.incidentId());
         return l;
     }
 

@@ -9,9 +9,11 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -41,9 +43,72 @@ public final class FiringIndex {
                 }
             });
 
+    /**
+     * Incidents, decided in the order a run's alerts are on the topic (one partition per run), so that
+     * every worker and every restart that reads the same events agrees: an incident opens with a
+     * run's first firing alert, takes every alert that fires while it is open, and closes when all of
+     * them have resolved. Its id is the {@code alert_id} of the alert that opened it.
+     */
+    private final Map<String, String> incidentOf = bounded();
+
+    private final Map<String, Set<String>> openByRun = new HashMap<>();
+    /** Incident id to the {@code alert_id} whose resolution closed it. */
+    private final Map<String, String> closedBy = bounded();
+
+    private static <V> Map<String, V> bounded() {
+        return new LinkedHashMap<>(1024, 0.75f, false) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
+                return size() > MAX_ENTRIES;
+            }
+        };
+    }
+
+    /** Takes an alert event as read from the topic; seeing the same event again changes nothing. */
     public void remember(AlertEvent a) {
-        if (a != null && a.status() == AlertStatus.FIRING && a.alertId() != null) {
+        if (a == null || a.alertId() == null || a.runId() == null || a.status() == null) {
+            return;
+        }
+        if (a.status() == AlertStatus.FIRING) {
             firings.put(a.alertId(), a);
+        }
+        synchronized (openByRun) {
+            if (a.status() == AlertStatus.FIRING) {
+                if (!incidentOf.containsKey(a.alertId())) {
+                    Set<String> open = openByRun.computeIfAbsent(a.runId(), r -> new LinkedHashSet<>());
+                    String incident = open.isEmpty() ? a.alertId() : incidentOf.getOrDefault(first(open), a.alertId());
+                    open.add(a.alertId());
+                    incidentOf.put(a.alertId(), incident);
+                }
+            } else {
+                Set<String> open = openByRun.get(a.runId());
+                if (open != null && open.remove(a.alertId()) && open.isEmpty()) {
+                    openByRun.remove(a.runId());
+                    closedBy.put(incidentOf.getOrDefault(a.alertId(), a.alertId()), a.alertId());
+                }
+            }
+        }
+    }
+
+    private static String first(Set<String> s) {
+        return s.iterator().next();
+    }
+
+    /** The incident an alert belongs to: the {@code alert_id} that opened it (its own when unknown). */
+    public String incidentOf(AlertEvent a) {
+        synchronized (openByRun) {
+            return incidentOf.getOrDefault(a.alertId(), a.alertId());
+        }
+    }
+
+    /** True when this resolved event ended its incident: the last of the incident's alerts to clear. */
+    public boolean closesIncident(AlertEvent resolved) {
+        synchronized (openByRun) {
+            String incident = incidentOf.getOrDefault(resolved.alertId(), resolved.alertId());
+            String closer = closedBy.get(incident);
+            return closer == null ? !incidentOf.containsKey(resolved.alertId()) : closer.equals(resolved.alertId());
         }
     }
 

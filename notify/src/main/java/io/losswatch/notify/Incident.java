@@ -13,11 +13,33 @@ import java.time.Instant;
  * @param event the event being delivered
  * @param firing the firing event with the same {@code alert_id}: {@code event} itself when firing,
  *               null when resolved and the firing is no longer on the topic
+ * @param incidentId the {@code alert_id} of the run's alert that opened the incident this one belongs
+ *               to: a run's alerts from the first firing until all have resolved are one incident
+ * @param opensIncident this event is the incident's first: receivers show it in full
+ * @param closesIncident this resolved event is the incident's last: all of its alerts have cleared
  */
-public record Incident(AlertEvent event, AlertEvent firing) {
+public record Incident(
+        AlertEvent event, AlertEvent firing, String incidentId, boolean opensIncident, boolean closesIncident) {
+
+    /** An alert on its own: its own incident, opened by its firing and closed by its resolution. */
+    public Incident(AlertEvent event, AlertEvent firing) {
+        this(
+                event,
+                firing,
+                (firing != null ? firing : event).alertId(),
+                event.status() == AlertStatus.FIRING,
+                event.status() == AlertStatus.RESOLVED);
+    }
 
     public static Incident of(AlertEvent event, FiringIndex index) {
-        return new Incident(event, event.status() == AlertStatus.FIRING ? event : index.firingOf(event));
+        AlertEvent firing = event.status() == AlertStatus.FIRING ? event : index.firingOf(event);
+        String incident = index.incidentOf(event);
+        return new Incident(
+                event,
+                firing,
+                incident,
+                event.status() == AlertStatus.FIRING && incident.equals(event.alertId()),
+                event.status() == AlertStatus.RESOLVED && index.closesIncident(event));
     }
 
     public static Incident firing(AlertEvent event) {

@@ -11,12 +11,26 @@ import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
-/** {@code /metrics} (Prometheus text) and {@code /health} (200 only while the Streams client runs). */
+/**
+ * {@code /metrics} (Prometheus text) and {@code /health}: 200 only while the service runs and, given a
+ * {@link BrokerWatch}, its Kafka broker answers; 503 otherwise, as a readiness probe expects.
+ */
 public final class ServiceHttpServer implements AutoCloseable {
     private final HttpServer server;
 
     public ServiceHttpServer(
             String host, int port, PrometheusMeterRegistry registry, BooleanSupplier healthy, Supplier<String> state)
+            throws IOException {
+        this(host, port, registry, healthy, state, null);
+    }
+
+    public ServiceHttpServer(
+            String host,
+            int port,
+            PrometheusMeterRegistry registry,
+            BooleanSupplier healthy,
+            Supplier<String> state,
+            BrokerWatch broker)
             throws IOException {
         server = HttpServer.create(new InetSocketAddress(host, port), 16);
         server.createContext("/metrics", ex -> {
@@ -29,12 +43,13 @@ public final class ServiceHttpServer implements AutoCloseable {
             if (!allowGet(ex)) {
                 return;
             }
-            boolean up = healthy.getAsBoolean();
+            boolean up = healthy.getAsBoolean() && (broker == null || broker.reachable());
             respond(
                     ex,
                     up ? 200 : 503,
                     "application/json",
-                    "{\"status\":\"" + (up ? "UP" : "DOWN") + "\",\"streams\":\"" + state.get() + "\"}\n");
+                    "{\"status\":\"" + (up ? "UP" : "DOWN") + "\",\"streams\":\"" + state.get() + "\""
+                            + (broker == null ? "" : "," + broker.healthFields()) + "}\n");
         });
         server.createContext("/", ex -> respond(ex, 404, "text/plain", "not found: try /metrics or /health\n"));
         server.setExecutor(Executors.newFixedThreadPool(2, r -> {

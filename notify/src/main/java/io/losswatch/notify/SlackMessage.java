@@ -25,11 +25,13 @@ public final class SlackMessage {
         AlertEvent o = i.origin();
         AlertEvent e = i.event();
         String run = o.runId();
-        String what = AlertWording.what(o.type());
+        String what = AlertWording.what(o);
 
         ObjectNode root = JSON.createObjectNode();
         ArrayNode blocks = JSON.createArrayNode();
-        if (i.resolved()) {
+        AlertEvent.Diagnosis d = i.diagnosis();
+        String todo = d != null && d.suggestion() != null && !d.suggestion().isBlank() ? d.suggestion() : null;
+        if (i.resolved() && i.closesIncident()) {
             root.put(
                     "text",
                     "Resolved: run " + run + ": " + what + " (since step " + o.onsetStep() + ") has cleared by step "
@@ -37,7 +39,22 @@ public final class SlackMessage {
             section(
                     blocks,
                     ":white_check_mark: *Resolved* - run `" + esc(run) + "`: " + esc(what) + " (since step "
-                            + o.onsetStep() + ") has cleared by step " + e.step() + ".");
+                            + o.onsetStep() + ") has cleared by step " + e.step() + "; nothing else is firing.");
+        } else if (i.resolved()) {
+            // one line: the incident stays open while the run's other alerts fire
+            String line = "Cleared on run " + run + ": " + what + " (step " + e.step() + "); other alerts of this "
+                    + "incident still fire";
+            root.put("text", line);
+            section(blocks, ":heavy_check_mark: " + esc(line) + ".");
+        } else if (!i.opensIncident()) {
+            // a follow-up within an incident already announced: one line that names it, and what to do
+            String line = "[" + i.severity().wire() + "] run " + run + ", same incident: also " + what + " at step "
+                    + o.step() + (todo == null ? "" : ". What to do: " + todo);
+            root.put("text", line);
+            section(
+                    blocks,
+                    ":arrow_right_hook: *Run `" + esc(run) + "`, same incident:* also " + esc(what) + " at step "
+                            + o.step() + "." + (todo == null ? "" : " *What to do:* " + esc(todo)));
         } else {
             String icon = i.severity() == Severity.CRITICAL ? ":rotating_light:" : ":warning:";
             root.put("text", "[" + i.severity().wire() + "] run " + run + ": " + what + " since step " + o.onsetStep());
@@ -57,36 +74,32 @@ public final class SlackMessage {
                 head.append("\n").append(esc(capitalize(rate))).append('.');
             }
             section(blocks, head.toString());
+            if (todo != null) {
+                section(blocks, "*What to do:* " + esc(todo));
+            }
 
-            AlertEvent.Diagnosis d = i.diagnosis();
             ObjectNode facts = blocks.addObject().put("type", "section");
             ArrayNode fields = facts.putArray("fields");
             field(fields, "*Severity*\n" + i.severity().wire());
             if (d != null && d.cause() != null) {
-                field(
-                        fields,
-                        "*Likely cause*\n" + d.cause().name()
-                                + String.format(Locale.ROOT, " (%.0f%%)", d.confidence() * 100));
+                field(fields, "*Likely cause*\n" + esc(capitalize(AlertWording.likelyCause(d))));
             }
-            if (o.fit() != null && Double.isFinite(o.fit().r2())) {
+            if (AlertWording.meaningfulFit(o)) {
                 field(
                         fields,
                         String.format(
                                 Locale.ROOT,
-                                "*Fit*\n%d steps, R^2 %.2f",
+                                "*Fit*\nlast %d steps, R² %.2f",
                                 o.fit().windowSteps(),
                                 o.fit().r2()));
             }
-            field(fields, "*Type*\n" + (o.type() == null ? "?" : o.type().name()));
-            if (d != null && d.suggestion() != null && !d.suggestion().isBlank()) {
-                section(blocks, "*What to do:* " + esc(d.suggestion()));
-            }
+            field(fields, "*Alert*\n" + esc(capitalize(AlertWording.shortName(o.type()))));
             if (d != null && !d.evidence().isEmpty()) {
                 ArrayNode elements = blocks.addObject().put("type", "context").putArray("elements");
                 d.evidence().stream()
                         .limit(MAX_EVIDENCE)
-                        .forEach(
-                                ev -> elements.addObject().put("type", "mrkdwn").put("text", esc(ev)));
+                        .forEach(ev ->
+                                elements.addObject().put("type", "mrkdwn").put("text", esc(AlertWording.plain(ev))));
             }
         }
         String link = GrafanaLink.forRun(grafana, run, i.startedAt());

@@ -53,6 +53,8 @@ final class TargetWorker implements Runnable {
     private final Clock clock;
     private final DoubleSupplier random;
     private final Instant backfillCutoff;
+    /** When this worker started: alerts decided earlier are a backlog, not a measure of delivery latency. */
+    private final Instant startedAt;
 
     private final Deque<Pending> pending = new ArrayDeque<>();
     /** Partitions this target has never committed on: old alerts there are skipped (see backfill). */
@@ -108,7 +110,30 @@ final class TargetWorker implements Runnable {
         this.meters = meters;
         this.clock = clock;
         this.random = random;
-        this.backfillCutoff = clock.instant().minus(config.backfill());
+        this.startedAt = clock.instant();
+        this.backfillCutoff = startedAt.minus(config.backfill());
+    }
+
+    /**
+     * The retries a log line is written for: every one of the first {@value #LOG_EVERY_ATTEMPT_UP_TO},
+     * then every {@value #LOG_EVERY_NTH_ATTEMPT}th, so a long outage stays visible without flooding the log.
+     */
+    static boolean logsRetry(int failures) {
+        return failures <= LOG_EVERY_ATTEMPT_UP_TO || failures % LOG_EVERY_NTH_ATTEMPT == 0;
+    }
+
+    static final int LOG_EVERY_ATTEMPT_UP_TO = 5;
+    static final int LOG_EVERY_NTH_ATTEMPT = 10;
+
+    /**
+     * How long the alert took from decision to delivery, or null for an alert decided before this
+     * worker started: catching up on a backlog measures the downtime, not the delivery.
+     */
+    static Duration deliveryLatency(Instant detectedAt, Instant startedAt, Instant now) {
+        if (detectedAt == null || detectedAt.isBefore(startedAt)) {
+            return null;
+        }
+        return Duration.between(detectedAt, now);
     }
 
     WebhookTarget target() {
@@ -283,11 +308,10 @@ final class TargetWorker implements Runnable {
         String what = a.alertId() + " (" + a.status().wire() + ")";
         switch (attempt.verdict()) {
             case DELIVERED -> {
-                meters.delivered(
-                        target.name(),
-                        a.detectedAt() == null ? null : Duration.between(a.detectedAt(), clock.instant()));
+                meters.delivered(target.name(), deliveryLatency(a.detectedAt(), startedAt, clock.instant()));
                 if (p.failures > 0) {
-                    LOG.info("Webhook {}: delivered {} after {} failed attempts", target.name(), what, p.failures);
+                    // a recovery after failures is what an operator who saw the warnings looks for
+                    LOG.warn("Webhook {}: delivered {} after {} failed attempts", target.name(), what, p.failures);
                 } else {
                     LOG.info("Webhook {}: delivered {}", target.name(), what);
                 }
@@ -310,8 +334,7 @@ final class TargetWorker implements Runnable {
                 meters.failingAttempts(target.name(), p.failures);
                 Duration delay = config.backoff().delay(p.failures, attempt.retryAfter(), random);
                 p.notBeforeMillis = clock.millis() + delay.toMillis();
-                // the first failures, then ever more rarely: a long outage must not flood the log
-                boolean loud = p.failures <= 3 || Integer.bitCount(p.failures) == 1;
+                boolean loud = logsRetry(p.failures);
                 if (loud || LOG.isDebugEnabled()) {
                     String msg = "Webhook {}: delivering {} failed ({}); attempt {} in {} ms";
                     Object[] args = {target.name(), what, attempt.problem(), p.failures + 1, delay.toMillis()};

@@ -1,6 +1,5 @@
 package io.losswatch.notify;
 
-import io.losswatch.events.EventJson;
 import java.net.URI;
 import java.util.Arrays;
 import java.util.Locale;
@@ -35,7 +34,7 @@ public enum WebhookFormat {
      */
     public byte[] body(Incident incident, byte[] raw, URI grafana) {
         return switch (this) {
-            case GENERIC -> raw != null ? raw : EventJson.writeAlert(incident.event());
+            case GENERIC -> GenericPayload.of(incident, raw);
             case ALERTMANAGER -> AlertmanagerPayload.apiV2(incident, grafana);
             case ALERTMANAGER_WEBHOOK -> AlertmanagerPayload.webhookV4(incident, grafana);
             case SLACK -> SlackMessage.of(incident, grafana);

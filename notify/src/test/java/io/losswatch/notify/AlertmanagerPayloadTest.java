@@ -25,7 +25,8 @@ class AlertmanagerPayloadTest {
         assertThat(alert.get("labels").toString())
                 .isEqualTo("{\"alertname\":\"LOSS_EXPONENTIAL_GROWTH\","
                         + "\"run_id\":\"fmnist-sgd\",\"severity\":\"critical\",\"cause\":\"LEARNING_RATE_TOO_HIGH\","
-                        + "\"alert_id\":\"fmnist-sgd/LOSS_EXPONENTIAL_GROWTH/37\"}");
+                        + "\"alert_id\":\"fmnist-sgd/LOSS_EXPONENTIAL_GROWTH/37\","
+                        + "\"incident\":\"fmnist-sgd/LOSS_EXPONENTIAL_GROWTH/37\"}");
         assertThat(alert.get("annotations").get("summary").asText())
                 .isEqualTo("Run fmnist-sgd: the loss is growing "
                         + "exponentially since step 37 (doubling every 8.6 steps, overflow in ~1011 steps)");

@@ -56,7 +56,7 @@ public final class BenchDetectionCommand implements Callable<Integer> {
             names = "--dev-seeds",
             paramLabel = "FIRST",
             description =
-                    "Development: score Losswatch alone on --sweep-seeds seeds from FIRST (e.g. 0x20550001) instead "
+                    "Development: score Losswatch alone on --sweep-seeds seeds from FIRST (such as 0x20550001) instead "
                             + "of the halves, so that the detector can be worked on without looking at the benchmark; with "
                             + "--details, its wrong runs seed by seed. The benchmark's own seeds (0x10550000-0x1055FFFF) are refused.")
     String devSeeds;

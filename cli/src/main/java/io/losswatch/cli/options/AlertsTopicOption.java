@@ -9,7 +9,7 @@ public final class AlertsTopicOption {
             names = "--alerts-topic",
             paramLabel = "TOPIC",
             defaultValue = "${env:LOSSWATCH_ALERTS_TOPIC:-" + Topics.ALERTS + "}",
-            description = "Topic of alert events; env LOSSWATCH_ALERTS_TOPIC. Default: ${DEFAULT-VALUE}.")
+            description = "Topic of alert events (default: ${DEFAULT-VALUE}); env LOSSWATCH_ALERTS_TOPIC.")
     String topic;
 
     public String topic() {

@@ -21,7 +21,7 @@ public final class KafkaOptions {
     @Option(
             names = "--kafka",
             paramLabel = "KEY=VALUE",
-            description = "Any Kafka client setting, passed through, repeatable (e.g. security.protocol=SSL); "
+            description = "Any Kafka client setting (security.protocol=SSL, ...), passed through, repeatable; "
                     + "also env LOSSWATCH_KAFKA_<KEY> (LOSSWATCH_KAFKA_SECURITY_PROTOCOL=SSL). The flag wins.")
     Map<String, String> kafka = new LinkedHashMap<>();
 

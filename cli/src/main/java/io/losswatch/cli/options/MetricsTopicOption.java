@@ -9,7 +9,7 @@ public final class MetricsTopicOption {
             names = {"--metrics-topic", "--topic"},
             paramLabel = "TOPIC",
             defaultValue = "${env:LOSSWATCH_METRICS_TOPIC:-" + Topics.METRICS + "}",
-            description = "Topic of step events; env LOSSWATCH_METRICS_TOPIC. Default: ${DEFAULT-VALUE}.")
+            description = "Topic of step events (default: ${DEFAULT-VALUE}); env LOSSWATCH_METRICS_TOPIC.")
     String topic;
 
     public String topic() {

@@ -3,11 +3,15 @@ package io.losswatch.cli.plot;
 import io.losswatch.cli.options.AlertsTopicOption;
 import io.losswatch.cli.options.KafkaOptions;
 import io.losswatch.cli.options.MetricsTopicOption;
+import io.losswatch.events.KafkaPreflight;
+import io.losswatch.events.StartupException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.apache.kafka.common.KafkaException;
 import picocli.CommandLine;
@@ -20,8 +24,9 @@ import picocli.CommandLine.Option;
         name = "plot",
         mixinStandardHelpOptions = true,
         sortOptions = false,
-        description = "Reads one run's step events and alerts from the topics and draws its loss on a log axis, "
-                + "with the fitted growth and the alerts marked, as a PNG.")
+        description = "Reads one run's step events and alerts from the topics and draws its loss and validation "
+                + "loss on a log axis, with the growth fit of an exponential-growth alert and every alert numbered "
+                + "and named below the chart, as a PNG.")
 public final class PlotCommand implements Callable<Integer> {
 
     @Mixin
@@ -55,6 +60,13 @@ public final class PlotCommand implements Callable<Integer> {
             description = "How long to wait for Kafka (default: ${DEFAULT-VALUE}).")
     Duration timeout;
 
+    /** How long the broker has to answer before plot says it is not there. */
+    static final int PREFLIGHT_SECONDS = 5;
+
+    static String count(int n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
+    }
+
     @Override
     public Integer call() throws Exception {
         System.setProperty("java.awt.headless", "true");
@@ -66,6 +78,13 @@ public final class PlotCommand implements Callable<Integer> {
         }
         String bootstrapServers = kafkaOptions.bootstrapServers();
         String metricsTopic = metricsTopicOption.topic();
+        try {
+            // a missing broker answers in seconds here, not after the consumer's --timeout
+            KafkaPreflight.check(bootstrapServers, kafkaOptions.settings(), Map.of(), Set.of(), PREFLIGHT_SECONDS);
+        } catch (StartupException e) {
+            err.println(e.getMessage());
+            return 2;
+        }
         RunHistory run;
         try {
             run = RunHistory.read(
@@ -78,7 +97,7 @@ public final class PlotCommand implements Callable<Integer> {
         if (run.steps().isEmpty()) {
             err.println("No step events for run '" + runId + "' on " + metricsTopic + " at " + bootstrapServers
                     + ": check --run-id (the record key) and --bootstrap-servers.");
-            return 1;
+            return 2;
         }
         Path parent = out.toAbsolutePath().getParent();
         if (parent != null) {
@@ -88,8 +107,11 @@ public final class PlotCommand implements Callable<Integer> {
             LossChart.writePng(run, os, width, height);
         }
         stdout.printf(
-                "Wrote %s: run %s, %d steps, %d alerts.%n",
-                out, runId, run.steps().size(), run.alerts().size());
+                "Wrote %s: run %s, %s, %s.%n",
+                out,
+                runId,
+                count(run.steps().size(), "step"),
+                count(run.alerts().size(), "alert event"));
         return 0;
     }
 }

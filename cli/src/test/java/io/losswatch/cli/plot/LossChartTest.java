@@ -93,17 +93,111 @@ class LossChartTest {
     }
 
     @Test
-    void shouldFitTheLastStepsWhenThereIsNoAlertAndSkipNonFiniteLosses() throws Exception {
+    void shouldDrawNoFitWithoutAGrowthAlert() throws Exception {
         List<StepEvent> steps = new ArrayList<>(diverging());
         steps.add(StepEvent.of(RUN, 80, Double.NaN));
-        RunHistory run = new RunHistory(RUN, steps, List.of());
-        LossChart.Line line = LossChart.fittedLine(
+        RunHistory run = new RunHistory(RUN, steps, List.of(alert(AlertType.TRAINING_COLLAPSED, 60)));
+
+        assertThat(LossChart.fittedLine(
                         run,
-                        steps.stream().filter(e -> Double.isFinite(e.loss())).toList())
-                .orElseThrow();
-        assertThat(line.from()).isEqualTo(80 - LossChart.FALLBACK_WINDOW);
-        assertThat(line.b()).isCloseTo(Math.log(2) / 5, org.assertj.core.data.Offset.offset(1e-9));
-        assertThat(LossChart.subtitle(run)).contains("no alerts");
+                        steps.stream().filter(e -> Double.isFinite(e.loss())).toList()))
+                .isEmpty();
+        assertThat(LossChart.subtitle(new RunHistory(RUN, steps, List.of()))).contains("no alerts");
         render(run);
+    }
+
+    @Test
+    void shouldLabelAtLeastThreeTicksOfATenfoldRange() {
+        List<LossChart.Tick> ticks = LossChart.ticks(2.0, 24);
+
+        assertThat(ticks.stream().filter(LossChart.Tick::labelled).map(LossChart.Tick::label))
+                .containsExactly("2", "5", "10", "20");
+        assertThat(ticks.stream().filter(t -> !t.labelled())).as("minor ticks").isNotEmpty();
+    }
+
+    @Test
+    void shouldLabelEveryDecadeOfAWideRangeReadably() {
+        List<String> labels = LossChart.ticks(1e-3, 1e5).stream()
+                .filter(LossChart.Tick::labelled)
+                .map(LossChart.Tick::label)
+                .toList();
+
+        assertThat(labels).containsExactly("0.001", "0.01", "0.1", "1", "10", "100", "1000", "10000", "1e5");
+    }
+
+    @Test
+    void shouldThinOutTheLabelsOfAHugeRange() {
+        long labelled = LossChart.ticks(1e-2, 1e30).stream()
+                .filter(LossChart.Tick::labelled)
+                .count();
+
+        assertThat(labelled).isBetween(3L, 9L);
+    }
+
+    @Test
+    void shouldLabelANarrowRangeWithEveryMantissa() {
+        assertThat(LossChart.ticks(1.1, 1.95).stream().map(LossChart.Tick::label))
+                .containsExactly("1.2", "1.4", "1.6", "1.8");
+        assertThat(LossChart.ticks(1.5, 4.5).stream()
+                        .filter(LossChart.Tick::labelled)
+                        .map(LossChart.Tick::label))
+                .containsExactly("2", "3", "4");
+    }
+
+    @Test
+    void shouldDrawTheValidationLossAsItsOwnSeries() {
+        List<StepEvent> steps = new ArrayList<>();
+        for (int s = 0; s < 50; s++) {
+            StepEvent e = StepEvent.of(RUN, s, 2.0 - 0.01 * s);
+            if (s % 10 == 0) {
+                e = new StepEvent(
+                        e.schema(),
+                        e.runId(),
+                        e.step(),
+                        e.time(),
+                        e.loss(),
+                        e.gradNorm(),
+                        e.layerGradNorms(),
+                        e.learningRate(),
+                        e.paramNorm(),
+                        e.updateRatio(),
+                        2.5,
+                        e.epoch(),
+                        e.labels(),
+                        e.resumedFrom());
+            }
+            steps.add(e);
+        }
+
+        org.jfree.chart.JFreeChart chart = LossChart.chart(new RunHistory(RUN, steps, List.of()));
+
+        org.jfree.data.xy.XYDataset data = chart.getXYPlot().getDataset();
+        assertThat(data.getSeriesCount()).isEqualTo(2);
+        assertThat(data.getSeriesKey(1)).isEqualTo("val_loss");
+        assertThat(data.getItemCount(1)).isEqualTo(5);
+    }
+
+    @Test
+    void shouldNumberEachAlertAndExplainItBelowTheChartInWords() {
+        assertThat(LossChart.legendLine(2, alert(AlertType.LOSS_NON_FINITE, 60)))
+                .isEqualTo("2  step 60: loss NaN/infinite (since step 55)")
+                .doesNotContain("_");
+    }
+
+    private static AlertEvent alert(AlertType type, long step) {
+        return new AlertEvent(
+                1,
+                AlertEvent.alertId(RUN, type, step - 5),
+                RUN,
+                type,
+                AlertStatus.FIRING,
+                Severity.CRITICAL,
+                step,
+                step - 5,
+                Instant.now(),
+                Instant.now(),
+                null,
+                null,
+                null);
     }
 }

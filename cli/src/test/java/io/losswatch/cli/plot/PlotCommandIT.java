@@ -91,9 +91,34 @@ class PlotCommandIT {
                 KAFKA.bootstrapServers(),
                 "--timeout",
                 "5s");
-        assertThat(code).isEqualTo(1);
+        assertThat(code).isEqualTo(2);
         assertThat(err.toString())
                 .contains("No step events for run 'no-such-run'")
                 .doesNotContain("Exception");
+    }
+
+    @Test
+    void shouldSayInOneSentenceAndWithinSecondsThatNoBrokerIsThere() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        StringWriter err = new StringWriter();
+        CommandLine cl = Main.commandLine();
+        cl.setErr(new PrintWriter(err));
+        long started = System.nanoTime();
+        int code = cl.execute(
+                "plot",
+                "--run-id",
+                RUN,
+                "--out",
+                "target/plot-it/none.png",
+                "--bootstrap-servers",
+                "127.0.0.1:" + port);
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString().strip()).doesNotContain("\n").doesNotContain("Exception");
+        assertThat(took).isLessThan(Duration.ofSeconds(PlotCommand.PREFLIGHT_SECONDS + 3));
     }
 }

@@ -122,6 +122,7 @@ class DashboardsIT {
         TrainConfig healthy = TrainConfig.defaults(HEALTHY)
                 .withOptimizer(LeNet.Optimizer.ADAM, 1e-3)
                 .withSteps(40)
+                .withValidateEvery(10)
                 .withData(data, 2000)
                 .withKafka(servers, Topics.METRICS, Map.of());
         TrainConfig diverging = TrainConfig.defaults(DIVERGING)
