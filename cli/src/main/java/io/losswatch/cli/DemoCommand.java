@@ -84,8 +84,9 @@ public final class DemoCommand implements Callable<Integer> {
             names = "--[no-]adam-lr1-run",
             defaultValue = "true",
             negatable = true,
-            description = "Also train the LeNet CNN with Adam at lr 1.0, whose loss jumps by orders of magnitude at "
-                    + "the first step and never recovers (default: ${DEFAULT-VALUE}).")
+            description =
+                    "Also train the LeNet CNN with Adam at lr 1.0, whose loss jumps about 10x (2.3 to about 20) at "
+                            + "the first step and never recovers (default: ${DEFAULT-VALUE}).")
     boolean adamLr1Run;
 
     @Option(

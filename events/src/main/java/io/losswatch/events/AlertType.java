@@ -10,7 +10,7 @@ public enum AlertType {
     GRADIENT_EXPLOSION,
     /** Validation loss climbs consistently while training loss falls. */
     VALIDATION_DIVERGENCE,
-    /** The loss jumped by orders of magnitude and did not come back. */
+    /** The loss jumped far above its level and did not come back. */
     LOSS_BLOWUP,
     /** The loss is pinned at chance level and gradients have died: the run stopped learning. */
     TRAINING_COLLAPSED
