@@ -9,6 +9,7 @@ import io.losswatch.client.attach.LogFormat;
 import io.losswatch.events.EventJson;
 import io.losswatch.events.StepEvent;
 import io.losswatch.events.Topics;
+import io.losswatch.testsupport.Committed;
 import io.losswatch.testsupport.KafkaBrokerExtension;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -21,16 +22,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -51,31 +45,17 @@ class AttachIT {
     }
 
     private static List<StepEvent> readSteps(String runId, int count) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "attach-it-" + UUID.randomUUID());
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         List<StepEvent> events = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer =
-                new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(Topics.METRICS));
-            await().alias(count + " step events of " + runId + " are on " + Topics.METRICS)
-                    .atMost(Duration.ofSeconds(60))
-                    .pollInterval(Duration.ZERO)
-                    .until(() -> {
-                        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                            if (runId.equals(r.key())) {
-                                events.add(EventJson.parseStep(r.value()));
-                            }
-                        }
-                        return events.size() >= count;
-                    });
-            // anything sent twice would have arrived by now as well
-            consumer.poll(Duration.ofMillis(500)).forEach(r -> {
-                if (runId.equals(r.key())) {
-                    events.add(parse(r.value()));
-                }
-            });
+        // anything sent twice arrives right behind: read for a while after the last expected one
+        for (var r : Committed.records(
+                KAFKA.bootstrapServers(),
+                Map.of(),
+                Topics.METRICS,
+                runId,
+                count,
+                Duration.ofMillis(500),
+                Duration.ofSeconds(60))) {
+            events.add(parse(r.value()));
         }
         return events;
     }
@@ -150,9 +130,8 @@ class AttachIT {
     @Test
     void shouldPublishALightningMetricsFileFromTheCommandLine() throws Exception {
         Path csv = dir.resolve("metrics.csv");
-        try (var in = AttachIT.class.getResourceAsStream("/attach/lightning_metrics.csv")) {
-            Files.copy(in, csv);
-        }
+        // the same file the client's parser tests read, as Lightning's CSVLogger writes it
+        Files.copy(Path.of("..", "client", "src", "test", "resources", "attach", "lightning_metrics.csv"), csv);
         StringWriter out = new StringWriter();
         picocli.CommandLine cl = AttachCommand.commandLine();
         cl.setOut(new PrintWriter(out, true));

@@ -11,6 +11,7 @@ import io.losswatch.events.EventJson;
 import io.losswatch.events.StartupException;
 import io.losswatch.events.StepEvent;
 import io.losswatch.events.Topics;
+import io.losswatch.testsupport.Committed;
 import io.losswatch.testsupport.KafkaBrokerExtension;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,18 +19,13 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -79,34 +75,8 @@ class MonitorIT {
     }
 
     private static List<ConsumerRecord<byte[], byte[]>> readAll(String topic, int atLeast, Duration within) {
-        List<ConsumerRecord<byte[], byte[]>> out = new CopyOnWriteArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(
-                Map.of(
-                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        KAFKA.bootstrapServers(),
-                        ConsumerConfig.GROUP_ID_CONFIG,
-                        "it-" + UUID.randomUUID(),
-                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-                        "earliest",
-                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                        "read_committed"),
-                new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
-            c.subscribe(List.of(topic));
-            await().alias("at least " + atLeast + " records on " + topic)
-                    .atMost(within)
-                    .pollInSameThread()
-                    .until(() -> {
-                        c.poll(Duration.ofMillis(200)).forEach(out::add);
-                        return out.size() >= atLeast;
-                    });
-            // a little longer, to see records that should not be there
-            long end = System.currentTimeMillis() + 1500;
-            while (System.currentTimeMillis() < end) {
-                c.poll(Duration.ofMillis(200)).forEach(out::add);
-            }
-        }
-        return new ArrayList<>(out);
+        // a little longer than the last expected record, to see records that should not be there
+        return Committed.records(KAFKA.bootstrapServers(), Map.of(), topic, atLeast, Duration.ofMillis(1500), within);
     }
 
     private static AlertEvent alert(ConsumerRecord<byte[], byte[]> r) {

@@ -138,6 +138,74 @@ public final class Committed {
         return out;
     }
 
+    /**
+     * The raw records of {@code topic}, read_committed, until at least {@code atLeast} have arrived, and then
+     * for {@code grace} longer: records that should not be there would come right behind.
+     *
+     * @param extra further consumer settings (security, fetch sizes), or an empty map
+     */
+    public static List<ConsumerRecord<byte[], byte[]>> records(
+            String bootstrapServers,
+            Map<String, Object> extra,
+            String topic,
+            int atLeast,
+            Duration grace,
+            Duration atMost) {
+        return records(bootstrapServers, extra, topic, null, atLeast, grace, atMost);
+    }
+
+    /** The same, counting and returning only the records whose key is {@code key} (a run id). */
+    public static List<ConsumerRecord<byte[], byte[]>> records(
+            String bootstrapServers,
+            Map<String, Object> extra,
+            String topic,
+            String key,
+            int atLeast,
+            Duration grace,
+            Duration atMost) {
+        byte[] wanted = key == null ? null : key.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Map<String, Object> settings = new java.util.HashMap<>(extra);
+        settings.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        settings.put(ConsumerConfig.GROUP_ID_CONFIG, "test-reader-" + UUID.randomUUID());
+        settings.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        settings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        settings.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        List<ConsumerRecord<byte[], byte[]>> out = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c =
+                new KafkaConsumer<>(settings, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            c.subscribe(List.of(topic));
+            await().alias("at least " + atLeast + " records on " + topic)
+                    .atMost(atMost)
+                    .pollInSameThread()
+                    .pollInterval(Duration.ZERO)
+                    .until(() -> {
+                        keep(c.poll(Duration.ofMillis(200)), wanted, out);
+                        return out.size() >= atLeast;
+                    });
+            if (!grace.isZero()) {
+                await().alias("records on " + topic + " that should not be there, for " + grace.toMillis() + " ms")
+                        .during(grace)
+                        .atMost(grace.plusSeconds(5))
+                        .pollInSameThread()
+                        .pollInterval(Duration.ZERO)
+                        .until(() -> {
+                            keep(c.poll(Duration.ofMillis(200)), wanted, out);
+                            return true;
+                        });
+            }
+        }
+        return new ArrayList<>(out);
+    }
+
+    private static void keep(
+            Iterable<ConsumerRecord<byte[], byte[]>> polled, byte[] key, List<ConsumerRecord<byte[], byte[]>> out) {
+        for (ConsumerRecord<byte[], byte[]> r : polled) {
+            if (key == null || java.util.Arrays.equals(key, r.key())) {
+                out.add(r);
+            }
+        }
+    }
+
     /** The step events of {@code runId} on {@code topic}, read until {@code count} have arrived. */
     public static List<StepEvent> awaitSteps(
             String bootstrapServers, String topic, String runId, int count, Duration atMost) {

@@ -11,6 +11,7 @@ import io.losswatch.events.Topics;
 import io.losswatch.monitor.LosswatchMetrics;
 import io.losswatch.monitor.MonitorApp;
 import io.losswatch.monitor.MonitorConfig;
+import io.losswatch.testsupport.Committed;
 import io.losswatch.testsupport.KafkaBrokerExtension;
 import io.micrometer.core.instrument.Counter;
 import java.nio.file.Path;
@@ -19,14 +20,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -139,33 +137,12 @@ class BadInputIT {
     }
 
     private static List<ConsumerRecord<byte[], byte[]>> read(String topic, int atLeast) {
-        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(
-                Map.of(
-                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        KAFKA.bootstrapServers(),
-                        ConsumerConfig.GROUP_ID_CONFIG,
-                        "it-" + UUID.randomUUID(),
-                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-                        "earliest",
-                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                        "read_committed",
-                        ConsumerConfig.FETCH_MAX_BYTES_CONFIG,
-                        4 * 1024 * 1024),
-                new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
-            c.subscribe(List.of(topic));
-            long end = System.currentTimeMillis() + 60_000;
-            long quietUntil = 0;
-            while (System.currentTimeMillis() < end
-                    && (out.size() < atLeast || System.currentTimeMillis() < quietUntil)) {
-                var records = c.poll(Duration.ofMillis(200));
-                records.forEach(out::add);
-                if (out.size() >= atLeast && quietUntil == 0) {
-                    quietUntil = System.currentTimeMillis() + 1500; // to see records that should not be there
-                }
-            }
-        }
-        return out;
+        return Committed.records(
+                KAFKA.bootstrapServers(),
+                Map.of(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 4 * 1024 * 1024),
+                topic,
+                atLeast,
+                Duration.ofMillis(1500),
+                Duration.ofSeconds(60));
     }
 }

@@ -7,20 +7,17 @@ import static org.awaitility.Awaitility.await;
 import io.losswatch.events.EventJson;
 import io.losswatch.events.StepEvent;
 import io.losswatch.events.Topics;
+import io.losswatch.testsupport.Committed;
 import io.losswatch.testsupport.KafkaBrokerExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -154,25 +151,14 @@ class ManyRunsIT {
     /** Runs whose latest record on the state changelog is a tombstone. */
     private static long deletedStates() {
         Map<String, Boolean> deleted = new HashMap<>();
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(
-                Map.of(
-                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        KAFKA.bootstrapServers(),
-                        ConsumerConfig.GROUP_ID_CONFIG,
-                        "it-" + UUID.randomUUID(),
-                        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-                        "earliest",
-                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                        "read_committed"),
-                new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
-            c.subscribe(List.of("losswatch-monitor-run-state-changelog"));
-            int empty = 0;
-            while (empty < 5) {
-                var records = c.poll(Duration.ofMillis(300));
-                empty = records.isEmpty() ? empty + 1 : 0;
-                records.forEach(r -> deleted.put(new String(r.key(), UTF_8), r.value() == null));
-            }
+        for (var r : Committed.records(
+                KAFKA.bootstrapServers(),
+                Map.of(),
+                "losswatch-monitor-run-state-changelog",
+                1,
+                Duration.ofMillis(1500),
+                Duration.ofSeconds(60))) {
+            deleted.put(new String(r.key(), UTF_8), r.value() == null);
         }
         return deleted.values().stream().filter(d -> d).count();
     }

@@ -10,6 +10,7 @@ import io.losswatch.events.EventJson;
 import io.losswatch.events.StepEvent;
 import io.losswatch.events.Topics;
 import io.losswatch.kafka.local.EmbeddedKafka;
+import io.losswatch.testsupport.Committed;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,13 +23,10 @@ import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -146,20 +144,10 @@ class SecureBrokerIT {
     }
 
     private static List<AlertEvent> readAlerts(Map<String, String> security) throws Exception {
-        Map<String, Object> c = client(security);
-        c.put(ConsumerConfig.GROUP_ID_CONFIG, "it-" + UUID.randomUUID());
-        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         List<AlertEvent> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer =
-                new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(Topics.ALERTS));
-            long end = System.currentTimeMillis() + 60_000;
-            while (out.isEmpty() && System.currentTimeMillis() < end) {
-                for (var r : consumer.poll(Duration.ofMillis(200))) {
-                    out.add(EventJson.parseAlert(r.value()));
-                }
-            }
+        for (var r : Committed.records(
+                broker.bootstrapServers(), client(security), Topics.ALERTS, 1, Duration.ZERO, Duration.ofSeconds(60))) {
+            out.add(EventJson.parseAlert(r.value()));
         }
         return out;
     }
