@@ -123,7 +123,17 @@ class Dl4jGuardIT {
         List<GuardAct> acts;
         try (Dl4jGuard guard = Dl4jGuard.attach(
                 net,
-                GuardConfig.defaults("dl4j-guard", AlertAction.ROLLBACK).withCheckpointDir(dir),
+                // straight to a hundredth of the rate: at a tenth this CNN sometimes dies silently (flat at ln 10, its
+                // gradients 10x down, after a 3.7x jump) where no rule can yet tell it from a plateau; the second
+                // alert of a resumed run is ClosedLoopIT's
+                new GuardConfig(
+                        "dl4j-guard",
+                        AlertAction.ROLLBACK,
+                        GuardConfig.DEFAULT_CHECKPOINT_EVERY,
+                        GuardConfig.DEFAULT_CHECKPOINTS_KEPT,
+                        GuardConfig.DEFAULT_MAX_ROLLBACKS,
+                        0.01,
+                        dir),
                 KAFKA.bootstrapServers(),
                 Map.of(),
                 Map.of("model", "cnn"),
@@ -143,7 +153,7 @@ class Dl4jGuardIT {
 
         assertThat(acts).as(String.join("\n", notes)).isNotEmpty();
         assertThat(acts.get(0).kind()).isEqualTo(GuardAct.Kind.ROLLBACK);
-        assertThat(acts.get(0).learningRate()).isCloseTo(0.1, org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(acts.get(0).learningRate()).isCloseTo(0.01, org.assertj.core.data.Offset.offset(1e-9));
         List<StepEvent> steps = Committed.awaitSteps(
                 KAFKA.bootstrapServers(),
                 Topics.METRICS,
