@@ -369,8 +369,8 @@ public final class DemoCommand implements Callable<Integer> {
                                 + "loss %.4g at the rollback, %.4g at the end%n",
                         rb.atStep(),
                         rb.checkpointStep(),
-                        rb.oldLearningRate(),
-                        rb.newLearningRate(),
+                        TrainCommand.readable(rb.oldLearningRate()),
+                        TrainCommand.readable(rb.newLearningRate()),
                         rollbackLosses.getOrDefault(rb.atStep() - 1, Double.NaN),
                         r.lastLoss());
             }
