@@ -8,6 +8,7 @@ import io.losswatch.client.guard.GuardAct;
 import io.losswatch.client.guard.GuardConfig;
 import io.losswatch.events.StepEvent;
 import io.losswatch.events.Topics;
+import io.losswatch.monitor.LosswatchMetrics;
 import io.losswatch.monitor.MonitorApp;
 import io.losswatch.monitor.MonitorConfig;
 import io.losswatch.testsupport.Committed;
@@ -103,22 +104,40 @@ class Dl4jGuardIT {
         return new ViewIterator(data.train(), 32);
     }
 
-    /** A real model takes tens of milliseconds a step or more; paced so, the monitor's alert comes in time. */
-    private static final class Pace extends BaseTrainingListener {
+    /**
+     * Keeps the training in step with the monitor: each step waits until the monitor has judged the one
+     * before. A real model takes tens of milliseconds a step; this CNN a few, and would otherwise train
+     * far past a blow-up before the alert on it could reach the loop.
+     */
+    private static final class InStepWithTheMonitor extends BaseTrainingListener {
+        private final String runId;
+
+        InStepWithTheMonitor(String runId) {
+            this.runId = runId;
+        }
+
         @Override
         public void iterationDone(Model model, int iteration, int epoch) {
-            try {
-                Thread.sleep(40);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            if (iteration == 0) {
+                return;
             }
+            await().alias("the monitor has judged step " + (iteration - 1) + " of " + runId)
+                    .atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(5))
+                    .until(() -> {
+                        var gauge = monitor.registry()
+                                .find(LosswatchMetrics.STEP)
+                                .tag(LosswatchMetrics.RUN_ID, runId)
+                                .gauge();
+                        return gauge != null && gauge.value() >= iteration - 1;
+                    });
         }
     }
 
     @Test
     void shouldRollBackAUsersNetworkOnItsAlertsAndEndHealthyOrSayTheRecoveryFailed() throws Exception {
         MultiLayerNetwork net = cnn(1.0);
-        net.addListeners(new Pace());
+        net.addListeners(new InStepWithTheMonitor("dl4j-guard"));
         List<String> notes = new CopyOnWriteArrayList<>();
         List<GuardAct> acts;
         try (Dl4jGuard guard = Dl4jGuard.attach(
@@ -193,7 +212,7 @@ class Dl4jGuardIT {
     @Test
     void shouldSkipTheBatchesThatLedToTheAlert() throws Exception {
         MultiLayerNetwork net = cnn(1.0);
-        net.addListeners(new Pace());
+        net.addListeners(new InStepWithTheMonitor("dl4j-skip"));
         try (Dl4jGuard guard = Dl4jGuard.attach(
                 net,
                 GuardConfig.defaults("dl4j-skip", AlertAction.SKIP).withCheckpointDir(dir),
@@ -216,7 +235,7 @@ class Dl4jGuardIT {
     @Test
     void shouldStopAndKeepTheWeightsFromBeforeTheBlowUp() throws Exception {
         MultiLayerNetwork net = cnn(1.0);
-        net.addListeners(new Pace());
+        net.addListeners(new InStepWithTheMonitor("dl4j-stop"));
         var initial = net.params().dup();
         try (Dl4jGuard guard = Dl4jGuard.attach(
                 net,
