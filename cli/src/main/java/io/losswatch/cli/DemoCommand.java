@@ -2,6 +2,7 @@ package io.losswatch.cli;
 
 import io.losswatch.client.AlertAction;
 import io.losswatch.client.AlertFollower;
+import io.losswatch.client.guard.Guard;
 import io.losswatch.events.AlertEvent;
 import io.losswatch.events.AlertStatus;
 import io.losswatch.events.AlertText;
@@ -369,8 +370,8 @@ public final class DemoCommand implements Callable<Integer> {
                                 + "loss %.4g at the rollback, %.4g at the end%n",
                         rb.atStep(),
                         rb.checkpointStep(),
-                        TrainCommand.readable(rb.oldLearningRate()),
-                        TrainCommand.readable(rb.newLearningRate()),
+                        Guard.readable(rb.oldLearningRate()),
+                        Guard.readable(rb.newLearningRate()),
                         rollbackLosses.getOrDefault(rb.atStep() - 1, Double.NaN),
                         r.lastLoss());
             }

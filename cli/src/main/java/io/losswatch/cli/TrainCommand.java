@@ -6,6 +6,7 @@ import io.losswatch.cli.options.MetricsTopicOption;
 import io.losswatch.client.AlertAction;
 import io.losswatch.client.AlertFollower;
 import io.losswatch.client.MetricsPublisher;
+import io.losswatch.client.guard.Guard;
 import io.losswatch.events.KafkaPreflight;
 import io.losswatch.events.StepEvent;
 import io.losswatch.trainer.Architecture;
@@ -374,19 +375,8 @@ public final class TrainCommand implements Callable<Integer> {
                 "step %d loss %.4g lr %s",
                 event.step(),
                 event.loss(),
-                event.learningRate() == null ? "-" : readable(event.learningRate()));
+                event.learningRate() == null ? "-" : Guard.readable(event.learningRate()));
         return stepsPerSecond < 0 ? line : line + String.format(Locale.ROOT, " %.1f steps/s", stepsPerSecond);
-    }
-
-    /** A learning rate to four significant digits, as a person writes it: 0.01, not 0.010000000000000002. */
-    static String readable(double v) {
-        if (!Double.isFinite(v) || v == 0) {
-            return Double.toString(v);
-        }
-        return new java.math.BigDecimal(v)
-                .round(new java.math.MathContext(4))
-                .stripTrailingZeros()
-                .toPlainString();
     }
 
     /** Builds the command line with one-sentence errors for bad flags. */

@@ -308,7 +308,7 @@ public final class Guard<S> implements AutoCloseable {
     }
 
     /** A learning rate as a person writes it: 0.01, not 0.010000000000000002. */
-    static String readable(double rate) {
+    public static String readable(double rate) {
         if (!Double.isFinite(rate) || rate == 0) {
             return Double.toString(rate);
         }
