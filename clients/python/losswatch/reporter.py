@@ -219,13 +219,16 @@ class Reporter:
         while True:
             self._wake.wait(SEND_INTERVAL_S)
             self._wake.clear()
+            # read before draining: close() sets it after the last report(), so a drain that follows
+            # seeing it set takes every step (read after, a step appended mid-drain would be left behind)
+            stopping = self._stop.is_set()
             while self._steps:
                 self._send(*self._steps.popleft())
             self._producer.poll(0)
             with self._cycle_done:
                 self._cycles += 1
                 self._cycle_done.notify_all()
-            if self._stop.is_set():
+            if stopping:
                 return
 
     def _count(self, name: str, n: int = 1) -> None:

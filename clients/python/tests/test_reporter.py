@@ -3,6 +3,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -76,6 +77,27 @@ def test_should_drop_and_count_steps_when_no_broker_takes_them_without_slowing_t
     assert sum("is full: steps are dropped" in m for m in caplog.messages) == 1
     assert any(re.fullmatch(r"losswatch: run r: \d+ steps? not sent to Kafka at 127\.0\.0\.1:\d+ within 0\.5 s", m)
                for m in caplog.messages)
+
+
+def test_should_send_a_step_reported_while_the_sending_thread_finishes_a_cycle(fake_kafka):
+    r = losswatch.Reporter("r", connect_timeout=None)
+    producer = fake_kafka[0]
+    plain_poll = producer.poll
+    closing = []
+
+    def poll(timeout=0):  # the sending thread, after it drained the queue and before it looks at close()
+        if not closing:
+            r.report(0, 1.0)
+            closing.append(threading.Thread(target=r.close))
+            closing[0].start()
+            wait_for("close() to ask the sending thread to stop", r._stop.is_set, 5, 0.001)
+        return plain_poll(timeout)
+
+    producer.poll = poll
+    wait_for("the sending thread to run a cycle", lambda: closing, 5)
+    closing[0].join(10)
+    assert [rec[2]["step"] for rec in producer.records] == [0]
+    assert r.sent == 1 and r.dropped == 0
 
 
 def test_should_count_a_step_reported_after_close(fake_kafka):
