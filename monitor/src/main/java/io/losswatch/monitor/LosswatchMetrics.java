@@ -7,13 +7,12 @@ import io.losswatch.events.AlertType;
 import io.losswatch.events.StepEvent;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -21,9 +20,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code io.losswatch.notify.DeliveryMetrics}). Names are Micrometer's dotted form; the
  * Prometheus registry turns {@code losswatch.records} into {@code losswatch_records_total}.
  *
- * <p>Per-run gauges carry a {@code run_id} label and are removed once the run has been idle for the
- * configured time, so series do not pile up. Gauges hold their state through strong references
- * here (Micrometer gauges keep only weak ones).
+ * <p>Per-run series carry a {@code run_id} label and are removed once the run has been idle for the
+ * configured time, so series do not pile up. They are not Micrometer meters: {@link RunSeries} keeps
+ * one small object per run and makes the samples when Prometheus scrapes, so a registry that is not
+ * Prometheus (a test's) has them only through {@link #runValue}.
  */
 public final class LosswatchMetrics {
     public static final String RUN_ID = "run_id";
@@ -53,32 +53,10 @@ public final class LosswatchMetrics {
     private final MeterRegistry registry;
     private final Counter records;
     private final Timer detectionLatency;
-    private final Map<String, RunGauges> runs = new ConcurrentHashMap<>();
+    private final RunSeries runs = new RunSeries();
     private final Map<String, Counter> invalid = new ConcurrentHashMap<>();
     private final Map<String, Counter> ignored = new ConcurrentHashMap<>();
     private final Map<String, Counter> alerts = new ConcurrentHashMap<>();
-
-    /** The latest values of one run, read by its gauges. */
-    static final class RunGauges {
-        volatile double loss = Double.NaN;
-        volatile double gradNorm = Double.NaN;
-        volatile double learningRate = Double.NaN;
-        volatile double valLoss = Double.NaN;
-        /** Optional series (grad_norm, learning_rate, val_loss) exist once the trainer has sent them. */
-        boolean hasGradNorm;
-
-        boolean hasLearningRate;
-        boolean hasValLoss;
-        volatile double step = Double.NaN;
-        volatile double growthRate = Double.NaN;
-        volatile double doublingSteps = Double.NaN;
-        volatile double r2 = Double.NaN;
-        final double[] alertActive = new double[AlertType.values().length];
-        volatile long lastSeenNanos;
-        final List<Meter> meters = new java.util.concurrent.CopyOnWriteArrayList<>();
-        /** Per alert type, the cause series of the firing alert; absent while the type is not firing. */
-        final Map<AlertType, Meter> causes = new ConcurrentHashMap<>();
-    }
 
     public LosswatchMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -92,7 +70,10 @@ public final class LosswatchMetrics {
                 .minimumExpectedValue(Duration.ofMillis(1))
                 .maximumExpectedValue(Duration.ofMinutes(10))
                 .register(registry);
-        Gauge.builder(ACTIVE_RUNS, runs, Map::size)
+        if (registry instanceof PrometheusMeterRegistry prometheus) {
+            prometheus.getPrometheusRegistry().register(runs);
+        }
+        Gauge.builder(ACTIVE_RUNS, runs, RunSeries::size)
                 .description("Runs with live per-run series (seen within the idle timeout)")
                 .baseUnit("runs")
                 .register(registry);
@@ -131,15 +112,16 @@ public final class LosswatchMetrics {
     }
 
     public void alert(AlertEvent a, long latencyMillis) {
-        RunGauges g = runs.get(a.runId());
-        if (g != null) {
-            g.alertActive[a.type().ordinal()] = a.status() == AlertStatus.FIRING ? 1 : 0;
-            alertCause(a, g);
+        boolean firing = a.status() == AlertStatus.FIRING;
+        String cause = a.diagnosis() == null ? "UNKNOWN" : a.diagnosis().cause().name();
+        RunSeries.Run r = runs.get(a.runId());
+        if (r != null) {
+            r.alertActive[a.type().ordinal()] = firing ? 1 : 0;
+            r.cause[a.type().ordinal()] = firing ? cause : null;
         }
-        if (a.status() != AlertStatus.FIRING) {
+        if (!firing) {
             return;
         }
-        String cause = a.diagnosis() == null ? "UNKNOWN" : a.diagnosis().cause().name();
         alerts.computeIfAbsent(
                         a.type() + "/" + cause,
                         k -> Counter.builder(ALERTS)
@@ -159,124 +141,54 @@ public final class LosswatchMetrics {
      * @return true when the run's series were (re)created by this step
      */
     public boolean step(StepEvent e, LinearFit fit, long nowNanos) {
-        RunGauges g = runs.get(e.runId());
-        boolean created = g == null;
+        RunSeries.Run r = runs.get(e.runId());
+        boolean created = r == null;
         if (created) {
-            g = runs.computeIfAbsent(e.runId(), this::registerRun);
+            r = runs.create(e.runId());
         }
-        g.loss = e.loss();
+        r.loss = e.loss();
         if (e.gradNorm() != null) {
-            g.gradNorm = e.gradNorm();
-            if (!g.hasGradNorm) {
-                g.hasGradNorm = true;
-                g.meters.add(Gauge.builder(GRAD_NORM, g, x -> x.gradNorm)
-                        .tags(RUN_ID, e.runId())
-                        .description("Latest L2 norm of the mean minibatch gradient")
-                        .register(registry));
-            }
+            r.gradNorm = e.gradNorm();
         }
         if (e.learningRate() != null) {
-            g.learningRate = e.learningRate();
-            if (!g.hasLearningRate) {
-                g.hasLearningRate = true;
-                g.meters.add(Gauge.builder(LEARNING_RATE, g, x -> x.learningRate)
-                        .tags(RUN_ID, e.runId())
-                        .description("Latest learning rate of the run")
-                        .register(registry));
-            }
+            r.learningRate = e.learningRate();
         }
         if (e.valLoss() != null) {
-            g.valLoss = e.valLoss();
-            if (!g.hasValLoss) {
-                g.hasValLoss = true;
-                g.meters.add(Gauge.builder(VAL_LOSS, g, x -> x.valLoss)
-                        .tags(RUN_ID, e.runId())
-                        .description("Latest validation loss of the run (sent on the steps where validation ran)")
-                        .register(registry));
-            }
+            r.valLoss = e.valLoss();
         }
-        g.step = e.step();
+        r.step = e.step();
         if (fit != null && fit.n() >= 2) {
-            g.growthRate = fit.slope();
-            g.doublingSteps = fit.doublingSteps();
-            g.r2 = fit.r2();
+            r.growthRate = fit.slope();
+            r.doublingSteps = fit.doublingSteps();
+            r.r2 = fit.r2();
         }
-        g.lastSeenNanos = nowNanos;
+        r.lastSeenNanos = nowNanos;
         return created;
     }
 
-    private void alertCause(AlertEvent a, RunGauges g) {
-        Meter previous = g.causes.remove(a.type());
-        if (previous != null) {
-            registry.remove(previous);
-        }
-        if (a.status() == AlertStatus.FIRING) {
-            String cause =
-                    a.diagnosis() == null ? "UNKNOWN" : a.diagnosis().cause().name();
-            g.causes.put(
-                    a.type(),
-                    Gauge.builder(ALERT_CAUSE, () -> 1)
-                            .tags(RUN_ID, a.runId(), TYPE, a.type().name(), CAUSE, cause)
-                            .description(
-                                    "1 while an alert of this type is firing for the run, labelled with its diagnosed "
-                                            + "cause; absent otherwise")
-                            .register(registry));
-        }
-    }
-
-    /** Restores the alert-active gauges of a run whose state came from the store (after a restart). */
+    /** Restores the alert-active series of a run whose state came from the store (after a restart). */
     public void alertActive(String runId, AlertType type, boolean active) {
-        RunGauges g = runs.get(runId);
-        if (g != null) {
-            g.alertActive[type.ordinal()] = active ? 1 : 0;
+        RunSeries.Run r = runs.get(runId);
+        if (r != null) {
+            r.alertActive[type.ordinal()] = active ? 1 : 0;
         }
     }
 
-    private RunGauges registerRun(String runId) {
-        RunGauges g = new RunGauges();
-        Tags t = Tags.of(RUN_ID, runId);
-        g.meters.add(Gauge.builder(LOSS, g, x -> x.loss)
-                .tags(t)
-                .description("Latest training loss of the run")
-                .register(registry));
-        g.meters.add(Gauge.builder(STEP, g, x -> x.step)
-                // no base unit: it would rename the series losswatch_step_steps
-                .tags(t)
-                .description("Latest training step the monitor has seen for the run")
-                .register(registry));
-        g.meters.add(Gauge.builder(GROWTH_RATE, g, x -> x.growthRate)
-                .tags(t)
-                .description("Fitted growth rate of ln(loss) per step")
-                .register(registry));
-        g.meters.add(Gauge.builder(DOUBLING_STEPS, g, x -> x.doublingSteps)
-                .tags(t)
-                .description("Steps for the loss to double at the fitted rate (+Inf when not growing)")
-                .baseUnit("steps")
-                .register(registry));
-        g.meters.add(Gauge.builder(FIT_R2, g, x -> x.r2)
-                .tags(t)
-                .description("R^2 of the growth fit")
-                .register(registry));
-        for (AlertType type : AlertType.values()) {
-            int i = type.ordinal();
-            g.meters.add(Gauge.builder(ALERT_ACTIVE, g, x -> x.alertActive[i])
-                    .tags(t.and(TYPE, type.name()))
-                    .description("1 while an alert of this type is firing for the run, else 0")
-                    .register(registry));
-        }
-        return g;
+    /**
+     * The latest exported value of a per-run series ({@link #LOSS}, {@link #STEP}, {@link #ALERT_ACTIVE}, ...),
+     * {@code tags} being the labels after {@code run_id} as name-value pairs; empty when the run has no such
+     * series. What a scrape of {@code /metrics} would show, for tests and benchmarks.
+     */
+    public OptionalDouble runValue(String meter, String runId, String... tags) {
+        return runs.sample(meter.replace('.', '_'), runId, tags);
     }
 
     /** Removes the series of runs idle for longer than {@code idle}. Returns how many were removed. */
     public int expireIdleRuns(long nowNanos, Duration idle) {
         int removed = 0;
-        for (Map.Entry<String, RunGauges> en : runs.entrySet()) {
-            if (nowNanos - en.getValue().lastSeenNanos > idle.toNanos()) {
-                if (runs.remove(en.getKey(), en.getValue())) {
-                    en.getValue().meters.forEach(registry::remove);
-                    en.getValue().causes.values().forEach(registry::remove);
-                    removed++;
-                }
+        for (RunSeries.Run r : runs.all()) {
+            if (nowNanos - r.lastSeenNanos > idle.toNanos() && runs.remove(r.runId, r)) {
+                removed++;
             }
         }
         return removed;

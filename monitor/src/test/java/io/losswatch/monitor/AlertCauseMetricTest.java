@@ -8,7 +8,8 @@ import io.losswatch.events.AlertType;
 import io.losswatch.events.Cause;
 import io.losswatch.events.Severity;
 import io.losswatch.events.StepEvent;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -16,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 /** {@code losswatch_alert_cause}: the dashboards' run table reads a firing alert's cause from it. */
 class AlertCauseMetricTest {
-    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final LosswatchMetrics metrics = new LosswatchMetrics(registry);
 
     private static AlertEvent alert(AlertStatus status, Cause cause) {
@@ -37,18 +38,25 @@ class AlertCauseMetricTest {
     }
 
     private long causeSeries() {
-        return registry.find(LosswatchMetrics.ALERT_CAUSE).gauges().size();
+        return registry.scrape()
+                .lines()
+                .filter(l -> l.startsWith("losswatch_alert_cause{"))
+                .count();
     }
 
     @Test
     void shouldLabelAFiringAlertWithItsCauseAndDropTheSeriesWhenItResolves() {
         metrics.step(StepEvent.of("r", 1, 1.0), null, 0);
         metrics.alert(alert(AlertStatus.FIRING, Cause.LEARNING_RATE_TOO_HIGH), 5);
-        assertThat(registry.get(LosswatchMetrics.ALERT_CAUSE)
-                        .tags("run_id", "r", "type", "LOSS_EXPONENTIAL_GROWTH", "cause", "LEARNING_RATE_TOO_HIGH")
-                        .gauge()
-                        .value())
-                .isEqualTo(1.0);
+        assertThat(metrics.runValue(
+                        LosswatchMetrics.ALERT_CAUSE,
+                        "r",
+                        "type",
+                        "LOSS_EXPONENTIAL_GROWTH",
+                        "cause",
+                        "LEARNING_RATE_TOO_HIGH"))
+                .hasValue(1.0);
+        assertThat(causeSeries()).isOne();
 
         metrics.alert(alert(AlertStatus.RESOLVED, Cause.LEARNING_RATE_TOO_HIGH), -1);
         assertThat(causeSeries()).isZero();

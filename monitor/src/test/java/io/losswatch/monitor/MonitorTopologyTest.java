@@ -140,12 +140,7 @@ class MonitorTopologyTest {
                         .counter()
                         .count())
                 .isEqualTo(2);
-        assertThat(meters.registry()
-                        .get(LosswatchMetrics.LOSS)
-                        .tag("run_id", "r")
-                        .gauge()
-                        .value())
-                .isEqualTo(1);
+        assertThat(meters.runValue(LosswatchMetrics.LOSS, "r")).hasValue(1);
     }
 
     private static String lifecycle(AlertEvent a) {
@@ -182,18 +177,10 @@ class MonitorTopologyTest {
         assertThat(out.get(0).onsetStep()).isEqualTo(1);
         assertThat(out.get(0).diagnosis().cause()).isEqualTo(io.losswatch.events.Cause.LEARNING_RATE_TOO_HIGH);
         assertThat(out.get(2).alertId()).isEqualTo(out.get(0).alertId());
-        assertThat(meters.registry()
-                        .get(LosswatchMetrics.ALERT_ACTIVE)
-                        .tags("run_id", "adam-lr1", "type", "TRAINING_COLLAPSED")
-                        .gauge()
-                        .value())
-                .isEqualTo(1);
-        assertThat(meters.registry()
-                        .get(LosswatchMetrics.ALERT_ACTIVE)
-                        .tags("run_id", "adam-lr1", "type", "LOSS_BLOWUP")
-                        .gauge()
-                        .value())
-                .isZero();
+        assertThat(meters.runValue(LosswatchMetrics.ALERT_ACTIVE, "adam-lr1", "type", "TRAINING_COLLAPSED"))
+                .hasValue(1);
+        assertThat(meters.runValue(LosswatchMetrics.ALERT_ACTIVE, "adam-lr1", "type", "LOSS_BLOWUP"))
+                .hasValue(0);
     }
 
     @Test

@@ -2,14 +2,17 @@ package io.losswatch.monitor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.losswatch.events.AlertType;
 import io.losswatch.events.StepEvent;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The per-run series: only what the trainer sends, gone with the run. */
 class RunSeriesTest {
-    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final LosswatchMetrics metrics = new LosswatchMetrics(registry);
 
     private static StepEvent withValidation(String run, long step, double loss, double valLoss) {
@@ -31,14 +34,21 @@ class RunSeriesTest {
                 e.resumedFrom());
     }
 
+    private List<String> scraped(String name) {
+        return registry.scrape().lines().filter(l -> l.startsWith(name + "{")).toList();
+    }
+
     @Test
     void shouldExportNoGradNormOrLearningRateForATrainerThatSendsNeither() {
         metrics.step(StepEvent.of("bare", 1, 1.0), null, 0);
 
-        assertThat(registry.find(LosswatchMetrics.LOSS).gauges()).hasSize(1);
-        assertThat(registry.find(LosswatchMetrics.GRAD_NORM).gauges()).isEmpty();
-        assertThat(registry.find(LosswatchMetrics.LEARNING_RATE).gauges()).isEmpty();
-        assertThat(registry.find(LosswatchMetrics.VAL_LOSS).gauges()).isEmpty();
+        assertThat(scraped("losswatch_loss")).containsExactly("losswatch_loss{run_id=\"bare\"} 1.0");
+        assertThat(scraped("losswatch_step")).containsExactly("losswatch_step{run_id=\"bare\"} 1.0");
+        assertThat(scraped("losswatch_grad_norm")).isEmpty();
+        assertThat(scraped("losswatch_learning_rate")).isEmpty();
+        assertThat(scraped("losswatch_val_loss")).isEmpty();
+        assertThat(scraped("losswatch_alert_active")).hasSize(AlertType.values().length);
+        assertThat(registry.scrape()).contains("# HELP losswatch_loss Latest training loss of the run");
     }
 
     @Test
@@ -46,25 +56,20 @@ class RunSeriesTest {
         metrics.step(withValidation("r", 10, 1.0, 1.2), null, 0);
         metrics.step(StepEvent.of("r", 11, 0.9), null, 0);
 
-        assertThat(registry.get(LosswatchMetrics.VAL_LOSS)
-                        .tags("run_id", "r")
-                        .gauge()
-                        .value())
-                .isEqualTo(1.2);
-        assertThat(registry.get(LosswatchMetrics.GRAD_NORM)
-                        .tags("run_id", "r")
-                        .gauge()
-                        .value())
-                .isEqualTo(1.5);
+        assertThat(scraped("losswatch_val_loss")).containsExactly("losswatch_val_loss{run_id=\"r\"} 1.2");
+        assertThat(metrics.runValue(LosswatchMetrics.GRAD_NORM, "r")).hasValue(1.5);
+        assertThat(metrics.runValue(LosswatchMetrics.LOSS, "r")).hasValue(0.9);
     }
 
     @Test
-    void shouldRemoveTheValidationLossWithTheIdleRun() {
+    void shouldRemoveEverySeriesWithTheIdleRun() {
         metrics.step(withValidation("r", 10, 1.0, 1.2), null, 0);
+        metrics.step(StepEvent.of("fresh", 1, 1.0), null, Duration.ofMinutes(50).toNanos());
 
-        metrics.expireIdleRuns(Duration.ofHours(1).toNanos(), Duration.ofMinutes(30));
+        assertThat(metrics.expireIdleRuns(Duration.ofHours(1).toNanos(), Duration.ofMinutes(30)))
+                .isOne();
 
-        assertThat(registry.find(LosswatchMetrics.VAL_LOSS).gauges()).isEmpty();
-        assertThat(registry.find(LosswatchMetrics.LOSS).gauges()).isEmpty();
+        assertThat(registry.scrape()).doesNotContain("run_id=\"r\"").contains("run_id=\"fresh\"");
+        assertThat(registry.get(LosswatchMetrics.ACTIVE_RUNS).gauge().value()).isOne();
     }
 }

@@ -124,13 +124,10 @@ class Dl4jGuardIT {
             await().alias("the monitor has judged step " + (iteration - 1) + " of " + runId)
                     .atMost(Duration.ofSeconds(30))
                     .pollInterval(Duration.ofMillis(5))
-                    .until(() -> {
-                        var gauge = monitor.registry()
-                                .find(LosswatchMetrics.STEP)
-                                .tag(LosswatchMetrics.RUN_ID, runId)
-                                .gauge();
-                        return gauge != null && gauge.value() >= iteration - 1;
-                    });
+                    .until(() -> monitor.metrics()
+                                    .runValue(LosswatchMetrics.STEP, runId)
+                                    .orElse(-1)
+                            >= iteration - 1);
         }
     }
 

@@ -11,6 +11,8 @@ import io.losswatch.monitor.MonitorApp;
 import io.losswatch.monitor.MonitorConfig;
 import io.micrometer.core.instrument.Counter;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,6 +31,8 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -42,12 +46,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code losswatch bench throughput}: how close the monitor comes to what Kafka itself allows. One
- * topic on the embedded broker, filled once; then, in the same process, a plain consumer that
- * drains it and parses every record, and the monitor's production topology (exactly-once) that
- * processes it from the start. The ratio of the two is what counts on a shared machine. A third
- * measurement, a Kafka Streams application with the same settings that only parses each record,
- * shows how much of the gap is Kafka Streams itself and how much is the monitor's own work.
+ * {@code losswatch bench throughput}: how close the monitor comes to what Kafka itself allows, and how
+ * its cost per step changes with the number of runs. One embedded broker; for each run count a topic
+ * filled once, then, in the same process, a plain consumer that drains it and parses every record,
+ * and the monitor's production topology (exactly-once) that processes it from the start. The ratio
+ * of the two is what counts on a shared machine. A third measurement, a Kafka Streams application
+ * with the same settings that only parses each record, shows how much of the gap is Kafka Streams
+ * itself. Per row it also prints what the monitor wrote to its state changelog per step, and the
+ * heap its run states took.
  */
 @Command(
         name = "throughput",
@@ -56,10 +62,12 @@ import picocli.CommandLine.Spec;
         description = {
             "Fills a topic on the embedded broker with step events, then measures a plain Kafka consumer "
                     + "that drains it and parses the JSON, and the monitor (production topology, exactly-once) "
-                    + "processing the same topic from the start. Prints events per second and the ratio.",
+                    + "processing the same topic from the start. Prints events per second and the ratio, "
+                    + "one row per run count, side by side.",
             "(c) is a Kafka Streams application with the monitor's settings that only parses each record: "
                     + "the most any Kafka Streams monitor with these settings could do here.",
-            "The full-size run is --events 2000000; the default is small enough for a shared laptop."
+            "The scale table: --runs 1000,10000,100000 --events 600000. The default is small enough for a "
+                    + "shared laptop."
         })
 public final class ThroughputBenchCommand implements Callable<Integer> {
     private static final String TOPIC = "bench.metrics";
@@ -73,14 +81,17 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
     @Option(
             names = "--events",
             defaultValue = "300000",
-            description = "Step events to send (default: ${DEFAULT-VALUE}).")
+            description = "Step events to send for each run count (default: ${DEFAULT-VALUE}).")
     int events;
 
     @Option(
             names = "--runs",
             defaultValue = "1000",
-            description = "Runs the events are spread over (default: ${DEFAULT-VALUE}).")
-    int runs;
+            split = ",",
+            paramLabel = "N[,N...]",
+            description = "Runs the events are spread over; a list measures each count in turn, side by side "
+                    + "(default: ${DEFAULT-VALUE}).")
+    List<Integer> runs;
 
     @Option(
             names = "--diverging",
@@ -91,9 +102,21 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
     @Option(
             names = "--rounds",
             defaultValue = "1",
-            description = "Times to repeat both measurements, alternating, each monitor round from a fresh state "
-                    + "(default: ${DEFAULT-VALUE}).")
+            description = "Times to repeat the measurements of each run count, alternating, each monitor round "
+                    + "from a fresh state (default: ${DEFAULT-VALUE}).")
     int rounds;
+
+    /** The best of a run count's rounds. */
+    private record Row(
+            int runs,
+            long stepsPerRun,
+            double consumer,
+            double monitor,
+            double ceiling,
+            double changelogBytesPerStep,
+            double heapBytesPerRun,
+            long alerts,
+            int diverging) {}
 
     @Override
     public Integer call() throws Exception {
@@ -102,10 +125,10 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
             spec.commandLine().getErr().println(monitor.problem());
             return 2;
         }
-        if (events < 1 || runs < 1 || events < runs || rounds < 1 || diverging < 0 || diverging > 1) {
+        if (runs.stream().anyMatch(n -> n < 1 || n > events) || rounds < 1 || diverging < 0 || diverging > 1) {
             spec.commandLine()
                     .getErr()
-                    .println("--events must be at least --runs, both positive; "
+                    .println("--events must be at least each of --runs, all positive; "
                             + "--rounds positive; --diverging between 0 and 1.");
             return 2;
         }
@@ -114,70 +137,38 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
         out.println("monitor: " + monitor.describe());
         out.flush();
         Path brokerDir = PerfSupport.scratch("bench-broker");
+        List<Row> rows = new ArrayList<>();
         try (EmbeddedKafka kafka =
                 EmbeddedKafka.start(EmbeddedKafka.Config.defaults().withDataDir(brokerDir))) {
-            kafka.createTopic(TOPIC, monitor.partitions);
-            BenchEvents gen = new BenchEvents("bench", runs, diverging, 42);
-            long stepsPerRun = events / runs;
-            long total = stepsPerRun * runs;
-            gen.planOnsets(stepsPerRun);
-            long bytes = fill(kafka.bootstrapServers(), gen, stepsPerRun);
-            out.printf(
-                    Locale.ROOT,
-                    "topic: %,d events (%d runs x %d steps, %d diverging), %d partitions, %.1f MB of JSON%n",
-                    total,
-                    runs,
-                    stepsPerRun,
-                    gen.divergingRuns(),
-                    monitor.partitions,
-                    bytes / 1e6);
-            out.flush();
-            List<double[]> results = new ArrayList<>();
-            for (int round = 1; round <= rounds; round++) {
-                double consumerRate = total / drain(kafka.bootstrapServers(), total);
-                out.printf(
-                        Locale.ROOT,
-                        "round %d  (a) plain consumer + JSON parse: %s%n",
-                        round,
-                        PerfSupport.rate(consumerRate));
-                out.flush();
-                MonitorRun m = monitor(kafka.bootstrapServers(), total);
-                double monitorRate = total / m.seconds;
-                out.printf(
-                        Locale.ROOT,
-                        "round %d  (b) monitor, %s:        %s  (alerts raised: %d, for %d diverging runs)%n",
-                        round,
-                        monitor.guarantee,
-                        PerfSupport.rate(monitorRate),
-                        m.alerts,
-                        gen.divergingRuns());
-                out.flush();
-                double ceilingRate = total / streamsParseOnly(kafka.bootstrapServers(), total);
-                out.printf(
-                        Locale.ROOT,
-                        "round %d  (c) Kafka Streams, same settings, parse only: %s%n",
-                        round,
-                        PerfSupport.rate(ceilingRate));
-                out.flush();
-                results.add(new double[] {consumerRate, monitorRate, ceilingRate});
+            for (int n : runs) {
+                rows.add(measure(out, kafka, n));
             }
-            double a = results.stream().mapToDouble(r -> r[0]).max().orElseThrow();
-            double b = results.stream().mapToDouble(r -> r[1]).max().orElseThrow();
-            double c = results.stream().mapToDouble(r -> r[2]).max().orElseThrow();
+            out.println();
             out.printf(
                     Locale.ROOT,
-                    "best of %d: (a) %s, (b) %s, ratio (b)/(a) = %.2f (target 0.5 or better)%n",
+                    "best of %d round%s per row; (b)/(a) target 0.5 or better%n",
                     rounds,
-                    PerfSupport.rate(a),
-                    PerfSupport.rate(b),
-                    b / a);
-            out.printf(
-                    Locale.ROOT,
-                    "  Kafka Streams alone, parse only: (c) %s, (c)/(a) = %.2f; the monitor does (b)/(c) = %.2f "
-                            + "of what Kafka Streams allows%n",
-                    PerfSupport.rate(c),
-                    c / a,
-                    b / c);
+                    rounds == 1 ? "" : "s");
+            out.println("| runs | steps/run | (a) consumer + parse | (b) monitor | (b)/(a) "
+                    + "| (c) Streams, parse only | (b)/(c) | changelog bytes/step | heap/run | (b) vs first row |");
+            out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            for (Row r : rows) {
+                out.printf(
+                        Locale.ROOT,
+                        "| %,d | %,d | %s | %s | %.2f | %s | %.2f | %,.0f | %s | %.2f |%n",
+                        r.runs,
+                        r.stepsPerRun,
+                        PerfSupport.rate(r.consumer),
+                        PerfSupport.rate(r.monitor),
+                        r.monitor / r.consumer,
+                        PerfSupport.rate(r.ceiling),
+                        r.monitor / r.ceiling,
+                        r.changelogBytesPerStep,
+                        Double.isNaN(r.heapBytesPerRun)
+                                ? "n/a"
+                                : String.format(Locale.ROOT, "%.1f KB", r.heapBytesPerRun / 1024),
+                        r.monitor / rows.get(0).monitor);
+            }
             out.println("machine after: " + Machine.describe());
         } finally {
             PerfSupport.delete(brokerDir);
@@ -186,7 +177,90 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private long fill(String servers, BenchEvents gen, long stepsPerRun) {
+    private Row measure(PrintWriter out, EmbeddedKafka kafka, int runCount) throws Exception {
+        String topic = TOPIC + "." + runCount;
+        kafka.createTopic(topic, monitor.partitions);
+        BenchEvents gen = new BenchEvents("bench", runCount, diverging, 42);
+        long stepsPerRun = events / runCount;
+        long total = stepsPerRun * runCount;
+        gen.planOnsets(stepsPerRun);
+        long bytes = fill(kafka.bootstrapServers(), topic, gen, stepsPerRun);
+        out.printf(
+                Locale.ROOT,
+                "%ntopic: %,d events (%,d runs x %d steps, %d diverging), %d partitions, %.1f MB of JSON%n",
+                total,
+                runCount,
+                stepsPerRun,
+                gen.divergingRuns(),
+                monitor.partitions,
+                bytes / 1e6);
+        out.flush();
+        List<double[]> results = new ArrayList<>();
+        MonitorRun best = null;
+        for (int round = 1; round <= rounds; round++) {
+            double consumerRate = total / drain(kafka.bootstrapServers(), topic, total);
+            out.printf(
+                    Locale.ROOT,
+                    "round %d  (a) plain consumer + JSON parse: %s%n",
+                    round,
+                    PerfSupport.rate(consumerRate));
+            out.flush();
+            MonitorRun m = monitor(kafka.bootstrapServers(), topic, total, runCount);
+            double monitorRate = total / m.seconds;
+            out.printf(
+                    Locale.ROOT,
+                    "round %d  (b) monitor, %s:        %s  (alerts raised: %d, for %d diverging runs; "
+                            + "changelog %,.0f bytes/step)%n",
+                    round,
+                    monitor.guarantee,
+                    PerfSupport.rate(monitorRate),
+                    m.alerts,
+                    gen.divergingRuns(),
+                    m.changelogBytes / (double) total);
+            out.flush();
+            double ceilingRate = total / streamsParseOnly(kafka.bootstrapServers(), topic, total);
+            out.printf(
+                    Locale.ROOT,
+                    "round %d  (c) Kafka Streams, same settings, parse only: %s%n",
+                    round,
+                    PerfSupport.rate(ceilingRate));
+            out.flush();
+            results.add(new double[] {consumerRate, monitorRate, ceilingRate});
+            if (best == null || m.seconds < best.seconds) {
+                best = m;
+            }
+        }
+        double a = results.stream().mapToDouble(r -> r[0]).max().orElseThrow();
+        double b = results.stream().mapToDouble(r -> r[1]).max().orElseThrow();
+        double c = results.stream().mapToDouble(r -> r[2]).max().orElseThrow();
+        out.printf(
+                Locale.ROOT,
+                "best of %d: (a) %s, (b) %s, ratio (b)/(a) = %.2f (target 0.5 or better)%n",
+                rounds,
+                PerfSupport.rate(a),
+                PerfSupport.rate(b),
+                b / a);
+        out.printf(
+                Locale.ROOT,
+                "  Kafka Streams alone, parse only: (c) %s, (c)/(a) = %.2f; the monitor does (b)/(c) = %.2f "
+                        + "of what Kafka Streams allows%n",
+                PerfSupport.rate(c),
+                c / a,
+                b / c);
+        out.flush();
+        return new Row(
+                runCount,
+                stepsPerRun,
+                a,
+                b,
+                c,
+                best.changelogBytes / (double) total,
+                best.heapBytes / runCount,
+                best.alerts,
+                gen.divergingRuns());
+    }
+
+    private static long fill(String servers, String topic, BenchEvents gen, long stepsPerRun) {
         long bytes = 0;
         try (KafkaProducer<byte[], byte[]> p = new KafkaProducer<>(
                 Map.of(
@@ -206,7 +280,7 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
                     byte[] v = gen.json(k, t, t0.plusMillis(t * 100));
                     bytes += v.length;
                     p.send(new ProducerRecord<>(
-                            TOPIC, gen.runId(k).getBytes(java.nio.charset.StandardCharsets.UTF_8), v));
+                            topic, gen.runId(k).getBytes(java.nio.charset.StandardCharsets.UTF_8), v));
                 }
             }
             p.flush();
@@ -215,7 +289,7 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
     }
 
     /** Seconds from the first record to the last one parsed, as a bare consumer does it. */
-    private static double drain(String servers, long total) throws InvalidEventException {
+    private static double drain(String servers, String topic, long total) throws InvalidEventException {
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(
                 Map.of(
                         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
@@ -226,8 +300,8 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
                         false),
                 new ByteArrayDeserializer(),
                 new ByteArrayDeserializer())) {
-            List<TopicPartition> tps = c.partitionsFor(TOPIC).stream()
-                    .map(i -> new TopicPartition(TOPIC, i.partition()))
+            List<TopicPartition> tps = c.partitionsFor(topic).stream()
+                    .map(i -> new TopicPartition(topic, i.partition()))
                     .toList();
             c.assign(tps);
             c.seekToBeginning(tps);
@@ -257,14 +331,14 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
      * Seconds a Kafka Streams application with the monitor's settings (exactly-once, commit interval,
      * --kafka) takes to parse every record and do nothing else: no state, no output.
      */
-    private double streamsParseOnly(String servers, long total) throws InterruptedException {
+    private double streamsParseOnly(String servers, String topic, long total) throws InterruptedException {
         Path stateDir = PerfSupport.scratch("bench-ceiling");
         String id = "bench-ceiling-" + UUID.randomUUID().toString().substring(0, 8);
         MonitorConfig config = monitor.apply(
                 MonitorConfig.defaults(servers).withStateDir(stateDir).withApplicationId(id));
         AtomicLong parsed = new AtomicLong();
         Topology t = new Topology();
-        t.addSource("source", new ByteArrayDeserializer(), new ByteArrayDeserializer(), TOPIC);
+        t.addSource("source", new ByteArrayDeserializer(), new ByteArrayDeserializer(), topic);
         t.addProcessor(
                 "parse",
                 () -> (Processor<byte[], byte[], Void, Void>) r -> {
@@ -284,7 +358,7 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
         }
     }
 
-    private record MonitorRun(double seconds, long alerts) {}
+    private record MonitorRun(double seconds, long alerts, double changelogBytes, double heapBytes) {}
 
     /** Seconds from the count's first rise to its reaching {@code total}, polled every 10 ms; at most 20 minutes. */
     private static double secondsToCount(LongSupplier count, long total, String who) throws InterruptedException {
@@ -304,15 +378,20 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
         return (end - start) / 1e9;
     }
 
-    /** Seconds from the monitor's first record to its last, read off its own records counter. */
-    private MonitorRun monitor(String servers, long total) throws Exception {
+    /**
+     * Seconds from the monitor's first record to its last, read off its own records counter; then, after
+     * its next commits, the bytes it sent to its state changelog and the heap it holds beyond what the
+     * process held before it started (after a full collection each time).
+     */
+    private MonitorRun monitor(String servers, String topic, long total, int runCount) throws Exception {
         Path stateDir = PerfSupport.scratch("bench-state");
         String id = "bench-" + UUID.randomUUID().toString().substring(0, 8);
         MonitorConfig defaults = MonitorConfig.defaults(servers)
                 .withStateDir(stateDir)
                 .withApplicationId(id)
-                .withTopics(TOPIC, id + ".alerts", id + ".dlq");
+                .withTopics(topic, id + ".alerts", id + ".dlq");
         MonitorConfig config = monitor.apply(defaults);
+        long heapBefore = usedHeapAfterGc();
         try (MonitorApp app =
                 MonitorApp.start(config, new MonitorApp.Options("127.0.0.1", -1, true, monitor.partitions, 30))) {
             Counter records = app.registry().get(LosswatchMetrics.RECORDS).counter();
@@ -320,9 +399,35 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
             long alerts = (long) app.registry().find(LosswatchMetrics.ALERTS).counters().stream()
                     .mapToDouble(Counter::count)
                     .sum();
-            return new MonitorRun(seconds, alerts);
+            Thread.sleep(Math.max(1000, 5 * monitor.commitIntervalMs)); // the last steps' states are written
+            double changelogBytes = changelogBytes(app.streams());
+            long heap = usedHeapAfterGc() - heapBefore;
+            return new MonitorRun(seconds, alerts, changelogBytes, runCount > 0 && heap > 0 ? heap : Double.NaN);
         } finally {
             PerfSupport.delete(stateDir);
         }
+    }
+
+    /** The bytes of the records the application's producers sent to its changelog topics so far. */
+    private static double changelogBytes(KafkaStreams streams) {
+        double sum = 0;
+        for (Map.Entry<MetricName, ? extends Metric> e : streams.metrics().entrySet()) {
+            MetricName n = e.getKey();
+            String t = n.tags().get("topic");
+            if (n.group().equals("producer-topic-metrics")
+                    && n.name().equals("byte-total")
+                    && t != null
+                    && t.endsWith("-changelog")
+                    && e.getValue().metricValue() instanceof Number v) {
+                sum += v.doubleValue();
+            }
+        }
+        return sum;
+    }
+
+    private static long usedHeapAfterGc() {
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        memory.gc();
+        return memory.getHeapMemoryUsage().getUsed();
     }
 }

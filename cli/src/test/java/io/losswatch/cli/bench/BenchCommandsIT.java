@@ -24,8 +24,8 @@ class BenchCommandsIT {
     }
 
     @Test
-    void throughputShouldMeasureTheConsumerTheMonitorAndTheStreamsCeiling() {
-        String out = run(new ThroughputBenchCommand(), "--events", "6000", "--runs", "30", "--diverging", "0.2");
+    void throughputShouldMeasureEachRunCountSideBySideWithWhatItWritesToTheChangelog() {
+        String out = run(new ThroughputBenchCommand(), "--events", "6000", "--runs", "30,300", "--diverging", "0.2");
         assertThat(out)
                 .contains(
                         "(a) plain consumer + JSON parse:",
@@ -39,6 +39,17 @@ class BenchCommandsIT {
         assertThat(Integer.parseInt(alerts.group(1)))
                 .as("alerts for the diverging runs")
                 .isGreaterThanOrEqualTo(Integer.parseInt(alerts.group(2)));
+        // one table row per run count: runs, steps per run, ..., changelog bytes per step
+        Matcher row = Pattern.compile(
+                        "^\\| ([\\d,]+) \\| ([\\d,]+) \\|.*\\| ([\\d,]+) \\| [^|]+ \\| [\\d.]+ \\|$", Pattern.MULTILINE)
+                .matcher(out);
+        assertThat(row.find()).as(out).isTrue();
+        assertThat(row.group(1) + "/" + row.group(2)).isEqualTo("30/200");
+        assertThat(Integer.parseInt(row.group(3).replace(",", "")))
+                .as("every step's state reaches the changelog")
+                .isPositive();
+        assertThat(row.find()).as(out).isTrue();
+        assertThat(row.group(1) + "/" + row.group(2)).isEqualTo("300/20");
     }
 
     @Test

@@ -42,13 +42,7 @@ class RunRestartTest {
                     .as("the new attempt's steps are used, not a stream of errors")
                     .isZero();
             assertThat(h.dlq.isEmpty()).isTrue();
-            assertThat(h.meters
-                            .registry()
-                            .get(LosswatchMetrics.STEP)
-                            .tag(LosswatchMetrics.RUN_ID, "job")
-                            .gauge()
-                            .value())
-                    .isEqualTo(149);
+            assertThat(h.meters.runValue(LosswatchMetrics.STEP, "job")).hasValue(149);
 
             // restarted once more, and this attempt diverges again: detected afresh, from its own steps
             for (int i = 0; i < 80; i++) {

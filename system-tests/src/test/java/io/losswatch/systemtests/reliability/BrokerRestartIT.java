@@ -159,13 +159,7 @@ class BrokerRestartIT {
             assertThat(m.registry().find(LosswatchMetrics.IGNORED_RECORDS).counters())
                     .as("no step arrived twice")
                     .allSatisfy(c -> assertThat(c.count()).isZero());
-            assertThat(m.metrics()
-                            .registry()
-                            .get(LosswatchMetrics.STEP)
-                            .tag(LosswatchMetrics.RUN_ID, HEALTHY)
-                            .gauge()
-                            .value())
-                    .isEqualTo(STEPS - 1);
+            assertThat(m.metrics().runValue(LosswatchMetrics.STEP, HEALTHY)).hasValue(STEPS - 1);
             assertThat(m.isRunning()).isTrue();
 
             List<String> alerts = readCommittedAlerts(servers);
