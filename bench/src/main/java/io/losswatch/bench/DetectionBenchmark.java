@@ -123,11 +123,12 @@ public final class DetectionBenchmark {
 
     public static Report run(DetectorConfig config, List<Corpus.Half> halves) {
         List<BenchRun> tuning = Corpus.generate(Corpus.Half.TUNING);
-        List<RunDetector> detectors = List.of(
+        List<RunDetector> detectors = new ArrayList<>(List.of(
                 new LosswatchRunDetector(config),
                 Baselines.nanOnly(),
                 Baselines.Threshold.tune(tuning),
-                Baselines.DerivRule.tune(tuning));
+                Baselines.DerivRule.tune(tuning)));
+        detectors.addAll(Baselines.spikeDetectors());
         List<HalfReport> out = new ArrayList<>();
         for (Corpus.Half h : halves) {
             List<BenchRun> runs = h == Corpus.Half.TUNING ? tuning : Corpus.generate(h);
