@@ -31,8 +31,8 @@ class SpikeDetectionTest {
     }
 
     @Test
-    void shouldNeverCallALossNoHigherThanTheLastOneASpike() {
-        // falling from 1000 to 10 is far from the running mean, but it is an improvement
+    void shouldFireOnASteepRiseButNotOnASteepFall() {
+        // a jump from 1 to 1000 is a spike; halving from 1000 each step is far from the mean, but downwards
         assertThat(firstFiring(callback, Series.losses(30, i -> i < 10 ? 1.0 : 1000.0 / Math.pow(2, i - 10))))
                 .isEqualTo(10);
         assertThat(firstFiring(callback, Series.losses(30, i -> 1000.0 / Math.pow(2, i))))
