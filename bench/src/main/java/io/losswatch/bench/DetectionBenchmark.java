@@ -10,7 +10,8 @@ import java.util.Map;
 
 /**
  * Runs Losswatch and the baselines on both halves of the corpus and prints its table.
- * The baselines are tuned on the tuning half only, exactly as the detector's thresholds were.
+ * The baselines with a threshold to choose are tuned on the tuning half only, exactly as the detector's
+ * thresholds were; the spike guards run with their defaults.
  */
 public final class DetectionBenchmark {
 

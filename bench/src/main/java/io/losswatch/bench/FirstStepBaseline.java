@@ -16,7 +16,7 @@ abstract class FirstStepBaseline implements RunDetector {
         boolean holds(int index, StepEvent step);
     }
 
-    /** A fresh state for a run of {@code steps} steps (a few callbacks size their window from it). */
+    /** A fresh state for a run of {@code steps} steps (llm-foundry's callback sizes its window from it). */
     abstract Watch watch(int steps);
 
     /** What the firing is called in the run-by-run listings. */
