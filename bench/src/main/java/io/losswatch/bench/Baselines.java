@@ -13,6 +13,15 @@ import java.util.Locale;
 public final class Baselines {
     private Baselines() {}
 
+    /**
+     * The loss-spike guards of large-scale training, each with its documented defaults and no tuning:
+     * OLMo-core's skip step, llm-foundry's {@code KillLossSpike}, Lightning Fabric's
+     * {@code SpikeDetection} and a W&B-style z-score alert.
+     */
+    public static List<RunDetector> spikeDetectors() {
+        return List.of(SkipStepRule.defaults(), new KillLossSpike(), new SpikeDetection(), new ZScoreTrigger());
+    }
+
     /** Keras {@code TerminateOnNaN}, DL4J {@code InvalidScoreIterationTerminationCondition}. */
     public static RunDetector nanOnly() {
         return new RunDetector() {

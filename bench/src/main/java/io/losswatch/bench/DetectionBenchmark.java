@@ -10,7 +10,8 @@ import java.util.Map;
 
 /**
  * Runs Losswatch and the baselines on both halves of the corpus and prints its table.
- * The baselines are tuned on the tuning half only, exactly as the detector's thresholds were.
+ * The baselines with a threshold to choose are tuned on the tuning half only, exactly as the detector's
+ * thresholds were; the spike guards run with their defaults.
  */
 public final class DetectionBenchmark {
 
@@ -123,11 +124,12 @@ public final class DetectionBenchmark {
 
     public static Report run(DetectorConfig config, List<Corpus.Half> halves) {
         List<BenchRun> tuning = Corpus.generate(Corpus.Half.TUNING);
-        List<RunDetector> detectors = List.of(
+        List<RunDetector> detectors = new ArrayList<>(List.of(
                 new LosswatchRunDetector(config),
                 Baselines.nanOnly(),
                 Baselines.Threshold.tune(tuning),
-                Baselines.DerivRule.tune(tuning));
+                Baselines.DerivRule.tune(tuning)));
+        detectors.addAll(Baselines.spikeDetectors());
         List<HalfReport> out = new ArrayList<>();
         for (Corpus.Half h : halves) {
             List<BenchRun> runs = h == Corpus.Half.TUNING ? tuning : Corpus.generate(h);

@@ -18,9 +18,11 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         sortOptions = false,
         description = {
-            "Scores the detector and today's baselines (NaN only, an absolute threshold, a PromQL deriv(ln(loss)) rule) "
+            "Scores the detector and today's baselines (NaN only, an absolute threshold, a PromQL deriv(ln(loss)) rule, "
+                    + "and the spike guards of OLMo-core, llm-foundry, Lightning Fabric and a W&B-style z-score) "
                     + "on a labelled corpus of diverging and healthy runs drawn from fixed seeds, and prints one table per half.",
-            "Baselines are tuned on the tuning half only; the held-out half has other seeds."
+            "The threshold and the PromQL rule are tuned on the tuning half only; the spike guards run with their "
+                    + "defaults; the held-out half has other seeds."
         })
 public final class BenchDetectionCommand implements Callable<Integer> {
 
