@@ -101,6 +101,15 @@ public final class MonitorCommand implements Callable<Integer> {
     int httpPort;
 
     @Option(
+            names = "--stall-after",
+            paramLabel = "DURATION",
+            defaultValue = "${env:LOSSWATCH_STALL_AFTER:-60s}",
+            converter = DurationConverter.class,
+            description = "/health answers 503 when steps have waited this long with nothing committed "
+                    + "(default: ${DEFAULT-VALUE}).")
+    Duration stallAfter;
+
+    @Option(
             names = "--processing-guarantee",
             defaultValue = "${env:LOSSWATCH_PROCESSING_GUARANTEE:-" + StreamsConfig.EXACTLY_ONCE_V2 + "}",
             description = "exactly_once_v2 or at_least_once (default: ${DEFAULT-VALUE}).")
@@ -158,6 +167,10 @@ public final class MonitorCommand implements Callable<Integer> {
             err.println("--partitions and --threads must be at least 1.");
             return 2;
         }
+        if (stallAfter.isZero() || stallAfter.isNegative()) {
+            err.println("--stall-after must be longer than 0, like 60s.");
+            return 2;
+        }
         List<WebhookTarget> targets;
         try {
             targets = webhooks.targets(System.getenv());
@@ -204,7 +217,8 @@ public final class MonitorCommand implements Callable<Integer> {
         }
         MonitorApp app;
         try {
-            app = MonitorApp.start(config, new MonitorApp.Options(httpHost, httpPort, createTopics, partitions, 10));
+            app = MonitorApp.start(
+                    config, new MonitorApp.Options(httpHost, httpPort, createTopics, partitions, 10, stallAfter));
         } catch (StartupException e) {
             err.println(e.getMessage());
             closeQuietly(embedded);

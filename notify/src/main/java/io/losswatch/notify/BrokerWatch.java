@@ -34,6 +34,8 @@ public final class BrokerWatch implements AutoCloseable {
     private final Clock clock;
     private final AutoCloseable resource;
     private final ScheduledExecutorService scheduler;
+    /** Set by {@link #watchProgress}: the group whose progress {@code /health} reports too. */
+    private volatile GroupProgress progress;
 
     private volatile boolean reachable = true;
     private volatile Instant lastChecked;
@@ -79,11 +81,33 @@ public final class BrokerWatch implements AutoCloseable {
         return new BrokerWatch(who, probe, Clock.systemUTC(), admin, true);
     }
 
+    /**
+     * Also reports whether the consumer group {@code groupId} keeps up with {@code topic}, by its
+     * committed offsets, asked with the same client after each answered check.
+     *
+     * @param stallAfter how long records may wait with nothing committed before {@code /health} says 503
+     */
+    public BrokerWatch watchProgress(String groupId, String topic, Duration stallAfter) {
+        progress = new GroupProgress(who, groupId, topic, stallAfter, clock.instant());
+        return this;
+    }
+
     /** Asks the cluster once and logs a change. Runs in the background; called directly by tests. */
     void check() {
         boolean now = probe.getAsBoolean();
         Instant at = clock.instant();
         lastChecked = at;
+        GroupProgress p = progress;
+        if (now && p != null && resource instanceof Admin admin) {
+            try {
+                p.sample(admin, TIMEOUT, at);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                // the broker answered but the offsets did not come: the next check asks again
+                LOG.debug("{}: could not read the stream's offsets: {}", who, e.toString());
+            }
+        }
         if (reachable && !now) {
             lostSince = at;
             LOG.warn(
@@ -105,7 +129,21 @@ public final class BrokerWatch implements AutoCloseable {
         return reachable;
     }
 
-    /** The fields {@code /health} adds: {@code "kafka":"reachable"} or {@code "unreachable"}, and since when. */
+    /** False while the watched group is stalled (see {@link #watchProgress}); true when none is watched. */
+    public boolean progressing() {
+        GroupProgress p = progress;
+        return p == null || p.progressing();
+    }
+
+    /** The watched group's progress, or null. */
+    public GroupProgress progress() {
+        return progress;
+    }
+
+    /**
+     * The fields {@code /health} adds: {@code "kafka":"reachable"} or {@code "unreachable"}, since when,
+     * and the watched group's progress.
+     */
     public String healthFields() {
         StringBuilder b = new StringBuilder("\"kafka\":\"")
                 .append(reachable ? "reachable" : "unreachable")
@@ -117,6 +155,10 @@ public final class BrokerWatch implements AutoCloseable {
         Instant checked = lastChecked;
         if (checked != null) {
             b.append(",\"kafka_checked_at\":\"").append(checked).append('"');
+        }
+        GroupProgress p = progress;
+        if (p != null) {
+            b.append(',').append(p.healthFields());
         }
         return b.toString();
     }
