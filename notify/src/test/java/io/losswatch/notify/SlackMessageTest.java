@@ -207,6 +207,18 @@ class SlackMessageTest {
     }
 
     @Test
+    void shouldWriteALargeRatioInWordsNotDigits() {
+        assertThat(AlertWording.plain("grad_norm 2.91e+07 is 20587691x its early level 1.41"))
+                .isEqualTo("grad_norm 2.91e+07 is 20.6 million times its early level 1.41");
+        assertThat(AlertWording.plain("grad_norm jumped 52000x at step 1 and stayed up"))
+                .isEqualTo("grad_norm jumped 52 thousand times at step 1 and stayed up");
+        assertThat(AlertWording.plain("grad_norm jumped 6352x at step 5"))
+                .isEqualTo("grad_norm jumped 6352x at step 5");
+        assertThat(AlertWording.plain("loss doubled every 8.6 steps (R^2 0.97)"))
+                .isEqualTo("loss doubled every 8.6 steps (R² 0.97)");
+    }
+
+    @Test
     void shouldEscapeWhatSlackWouldReadAsMarkup() {
         assertThat(SlackMessage.esc("a < b && c > d")).isEqualTo("a &lt; b &amp;&amp; c &gt; d");
     }
