@@ -4,6 +4,7 @@ import io.losswatch.cli.options.AlertsTopicOption;
 import io.losswatch.cli.options.DurationConverter;
 import io.losswatch.cli.options.KafkaOptions;
 import io.losswatch.cli.options.MetricsTopicOption;
+import io.losswatch.cli.options.StallAfterOption;
 import io.losswatch.cli.options.WebhookOptions;
 import io.losswatch.detector.DetectorConfig;
 import io.losswatch.events.StartupException;
@@ -100,14 +101,8 @@ public final class MonitorCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     int httpPort;
 
-    @Option(
-            names = "--stall-after",
-            paramLabel = "DURATION",
-            defaultValue = "${env:LOSSWATCH_STALL_AFTER:-60s}",
-            converter = DurationConverter.class,
-            description = "/health answers 503 when steps have waited this long with nothing committed "
-                    + "(default: ${DEFAULT-VALUE}).")
-    Duration stallAfter;
+    @Mixin
+    StallAfterOption stallAfter = new StallAfterOption();
 
     @Option(
             names = "--processing-guarantee",
@@ -167,8 +162,8 @@ public final class MonitorCommand implements Callable<Integer> {
             err.println("--partitions and --threads must be at least 1.");
             return 2;
         }
-        if (stallAfter.isZero() || stallAfter.isNegative()) {
-            err.println("--stall-after must be longer than 0, like 60s.");
+        if (stallAfter.problem() != null) {
+            err.println(stallAfter.problem());
             return 2;
         }
         List<WebhookTarget> targets;
@@ -218,13 +213,17 @@ public final class MonitorCommand implements Callable<Integer> {
         MonitorApp app;
         try {
             app = MonitorApp.start(
-                    config, new MonitorApp.Options(httpHost, httpPort, createTopics, partitions, 10, stallAfter));
+                    config,
+                    new MonitorApp.Options(httpHost, httpPort, createTopics, partitions, 10, stallAfter.value()));
         } catch (StartupException e) {
             err.println(e.getMessage());
             closeQuietly(embedded);
             return 2;
         }
         Notifier notifier = notifierConfig == null ? null : Notifier.start(notifierConfig, app.registry());
+        if (notifier != null) {
+            app.brokerWatch().watchDelivery(notifierConfig, stallAfter.value());
+        }
         out.printf(
                 "losswatch monitor: reading %s from %s, alerts to %s%s%n",
                 metricsTopic.topic(),

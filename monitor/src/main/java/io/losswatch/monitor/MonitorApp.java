@@ -160,6 +160,11 @@ public final class MonitorApp implements AutoCloseable {
         return streams;
     }
 
+    /** What {@code /health} reports on besides the Streams client: the broker, the stream's progress. */
+    public BrokerWatch brokerWatch() {
+        return broker;
+    }
+
     public LosswatchMetrics metrics() {
         return metrics;
     }

@@ -1,11 +1,14 @@
 package io.losswatch.notify;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.losswatch.events.KafkaPreflight;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -34,8 +37,8 @@ public final class BrokerWatch implements AutoCloseable {
     private final Clock clock;
     private final AutoCloseable resource;
     private final ScheduledExecutorService scheduler;
-    /** Set by {@link #watchProgress}: the group whose progress {@code /health} reports too. */
-    private volatile GroupProgress progress;
+    /** Set by {@link #watchProgress}: the groups whose progress {@code /health} reports too. */
+    private final List<GroupProgress> progress = new CopyOnWriteArrayList<>();
 
     private volatile boolean reachable = true;
     private volatile Instant lastChecked;
@@ -88,7 +91,25 @@ public final class BrokerWatch implements AutoCloseable {
      * @param stallAfter how long records may wait with nothing committed before {@code /health} says 503
      */
     public BrokerWatch watchProgress(String groupId, String topic, Duration stallAfter) {
-        progress = new GroupProgress(who, groupId, topic, stallAfter, clock.instant());
+        progress.add(new GroupProgress(who, null, groupId, topic, stallAfter, clock.instant()));
+        return this;
+    }
+
+    /**
+     * Also reports whether each webhook target's consumer group keeps up with the alerts topic: a
+     * target whose receiver has failed for {@code stallAfter} while alerts wait makes {@code /health}
+     * 503, naming the target.
+     */
+    public BrokerWatch watchDelivery(NotifierConfig config, Duration stallAfter) {
+        for (WebhookTarget t : config.targets()) {
+            progress.add(new GroupProgress(
+                    who + ": webhook " + t.name(),
+                    t.name(),
+                    config.groupId(t),
+                    config.alertsTopic(),
+                    stallAfter,
+                    clock.instant()));
+        }
         return this;
     }
 
@@ -97,15 +118,17 @@ public final class BrokerWatch implements AutoCloseable {
         boolean now = probe.getAsBoolean();
         Instant at = clock.instant();
         lastChecked = at;
-        GroupProgress p = progress;
-        if (now && p != null && resource instanceof Admin admin) {
-            try {
-                p.sample(admin, TIMEOUT, at);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (Exception e) {
-                // the broker answered but the offsets did not come: the next check asks again
-                LOG.debug("{}: could not read the stream's offsets: {}", who, e.toString());
+        if (now && resource instanceof Admin admin) {
+            for (GroupProgress p : progress) {
+                try {
+                    p.sample(admin, TIMEOUT, at);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (Exception e) {
+                    // the broker answered but the offsets did not come: the next check asks again
+                    LOG.debug("{}: could not read the offsets of {}: {}", who, p.groupId(), e.toString());
+                }
             }
         }
         if (reachable && !now) {
@@ -129,15 +152,9 @@ public final class BrokerWatch implements AutoCloseable {
         return reachable;
     }
 
-    /** False while the watched group is stalled (see {@link #watchProgress}); true when none is watched. */
+    /** False while a watched group is stalled (see {@link #watchProgress}); true when none is watched. */
     public boolean progressing() {
-        GroupProgress p = progress;
-        return p == null || p.progressing();
-    }
-
-    /** The watched group's progress, or null. */
-    public GroupProgress progress() {
-        return progress;
+        return progress.stream().allMatch(GroupProgress::progressing);
     }
 
     /**
@@ -156,9 +173,22 @@ public final class BrokerWatch implements AutoCloseable {
         if (checked != null) {
             b.append(",\"kafka_checked_at\":\"").append(checked).append('"');
         }
-        GroupProgress p = progress;
-        if (p != null) {
-            b.append(',').append(p.healthFields());
+        StringBuilder delivery = new StringBuilder();
+        for (GroupProgress p : progress) {
+            if (p.target() == null) {
+                b.append(',').append(p.healthFields());
+            } else {
+                delivery.append(delivery.length() == 0 ? "" : ",")
+                        .append('"')
+                        .append(JsonStringEncoder.getInstance().quoteAsString(p.target()))
+                        .append('"')
+                        .append(":{")
+                        .append(p.healthFields())
+                        .append('}');
+            }
+        }
+        if (delivery.length() > 0) {
+            b.append(",\"delivery\":{").append(delivery).append('}');
         }
         return b.toString();
     }

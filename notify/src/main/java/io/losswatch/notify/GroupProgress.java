@@ -29,6 +29,7 @@ public final class GroupProgress {
     private static final Logger LOG = LoggerFactory.getLogger(GroupProgress.class);
 
     private final String who;
+    private final String target;
     private final String groupId;
     private final String topic;
     private final Duration stallAfter;
@@ -43,10 +44,12 @@ public final class GroupProgress {
 
     /**
      * @param who names the service in the log lines ("monitor")
+     * @param target the webhook target whose delivery this group is, or null for the monitor's stream
      * @param stallAfter how long records may wait with no commit before the group counts as stalled
      */
-    public GroupProgress(String who, String groupId, String topic, Duration stallAfter, Instant start) {
+    public GroupProgress(String who, String target, String groupId, String topic, Duration stallAfter, Instant start) {
         this.who = who;
+        this.target = target;
         this.groupId = groupId;
         this.topic = topic;
         this.stallAfter = stallAfter;
@@ -146,6 +149,15 @@ public final class GroupProgress {
     /** False once records have waited {@code stallAfter} with no commit; true while unknown. */
     public boolean progressing() {
         return stalledSince == null;
+    }
+
+    public String groupId() {
+        return groupId;
+    }
+
+    /** The webhook target this group delivers to, or null for the monitor's stream. */
+    public String target() {
+        return target;
     }
 
     /** Records of the topic the group has yet to read; -1 until first seen. */

@@ -12,7 +12,7 @@ class GroupProgressTest {
     private static final Duration STALL = Duration.ofSeconds(60);
 
     private static GroupProgress progress() {
-        return new GroupProgress("monitor", "losswatch", "training.metrics", STALL, T0);
+        return new GroupProgress("monitor", null, "losswatch", "training.metrics", STALL, T0);
     }
 
     private static Instant at(int seconds) {
