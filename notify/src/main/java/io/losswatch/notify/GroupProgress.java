@@ -18,8 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Whether a consumer group keeps up with its input topic, seen from the broker: how many records wait
- * (the topic's committed end offsets less the group's committed offsets) and when the group's offsets
+ * Whether a consumer group keeps up with its input topic, seen from the broker: how many offsets wait
+ * (the topic's committed end offsets less the group's committed offsets: records, plus the commit
+ * markers of a transactional writer such as the monitor) and when the group's offsets
  * last moved. A Kafka Streams client whose thread is stuck or paused stays RUNNING; this is what
  * tells. The group is <em>stalled</em> when records wait and it has committed nothing for
  * {@code stallAfter}; a group with nothing to read is caught up, not stalled. Logs once (WARN) when it
@@ -93,15 +94,15 @@ public final class GroupProgress {
         if (stalledNow && stalledSince == null) {
             stalledSince = now;
             LOG.warn(
-                    "{}: {} records of {} wait and nothing was committed for {} s; /health answers 503 until the "
-                            + "stream moves again",
+                    "{}: nothing committed for {} s while {} has {} offsets unread; /health answers 503 until it "
+                            + "moves again",
                     who,
-                    waiting,
+                    Duration.between(movingAt, now).toSeconds(),
                     topic,
-                    Duration.between(movingAt, now).toSeconds());
+                    waiting);
         } else if (!stalledNow && stalledSince != null) {
             LOG.info(
-                    "{}: the stream moves again after {} s ({} records of {} wait)",
+                    "{}: moving again after {} s ({} offsets of {} unread)",
                     who,
                     Duration.between(stalledSince, now).toSeconds(),
                     waiting,
@@ -160,7 +161,7 @@ public final class GroupProgress {
         return target;
     }
 
-    /** Records of the topic the group has yet to read; -1 until first seen. */
+    /** Offsets of the topic the group has yet to read (records and commit markers); -1 until first seen. */
     public long lag() {
         return lag;
     }
