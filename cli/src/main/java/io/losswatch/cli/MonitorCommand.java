@@ -4,6 +4,7 @@ import io.losswatch.cli.options.AlertsTopicOption;
 import io.losswatch.cli.options.DurationConverter;
 import io.losswatch.cli.options.KafkaOptions;
 import io.losswatch.cli.options.MetricsTopicOption;
+import io.losswatch.cli.options.StallAfterOption;
 import io.losswatch.cli.options.WebhookOptions;
 import io.losswatch.detector.DetectorConfig;
 import io.losswatch.events.StartupException;
@@ -100,6 +101,9 @@ public final class MonitorCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     int httpPort;
 
+    @Mixin
+    StallAfterOption stallAfter = new StallAfterOption();
+
     @Option(
             names = "--processing-guarantee",
             defaultValue = "${env:LOSSWATCH_PROCESSING_GUARANTEE:-" + StreamsConfig.EXACTLY_ONCE_V2 + "}",
@@ -158,6 +162,10 @@ public final class MonitorCommand implements Callable<Integer> {
             err.println("--partitions and --threads must be at least 1.");
             return 2;
         }
+        if (stallAfter.problem() != null) {
+            err.println(stallAfter.problem());
+            return 2;
+        }
         List<WebhookTarget> targets;
         try {
             targets = webhooks.targets(System.getenv());
@@ -204,13 +212,18 @@ public final class MonitorCommand implements Callable<Integer> {
         }
         MonitorApp app;
         try {
-            app = MonitorApp.start(config, new MonitorApp.Options(httpHost, httpPort, createTopics, partitions, 10));
+            app = MonitorApp.start(
+                    config,
+                    new MonitorApp.Options(httpHost, httpPort, createTopics, partitions, 10, stallAfter.value()));
         } catch (StartupException e) {
             err.println(e.getMessage());
             closeQuietly(embedded);
             return 2;
         }
         Notifier notifier = notifierConfig == null ? null : Notifier.start(notifierConfig, app.registry());
+        if (notifier != null) {
+            app.brokerWatch().watchDelivery(notifierConfig, stallAfter.value());
+        }
         out.printf(
                 "losswatch monitor: reading %s from %s, alerts to %s%s%n",
                 metricsTopic.topic(),

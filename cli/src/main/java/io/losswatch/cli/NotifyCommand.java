@@ -2,6 +2,7 @@ package io.losswatch.cli;
 
 import io.losswatch.cli.options.AlertsTopicOption;
 import io.losswatch.cli.options.KafkaOptions;
+import io.losswatch.cli.options.StallAfterOption;
 import io.losswatch.cli.options.WebhookOptions;
 import io.losswatch.events.KafkaPreflight;
 import io.losswatch.events.StartupException;
@@ -66,10 +67,17 @@ public final class NotifyCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     int httpPort;
 
+    @Mixin
+    StallAfterOption stallAfter = new StallAfterOption();
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (stallAfter.problem() != null) {
+            err.println(stallAfter.problem());
+            return 2;
+        }
         Map<String, String> settings = kafkaOptions.settings();
         String bootstrapServers = kafkaOptions.bootstrapServers();
         String alertsTopic = alertsTopicOption.topic();
@@ -97,7 +105,8 @@ public final class NotifyCommand implements Callable<Integer> {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         Notifier notifier = Notifier.start(config, registry);
-        BrokerWatch broker = BrokerWatch.start("notifier", bootstrapServers, settings);
+        BrokerWatch broker =
+                BrokerWatch.start("notifier", bootstrapServers, settings).watchDelivery(config, stallAfter.value());
         ServiceHttpServer http = null;
         if (httpPort >= 0) {
             try {

@@ -57,6 +57,14 @@ class MainTest {
     }
 
     @Test
+    void shouldRefuseAStallTimeOfZeroInOneSentence() {
+        int code = run("monitor", "--stall-after", "0s");
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString().strip()).isEqualTo("--stall-after must be longer than 0, like 60s.");
+    }
+
+    @Test
     void shouldNotBreakATopicNameOrAKafkaSettingAcrossLinesInAnyHelp() {
         List<String> broken = new ArrayList<>();
         collectBrokenWords(Main.commandLine(), broken);

@@ -110,7 +110,6 @@ final class AlertLifecycle {
                 d));
     }
 
-    /** The run started over: whatever the old attempt raised is closed. */
     /** Resolves every alert that fires, saying why: the run started over, or rolled back. */
     void resolveAll(Step st, String why) {
         for (AlertType t : AlertType.values()) {

@@ -2,6 +2,7 @@ package io.losswatch.detector;
 
 import io.losswatch.detector.fit.LinearFit;
 import io.losswatch.events.AlertEvent;
+import io.losswatch.events.RestartReason;
 import io.losswatch.events.StepEvent;
 import java.time.Instant;
 import java.util.List;
@@ -84,14 +85,13 @@ public final class Detector {
         if (e.resumedFrom() != null && s.facts.lastStep >= 0) {
             // the trainer went back to the weights of step resumedFrom: what its alerts described is gone, and the
             // windows hold the abandoned trajectory; the step numbers may go on or go back
-            lifecycle.resolveAll(
-                    st, "the run rolled back to the checkpoint of step " + e.resumedFrom() + " at step " + e.step());
+            lifecycle.resolveAll(st, RestartReason.rolledBack(e.resumedFrom(), e.step()));
             s.resume();
             outcome = Outcome.RESUMED;
         } else if (s.facts.lastStep >= 0 && e.step() <= s.facts.lastStep) {
             if (e.step() == 0 && s.facts.lastStep > 0) {
                 // the job restarted: close what the old attempt raised
-                lifecycle.resolveAll(st, "the run started over at step " + e.step() + " (a new attempt)");
+                lifecycle.resolveAll(st, RestartReason.startedOver(e.step()));
                 s.startNewAttempt();
                 outcome = Outcome.NEW_ATTEMPT;
             } else {

@@ -32,14 +32,36 @@ public final class MonitorApp implements AutoCloseable {
     /**
      * @param createTopics create missing topics with {@code partitions} partitions
      * @param httpPort 0 picks a free port; -1 disables HTTP
+     * @param stallAfter how long step records may wait with nothing committed before {@code /health} says 503
      */
-    public record Options(String httpHost, int httpPort, boolean createTopics, int partitions, int preflightSeconds) {
+    public record Options(
+            String httpHost,
+            int httpPort,
+            boolean createTopics,
+            int partitions,
+            int preflightSeconds,
+            Duration stallAfter) {
+
+        /**
+         * Long enough for a commit under any load seen (the commit interval is 100 ms), short enough for a
+         * readiness probe to take a stuck instance out within a minute or two.
+         */
+        public static final Duration DEFAULT_STALL_AFTER = Duration.ofSeconds(60);
+
+        public Options(String httpHost, int httpPort, boolean createTopics, int partitions, int preflightSeconds) {
+            this(httpHost, httpPort, createTopics, partitions, preflightSeconds, DEFAULT_STALL_AFTER);
+        }
+
         public static Options defaults() {
             return new Options("0.0.0.0", 9400, true, 1, 10);
         }
 
         public Options withHttp(String host, int port) {
-            return new Options(host, port, createTopics, partitions, preflightSeconds);
+            return new Options(host, port, createTopics, partitions, preflightSeconds, stallAfter);
+        }
+
+        public Options withStallAfter(Duration d) {
+            return new Options(httpHost, httpPort, createTopics, partitions, preflightSeconds, d);
         }
     }
 
@@ -100,7 +122,8 @@ public final class MonitorApp implements AutoCloseable {
         KafkaStreamsMetrics streamsMetrics = new KafkaStreamsMetrics(streams);
         streamsMetrics.bindTo(registry);
 
-        BrokerWatch broker = BrokerWatch.start("monitor", config.bootstrapServers(), config.kafka());
+        BrokerWatch broker = BrokerWatch.start("monitor", config.bootstrapServers(), config.kafka())
+                .watchProgress(config.applicationId(), config.metricsTopic(), options.stallAfter());
         ServiceHttpServer http = null;
         if (options.httpPort() >= 0) {
             try {
@@ -135,6 +158,11 @@ public final class MonitorApp implements AutoCloseable {
 
     public KafkaStreams streams() {
         return streams;
+    }
+
+    /** What {@code /health} reports on besides the Streams client: the broker, the stream's progress. */
+    public BrokerWatch brokerWatch() {
+        return broker;
     }
 
     public LosswatchMetrics metrics() {

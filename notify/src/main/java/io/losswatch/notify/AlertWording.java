@@ -129,14 +129,42 @@ public final class AlertWording {
         return cause(d.cause()) + String.format(Locale.ROOT, " (%.0f%% sure)", 100 * d.confidence());
     }
 
-    /** Evidence as written by the detector, with its statistics jargon in plain signs. */
+    /** A ratio the detector writes as digits ("27289519x"): from this size on, readers count digits. */
+    private static final Pattern LARGE_RATIO = Pattern.compile("\\b(\\d{5,})x\\b");
+
+    /**
+     * Evidence as written by the detector, with its statistics jargon in plain signs and large ratios
+     * in words: "grad_norm jumped 27.3 million times", not "27289519x".
+     */
     public static String plain(String evidence) {
-        return evidence.replace("R^2", "R²");
+        Matcher m = LARGE_RATIO.matcher(evidence.replace("R^2", "R²"));
+        StringBuilder sb = new StringBuilder();
+        while (m.find()) {
+            m.appendReplacement(sb, times(Double.parseDouble(m.group(1))));
+        }
+        return m.appendTail(sb).toString();
+    }
+
+    /** 20587691 -> "20.6 million times", 52000 -> "52 thousand times". */
+    static String times(double ratio) {
+        String[] words = {"thousand", "million", "billion", "trillion"};
+        int k = -1;
+        while (ratio >= 1000 && k < words.length - 1) {
+            ratio /= 1000;
+            k++;
+        }
+        String n = ratio >= 100
+                ? String.format(Locale.ROOT, "%.0f", ratio)
+                : String.format(Locale.ROOT, "%.3g", ratio).replaceAll("\\.?0+$", "");
+        return k < 0 ? n + "x" : n + " " + words[k] + " times";
     }
 
     /** Why the monitor thinks so: the diagnosed cause and its evidence, or empty. */
     public static String evidence(AlertEvent.Diagnosis d) {
-        return d == null || d.evidence().isEmpty() ? "" : String.join("; ", d.evidence());
+        return d == null || d.evidence().isEmpty()
+                ? ""
+                : String.join(
+                        "; ", d.evidence().stream().map(AlertWording::plain).toList());
     }
 
     static String steps(double d) {

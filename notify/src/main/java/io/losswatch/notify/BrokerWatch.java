@@ -1,11 +1,14 @@
 package io.losswatch.notify;
 
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.losswatch.events.KafkaPreflight;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -34,6 +37,8 @@ public final class BrokerWatch implements AutoCloseable {
     private final Clock clock;
     private final AutoCloseable resource;
     private final ScheduledExecutorService scheduler;
+    /** Set by {@link #watchProgress}: the groups whose progress {@code /health} reports too. */
+    private final List<GroupProgress> progress = new CopyOnWriteArrayList<>();
 
     private volatile boolean reachable = true;
     private volatile Instant lastChecked;
@@ -79,11 +84,53 @@ public final class BrokerWatch implements AutoCloseable {
         return new BrokerWatch(who, probe, Clock.systemUTC(), admin, true);
     }
 
+    /**
+     * Also reports whether the consumer group {@code groupId} keeps up with {@code topic}, by its
+     * committed offsets, asked with the same client after each answered check.
+     *
+     * @param stallAfter how long records may wait with nothing committed before {@code /health} says 503
+     */
+    public BrokerWatch watchProgress(String groupId, String topic, Duration stallAfter) {
+        progress.add(new GroupProgress(who, null, groupId, topic, stallAfter, clock.instant()));
+        return this;
+    }
+
+    /**
+     * Also reports whether each webhook target's consumer group keeps up with the alerts topic: a
+     * target whose receiver has failed for {@code stallAfter} while alerts wait makes {@code /health}
+     * 503, naming the target.
+     */
+    public BrokerWatch watchDelivery(NotifierConfig config, Duration stallAfter) {
+        for (WebhookTarget t : config.targets()) {
+            progress.add(new GroupProgress(
+                    who + ": webhook " + t.name(),
+                    t.name(),
+                    config.groupId(t),
+                    config.alertsTopic(),
+                    stallAfter,
+                    clock.instant()));
+        }
+        return this;
+    }
+
     /** Asks the cluster once and logs a change. Runs in the background; called directly by tests. */
     void check() {
         boolean now = probe.getAsBoolean();
         Instant at = clock.instant();
         lastChecked = at;
+        if (now && resource instanceof Admin admin) {
+            for (GroupProgress p : progress) {
+                try {
+                    p.sample(admin, TIMEOUT, at);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (Exception e) {
+                    // the broker answered but the offsets did not come: the next check asks again
+                    LOG.debug("{}: could not read the offsets of {}: {}", who, p.groupId(), e.toString());
+                }
+            }
+        }
         if (reachable && !now) {
             lostSince = at;
             LOG.warn(
@@ -105,7 +152,15 @@ public final class BrokerWatch implements AutoCloseable {
         return reachable;
     }
 
-    /** The fields {@code /health} adds: {@code "kafka":"reachable"} or {@code "unreachable"}, and since when. */
+    /** False while a watched group is stalled (see {@link #watchProgress}); true when none is watched. */
+    public boolean progressing() {
+        return progress.stream().allMatch(GroupProgress::progressing);
+    }
+
+    /**
+     * The fields {@code /health} adds: {@code "kafka":"reachable"} or {@code "unreachable"}, since when,
+     * and the watched group's progress.
+     */
     public String healthFields() {
         StringBuilder b = new StringBuilder("\"kafka\":\"")
                 .append(reachable ? "reachable" : "unreachable")
@@ -117,6 +172,23 @@ public final class BrokerWatch implements AutoCloseable {
         Instant checked = lastChecked;
         if (checked != null) {
             b.append(",\"kafka_checked_at\":\"").append(checked).append('"');
+        }
+        StringBuilder delivery = new StringBuilder();
+        for (GroupProgress p : progress) {
+            if (p.target() == null) {
+                b.append(',').append(p.healthFields());
+            } else {
+                delivery.append(delivery.length() == 0 ? "" : ",")
+                        .append('"')
+                        .append(JsonStringEncoder.getInstance().quoteAsString(p.target()))
+                        .append('"')
+                        .append(":{")
+                        .append(p.healthFields())
+                        .append('}');
+            }
+        }
+        if (delivery.length() > 0) {
+            b.append(",\"delivery\":{").append(delivery).append('}');
         }
         return b.toString();
     }

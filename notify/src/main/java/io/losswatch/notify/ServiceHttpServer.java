@@ -13,7 +13,8 @@ import java.util.function.Supplier;
 
 /**
  * {@code /metrics} (Prometheus text) and {@code /health}: 200 only while the service runs and, given a
- * {@link BrokerWatch}, its Kafka broker answers; 503 otherwise, as a readiness probe expects.
+ * {@link BrokerWatch}, its Kafka broker answers and the watched stream is not stalled; 503 otherwise,
+ * as a readiness probe expects.
  */
 public final class ServiceHttpServer implements AutoCloseable {
     private final HttpServer server;
@@ -43,7 +44,7 @@ public final class ServiceHttpServer implements AutoCloseable {
             if (!allowGet(ex)) {
                 return;
             }
-            boolean up = healthy.getAsBoolean() && (broker == null || broker.reachable());
+            boolean up = healthy.getAsBoolean() && (broker == null || (broker.reachable() && broker.progressing()));
             respond(
                     ex,
                     up ? 200 : 503,

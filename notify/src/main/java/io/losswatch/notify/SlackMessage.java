@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.losswatch.events.AlertEvent;
+import io.losswatch.events.RestartReason;
 import io.losswatch.events.Severity;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -31,7 +32,29 @@ public final class SlackMessage {
         ArrayNode blocks = JSON.createArrayNode();
         AlertEvent.Diagnosis d = i.diagnosis();
         String todo = d != null && d.suggestion() != null && !d.suggestion().isBlank() ? d.suggestion() : null;
-        if (i.resolved() && i.closesIncident()) {
+        String restart = RestartReason.of(e);
+        if (i.resolved() && restart != null) {
+            // the run went back or started over: its alerts close with it, none "cleared"; what it does next
+            // is judged afresh, so a new divergence is a new incident
+            boolean rollback = RestartReason.isRollback(restart);
+            if (i.closesIncident()) {
+                String tail = "this closes the incident (" + what + ", since step " + o.onsetStep() + ")";
+                root.put(
+                        "text",
+                        "Run " + run + ": " + restart + "; " + tail
+                                + ". If it diverges again, that is a new incident.");
+                section(
+                        blocks,
+                        (rollback ? ":leftwards_arrow_with_hook:" : ":repeat:") + " *Run `" + esc(run) + "`:* "
+                                + esc(restart) + ". " + esc(capitalize(tail))
+                                + "; if the run diverges again, that is a new incident.");
+            } else {
+                String line = "Run " + run + ": " + what + " (since step " + o.onsetStep() + ") closed by the "
+                        + (rollback ? "rollback" : "new attempt") + " at step " + e.step();
+                root.put("text", line);
+                section(blocks, ":heavy_check_mark: " + esc(line) + ".");
+            }
+        } else if (i.resolved() && i.closesIncident()) {
             root.put(
                     "text",
                     "Resolved: run " + run + ": " + what + " (since step " + o.onsetStep() + ") has cleared by step "

@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.losswatch.events.AlertEvent;
 import io.losswatch.events.AlertType;
+import io.losswatch.events.RestartReason;
 import java.net.URI;
 import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class SlackMessageTest {
@@ -104,6 +106,57 @@ class SlackMessageTest {
     }
 
     @Test
+    void shouldCloseTheIncidentOnARollbackAndOpenANewOneWhenTheResumedRunDiverges() throws Exception {
+        AlertEvent blowup = TestAlerts.firing("adam-lr1", AlertType.LOSS_BLOWUP, 1, T);
+        AlertEvent gradients = TestAlerts.firing("adam-lr1", AlertType.GRADIENT_EXPLOSION, 1, T);
+        String reason = RestartReason.rolledBack(0, 17);
+        AlertEvent gradientsRolledBack = TestAlerts.restarted(gradients, 17, T, reason);
+        AlertEvent blowupRolledBack = TestAlerts.restarted(blowup, 17, T, reason);
+        // the resumed run counts its steps from the checkpoint again, so its alert has the same onset
+        AlertEvent again = TestAlerts.inAttempt(TestAlerts.firing("adam-lr1", AlertType.LOSS_BLOWUP, 1, T), 1);
+        FiringIndex index = new FiringIndex();
+        for (AlertEvent a : List.of(blowup, gradients, gradientsRolledBack, blowupRolledBack, again)) {
+            index.remember(a);
+        }
+
+        JsonNode first = JSON.readTree(SlackMessage.of(Incident.of(gradientsRolledBack, index), null));
+        JsonNode last = JSON.readTree(SlackMessage.of(Incident.of(blowupRolledBack, index), null));
+        Incident next = Incident.of(again, index);
+
+        assertThat(first.get("text").asText())
+                .isEqualTo(
+                        "Run adam-lr1: the gradients are exploding (since step 1) closed by the rollback at step 17");
+        assertThat(last.get("text").asText())
+                .isEqualTo("Run adam-lr1: the run rolled back to the checkpoint of step 0 at step 17; this closes the "
+                        + "incident (" + AlertWording.what(blowup) + ", since step 1). If it diverges again, that is "
+                        + "a new incident.");
+        assertThat(first.toString() + last).doesNotContain("cleared").doesNotContain("still fire");
+        assertThat(next.opensIncident())
+                .as("the resumed run's alert opens an incident")
+                .isTrue();
+        assertThat(next.incidentId()).isEqualTo(again.alertId()).isNotEqualTo(blowup.alertId());
+        assertThat(JSON.readTree(SlackMessage.of(next, null)).get("text").asText())
+                .startsWith("[critical] run adam-lr1: " + AlertWording.what(again) + " since step 1");
+    }
+
+    @Test
+    void shouldSayARunStartedOverRatherThanThatItsAlertCleared() throws Exception {
+        AlertEvent growth = TestAlerts.firing("job-7", AlertType.LOSS_EXPONENTIAL_GROWTH, 37, T);
+        AlertEvent closed = TestAlerts.restarted(growth, 0, T, RestartReason.startedOver(0));
+        FiringIndex index = new FiringIndex();
+        index.remember(growth);
+        index.remember(closed);
+
+        String all =
+                JSON.readTree(SlackMessage.of(Incident.of(closed, index), null)).toString();
+
+        assertThat(all)
+                .contains(":repeat: *Run `job-7`:* the run started over at step 0 (a new attempt). This closes the "
+                        + "incident (the loss is growing exponentially, since step 37)")
+                .doesNotContain("cleared");
+    }
+
+    @Test
     void shouldQuoteAFitOnlyWhenItDescribesTheLoss() throws Exception {
         AlertEvent a = TestAlerts.firing("r", AlertType.LOSS_EXPONENTIAL_GROWTH, 37, T);
         AlertEvent poor = new AlertEvent(
@@ -151,6 +204,18 @@ class SlackMessageTest {
         assertThat(AlertWording.what(jumped))
                 .isEqualTo("the loss jumped 17x above its recent level")
                 .doesNotContain("orders of magnitude");
+    }
+
+    @Test
+    void shouldWriteALargeRatioInWordsNotDigits() {
+        assertThat(AlertWording.plain("grad_norm 2.91e+07 is 20587691x its early level 1.41"))
+                .isEqualTo("grad_norm 2.91e+07 is 20.6 million times its early level 1.41");
+        assertThat(AlertWording.plain("grad_norm jumped 52000x at step 1 and stayed up"))
+                .isEqualTo("grad_norm jumped 52 thousand times at step 1 and stayed up");
+        assertThat(AlertWording.plain("grad_norm jumped 6352x at step 5"))
+                .isEqualTo("grad_norm jumped 6352x at step 5");
+        assertThat(AlertWording.plain("loss doubled every 8.6 steps (R^2 0.97)"))
+                .isEqualTo("loss doubled every 8.6 steps (R² 0.97)");
     }
 
     @Test

@@ -35,6 +35,46 @@ final class TestAlerts {
                         "Lower the learning rate about 10x (Adam: try 1e-3), add warm-up, clip gradients."));
     }
 
+    /** Resolved because the run went back or started over, as the detector writes it: the reason as evidence. */
+    static AlertEvent restarted(AlertEvent firing, long step, Instant detectedAt, String reason) {
+        return new AlertEvent(
+                1,
+                firing.alertId(),
+                firing.runId(),
+                firing.type(),
+                AlertStatus.RESOLVED,
+                firing.severity(),
+                step,
+                firing.onsetStep(),
+                detectedAt.minusMillis(40),
+                detectedAt,
+                null,
+                null,
+                new AlertEvent.Diagnosis(
+                        firing.diagnosis().cause(),
+                        firing.diagnosis().confidence(),
+                        List.of(reason),
+                        "Resolved; nothing to do unless it fires again."));
+    }
+
+    /** The same alert raised again in the run's {@code attempt}-th start (after a rollback or a restart). */
+    static AlertEvent inAttempt(AlertEvent firing, int attempt) {
+        return new AlertEvent(
+                firing.schema(),
+                AlertEvent.alertId(firing.runId(), firing.type(), firing.onsetStep(), attempt),
+                firing.runId(),
+                firing.type(),
+                firing.status(),
+                firing.severity(),
+                firing.step(),
+                firing.onsetStep(),
+                firing.time(),
+                firing.detectedAt(),
+                firing.fit(),
+                firing.forecast(),
+                firing.diagnosis());
+    }
+
     static AlertEvent resolved(AlertEvent firing, long step, Instant detectedAt) {
         return new AlertEvent(
                 1,

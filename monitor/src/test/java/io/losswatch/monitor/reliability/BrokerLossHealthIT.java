@@ -17,13 +17,18 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A monitor whose broker goes away: Kafka Streams stays RUNNING and retries quietly, so /health must
- * tell from the broker itself, as a readiness probe expects. And a second monitor on the same state
- * directory is refused in one sentence.
+ * tell from the broker itself, as a readiness probe expects; so must a RUNNING stream that commits nothing
+ * while steps wait. And a second monitor on the same state directory is refused in one sentence.
  */
 class BrokerLossHealthIT {
 
@@ -79,6 +84,60 @@ class BrokerLossHealthIT {
                 monitor.close();
             }
             broker.close();
+        }
+    }
+
+    @Test
+    void shouldAnswer503WhileStepsWaitAndTheRunningStreamCommitsNothing() throws Exception {
+        Duration stallAfter = Duration.ofSeconds(10);
+        try (EmbeddedKafka broker = EmbeddedKafka.start(
+                        EmbeddedKafka.Config.defaults().withPort(freePort()).withDataDir(tmp.resolve("kafka")));
+                MonitorApp monitor = MonitorApp.start(
+                        MonitorConfig.defaults(broker.bootstrapServers()).withStateDir(tmp.resolve("state")),
+                        MonitorApp.Options.defaults().withHttp("127.0.0.1", 0).withStallAfter(stallAfter));
+                KafkaProducer<String, String> trainer = new KafkaProducer<>(
+                        Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
+                        new StringSerializer(),
+                        new StringSerializer())) {
+            send(trainer, monitor.config().metricsTopic(), 0, 20);
+            await().alias("the monitor has read and committed the first 20 steps")
+                    .atMost(Duration.ofSeconds(60))
+                    .until(() -> health(monitor).body().contains("\"progress\":\"caught_up\",\"lag\":0,"));
+            assertThat(health(monitor).statusCode()).isEqualTo(200);
+            assertThat(health(monitor).body()).contains("\"last_commit_seen\":");
+
+            // a paused client stays RUNNING, as one whose stream thread is stuck does
+            monitor.streams().pause();
+            send(trainer, monitor.config().metricsTopic(), 20, 20);
+            await().alias("/health turns 503 once steps have waited the stall time")
+                    .atMost(stallAfter
+                            .plus(BrokerWatch.INTERVAL)
+                            .plus(BrokerWatch.TIMEOUT)
+                            .plusSeconds(15))
+                    .until(() -> health(monitor).statusCode() == 503);
+            assertThat(health(monitor).body())
+                    .contains("\"streams\":\"RUNNING\"")
+                    .contains("\"kafka\":\"reachable\"")
+                    .contains("\"progress\":\"stalled\",\"lag\":20,");
+
+            monitor.streams().resume();
+            await().alias("/health is 200 again once the stream has read the waiting steps")
+                    .atMost(Duration.ofSeconds(60))
+                    .until(() -> health(monitor).statusCode() == 200);
+            await().alias("the waiting steps are read")
+                    .atMost(Duration.ofSeconds(30))
+                    .until(() -> health(monitor).body().contains("\"lag\":0,"));
+        }
+    }
+
+    private static void send(KafkaProducer<String, String> producer, String topic, int from, int count)
+            throws Exception {
+        for (int step = from; step < from + count; step++) {
+            producer.send(new ProducerRecord<>(
+                            topic,
+                            "stall-run",
+                            "{\"schema\":1,\"run_id\":\"stall-run\",\"step\":" + step + ",\"loss\":1.0}"))
+                    .get();
         }
     }
 
