@@ -1,20 +1,22 @@
 #!/usr/bin/python3
 """What losswatch.torch.watch costs a training step: the same CNN with and without it, side by side.
 
-For each model, three copies with the same initial weights train on the same batches, one step each
-in turn (the order rotating): one watched (its Reporter sending to a real broker, or, with
---no-broker, queueing for one that never answers) and two plain ones. The ratio of the watched step
-to the first plain step of the same round is taken per round; its median at each position of the
-watcher's cycle (param_every steps, one of which measures the parameters) is averaged over the
-cycle, so the heavier step counts for its share. The second plain copy against the first, taken the
-same way, is what the machine's noise alone gives. Also prints the time spent in the watcher itself:
-watcher.step() plus what its wrapping adds to optimizer.step() (the parameter copy before a measured
-step), averaged over the cycle the same way.
+For each model, copies with the same initial weights train on the same batches, one step each in
+turn (the order rotating): a watched copy for each --param-every value (their Reporter sending to a
+real broker, or, with --no-broker, queueing for one that never answers) and two plain ones. The
+ratio of a watched step to the first plain step of the same round is taken per round; its median at
+each position of the watcher's cycle (param_every steps, one of which measures the parameters) is
+averaged over the cycle, so the heavier step counts for its share. The second plain copy against
+the first, taken the same way, is what the machine's noise alone gives. Also prints the time spent
+in the watcher itself: watcher.step() plus what its wrapping adds to optimizer.step() (the
+parameter copy before a measured step), averaged over the cycle the same way.
 
     OMP_NUM_THREADS=1 /usr/bin/python3 clients/python/bench/overhead.py --bootstrap-servers 127.0.0.1:9092
+    OMP_NUM_THREADS=1 /usr/bin/python3 clients/python/bench/overhead.py --param-every 1 10   # every step against 1 in 10
 """
 import argparse
 import gzip
+import math
 import os
 import platform
 import statistics
@@ -43,7 +45,6 @@ def small_cnn() -> nn.Module:
 
 
 MODELS = {"lenet": lenet, "small": small_cnn}
-KINDS = ("plain", "control", "watched")
 
 
 def images(data_dir: str, n: int):
@@ -75,29 +76,32 @@ class TimedStep:
         return result
 
 
-def cycle_mean(values, phases, every):
+def cycle_mean(values, phases, cycle):
     """The median of the values at each position of the cycle, averaged over the cycle."""
     return statistics.mean(statistics.median(v for v, k in zip(values, phases) if k == position)
-                           for position in range(every))
+                           for position in range(cycle))
 
 
 def measure(name, args, reporter):
     torch.manual_seed(0)
-    every = args.param_every
+    watched = [f"watched/{every}" for every in args.param_every]
+    kinds = ["plain", "control"] + watched
+    cycle = math.lcm(*args.param_every)
     x, y = images(args.data, min(60000, (args.warmup + args.steps) * args.batch_size))
     n_batches = x.shape[0] // args.batch_size
-    models = {kind: MODELS[name]() for kind in KINDS}
-    for kind in KINDS[1:]:
+    models = {kind: MODELS[name]() for kind in kinds}
+    for kind in kinds[1:]:
         models[kind].load_state_dict(models["plain"].state_dict())
-    optimizers = {kind: torch.optim.Adam(models[kind].parameters(), lr=1e-3) for kind in KINDS}
+    optimizers = {kind: torch.optim.Adam(models[kind].parameters(), lr=1e-3) for kind in kinds}
     inner = {}
-    for kind, opt in optimizers.items():  # the same timing layer on all three, so it cancels out
+    for kind, opt in optimizers.items():  # the same timing layer on every copy, so it cancels out
         inner[kind] = opt.step = TimedStep(opt.step)
-    watcher = losswatch.torch.watch(models["watched"], optimizers["watched"], reporter, param_every=every)
+    watchers = {kind: losswatch.torch.watch(models[kind], optimizers[kind], reporter, param_every=every)
+                for kind, every in zip(watched, args.param_every)}
     loss_fn = nn.CrossEntropyLoss()
-    times = {kind: [] for kind in KINDS}
-    in_watcher = []  # per watched step: watcher.step() plus what the wrapped optimizer.step added
-    phases = []  # each timed round's position in the watcher's cycle: 0 measures the parameters
+    times = {kind: [] for kind in kinds}
+    in_watcher = {kind: [] for kind in watched}  # per step: watcher.step() plus what the wrapped optimizer.step added
+    phases = []  # each timed round's position in the cycle: 0 measures the parameters
 
     def one_step(kind, i, timed):
         model, opt = models[kind], optimizers[kind]
@@ -111,44 +115,48 @@ def measure(name, args, reporter):
         opt.step()
         t2 = time.perf_counter()
         value = loss.item()
-        if kind == "watched":
+        if kind in watchers:
             t3 = time.perf_counter()
-            watcher.step(i, value)
+            watchers[kind].step(i, value)
             t4 = time.perf_counter()
             if timed:
-                in_watcher.append((t4 - t3) + (t2 - t1 - inner[kind].last))
+                in_watcher[kind].append((t4 - t3) + (t2 - t1 - inner[kind].last))
         if timed:
             times[kind].append(time.perf_counter() - t0)
 
     for i in range(args.warmup + args.steps):
         timed = i >= args.warmup
-        for j in range(3):
-            one_step(KINDS[(i + j) % 3], i, timed)
+        for j in range(len(kinds)):
+            one_step(kinds[(i + j) % len(kinds)], i, timed)
         if timed:
-            phases.append(i % every)  # the watcher reports every round, from round 0
-    watcher.close()
+            phases.append(i % cycle)  # the watchers report every round, from round 0
+    for watcher in watchers.values():
+        watcher.close()
 
     def ratio(kind, part=slice(None)):
         r = [a / b for a, b in zip(times[kind][part], times["plain"][part])]
-        return cycle_mean(r, phases[part], every)
+        return cycle_mean(r, phases[part], cycle)
 
     half = slice(0, args.steps // 2), slice(args.steps // 2, None)
-    own = cycle_mean(in_watcher, phases, every)
-    full = statistics.median(t for t, k in zip(in_watcher, phases) if k == 0)
-    light = statistics.median(t for t, k in zip(in_watcher, phases) if k != 0)
     med_plain = statistics.median(times["plain"])
     n_params = sum(q.numel() for q in models["plain"].parameters())
-    print(f"model {name} ({n_params} parameters), batch {args.batch_size}, {args.steps} timed steps of each "
-          f"copy, param_every {every}")
-    print(f"  step, unwatched        {med_plain * 1e3:8.3f} ms (median)")
-    print(f"  step, watched          {statistics.median(times['watched']) * 1e3:8.3f} ms (median)")
-    print(f"  watched / unwatched    {ratio('watched'):8.4f} (halves of the run: {ratio('watched', half[0]):.4f}, "
-          f"{ratio('watched', half[1]):.4f})")
-    print(f"  unwatched / unwatched  {ratio('control'):8.4f} (two plain copies, the machine's noise; halves: "
-          f"{ratio('control', half[0]):.4f}, {ratio('control', half[1]):.4f})")
-    print(f"  in the watcher         {own * 1e6:8.1f} us per step = {own / med_plain * 100:.2f}% of an unwatched step "
-          f"({full * 1e6:.1f} us on a step that measures the parameters, {light * 1e6:.1f} us on the others)")
-    return own / med_plain, ratio("watched"), ratio("control")
+    print(f"model {name} ({n_params} parameters), batch {args.batch_size}, {args.steps} timed steps of each copy")
+    print(f"  step, unwatched                  {med_plain * 1e3:8.3f} ms (median)")
+    print(f"  unwatched / unwatched            {ratio('control'):8.4f} (two plain copies, the machine's noise; "
+          f"halves of the run: {ratio('control', half[0]):.4f}, {ratio('control', half[1]):.4f})")
+    results = {}
+    for kind, every in zip(watched, args.param_every):
+        own = cycle_mean(in_watcher[kind], phases, cycle)
+        full = statistics.median(t for t, k in zip(in_watcher[kind], phases) if k % every == 0)
+        others = [t for t, k in zip(in_watcher[kind], phases) if k % every]
+        print(f"  param_every {every:<3d} step, watched {statistics.median(times[kind]) * 1e3:8.3f} ms (median)")
+        print(f"                  watched / unwatched {ratio(kind):8.4f} (halves: {ratio(kind, half[0]):.4f}, "
+              f"{ratio(kind, half[1]):.4f})")
+        print(f"                  in the watcher {own * 1e6:8.1f} us per step = {own / med_plain * 100:.2f}% of an "
+              f"unwatched step ({full * 1e6:.1f} us on a step that measures the parameters"
+              + (f", {statistics.median(others) * 1e6:.1f} us on the others)" if others else ")"))
+        results[every] = (own / med_plain, ratio(kind))
+    return results, ratio("control")
 
 
 def main(argv):
@@ -157,7 +165,8 @@ def main(argv):
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--steps", type=int, default=400, help="timed steps of each copy")
     p.add_argument("--warmup", type=int, default=20, help="steps of each copy before timing")
-    p.add_argument("--param-every", type=int, default=losswatch.torch.DEFAULT_PARAM_EVERY)
+    p.add_argument("--param-every", type=int, nargs="+", default=[losswatch.torch.DEFAULT_PARAM_EVERY],
+                   help="one watched copy per value, each measuring the parameters on one step in this many")
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--bootstrap-servers", default=os.environ.get("LOSSWATCH_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
     p.add_argument("--no-broker", action="store_true", help="queue for a broker that never answers")
@@ -177,9 +186,10 @@ def main(argv):
     results = {name: measure(name, args, reporter) for name in args.model}
     reporter.close(timeout=10)
     print(f"events sent {reporter.sent}, dropped {reporter.dropped}; load average {os.getloadavg()[0]:.2f}")
-    print("summary: " + "; ".join(f"{name} {share * 100:.2f}% in the watcher, ratio {ratio:.4f} "
-                                  f"(unwatched pair {control:.4f})" for name, (share, ratio, control) in results.items()))
-
+    for name, (by_every, control) in results.items():
+        print(f"summary {name}: " + "; ".join(
+            f"param_every {every}: {share * 100:.2f}% of a step in the watcher, step ratio {ratio:.4f}"
+            for every, (share, ratio) in by_every.items()) + f" (unwatched pair {control:.4f})")
 
 if __name__ == "__main__":
     main(sys.argv[1:])
