@@ -1,15 +1,22 @@
 #!/usr/bin/python3
-"""What losswatch.torch.watch costs a training step: the same loop with and without it, side by side.
+"""What losswatch.torch.watch costs a training step: the same CNN with and without it, side by side.
 
-Two copies of one CNN (same initial weights, same batches) train in alternating blocks of steps,
-one plain and one watched (its Reporter sending to a real broker, or, with --no-broker, queueing for
-one that never answers). Prints the median step time of each, their ratio, and the time spent in
-the watcher itself (the step's measurements and report, plus the parameter copy before the step).
+For each model, copies with the same initial weights train on the same batches, one step each in
+turn (the order rotating): a watched copy for each --param-every value (their Reporter sending to a
+real broker, or, with --no-broker, queueing for one that never answers) and two plain ones. The
+ratio of a watched step to the first plain step of the same round is taken per round; its median at
+each position of the watcher's cycle (param_every steps, one of which measures the parameters) is
+averaged over the cycle, so the heavier step counts for its share. The second plain copy against
+the first, taken the same way, is what the machine's noise alone gives. Also prints the time spent
+in the watcher itself: watcher.step() plus what its wrapping adds to optimizer.step() (the
+parameter copy before a measured step), averaged over the cycle the same way.
 
     OMP_NUM_THREADS=1 /usr/bin/python3 clients/python/bench/overhead.py --bootstrap-servers 127.0.0.1:9092
+    OMP_NUM_THREADS=1 /usr/bin/python3 clients/python/bench/overhead.py --param-every 1 10   # every step against 1 in 10
 """
 import argparse
 import gzip
+import math
 import os
 import platform
 import statistics
@@ -56,28 +63,115 @@ def images(data_dir: str, n: int):
     return x.float().div_(255.0), y.long()
 
 
+class TimedStep:
+    """Stands in for optimizer.step and records how long the optimizer's own step took."""
+
+    def __init__(self, step):
+        self.step, self.last = step, 0.0
+
+    def __call__(self, *args, **kwargs):
+        t0 = time.perf_counter()
+        result = self.step(*args, **kwargs)
+        self.last = time.perf_counter() - t0
+        return result
+
+
+def cycle_mean(values, phases, cycle):
+    """The median of the values at each position of the cycle, averaged over the cycle."""
+    return statistics.mean(statistics.median(v for v, k in zip(values, phases) if k == position)
+                           for position in range(cycle))
+
+
+def measure(name, args, reporter):
+    torch.manual_seed(0)
+    watched = [f"watched/{every}" for every in args.param_every]
+    kinds = ["plain", "control"] + watched
+    cycle = math.lcm(*args.param_every)
+    x, y = images(args.data, min(60000, (args.warmup + args.steps) * args.batch_size))
+    n_batches = x.shape[0] // args.batch_size
+    models = {kind: MODELS[name]() for kind in kinds}
+    for kind in kinds[1:]:
+        models[kind].load_state_dict(models["plain"].state_dict())
+    optimizers = {kind: torch.optim.Adam(models[kind].parameters(), lr=1e-3) for kind in kinds}
+    inner = {}
+    for kind, opt in optimizers.items():  # the same timing layer on every copy, so it cancels out
+        inner[kind] = opt.step = TimedStep(opt.step)
+    watchers = {kind: losswatch.torch.watch(models[kind], optimizers[kind], reporter, param_every=every)
+                for kind, every in zip(watched, args.param_every)}
+    loss_fn = nn.CrossEntropyLoss()
+    times = {kind: [] for kind in kinds}
+    in_watcher = {kind: [] for kind in watched}  # per step: watcher.step() plus what the wrapped optimizer.step added
+    phases = []  # each timed round's position in the cycle: 0 measures the parameters
+
+    def one_step(kind, i, timed):
+        model, opt = models[kind], optimizers[kind]
+        b = i % n_batches
+        xb, yb = x[b * args.batch_size:(b + 1) * args.batch_size], y[b * args.batch_size:(b + 1) * args.batch_size]
+        t0 = time.perf_counter()
+        opt.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        t1 = time.perf_counter()
+        opt.step()
+        t2 = time.perf_counter()
+        value = loss.item()
+        if kind in watchers:
+            t3 = time.perf_counter()
+            watchers[kind].step(i, value)
+            t4 = time.perf_counter()
+            if timed:
+                in_watcher[kind].append((t4 - t3) + (t2 - t1 - inner[kind].last))
+        if timed:
+            times[kind].append(time.perf_counter() - t0)
+
+    for i in range(args.warmup + args.steps):
+        timed = i >= args.warmup
+        for j in range(len(kinds)):
+            one_step(kinds[(i + j) % len(kinds)], i, timed)
+        if timed:
+            phases.append(i % cycle)  # the watchers report every round, from round 0
+    for watcher in watchers.values():
+        watcher.close()
+
+    def ratio(kind, part=slice(None)):
+        r = [a / b for a, b in zip(times[kind][part], times["plain"][part])]
+        return cycle_mean(r, phases[part], cycle)
+
+    half = slice(0, args.steps // 2), slice(args.steps // 2, None)
+    med_plain = statistics.median(times["plain"])
+    n_params = sum(q.numel() for q in models["plain"].parameters())
+    print(f"model {name} ({n_params} parameters), batch {args.batch_size}, {args.steps} timed steps of each copy")
+    print(f"  step, unwatched                  {med_plain * 1e3:8.3f} ms (median)")
+    print(f"  unwatched / unwatched            {ratio('control'):8.4f} (two plain copies, the machine's noise; "
+          f"halves of the run: {ratio('control', half[0]):.4f}, {ratio('control', half[1]):.4f})")
+    results = {}
+    for kind, every in zip(watched, args.param_every):
+        own = cycle_mean(in_watcher[kind], phases, cycle)
+        full = statistics.median(t for t, k in zip(in_watcher[kind], phases) if k % every == 0)
+        others = [t for t, k in zip(in_watcher[kind], phases) if k % every]
+        print(f"  param_every {every:<3d} step, watched {statistics.median(times[kind]) * 1e3:8.3f} ms (median)")
+        print(f"                  watched / unwatched {ratio(kind):8.4f} (halves: {ratio(kind, half[0]):.4f}, "
+              f"{ratio(kind, half[1]):.4f})")
+        print(f"                  in the watcher {own * 1e6:8.1f} us per step = {own / med_plain * 100:.2f}% of an "
+              f"unwatched step ({full * 1e6:.1f} us on a step that measures the parameters"
+              + (f", {statistics.median(others) * 1e6:.1f} us on the others)" if others else ")"))
+        results[every] = (own / med_plain, ratio(kind))
+    return results, ratio("control")
+
+
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", choices=sorted(MODELS), default="lenet")
+    p.add_argument("--model", choices=sorted(MODELS), nargs="+", default=["lenet", "small"])
     p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--blocks", type=int, default=20, help="blocks of each kind, alternating")
-    p.add_argument("--block-steps", type=int, default=25)
-    p.add_argument("--warmup", type=int, default=20, help="steps of each before timing")
+    p.add_argument("--steps", type=int, default=400, help="timed steps of each copy")
+    p.add_argument("--warmup", type=int, default=20, help="steps of each copy before timing")
+    p.add_argument("--param-every", type=int, nargs="+", default=[losswatch.torch.DEFAULT_PARAM_EVERY],
+                   help="one watched copy per value, each measuring the parameters on one step in this many")
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--bootstrap-servers", default=os.environ.get("LOSSWATCH_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
     p.add_argument("--no-broker", action="store_true", help="queue for a broker that never answers")
     args = p.parse_args(argv)
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
-    torch.manual_seed(0)
-
-    steps = args.warmup + args.blocks * args.block_steps
-    x, y = images(args.data, min(60000, steps * args.batch_size))
-    n_batches = x.shape[0] // args.batch_size
-    plain, watched = MODELS[args.model](), MODELS[args.model]()
-    watched.load_state_dict(plain.state_dict())
-    opt_plain = torch.optim.Adam(plain.parameters(), lr=1e-3)
-    opt_watched = torch.optim.Adam(watched.parameters(), lr=1e-3)
-    loss_fn = nn.CrossEntropyLoss()
     if args.no_broker:
         reporter = losswatch.Reporter("bench-overhead", bootstrap_servers="127.0.0.1:9", connect_timeout=None,
                                       max_queued=1_000_000)
@@ -86,68 +180,16 @@ def main(argv):
             reporter = losswatch.Reporter("bench-overhead", bootstrap_servers=args.bootstrap_servers)
         except losswatch.SetupError as e:
             sys.exit(f"overhead: {e} (or pass --no-broker)")
-    watcher = losswatch.torch.watch(watched, opt_watched, reporter)
-
-    times = {"plain": [], "watched": []}
-    block_medians = {"plain": [], "watched": []}
-    in_watcher = []
-    step = {"plain": 0, "watched": 0}
-
-    def run(kind, count, timed):
-        model, opt = (plain, opt_plain) if kind == "plain" else (watched, opt_watched)
-        for _ in range(count):
-            b = step[kind] % n_batches
-            xb, yb = x[b * args.batch_size:(b + 1) * args.batch_size], y[b * args.batch_size:(b + 1) * args.batch_size]
-            t0 = time.perf_counter()
-            opt.zero_grad()
-            loss = loss_fn(model(xb), yb)
-            loss.backward()
-            opt.step()
-            value = loss.item()
-            if kind == "watched":
-                t1 = time.perf_counter()
-                watcher.step(step[kind], value)
-                if timed:
-                    in_watcher.append(time.perf_counter() - t1)
-            if timed:
-                times[kind].append(time.perf_counter() - t0)
-            step[kind] += 1
-
-    run("plain", args.warmup, False)
-    run("watched", args.warmup, False)
-    for block in range(args.blocks):
-        for kind in (("plain", "watched") if block % 2 == 0 else ("watched", "plain")):
-            run(kind, args.block_steps, True)
-            block_medians[kind].append(statistics.median(times[kind][-args.block_steps:]))
-
-    # the copy of the parameters (or their samples) the wrapped optimizer.step makes, timed alone
-    params = [q for q in watched.parameters()]
-    t0 = time.perf_counter()
-    for _ in range(1000):
-        with torch.no_grad():
-            for b, v in zip(watcher._before, watcher._update_sources()):
-                b.copy_(v)
-    copy_s = (time.perf_counter() - t0) / 1000
-
+    print(f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '(unset)')}, torch {torch.__version__}, "
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
+          f"load average {os.getloadavg()[0]:.2f} at start")
+    results = {name: measure(name, args, reporter) for name in args.model}
     reporter.close(timeout=10)
-    watcher.close()
-    med_plain, med_watched = statistics.median(times["plain"]), statistics.median(times["watched"])
-    own = statistics.median(in_watcher) + copy_s
-    n_params = sum(q.numel() for q in params)
-    print(f"model {args.model} ({n_params} parameters), batch {args.batch_size}, "
-          f"{len(times['plain'])} timed steps each, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '(unset)')}, "
-          f"torch {torch.__version__}, {platform.processor() or platform.machine()}, {os.cpu_count()} cpus")
-    print(f"step without watch  {med_plain * 1e3:8.3f} ms (median)")
-    print(f"step with watch     {med_watched * 1e3:8.3f} ms (median)")
-    # each block beside its neighbour of the other kind: a machine whose load drifts moves both alike
-    pairs = sorted(w / p for w, p in zip(block_medians["watched"], block_medians["plain"]))
-    quartiles = statistics.quantiles(pairs, n=4)
-    print(f"ratio with/without  {statistics.median(pairs):8.4f} (median of {len(pairs)} block pairs; "
-          f"quartiles {quartiles[0]:.4f}-{quartiles[2]:.4f}; {med_watched / med_plain:.4f} over all steps)")
-    print(f"in the watcher      {own * 1e6:8.1f} us per step = {own / med_plain * 100:.2f}% of a step "
-          f"(measure + report {statistics.median(in_watcher) * 1e6:.1f} us, parameter copy {copy_s * 1e6:.1f} us)")
     print(f"events sent {reporter.sent}, dropped {reporter.dropped}; load average {os.getloadavg()[0]:.2f}")
-
+    for name, (by_every, control) in results.items():
+        print(f"summary {name}: " + "; ".join(
+            f"param_every {every}: {share * 100:.2f}% of a step in the watcher, step ratio {ratio:.4f}"
+            for every, (share, ratio) in by_every.items()) + f" (unwatched pair {control:.4f})")
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -1,10 +1,13 @@
 """PyTorch: the numbers of a training step, measured after ``optimizer.step()`` and reported.
 
-``watch(model, optimizer, reporter).step(step, loss)`` adds to each step event the gradient norm,
-one gradient norm per top-level child module, the parameter norm, the update ratio, the learning
-rate and the optimizer's name. The update ratio needs the parameters from before the step: the
-watcher wraps ``optimizer.step`` to copy them into buffers it allocates once (a copy per step, a few
-microseconds for a small CNN), so it stays exact when a guard restores a checkpoint between steps.
+``watch(model, optimizer, reporter).step(step, loss)`` adds to every step event the gradient norm, one
+gradient norm per top-level child module, the learning rate and the optimizer's name, and to every
+``param_every``-th event (and to any whose loss or gradient is not finite) the parameter norm and the
+update ratio. The gradient norms are one pass over the gradients; the parameter norm is a second full
+pass, which on every step would cost about as much again (bench/overhead.py), for a figure that moves
+slowly. The update ratio needs the parameters from before the step: before each step it measures, the
+watcher copies them (inside ``optimizer.step``, which it wraps) into buffers it allocates once, so the
+ratio stays exact when a guard restores a checkpoint between steps.
 """
 from __future__ import annotations
 
@@ -19,27 +22,40 @@ from .reporter import Reporter
 # Layers reported at most in layer_grad_norms: the rest of the model is still in grad_norm.
 MAX_LAYERS = 64
 # A parameter tensor of at least 4x this many elements has its update measured on a fixed strided
-# sample of this many: copying and subtracting a whole large layer every step cost more than 1% of
-# a LeNet step (bench/overhead.py), a sample of 4096 about 0.05% with the norm within a few percent.
+# sample of this many: copying and subtracting a whole large layer cost more than 1% of a LeNet step
+# (bench/overhead.py), a sample of 4096 about 0.05% with the norm within a few percent.
 DEFAULT_UPDATE_SAMPLE = 4096
+# param_norm and update_ratio are measured on one reported step in this many (the first included).
+# Each costs a pass over the parameters that the gradient norm, needed on every step, does not share;
+# on every step they doubled the watcher's time (bench/overhead.py --param-every 1 10: 1.29% against
+# 0.60% of a LeNet step, 5.95% against 3.00% of the example's small CNN's).
+DEFAULT_PARAM_EVERY = 10
 
 
-def _norms(tensors: Sequence[torch.Tensor]) -> List[torch.Tensor]:
+def _norms(tensors: Sequence[torch.Tensor]) -> List[float]:
+    """The L2 norm of each tensor, as floats, with one synchronisation on a GPU."""
     if not tensors:
         return []
-    if hasattr(torch, "_foreach_norm"):
-        return list(torch._foreach_norm(tensors))
-    return [t.norm() for t in tensors]
+    norms = list(torch._foreach_norm(tensors)) if hasattr(torch, "_foreach_norm") else [t.norm() for t in tensors]
+    if norms[0].device.type == "cpu":
+        # no device to wait for: reading each one is cheaper than stacking them (eight norms right
+        # after a small CNN's step: about 17 us against 37)
+        return [t.item() for t in norms]
+    return torch.stack(norms).tolist()
 
 
 class Watcher:
     """Measures each training step of ``model`` and reports it through ``reporter``; see :func:`watch`."""
 
     def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, reporter: Reporter,
-                 update_sample: Optional[int] = DEFAULT_UPDATE_SAMPLE) -> None:
+                 update_sample: Optional[int] = DEFAULT_UPDATE_SAMPLE,
+                 param_every: int = DEFAULT_PARAM_EVERY) -> None:
+        if isinstance(param_every, bool) or not isinstance(param_every, int) or param_every < 1:
+            raise ValueError(f"param_every must be an integer >= 1 (1 measures every step), got {param_every!r}")
         self.model = model
         self.optimizer = optimizer
         self.reporter = reporter
+        self.param_every = param_every
         self.labels = {"optimizer": type(optimizer).__name__.lower()}
         self._params: List[torch.nn.Parameter] = [p for p in model.parameters() if p.requires_grad]
         index = {id(p): i for i, p in enumerate(self._params)}
@@ -52,7 +68,7 @@ class Watcher:
         for name, p in model.named_parameters(recurse=False):
             if id(p) in index:
                 layers[name] = [index[id(p)]]
-        self._layers = dict(list(layers.items())[:MAX_LAYERS])
+        self._layers: List[Tuple[str, List[int]]] = list(layers.items())[:MAX_LAYERS]
         # what the update is measured on: the whole tensor, or a fixed strided sample of a large one
         generator = torch.Generator().manual_seed(0x1055)
         self._samples: List[Tuple[int, int, int]] = []  # (offset, stride, count) per parameter; stride 0: all
@@ -70,7 +86,9 @@ class Watcher:
                         for p, (_, _, count) in zip(self._params, self._samples)]
         self._sources: List[torch.Tensor] = []
         self._source_pointers: List[int] = []
-        self._stepped = False
+        self._until_params = 0  # reports to go before the next one that measures the parameters
+        self._stepped = False  # the optimizer stepped since the last report
+        self._copied = False  # ... and the parameters were copied before it did
         self._original_step = optimizer.step
         self._had_own_step = "step" in vars(optimizer)
         self._installed = types.MethodType(self._wrapped_step(), optimizer)
@@ -93,9 +111,11 @@ class Watcher:
         watcher = self
 
         def step(_optimizer: Any, *args: Any, **kwargs: Any) -> Any:
-            with torch.no_grad():
-                for b, v in zip(watcher._before, watcher._update_sources()):
-                    b.copy_(v)
+            if watcher._until_params == 0:  # the coming report measures the update
+                with torch.no_grad():
+                    for b, v in zip(watcher._before, watcher._update_sources()):
+                        b.copy_(v)
+                watcher._copied = True
             watcher._stepped = True
             return original(*args, **kwargs)
 
@@ -103,38 +123,69 @@ class Watcher:
         step._with_counter = getattr(original, "_with_counter", False)  # type: ignore[attr-defined]
         return step
 
-    def measure(self) -> Dict[str, Any]:
-        """The numbers of the step just taken: grad_norm, layer_grad_norms, param_norm, update_ratio, learning_rate."""
-        with torch.no_grad():
-            grads = [p.grad for p in self._params]
-            with_grad = [i for i, g in enumerate(grads) if g is not None]
-            tensors: List[torch.Tensor] = [grads[i] for i in with_grad] if len(with_grad) < len(grads) else grads
-            tensors = tensors + self._params  # type: ignore[operator]
-            if self._stepped:
-                if hasattr(torch, "_foreach_sub_"):
-                    torch._foreach_sub_(self._before, self._update_sources())
-                else:
-                    for b, v in zip(self._before, self._update_sources()):
-                        b.sub_(v)
-                tensors += self._before
-            values = torch.stack(_norms(tensors)).tolist() if tensors else []
-        n_grads, n_params = len(with_grad), len(self._params)
+    def measure(self, loss: Optional[float] = None) -> Dict[str, Any]:
+        """The numbers of the step just taken, as :meth:`step` reports them.
+
+        ``grad_norm``, ``layer_grad_norms`` (when gradients exist) and ``learning_rate`` every time;
+        ``param_norm`` and ``update_ratio`` every ``param_every``-th call, and ``param_norm`` also when
+        ``loss`` or the gradient is not finite. Each call counts as one reported step.
+        """
+        params = self._params
+        grads = [p.grad for p in params]
+        if any(g is None for g in grads):
+            with_grad: Optional[List[int]] = [i for i, g in enumerate(grads) if g is not None]
+            present = [grads[i] for i in with_grad]  # type: ignore[union-attr]
+        else:
+            with_grad, present = None, grads
+        on_schedule = self._until_params == 0
+        with_params = on_schedule or (loss is not None and not math.isfinite(loss))
+        with_update = with_params and self._copied
+        if with_params:
+            with torch.no_grad():
+                tensors = present + params  # type: ignore[operator]
+                if with_update:
+                    if hasattr(torch, "_foreach_sub_"):
+                        torch._foreach_sub_(self._before, self._update_sources())
+                    else:
+                        for b, v in zip(self._before, self._update_sources()):
+                            b.sub_(v)
+                    tensors += self._before
+                values = _norms(tensors)
+        else:
+            # gradients record no history (unless backward was asked for a graph of them, which the
+            # norms would then only extend): no need for no_grad, about 10 us right after a step
+            values = _norms(present)  # type: ignore[arg-type]
+        n_grads = len(present)
         fields: Dict[str, Any] = {}
         if n_grads:
-            square = {i: v * v for i, v in zip(with_grad, values[:n_grads])}
-            fields["grad_norm"] = math.sqrt(sum(square.values()))
-            fields["layer_grad_norms"] = {
-                name: math.sqrt(sum(square.get(i, 0.0) for i in ids)) for name, ids in self._layers.items()
-                if any(i in square for i in ids)}
-        param_norm = math.sqrt(sum(v * v for v in values[n_grads:n_grads + n_params]))
-        fields["param_norm"] = param_norm
-        if self._stepped:
-            # a sample's sum of squares, scaled up to the whole tensor
-            update = math.sqrt(sum(v * v * scale for v, scale in zip(values[n_grads + n_params:], self._scales)))
-            fields["update_ratio"] = update / param_norm if param_norm > 0 else (0.0 if update == 0 else math.inf)
-        else:
-            fields["update_ratio"] = 0.0  # no optimizer step since the last one (e.g. a skipped AMP step)
-        self._stepped = False
+            squares = [v * v for v in values[:n_grads]]
+            grad_norm = math.sqrt(sum(squares))
+            fields["grad_norm"] = grad_norm
+            if with_grad is None:
+                fields["layer_grad_norms"] = {name: math.sqrt(sum(squares[i] for i in ids))
+                                              for name, ids in self._layers}
+            else:
+                square = dict(zip(with_grad, squares))
+                fields["layer_grad_norms"] = {
+                    name: math.sqrt(sum(square.get(i, 0.0) for i in ids)) for name, ids in self._layers
+                    if any(i in square for i in ids)}
+            if not with_params and not math.isfinite(grad_norm):
+                # the step applied a broken gradient: whether the weights survived is news now
+                with torch.no_grad():
+                    values += _norms(params)
+                with_params = True
+        if with_params:
+            n_params = len(params)
+            param_norm = math.sqrt(sum(v * v for v in values[n_grads:n_grads + n_params]))
+            fields["param_norm"] = param_norm
+            if with_update:
+                # a sample's sum of squares, scaled up to the whole tensor
+                update = math.sqrt(sum(v * v * scale for v, scale in zip(values[n_grads + n_params:], self._scales)))
+                fields["update_ratio"] = update / param_norm if param_norm > 0 else (0.0 if update == 0 else math.inf)
+            elif on_schedule and not self._stepped:
+                fields["update_ratio"] = 0.0  # no optimizer step since the last report (e.g. a skipped AMP step)
+        self._stepped = self._copied = False
+        self._until_params = self.param_every - 1 if on_schedule else self._until_params - 1
         fields["learning_rate"] = float(self.optimizer.param_groups[0]["lr"])
         return fields
 
@@ -152,7 +203,7 @@ class Watcher:
         Returns:
             True when the event was queued for Kafka. Never raises a Kafka error.
         """
-        fields = self.measure()
+        fields = self.measure(loss)
         merged = {**self.labels, **labels} if labels else self.labels
         return self.reporter.report(step, loss, val_loss=val_loss, epoch=epoch, labels=merged, **fields)
 
@@ -172,18 +223,27 @@ class Watcher:
 
 
 def watch(model: torch.nn.Module, optimizer: torch.optim.Optimizer, reporter: Reporter,
-          update_sample: Optional[int] = DEFAULT_UPDATE_SAMPLE) -> Watcher:
+          update_sample: Optional[int] = DEFAULT_UPDATE_SAMPLE, param_every: int = DEFAULT_PARAM_EVERY) -> Watcher:
     """Measures every step of ``model`` trained by ``optimizer`` and reports it through ``reporter``.
 
-    Call ``watcher.step(step, loss.item())`` right after ``optimizer.step()``. Each event then carries:
+    Call ``watcher.step(step, loss.item())`` right after ``optimizer.step()``. Every event then carries:
 
     - ``grad_norm``: L2 norm of the ``.grad`` tensors as backward left them, i.e. of the mean
       minibatch gradient for a mean-reduced loss (after any clipping the loop did);
     - ``layer_grad_norms``: the same per top-level child module (``model.named_children()``), at
       most 64; parameters the model holds itself count one each;
-    - ``param_norm``: L2 norm of all trainable parameters after the step;
-    - ``update_ratio``: norm of this step's parameter change divided by ``param_norm``;
     - ``learning_rate``: ``optimizer.param_groups[0]["lr"]``, so schedulers are followed;
     - label ``optimizer``: the optimizer's class name in lower case (``adam``, ``sgd``).
+
+    Every ``param_every``-th event (the first, the 11th, the 21st... by default) also carries:
+
+    - ``param_norm``: L2 norm of all trainable parameters after the step;
+    - ``update_ratio``: norm of this step's parameter change divided by ``param_norm`` (0.0 when
+      the optimizer did not step since the last event); tensors of at least ``4 * update_sample``
+      elements are measured on a fixed strided sample of ``update_sample`` of them (``None``: all).
+
+    The other events leave both out rather than repeat an old figure. An event whose loss or
+    gradient norm is not finite carries ``param_norm`` as well, measured then: broken weights are
+    news the monitor acts on at once. ``param_every=1`` measures both on every step.
     """
-    return Watcher(model, optimizer, reporter, update_sample)
+    return Watcher(model, optimizer, reporter, update_sample, param_every)

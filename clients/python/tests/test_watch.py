@@ -69,7 +69,7 @@ def test_should_measure_the_update_ratio_of_the_step_exactly():
     m = model()
     opt = torch.optim.Adam(m.parameters(), lr=0.01)
     reporter = Captured()
-    watcher = watch(m, opt, reporter, update_sample=None)
+    watcher = watch(m, opt, reporter, update_sample=None, param_every=1)
     for step in range(3):
         before = [p.detach().clone() for p in m.parameters()]
         watcher.step(step, train_step(m, opt, step))
@@ -82,8 +82,8 @@ def test_should_estimate_a_large_layers_update_from_a_sample_within_a_few_percen
     torch.manual_seed(0)
     m = torch.nn.Sequential(torch.nn.Linear(400, 200), torch.nn.ReLU(), torch.nn.Linear(200, 10))
     opt = torch.optim.Adam(m.parameters(), lr=1e-3)
-    exact = watch(m, opt, Captured(), update_sample=None)
-    sampled = watch(m, opt, Captured())  # wraps the first one's step: both see every step
+    exact = watch(m, opt, Captured(), update_sample=None, param_every=1)
+    sampled = watch(m, opt, Captured(), param_every=1)  # wraps the first one's step: both see every step
     assert sampled._samples[0][1] > 0, "the 80000-weight layer is sampled"
     x, y = torch.randn(64, 400), torch.randint(0, 10, (64,))
     errors = []
@@ -101,7 +101,7 @@ def test_should_follow_a_scheduler_and_report_no_update_when_the_optimizer_did_n
     opt = torch.optim.SGD(m.parameters(), lr=1.0)
     reporter = Captured()
     before = torch.optim.lr_scheduler.LambdaLR(opt, lambda epoch: 1.0)  # created before watch
-    watcher = watch(m, opt, reporter)
+    watcher = watch(m, opt, reporter, param_every=1)
     scheduler = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)  # created after watch
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "lr_scheduler.step() before optimizer.step()" warning
@@ -119,7 +119,7 @@ def test_should_stay_exact_when_weights_are_restored_between_steps():
     m = model()
     opt = torch.optim.SGD(m.parameters(), lr=0.1)
     reporter = Captured()
-    watcher = watch(m, opt, reporter, update_sample=None)
+    watcher = watch(m, opt, reporter, update_sample=None, param_every=1)
     saved = {k: v.clone() for k, v in m.state_dict().items()}
     watcher.step(0, train_step(m, opt))
     m.load_state_dict(saved)  # what a rollback does
@@ -137,3 +137,52 @@ def test_should_give_the_optimizer_its_step_back_on_close():
     watcher.close()
     assert "step" not in vars(opt)
     train_step(m, opt)
+
+
+def test_should_measure_the_parameters_every_kth_step_and_leave_them_out_between():
+    m = model()
+    opt = torch.optim.Adam(m.parameters(), lr=0.01)
+    reporter = Captured()
+    watcher = watch(m, opt, reporter, update_sample=None, param_every=3)
+    for step in range(8):
+        before = [p.detach().clone() for p in m.parameters()]
+        watcher.step(step, train_step(m, opt, step))
+        e = reporter.events[-1]
+        assert e["grad_norm"] == pytest.approx(norm(p.grad for p in m.parameters()), rel=1e-5)
+        assert e["learning_rate"] == 0.01
+        if step % 3 == 0:
+            # the change of this step alone, not of the steps since the last measurement
+            change = norm(p.detach() - b for p, b in zip(m.parameters(), before))
+            assert e["param_norm"] == pytest.approx(norm(m.parameters()), rel=1e-5)
+            assert e["update_ratio"] == pytest.approx(change / e["param_norm"], rel=1e-4)
+        else:
+            assert "param_norm" not in e and "update_ratio" not in e, step
+
+
+def test_should_measure_the_parameters_at_once_when_the_loss_or_the_gradient_is_not_finite():
+    m = model()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    reporter = Captured()
+    watcher = watch(m, opt, reporter, param_every=100)
+    watcher.step(0, train_step(m, opt))
+    watcher.step(1, train_step(m, opt, 1))
+    assert "param_norm" not in reporter.events[1]
+    train_step(m, opt, 2)
+    watcher.step(2, float("inf"))  # a loss that overflowed, gradients still finite
+    assert reporter.events[2]["param_norm"] == pytest.approx(norm(m.parameters()), rel=1e-5)
+    x, y = batch(3)
+    opt.zero_grad()
+    (torch.nn.functional.cross_entropy(m(x), y) * float("nan")).backward()
+    opt.step()
+    watcher.step(3, 2.0)  # the loss as the loop saw it before the gradient broke
+    e = reporter.events[3]
+    assert math.isnan(e["grad_norm"]) and math.isnan(e["param_norm"]) and "update_ratio" not in e
+    watcher.step(4, train_step(m, opt, 4))  # broken weights: a NaN loss, and the parameters measured again
+    assert math.isnan(reporter.events[4]["loss"]) and math.isnan(reporter.events[4]["param_norm"])
+
+
+def test_should_refuse_a_parameter_interval_below_one():
+    m = model()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="param_every"):
+        watch(m, opt, Captured(), param_every=0)
