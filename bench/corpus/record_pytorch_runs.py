@@ -424,9 +424,11 @@ def summary(rows):
 def verdict(name, rows):
     """What the curve did: (diverging, onset, how it was judged), from the recording alone.
 
-    Diverging: a non-finite loss; or the running median of 10 steps after the onset more than 2x its
-    lowest before it and staying there for the rest of the run; or, for validation runs, the last
-    validation loss 1.25x above its lowest with the training loss still falling. Healthy otherwise.
+    Diverging: a non-finite loss; for a run set to fail from its first step, a loss 5x above the first
+    and a running median (10 steps) that ends above 0.8x the first loss (it never learned); for a run
+    set to fail mid-run, a running median that stays above 2x its lowest before the trouble for the
+    rest of the run; for validation runs, the last validation loss 1.25x above its lowest with the
+    training loss still falling. Healthy otherwise.
     """
     arch, setting, s, meant_to_fail = setting_of(name)
     losses = [r[1] for r in rows]
@@ -444,8 +446,13 @@ def verdict(name, rows):
     if first_bad >= 0:
         onset = trouble if 0 < trouble <= first_bad else first_bad
         return True, onset, f"non-finite loss at step {first_bad}"
+    if meant_to_fail and trouble <= 1:
+        peak = max(v for v in losses if math.isfinite(v))
+        if peak > 5 * losses[0] and med[-1] > 0.8 * losses[0]:
+            return True, 1, f"loss {losses[0]:.3g} -> {peak:.3g}, running median ends at {med[-1]:.3g}: never learned"
+        return False, -1, f"meant to fail, but running median {med[0]:.3g} -> {med[-1]:.3g}, peak {peak:.3g}"
     if meant_to_fail:
-        before = min(med[: max(1, trouble)]) if trouble > 1 else losses[0]
+        before = min(med[: max(1, trouble)])
         after = med[min(len(med) - 1, trouble + 10) :]
         if after and min(after) > 2 * before:
             return True, trouble, f"running median after step {trouble} stays above 2x {before:.3g}"
@@ -483,12 +490,14 @@ def write_manifest(out_dir, recordings):
         f.write("# one line per recorded run; label: what the curve did (healthy/diverging), onset: the step\n")
         f.write("# the trouble began (-1 if healthy), cause: the cause a diagnosis should give (- where none is\n")
         f.write("# fair to ask for), checked: how the label was judged (auto: the script's rule on the curve;\n")
-        f.write("# reviewed: a reader's judgement of the printed summary, overriding the rule)\n")
-        f.write("run\tarch\tsetting\tseed\tsteps\tlabel\tonset\tcause\tchecked\n")
+        f.write("# reviewed: a reader's judgement of the curve, overriding the rule). Every run's summary, as\n")
+        f.write("# --relabel prints it, was read; where it disagreed with the rule, labels-reviewed.tsv says why.\n")
+        f.write("run\tarch\tsetting\toptimizer\tseed\tsteps\tlabel\tonset\tcause\tchecked\n")
         for name, rows in recordings.items():
             arch, setting, s, _ = setting_of(name)
             diverging, onset, why = verdict(name, rows)
-            cause = s.get("cause", "UNKNOWN") if diverging else "-"
+            # no-normalization and a healthy setting gone wrong have no single cause to ask for
+            cause = s.get("cause", "-") if diverging else "-"
             checked = "auto: " + why
             if name in reviewed:
                 label, onset, cause, reason = reviewed[name]
@@ -497,7 +506,7 @@ def write_manifest(out_dir, recordings):
             if diverging and onset < 0:
                 raise SystemExit(f"{name}: diverging without an onset; add it to {REVIEWED}")
             f.write(
-                f"{name}\t{arch}\t{setting}\t{seed_of(name)}\t{len(rows)}\t"
+                f"{name}\t{arch}\t{setting}\t{s['opt']}\t{seed_of(name)}\t{len(rows)}\t"
                 f"{'diverging' if diverging else 'healthy'}\t{onset if diverging else -1}\t{cause}\t{checked}\n"
             )
 
