@@ -19,15 +19,15 @@ Labels: each run is labelled by what its curve did, not by what its settings mea
 automatic verdict where a reader judged otherwise. ``--relabel`` rewrites the manifest from the
 recordings and the reviewed labels without training again.
 
-Usage (about 30 minutes of one CPU core):
+Usage (about 15 minutes of one CPU core; 30 of wall time on a busy 2-core machine):
 
   OMP_NUM_THREADS=1 python3 bench/corpus/record_pytorch_runs.py --data DIR_WITH_FASHION_MNIST_IDX_GZ
   python3 bench/corpus/record_pytorch_runs.py --relabel
+  OMP_NUM_THREADS=1 python3 bench/corpus/record_pytorch_runs.py --data DIR --missing   # only runs added to PLAN
   python3 bench/corpus/record_pytorch_runs.py --only mlp-sgd,cnn-lr-raised --out some/dir   # a few runs
 """
 
 import argparse
-import csv
 import gzip
 import math
 import os
@@ -243,9 +243,10 @@ PLAN = {
     "cnn-bn": ["momentum-step-decay", "adam-dropout", "adamw-cosine-restarts", "rmsprop-onecycle", "sgd",
                "lr-too-high-adam", "lr-raised", "corrupt-batch", "labels-scrambled", "no-normalization"],
     "resnet": ["momentum-step-decay", "adam-warmup-cosine", "rmsprop-onecycle", "momentum-clip-label-noise",
-               "lr-too-high-adam", "lr-raised", "corrupt-batch", "overfit"],
+               "lr-too-high-adam", "lr-raised", "corrupt-batch", "overfit", "lr-too-high-sgd", "labels-scrambled"],
     "lstm": ["adam-warmup-cosine", "momentum-clip-label-noise", "rmsprop-onecycle", "adam-dropout",
-             "no-clip-high-lr", "lr-raised", "corrupt-batch", "lr-too-high-adam"],
+             "no-clip-high-lr", "lr-raised", "corrupt-batch", "lr-too-high-adam", "lr-too-high-sgd",
+             "labels-scrambled"],
     "transformer": ["adam-warmup-cosine", "adamw-cosine-restarts", "adam-dropout", "momentum-warmup",
                     "lr-too-high-adam", "lr-raised", "corrupt-batch", "overfit"],
     "autoencoder": ["sgd", "momentum-step-decay", "adam-warmup-cosine", "adamw-cosine-restarts", "rmsprop-onecycle",
@@ -538,10 +539,11 @@ def print_summary(name, rows):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", default="/usr/share/datasets/fashion-mnist", help="the four Fashion-MNIST IDX .gz files")
+    p.add_argument("--data", help="folder of the four Fashion-MNIST IDX .gz files (train-images-idx3-ubyte.gz ...)")
     p.add_argument("--out", default=OUT)
     p.add_argument("--only", help="comma-separated run names (a trial; the manifest lists only these)")
     p.add_argument("--relabel", action="store_true", help="rewrite the manifest from the recordings, no training")
+    p.add_argument("--missing", action="store_true", help="train only the runs not yet recorded, keep the others")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     if args.relabel:
@@ -550,11 +552,28 @@ def main():
             print_summary(name, rows)
         write_manifest(args.out, recordings)
         return
+    if not args.data:
+        p.error("--data is needed to train: a folder with the four Fashion-MNIST IDX .gz files")
     torch.set_num_threads(1)
     images = fashion_mnist(args.data)
     names = args.only.split(",") if args.only else run_names()
+    kept = {}
+    if args.missing:
+        # each run has its own seed, so the runs already recorded are what a full recording would give
+        kept = read_recordings(args.out)
+        names = [n for n in names if n not in kept]
     recordings = {}
     total = 0.0
+    for name in names:
+        rows, cpu = train(name, images)
+        total += cpu
+        recordings[name] = rows
+        try:
+            print_summary(name, rows)
+        except Exception as e:  # a summary must not cost the recording
+            print(f"{name}: no summary ({e!r})")
+        print(f"{'':42s} {cpu:.1f} s CPU, {1000 * cpu / len(rows):.1f} ms/step", flush=True)
+    recordings = {n: kept.get(n) or recordings[n] for n in (run_names() if args.missing else names)}
     cmd = "python3 bench/corpus/record_pytorch_runs.py" + (f" --only {args.only}" if args.only else "")
     with gzip.open(os.path.join(args.out, "pytorch-runs.tsv.gz"), "wt", compresslevel=9) as f:
         f.write(f"# recorded by: OMP_NUM_THREADS=1 {cmd}\n")
@@ -563,20 +582,11 @@ def main():
         f.write("# loss: the minibatch's training loss; grad_norm: L2 norm of the mean minibatch gradient before ")
         f.write("clipping; learning_rate: the rate of that step; val_loss: blank where not measured; 5 digits\n")
         f.write("run\tstep\tloss\tgrad_norm\tlearning_rate\tval_loss\n")
-        for name in names:
-            rows, cpu = train(name, images)
-            total += cpu
-            recordings[name] = rows
+        for name, rows in recordings.items():
             for step, loss, grad, lr, val in rows:
                 f.write(f"{name}\t{step}\t{fmt(loss)}\t{fmt(grad)}\t{fmt(lr)}\t{fmt(val)}\n")
-            f.flush()
-            try:
-                print_summary(name, rows)
-            except Exception as e:  # a summary must not cost the recording
-                print(f"{name}: no summary ({e!r})")
-            print(f"{'':42s} {cpu:.1f} s CPU, {1000 * cpu / len(rows):.1f} ms/step", flush=True)
     write_manifest(args.out, recordings)
-    print(f"{len(recordings)} runs, {total / 60:.1f} min CPU", file=sys.stderr)
+    print(f"{len(names)} runs trained, {total / 60:.1f} min CPU", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -35,8 +35,10 @@ class PytorchCorpusTest {
     @Test
     void shouldCoverEveryArchitectureAndBothLabelsInBothParts() {
         for (List<BenchRun> part : List.of(TUNING, HELD_OUT)) {
-            assertThat(architectures(part)).isEqualTo(architectures(ALL));
-            assertThat(part).anyMatch(BenchRun::diverging).anyMatch(r -> !r.diverging());
+            assertThat(architectures(part.stream().filter(BenchRun::diverging).toList()))
+                    .isEqualTo(architectures(ALL));
+            assertThat(architectures(part.stream().filter(r -> !r.diverging()).toList()))
+                    .isEqualTo(architectures(ALL));
         }
     }
 
