@@ -573,7 +573,8 @@ def main():
         except Exception as e:  # a summary must not cost the recording
             print(f"{name}: no summary ({e!r})")
         print(f"{'':42s} {cpu:.1f} s CPU, {1000 * cpu / len(rows):.1f} ms/step", flush=True)
-    recordings = {n: kept.get(n) or recordings[n] for n in (run_names() if args.missing else names)}
+    if args.missing:
+        recordings = {n: kept[n] if n in kept else recordings[n] for n in run_names() if n in kept or n in recordings}
     cmd = "python3 bench/corpus/record_pytorch_runs.py" + (f" --only {args.only}" if args.only else "")
     with gzip.open(os.path.join(args.out, "pytorch-runs.tsv.gz"), "wt", compresslevel=9) as f:
         f.write(f"# recorded by: OMP_NUM_THREADS=1 {cmd}\n")
