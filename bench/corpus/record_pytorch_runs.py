@@ -575,7 +575,7 @@ def main():
         print(f"{'':42s} {cpu:.1f} s CPU, {1000 * cpu / len(rows):.1f} ms/step", flush=True)
     if args.missing:
         recordings = {n: kept[n] if n in kept else recordings[n] for n in run_names() if n in kept or n in recordings}
-    cmd = "python3 bench/corpus/record_pytorch_runs.py" + (f" --only {args.only}" if args.only else "")
+    cmd = "python3 bench/corpus/record_pytorch_runs.py --data DIR" + (f" --only {args.only}" if args.only else "")
     with gzip.open(os.path.join(args.out, "pytorch-runs.tsv.gz"), "wt", compresslevel=9) as f:
         f.write(f"# recorded by: OMP_NUM_THREADS=1 {cmd}\n")
         f.write(f"# torch {torch.__version__}, numpy {np.__version__}, one CPU thread, batch {BATCH}, ")
