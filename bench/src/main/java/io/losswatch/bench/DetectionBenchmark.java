@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Runs Losswatch and the baselines on both halves of the corpus and prints its table.
@@ -38,7 +39,11 @@ public final class DetectionBenchmark {
         }
     }
 
-    public record Report(List<HalfReport> halves) {}
+    /**
+     * @param halves the synthetic corpus' halves
+     * @param pytorch the same parts of the recorded PyTorch runs ({@link PytorchCorpus})
+     */
+    public record Report(List<HalfReport> halves, List<HalfReport> pytorch) {}
 
     /**
      * Losswatch alone on the synthetic runs of consecutive seeds, added up: one half has about 50
@@ -139,7 +144,18 @@ public final class DetectionBenchmark {
             }
             out.add(new HalfReport(h, runs, rows));
         }
-        return new Report(out);
+        return new Report(out, scoreEach(detectors, halves, PytorchCorpus::part));
+    }
+
+    private static List<HalfReport> scoreEach(
+            List<RunDetector> detectors, List<Corpus.Half> halves, Function<Corpus.Half, List<BenchRun>> corpus) {
+        List<HalfReport> out = new ArrayList<>();
+        for (Corpus.Half h : halves) {
+            List<BenchRun> runs = corpus.apply(h);
+            out.add(new HalfReport(
+                    h, runs, detectors.stream().map(d -> Scorer.score(d, runs)).toList()));
+        }
+        return out;
     }
 
     // ------------------------------------------------------------------ printing
@@ -156,24 +172,7 @@ public final class DetectionBenchmark {
                     div,
                     h.runs().size() - div,
                     h.runs().stream().mapToLong(r -> r.events().size()).sum());
-            out.println(
-                    "| detector | recall | false alarms | early | median delay | p90 delay | alerted before NaN | median lead | cause right |");
-            out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-            for (Scorer.Row r : h.rows()) {
-                out.printf(
-                        Locale.ROOT,
-                        "| %s | %s | %d/%d | %d | %s | %s | %s | %s | %s |%n",
-                        r.detector(),
-                        pct(r.caught(), r.diverging()),
-                        r.falseAlarms(),
-                        r.healthy(),
-                        r.early(),
-                        steps(r.medianDelay()),
-                        steps(r.p90Delay()),
-                        pct(r.nanBefore(), r.nanEnding()),
-                        steps(r.medianLead()),
-                        r.causeRight() < 0 ? "n/a" : pct(r.causeRight(), r.causeKnown()));
-            }
+            printRows(h.rows(), out);
             Scorer.Row lw = h.losswatch();
             out.printf(
                     Locale.ROOT,
@@ -190,9 +189,57 @@ public final class DetectionBenchmark {
             out.println(summary(h));
             out.println(targets(h));
         }
+        for (HalfReport h : report.pytorch()) {
+            String part = "recorded PyTorch runs, " + h.half().label() + " part";
+            long div = h.runs().stream().filter(BenchRun::diverging).count();
+            out.printf(
+                    Locale.ROOT,
+                    "%nRecorded PyTorch runs, %s part (%s): %d runs, %d diverging, %d healthy, %d steps%n%n",
+                    h.half().label(),
+                    h.half() == Corpus.Half.HELD_OUT ? "held out: score once" : "for tuning",
+                    h.runs().size(),
+                    div,
+                    h.runs().size() - div,
+                    h.runs().stream().mapToLong(r -> r.events().size()).sum());
+            printRows(h.rows(), out);
+            if (families) {
+                printFamilies(h, out);
+            }
+            if (details) {
+                printDetails(h.losswatch(), out);
+            }
+            out.println();
+            out.println(summary(h, part));
+            out.println(targets(h, part));
+        }
+    }
+
+    private static void printRows(List<Scorer.Row> rows, PrintWriter out) {
+        out.println(
+                "| detector | recall | false alarms | early | median delay | p90 delay | alerted before NaN | median lead | cause right |");
+        out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for (Scorer.Row r : rows) {
+            out.printf(
+                    Locale.ROOT,
+                    "| %s | %s | %d/%d | %d | %s | %s | %s | %s | %s |%n",
+                    r.detector(),
+                    pct(r.caught(), r.diverging()),
+                    r.falseAlarms(),
+                    r.healthy(),
+                    r.early(),
+                    steps(r.medianDelay()),
+                    steps(r.p90Delay()),
+                    pct(r.nanBefore(), r.nanEnding()),
+                    steps(r.medianLead()),
+                    r.causeRight() < 0 ? "n/a" : pct(r.causeRight(), r.causeKnown()));
+        }
     }
 
     static String summary(HalfReport h) {
+        return summary(h, h.half().label());
+    }
+
+    static String summary(HalfReport h, String label) {
         Scorer.Row lw = h.losswatch();
         Scorer.Row b = h.bestBaseline();
         if (b == null) {
@@ -205,7 +252,7 @@ public final class DetectionBenchmark {
                         + "without false alarms (%s) caught %s. Median delay %s vs %s steps (on the %d runs both "
                         + "caught: %s vs %s). Alerted before the NaN: %s vs %s, median lead %s vs %s steps. "
                         + "Cause right on %s of runs with a known cause.",
-                h.half().label(),
+                label,
                 pct(lw.caught(), lw.diverging()),
                 lw.falseAlarms(),
                 lw.falseAlarms() == 1 ? "" : "s",
@@ -224,6 +271,10 @@ public final class DetectionBenchmark {
     }
 
     static String targets(HalfReport h) {
+        return targets(h, h.half().label());
+    }
+
+    static String targets(HalfReport h, String label) {
         Scorer.Row lw = h.losswatch();
         Scorer.Row b = h.bestBaseline();
         boolean recall = lw.caught() == lw.diverging();
@@ -237,7 +288,7 @@ public final class DetectionBenchmark {
                 Locale.ROOT,
                 "Targets (%s): recall 100%% %s, no false alarm %s, median delay <= half the best baseline's (runs both caught) %s, "
                         + ">= 95%% before NaN with median lead >= 10 %s, cause >= 90%% %s.",
-                h.half().label(),
+                label,
                 mark(recall),
                 mark(fa),
                 mark(delay),

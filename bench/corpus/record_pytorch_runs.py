@@ -1,0 +1,594 @@
+#!/usr/bin/env python3
+"""Record real PyTorch training runs for the detection benchmark.
+
+Trains eight small architectures on Fashion-MNIST (and one synthetic regression) under healthy and
+failing settings, one run after another on one CPU thread, and writes
+
+  pytorch-runs.tsv.gz   every step of every run: run, step, loss, grad_norm, learning_rate, val_loss
+  manifest.tsv          one line per run: its settings, what the curve did, and its label
+
+into the benchmark's resources (bench/src/main/resources/io/losswatch/bench/pytorch/).
+
+Per step: the training loss of the minibatch, the L2 norm of the mean minibatch gradient before any
+clipping, the learning rate the optimizer used, and the validation loss where measured (every
+VAL_EVERY steps, or every 10 steps on the overfitting runs). A run stops after MAX_NON_FINITE
+non-finite losses, as a trainer would.
+
+Labels: each run is labelled by what its curve did, not by what its settings meant it to do
+(``verdict``); the reviewed labels in labels-reviewed.tsv (next to this script) override the
+automatic verdict where a reader judged otherwise. ``--relabel`` rewrites the manifest from the
+recordings and the reviewed labels without training again.
+
+Usage (about 15 minutes of one CPU core; 30 of wall time on a busy 2-core machine):
+
+  OMP_NUM_THREADS=1 python3 bench/corpus/record_pytorch_runs.py --data DIR_WITH_FASHION_MNIST_IDX_GZ
+  python3 bench/corpus/record_pytorch_runs.py --relabel
+  OMP_NUM_THREADS=1 python3 bench/corpus/record_pytorch_runs.py --data DIR --missing   # only runs added to PLAN
+  python3 bench/corpus/record_pytorch_runs.py --only mlp-sgd,cnn-lr-raised --out some/dir   # a few runs
+"""
+
+import argparse
+import gzip
+import math
+import os
+import sys
+import time
+import zlib
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "..", "src", "main", "resources", "io", "losswatch", "bench", "pytorch")
+REVIEWED = os.path.join(HERE, "labels-reviewed.tsv")
+
+BATCH = 64
+STEPS = 300
+VAL_EVERY = 50
+MAX_NON_FINITE = 3
+TRAIN_SIZE = 12000
+VAL_SIZE = 500
+# the step where mid-run trouble starts: a raised rate, a corrupted batch, broken labels
+TROUBLE_AT = 150
+
+
+# ---------------------------------------------------------------------------------------- data
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    dims = raw[3]
+    shape = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def fashion_mnist(data_dir):
+    x = read_idx(os.path.join(data_dir, "train-images-idx3-ubyte.gz"))[:TRAIN_SIZE]
+    y = read_idx(os.path.join(data_dir, "train-labels-idx1-ubyte.gz"))[:TRAIN_SIZE]
+    vx = read_idx(os.path.join(data_dir, "t10k-images-idx3-ubyte.gz"))[:VAL_SIZE]
+    vy = read_idx(os.path.join(data_dir, "t10k-labels-idx1-ubyte.gz"))[:VAL_SIZE]
+    raw = torch.tensor(x, dtype=torch.float32).unsqueeze(1)
+    vraw = torch.tensor(vx, dtype=torch.float32).unsqueeze(1)
+    return raw, torch.tensor(y, dtype=torch.long), vraw, torch.tensor(vy, dtype=torch.long)
+
+
+def regression_data(seed):
+    """A smooth nonlinear target of 32 features, with a little noise; features of unit scale."""
+    g = torch.Generator().manual_seed(seed)
+    n = TRAIN_SIZE + VAL_SIZE
+    x = torch.randn(n, 32, generator=g)
+    w1 = torch.randn(32, 16, generator=g) / math.sqrt(32)
+    w2 = torch.randn(16, 1, generator=g)
+    y = torch.tanh(x @ w1 * 2) @ w2 + 0.1 * torch.randn(n, 1, generator=g)
+    return x[:TRAIN_SIZE], y[:TRAIN_SIZE], x[TRAIN_SIZE:], y[TRAIN_SIZE:]
+
+
+# -------------------------------------------------------------------------------------- models
+
+
+class Mlp(nn.Module):
+    def __init__(self, hidden=256, dropout=0.0, inputs=784, outputs=10):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(inputs, hidden),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, hidden // 2),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden // 2, outputs),
+        )
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class Cnn(nn.Module):
+    def __init__(self, batchnorm=False, dropout=0.0, width=16):
+        super().__init__()
+        norm = (lambda c: nn.BatchNorm2d(c)) if batchnorm else (lambda c: nn.Identity())
+        self.features = nn.Sequential(
+            nn.Conv2d(1, width, 3, padding=1),
+            norm(width),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(width, 2 * width, 3, padding=1),
+            norm(2 * width),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        )
+        self.head = nn.Sequential(
+            nn.Flatten(), nn.Dropout(dropout), nn.Linear(2 * width * 49, 64), nn.ReLU(), nn.Linear(64, 10)
+        )
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+class ResBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.c1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.b1 = nn.BatchNorm2d(c)
+        self.c2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.b2 = nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        return F.relu(x + self.b2(self.c2(F.relu(self.b1(self.c1(x))))))
+
+
+class ResNet(nn.Module):
+    def __init__(self, dropout=0.0, width=16):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, width, 3, padding=1, bias=False), nn.BatchNorm2d(width), nn.ReLU())
+        self.blocks = nn.Sequential(ResBlock(width), nn.MaxPool2d(2), ResBlock(width), nn.MaxPool2d(2))
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout), nn.Linear(width, 10))
+
+    def forward(self, x):
+        return self.head(self.blocks(self.stem(x)))
+
+
+class RowLstm(nn.Module):
+    """The image's 28 rows as a sequence of 28 features."""
+
+    def __init__(self, dropout=0.0, hidden=64):
+        super().__init__()
+        self.rnn = nn.LSTM(28, hidden, batch_first=True)
+        self.drop = nn.Dropout(dropout)
+        self.out = nn.Linear(hidden, 10)
+
+    def forward(self, x):
+        seq = x.view(x.shape[0], 28, 28)
+        h, _ = self.rnn(seq)
+        return self.out(self.drop(h[:, -1]))
+
+
+class PatchTransformer(nn.Module):
+    """16 patches of 7x7 pixels as tokens, two encoder layers, a mean-pooled head."""
+
+    def __init__(self, dropout=0.0, dim=48):
+        super().__init__()
+        self.embed = nn.Linear(49, dim)
+        self.pos = nn.Parameter(torch.zeros(1, 16, dim))
+        layer = nn.TransformerEncoderLayer(dim, 4, 2 * dim, dropout=dropout, batch_first=True)
+        self.encoder = nn.TransformerEncoder(layer, 2)
+        self.out = nn.Linear(dim, 10)
+
+    def forward(self, x):
+        b = x.shape[0]
+        patches = x.view(b, 4, 7, 4, 7).permute(0, 1, 3, 2, 4).reshape(b, 16, 49)
+        return self.out(self.encoder(self.embed(patches) + self.pos).mean(dim=1))
+
+
+class AutoEncoder(nn.Module):
+    def __init__(self, dropout=0.0):
+        super().__init__()
+        self.enc = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Dropout(dropout), nn.Linear(128, 32))
+        self.dec = nn.Sequential(nn.ReLU(), nn.Linear(32, 128), nn.ReLU(), nn.Linear(128, 784))
+
+    def forward(self, x):
+        return self.dec(self.enc(x)).view_as(x)
+
+
+ARCHS = {
+    "mlp": dict(task="classify", sgd_lr=0.1, make=lambda d, big: Mlp(1024 if big else 256, d)),
+    "cnn": dict(task="classify", sgd_lr=0.05, make=lambda d, big: Cnn(False, d, 32 if big else 16)),
+    "cnn-bn": dict(task="classify", sgd_lr=0.1, make=lambda d, big: Cnn(True, d, 32 if big else 16)),
+    "resnet": dict(task="classify", sgd_lr=0.1, make=lambda d, big: ResNet(d, 32 if big else 16)),
+    "lstm": dict(task="classify", sgd_lr=0.5, make=lambda d, big: RowLstm(d, 128 if big else 64)),
+    "transformer": dict(task="classify", sgd_lr=0.05, make=lambda d, big: PatchTransformer(d, 64 if big else 48)),
+    "autoencoder": dict(task="reconstruct", sgd_lr=0.05, make=lambda d, big: AutoEncoder(d)),
+    "regression": dict(task="regress", sgd_lr=0.02, make=lambda d, big: Mlp(512 if big else 128, d, 32, 1)),
+}
+
+# ------------------------------------------------------------------------------------ settings
+#
+# A setting: the optimizer and its rate, the schedule, clipping, noise, dropout, and what goes
+# wrong. Intended to be healthy or diverging; the label is what the curve did.
+
+HEALTHY = {
+    "sgd": dict(opt="sgd"),
+    "momentum-step-decay": dict(opt="momentum", lr_scale=0.3, schedule="step"),
+    "adam-warmup-cosine": dict(opt="adam", lr=1e-3, schedule="warmup-cosine"),
+    "adamw-cosine-restarts": dict(opt="adamw", lr=2e-3, schedule="restarts"),
+    "rmsprop-onecycle": dict(opt="rmsprop", lr=1e-3, schedule="onecycle"),
+    "momentum-clip-label-noise": dict(opt="momentum", lr_scale=0.5, clip=1.0, label_noise=0.2),
+    "adam-dropout": dict(opt="adam", lr=1e-3, dropout=0.3),
+    "momentum-warmup": dict(opt="momentum", lr_scale=1.0, schedule="warmup"),
+}
+
+FAILING = {
+    "lr-too-high-adam": dict(opt="adam", lr=0.5, cause="LEARNING_RATE_TOO_HIGH", onset=1),
+    "lr-too-high-sgd": dict(opt="momentum", lr_scale=20, cause="LEARNING_RATE_TOO_HIGH", onset=1),
+    "lr-raised": dict(opt="momentum", lr_scale=0.3, raise_at=TROUBLE_AT, raise_by=100, cause="LEARNING_RATE_TOO_HIGH"),
+    "corrupt-batch": dict(opt="momentum", lr_scale=0.3, corrupt_at=TROUBLE_AT, cause="DATA_ISSUE"),
+    "labels-scrambled": dict(opt="momentum", lr_scale=0.3, scramble_from=TROUBLE_AT, cause="DATA_ISSUE"),
+    "no-normalization": dict(opt="momentum", lr_scale=0.3, raw_inputs=True, onset=1),
+    "no-clip-high-lr": dict(opt="sgd", lr_scale=10, onset=1, cause="LEARNING_RATE_TOO_HIGH"),
+    "overfit": dict(
+        opt="adam", lr=1e-3, big=True, train_subset=256, val_every=10, steps=400, cause="INSUFFICIENT_REGULARIZATION"
+    ),
+}
+
+# Which settings each architecture runs. Order matters only for reading the manifest.
+PLAN = {
+    "mlp": ["sgd", "momentum-step-decay", "adam-dropout", "rmsprop-onecycle", "momentum-clip-label-noise",
+            "lr-too-high-sgd", "lr-raised", "corrupt-batch", "labels-scrambled", "no-normalization", "overfit"],
+    "cnn": ["sgd", "momentum-warmup", "adam-warmup-cosine", "adamw-cosine-restarts", "momentum-clip-label-noise",
+            "lr-too-high-adam", "lr-raised", "corrupt-batch", "no-normalization", "overfit"],
+    "cnn-bn": ["momentum-step-decay", "adam-dropout", "adamw-cosine-restarts", "rmsprop-onecycle", "sgd",
+               "lr-too-high-adam", "lr-raised", "corrupt-batch", "labels-scrambled", "no-normalization", "overfit"],
+    "resnet": ["momentum-step-decay", "adam-warmup-cosine", "rmsprop-onecycle", "momentum-clip-label-noise",
+               "lr-too-high-adam", "lr-raised", "corrupt-batch", "overfit", "lr-too-high-sgd", "labels-scrambled"],
+    "lstm": ["adam-warmup-cosine", "momentum-clip-label-noise", "rmsprop-onecycle", "adam-dropout",
+             "no-clip-high-lr", "lr-raised", "corrupt-batch", "lr-too-high-adam", "lr-too-high-sgd",
+             "labels-scrambled", "overfit"],
+    "transformer": ["adam-warmup-cosine", "adamw-cosine-restarts", "adam-dropout", "momentum-warmup",
+                    "lr-too-high-adam", "lr-raised", "corrupt-batch", "overfit"],
+    "autoencoder": ["sgd", "momentum-step-decay", "adam-warmup-cosine", "adamw-cosine-restarts", "rmsprop-onecycle",
+                    "lr-too-high-sgd", "lr-raised", "corrupt-batch", "no-normalization", "overfit"],
+    "regression": ["sgd", "momentum-warmup", "adam-dropout", "adamw-cosine-restarts", "momentum-clip-label-noise",
+                   "lr-too-high-sgd", "lr-raised", "corrupt-batch", "no-normalization", "overfit"],
+}
+
+
+def run_names():
+    return [f"{arch}-{setting}" for arch, settings in PLAN.items() for setting in settings]
+
+
+def seed_of(name):
+    """A run's seed: a hash of its name, so that adding a run changes no other run."""
+    return zlib.crc32(name.encode()) & 0x7FFFFFFF
+
+
+def setting_of(name):
+    for arch in sorted(ARCHS, key=len, reverse=True):
+        if name.startswith(arch + "-"):
+            setting = name[len(arch) + 1 :]
+            return arch, setting, {**HEALTHY, **FAILING}[setting], setting in FAILING
+    raise KeyError(name)
+
+
+def make_optimizer(kind, params, lr, weight_decay=0.0):
+    if kind == "sgd":
+        return torch.optim.SGD(params, lr=lr)
+    if kind == "momentum":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9)
+    if kind == "adam":
+        return torch.optim.Adam(params, lr=lr)
+    if kind == "adamw":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=0.05)
+    if kind == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr)
+    raise ValueError(kind)
+
+
+def make_schedule(kind, opt, lr, steps):
+    if kind is None:
+        return None
+    if kind == "step":
+        return torch.optim.lr_scheduler.StepLR(opt, step_size=100, gamma=0.3)
+    if kind == "warmup":
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda t: min(1.0, (t + 1) / 50))
+    if kind == "warmup-cosine":
+        return torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda t: (t + 1) / 50 if t < 50 else 0.5 * (1 + math.cos(math.pi * (t - 50) / (steps - 50)))
+        )
+    if kind == "restarts":
+        return torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=50, T_mult=2)
+    if kind == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3 * lr, total_steps=steps, cycle_momentum=False)
+    raise ValueError(kind)
+
+
+# ----------------------------------------------------------------------------------- one run
+
+
+def train(name, images):
+    arch, setting, s, _ = setting_of(name)
+    a = ARCHS[arch]
+    seed = seed_of(name)
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    steps = s.get("steps", STEPS)
+    task = a["task"]
+
+    if task == "regress":
+        x, y, vx, vy = regression_data(seed)
+        if s.get("raw_inputs"):
+            # features in their raw units: scales from 1 to 1000 and offsets, as unscaled tabular data
+            scale = torch.logspace(0, 3, 32)
+            offset = torch.linspace(0, 50, 32)
+            x, vx = x * scale + offset, vx * scale + offset
+    else:
+        raw, labels, vraw, vlabels = images
+        if s.get("raw_inputs"):
+            x, vx = raw, vraw  # pixels 0-255, as fed by a pipeline that forgot to normalize
+        else:
+            x, vx = (raw / 255 - 0.286) / 0.353, (vraw / 255 - 0.286) / 0.353
+        y, vy = (x, vx) if task == "reconstruct" else (labels.clone(), vlabels)
+    if s.get("train_subset"):
+        x, y = x[: s["train_subset"]], y[: s["train_subset"]]
+    if s.get("label_noise"):
+        noisy = torch.rand(len(y), generator=g) < s["label_noise"]
+        if task == "classify":
+            y = torch.where(noisy, torch.randint(0, 10, (len(y),), generator=g), y)
+        else:
+            y = y + noisy.float().view(-1, *[1] * (y.dim() - 1)) * torch.randn(y.shape, generator=g)
+
+    model = a["make"](s.get("dropout", 0.0), s.get("big", False))
+    lr = s["lr"] if "lr" in s else a["sgd_lr"] * s.get("lr_scale", 1.0)
+    opt = make_optimizer(s["opt"], model.parameters(), lr)
+    sched = make_schedule(s.get("schedule"), opt, lr, steps)
+    loss_fn = F.cross_entropy if task == "classify" else F.mse_loss
+    params = [p for p in model.parameters()]
+
+    rows = []
+    non_finite = 0
+    order = torch.randperm(len(x), generator=g)
+    pos = 0
+    start = time.process_time()
+    for step in range(steps):
+        if pos + BATCH > len(x):
+            order, pos = torch.randperm(len(x), generator=g), 0
+        idx = order[pos : pos + BATCH]
+        pos += BATCH
+        bx, by = x[idx], y[idx]
+        if s.get("corrupt_at") == step:
+            bx = bx * 1e4  # one batch of inputs in the wrong units
+            if task == "reconstruct":
+                by = bx
+        if s.get("scramble_from") is not None and step >= s["scramble_from"]:
+            by = torch.randint(0, 10, by.shape, generator=g)  # labels no longer match the inputs
+        if s.get("raise_at") == step:
+            for group in opt.param_groups:
+                group["lr"] *= s["raise_by"]
+            if sched is not None:
+                sched.base_lrs = [b * s["raise_by"] for b in sched.base_lrs]
+        model.train()
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(bx), by)
+        loss.backward()
+        grad_norm = torch.sqrt(sum((p.grad.detach() ** 2).sum() for p in params if p.grad is not None)).item()
+        if s.get("clip"):
+            torch.nn.utils.clip_grad_norm_(params, s["clip"])
+        step_lr = opt.param_groups[0]["lr"]
+        opt.step()
+        if sched is not None:
+            sched.step()
+        val = None
+        every = s.get("val_every", VAL_EVERY)
+        if (step + 1) % every == 0:
+            model.eval()
+            with torch.no_grad():
+                val = loss_fn(model(vx), vy).item()
+        value = loss.item()
+        rows.append((step, value, grad_norm, step_lr, val))
+        if not math.isfinite(value):
+            non_finite += 1
+            if non_finite >= MAX_NON_FINITE:
+                break
+    return rows, time.process_time() - start
+
+
+# --------------------------------------------------------------------------------- labelling
+
+
+def smooth(values, k=10):
+    out = []
+    for i in range(len(values)):
+        window = [v for v in values[max(0, i - k + 1) : i + 1] if math.isfinite(v)]
+        out.append(sorted(window)[len(window) // 2] if window else float("inf"))
+    return out
+
+
+def summary(rows):
+    losses = [r[1] for r in rows]
+    finite = [v for v in losses if math.isfinite(v)]
+    first_bad = next((r[0] for r in rows if not math.isfinite(r[1])), -1)
+    vals = [(r[0], r[4]) for r in rows if r[4] is not None]
+    return dict(
+        steps=len(rows),
+        first=losses[:5],
+        min=min(finite) if finite else float("nan"),
+        max=max(finite) if finite else float("nan"),
+        last=losses[-1],
+        first_non_finite=first_bad,
+        val=vals,
+    )
+
+
+def verdict(name, rows):
+    """What the curve did: (diverging, onset, how it was judged), from the recording alone.
+
+    Diverging: a non-finite loss; for a run set to fail from its first step, a loss 5x above the first
+    and a running median (10 steps) that ends above 0.8x the first loss (it never learned); for a run
+    set to fail mid-run, a running median that stays above 2x its lowest before the trouble for the
+    rest of the run; for validation runs, the last validation loss 1.25x above its lowest with the
+    training loss still falling. Healthy otherwise.
+    """
+    arch, setting, s, meant_to_fail = setting_of(name)
+    losses = [r[1] for r in rows]
+    med = smooth(losses)
+    first_bad = next((r[0] for r in rows if not math.isfinite(r[1])), -1)
+    trouble = s.get("raise_at", s.get("corrupt_at", s.get("scramble_from", s.get("onset", 1))))
+    if "val_every" in s:
+        vals = [(r[0], r[4]) for r in rows if r[4] is not None]
+        best_step, best = min(vals, key=lambda v: v[1])
+        if vals[-1][1] > 1.25 * best and med[-1] < med[best_step]:
+            # onset: the first validation after the lowest that stays above it by 5%
+            onset = next(st for st, v in vals if st > best_step and v > 1.05 * best)
+            return True, onset, f"val loss {best:.3g} at step {best_step} -> {vals[-1][1]:.3g}, train loss falling"
+        return False, -1, f"val loss lowest {best:.3g} at {best_step}, last {vals[-1][1]:.3g}"
+    if first_bad >= 0:
+        onset = trouble if 0 < trouble <= first_bad else first_bad
+        return True, onset, f"non-finite loss at step {first_bad}"
+    if meant_to_fail and trouble <= 1:
+        peak = max(v for v in losses if math.isfinite(v))
+        if peak > 5 * losses[0] and med[-1] > 0.8 * losses[0]:
+            return True, 1, f"loss {losses[0]:.3g} -> {peak:.3g}, running median ends at {med[-1]:.3g}: never learned"
+        return False, -1, f"meant to fail, but running median {med[0]:.3g} -> {med[-1]:.3g}, peak {peak:.3g}"
+    if meant_to_fail:
+        before = min(med[: max(1, trouble)])
+        after = med[min(len(med) - 1, trouble + 10) :]
+        if after and min(after) > 2 * before:
+            return True, trouble, f"running median after step {trouble} stays above 2x {before:.3g}"
+        return False, -1, f"meant to fail, but running median returns to {min(after):.3g} (before: {before:.3g})"
+    peak = max(med[20:]) if len(med) > 20 else med[-1]
+    low = min(med[:20])
+    if peak > 2 * low and med[-1] > 2 * min(med):
+        return True, -1, "running median climbs above 2x its low and ends there: needs a reviewed onset"
+    return False, -1, f"running median {med[0]:.3g} -> {med[-1]:.3g}, never 2x above its low after step 20"
+
+
+def read_reviewed():
+    out = {}
+    if os.path.exists(REVIEWED):
+        with open(REVIEWED) as f:
+            for line in f:
+                if line.startswith("#") or not line.strip() or line.startswith("run\t"):
+                    continue
+                run, label, onset, cause, why = line.rstrip("\n").split("\t")
+                out[run] = (label, int(onset), cause, why)
+    return out
+
+
+def fmt(v):
+    if v is None:
+        return ""
+    if not math.isfinite(v):
+        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+    return f"{v:.5g}"
+
+
+def write_manifest(out_dir, recordings):
+    reviewed = read_reviewed()
+    with open(os.path.join(out_dir, "manifest.tsv"), "w") as f:
+        f.write("# one line per recorded run; label: what the curve did (healthy/diverging), onset: the step\n")
+        f.write("# the trouble began (-1 if healthy), cause: the cause a diagnosis should give (- where none is\n")
+        f.write("# fair to ask for), checked: how the label was judged (auto: the script's rule on the curve;\n")
+        f.write("# reviewed: a reader's judgement of the curve, overriding the rule). Every run's summary, as\n")
+        f.write("# --relabel prints it, was read; where it disagreed with the rule, labels-reviewed.tsv says why.\n")
+        f.write("run\tarch\tsetting\toptimizer\tseed\tsteps\tlabel\tonset\tcause\tchecked\n")
+        for name, rows in recordings.items():
+            arch, setting, s, _ = setting_of(name)
+            diverging, onset, why = verdict(name, rows)
+            # no-normalization and a healthy setting gone wrong have no single cause to ask for
+            cause = s.get("cause", "-") if diverging else "-"
+            checked = "auto: " + why
+            if name in reviewed:
+                label, onset, cause, reason = reviewed[name]
+                diverging = label == "diverging"
+                checked = "reviewed: " + reason
+            if diverging and onset < 0:
+                raise SystemExit(f"{name}: diverging without an onset; add it to {REVIEWED}")
+            f.write(
+                f"{name}\t{arch}\t{setting}\t{s['opt']}\t{seed_of(name)}\t{len(rows)}\t"
+                f"{'diverging' if diverging else 'healthy'}\t{onset if diverging else -1}\t{cause}\t{checked}\n"
+            )
+
+
+def read_recordings(out_dir):
+    recordings = {}
+    with gzip.open(os.path.join(out_dir, "pytorch-runs.tsv.gz"), "rt") as f:
+        for line in f:
+            if line.startswith("#") or line.startswith("run\t"):
+                continue
+            run, step, loss, grad, lr, val = line.rstrip("\n").split("\t")
+            recordings.setdefault(run, []).append(
+                (int(step), float(loss), float(grad), float(lr), float(val) if val else None)
+            )
+    return recordings
+
+
+def print_summary(name, rows):
+    sm = summary(rows)
+    diverging, onset, why = verdict(name, rows)
+    first = " ".join(fmt(v) for v in sm["first"])
+    vals = " ".join(f"{st}:{fmt(v)}" for st, v in sm["val"][:: max(1, len(sm["val"]) // 8)])
+    print(
+        f"{name:42s} n={sm['steps']:3d} first [{first}] min {fmt(sm['min'])} max {fmt(sm['max'])} "
+        f"last {fmt(sm['last'])} nan@{sm['first_non_finite']} -> {'DIV' if diverging else 'ok '} {onset} ({why})"
+        + (f"\n{'':42s} val {vals}" if vals else "")
+    )
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", help="folder of the four Fashion-MNIST IDX .gz files (train-images-idx3-ubyte.gz ...)")
+    p.add_argument("--out", default=OUT)
+    p.add_argument("--only", help="comma-separated run names (a trial; the manifest lists only these)")
+    p.add_argument("--relabel", action="store_true", help="rewrite the manifest from the recordings, no training")
+    p.add_argument("--missing", action="store_true", help="train only the runs not yet recorded, keep the others")
+    args = p.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    if args.relabel:
+        recordings = read_recordings(args.out)
+        for name, rows in recordings.items():
+            print_summary(name, rows)
+        write_manifest(args.out, recordings)
+        return
+    if not args.data:
+        p.error("--data is needed to train: a folder with the four Fashion-MNIST IDX .gz files")
+    torch.set_num_threads(1)
+    images = fashion_mnist(args.data)
+    names = args.only.split(",") if args.only else run_names()
+    kept = {}
+    if args.missing:
+        # each run has its own seed, so the runs already recorded are what a full recording would give
+        kept = read_recordings(args.out)
+        names = [n for n in names if n not in kept]
+    recordings = {}
+    total = 0.0
+    for name in names:
+        rows, cpu = train(name, images)
+        total += cpu
+        recordings[name] = rows
+        try:
+            print_summary(name, rows)
+        except Exception as e:  # a summary must not cost the recording
+            print(f"{name}: no summary ({e!r})")
+        print(f"{'':42s} {cpu:.1f} s CPU, {1000 * cpu / len(rows):.1f} ms/step", flush=True)
+    if args.missing:
+        recordings = {n: kept[n] if n in kept else recordings[n] for n in run_names() if n in kept or n in recordings}
+    cmd = "python3 bench/corpus/record_pytorch_runs.py --data DIR" + (f" --only {args.only}" if args.only else "")
+    with gzip.open(os.path.join(args.out, "pytorch-runs.tsv.gz"), "wt", compresslevel=9) as f:
+        f.write(f"# recorded by: OMP_NUM_THREADS=1 {cmd}\n")
+        f.write(f"# torch {torch.__version__}, numpy {np.__version__}, one CPU thread, batch {BATCH}, ")
+        f.write("seed of each run: crc32 of its name (see the manifest)\n")
+        f.write("# loss: the minibatch's training loss; grad_norm: L2 norm of the mean minibatch gradient before ")
+        f.write("clipping; learning_rate: the rate of that step; val_loss: blank where not measured; 5 digits\n")
+        f.write("run\tstep\tloss\tgrad_norm\tlearning_rate\tval_loss\n")
+        for name, rows in recordings.items():
+            for step, loss, grad, lr, val in rows:
+                f.write(f"{name}\t{step}\t{fmt(loss)}\t{fmt(grad)}\t{fmt(lr)}\t{fmt(val)}\n")
+    write_manifest(args.out, recordings)
+    print(f"{len(names)} runs trained, {total / 60:.1f} min CPU", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+package io.losswatch.bench;
+
+import io.losswatch.events.Cause;
+import io.losswatch.events.StepEvent;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.zip.CRC32;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Real PyTorch training runs, recorded by {@code bench/corpus/record_pytorch_runs.py}: eight
+ * architectures (MLP, CNN, CNN with BatchNorm, ResNet-style blocks, LSTM, a patch transformer, an
+ * autoencoder, a regression) under healthy and failing settings, each labelled by what its curve did
+ * and checked as the manifest says. Stored under {@code resources/io/losswatch/bench/pytorch/}: one
+ * gzip'd TSV of every step and the manifest of labels.
+ *
+ * <p>Split in two parts by a rule that looks at names and labels only, never at a detector's
+ * output: within each architecture and label, the runs ordered by the CRC-32 of their name, every
+ * {@value #HELD_OUT_EVERY}rd from the first is held out. So every architecture has both labels in
+ * both parts wherever it has at least two runs of a label, and about a third is held out.
+ */
+public final class PytorchCorpus {
+
+    static final String MANIFEST = "pytorch/manifest.tsv";
+    static final String STEPS = "pytorch/pytorch-runs.tsv.gz";
+    /** One run in this many of each architecture and label is held out. */
+    static final int HELD_OUT_EVERY = 3;
+
+    /**
+     * One line of the manifest.
+     *
+     * @param run the run's name, {@code arch-setting}
+     * @param arch the architecture
+     * @param setting what the run was set up to do (healthy or failing); the label says what it did
+     * @param optimizer sgd, momentum, adam, adamw or rmsprop
+     * @param diverging the label
+     * @param onset the step the trouble began, -1 for a healthy run
+     * @param cause the cause a diagnosis should give, null where none is fair to ask for
+     * @param checked how the label was judged
+     */
+    public record Entry(
+            String run,
+            String arch,
+            String setting,
+            String optimizer,
+            boolean diverging,
+            long onset,
+            Cause cause,
+            String checked) {}
+
+    private PytorchCorpus() {}
+
+    public static List<Entry> manifest() {
+        List<Entry> out = new ArrayList<>();
+        for (String line : lines(MANIFEST, false)) {
+            if (line.startsWith("#") || line.startsWith("run\t") || line.isBlank()) {
+                continue;
+            }
+            String[] f = line.split("\t", -1);
+            out.add(new Entry(
+                    f[0],
+                    f[1],
+                    f[2],
+                    f[3],
+                    f[6].equals("diverging"),
+                    Long.parseLong(f[7]),
+                    f[8].equals("-") ? null : Cause.valueOf(f[8]),
+                    f[9]));
+        }
+        return out;
+    }
+
+    /** Every recorded run, in manifest order. */
+    public static List<BenchRun> all() {
+        Map<String, List<StepEvent>> steps = new LinkedHashMap<>();
+        List<Entry> entries = manifest();
+        Map<String, Entry> byName = entries.stream().collect(Collectors.toMap(Entry::run, e -> e));
+        for (String line : lines(STEPS, true)) {
+            if (line.startsWith("#") || line.startsWith("run\t") || line.isBlank()) {
+                continue;
+            }
+            String[] f = line.split("\t", -1);
+            Entry e = byName.get(f[0]);
+            if (e == null) {
+                throw new IllegalStateException("recorded run " + f[0] + " is not in " + MANIFEST);
+            }
+            steps.computeIfAbsent(f[0], k -> new ArrayList<>())
+                    .add(StepEvent.of(f[0], Long.parseLong(f[1]), num(f[2]))
+                            .withGradNorm(num(f[3]))
+                            .withLearningRate(num(f[4]))
+                            .withValLoss(f[5].isEmpty() ? null : num(f[5]))
+                            .withLabels(labels(e)));
+        }
+        List<BenchRun> runs = new ArrayList<>();
+        for (Entry e : entries) {
+            List<StepEvent> events = steps.get(e.run());
+            if (events == null) {
+                throw new IllegalStateException(MANIFEST + " lists " + e.run() + " but " + STEPS + " has no steps");
+            }
+            String family = "pytorch-" + e.arch() + (e.diverging() ? "" : "-healthy");
+            runs.add(new BenchRun(e.run(), family, e.diverging(), e.onset(), e.cause(), events));
+        }
+        return runs;
+    }
+
+    /** The tuning part ({@link Corpus.Half#TUNING}) or the held-out part ({@link Corpus.Half#HELD_OUT}). */
+    public static List<BenchRun> part(Corpus.Half half) {
+        List<BenchRun> runs = all();
+        List<String> held = heldOut(manifest());
+        return runs.stream()
+                .filter(r -> held.contains(r.name()) == (half == Corpus.Half.HELD_OUT))
+                .toList();
+    }
+
+    /** The held-out runs' names: per architecture and label, ordered by CRC-32 of the name, every third from the first. */
+    static List<String> heldOut(List<Entry> entries) {
+        Map<String, List<Entry>> groups = entries.stream()
+                .collect(Collectors.groupingBy(
+                        e -> e.arch() + "/" + e.diverging(), LinkedHashMap::new, Collectors.toList()));
+        List<String> out = new ArrayList<>();
+        for (List<Entry> g : groups.values()) {
+            List<Entry> sorted = g.stream()
+                    .sorted(Comparator.comparingLong((Entry e) -> crc32(e.run()))
+                            .thenComparing(Entry::run))
+                    .toList();
+            for (int i = 0; i < sorted.size(); i += HELD_OUT_EVERY) {
+                out.add(sorted.get(i).run());
+            }
+        }
+        return out;
+    }
+
+    /** What a trainer attaching through a client would send: the optimizer, and the class count of a classifier. */
+    private static Map<String, String> labels(Entry e) {
+        boolean classifier = !e.arch().equals("autoencoder") && !e.arch().equals("regression");
+        return classifier
+                ? Map.of("optimizer", e.optimizer(), "model", e.arch(), "num_classes", "10")
+                : Map.of("optimizer", e.optimizer(), "model", e.arch());
+    }
+
+    static long crc32(String s) {
+        CRC32 c = new CRC32();
+        c.update(s.getBytes(StandardCharsets.UTF_8));
+        return c.getValue();
+    }
+
+    private static List<String> lines(String resource, boolean gzip) {
+        InputStream in = PytorchCorpus.class.getResourceAsStream(resource);
+        if (in == null) {
+            throw new IllegalStateException("missing benchmark resource " + resource);
+        }
+        try (InputStream raw = gzip ? new GZIPInputStream(in) : in;
+                BufferedReader r = new BufferedReader(new InputStreamReader(raw, StandardCharsets.UTF_8))) {
+            return r.lines().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static double num(String s) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "nan" -> Double.NaN;
+            case "inf", "infinity" -> Double.POSITIVE_INFINITY;
+            case "-inf", "-infinity" -> Double.NEGATIVE_INFINITY;
+            default -> Double.parseDouble(s);
+        };
+    }
+}

@@ -1,0 +1,108 @@
+package io.losswatch.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.losswatch.events.StepEvent;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+class PytorchCorpusTest {
+    private static final List<BenchRun> ALL = PytorchCorpus.all();
+    private static final List<BenchRun> TUNING = PytorchCorpus.part(Corpus.Half.TUNING);
+    private static final List<BenchRun> HELD_OUT = PytorchCorpus.part(Corpus.Half.HELD_OUT);
+
+    @Test
+    void shouldHoldAtLeastSixtyRunsOfEightArchitectures() {
+        assertThat(ALL).hasSizeGreaterThanOrEqualTo(60);
+        assertThat(architectures(ALL))
+                .containsExactlyInAnyOrder(
+                        "mlp", "cnn", "cnn-bn", "resnet", "lstm", "transformer", "autoencoder", "regression");
+        assertThat(ALL.stream().map(BenchRun::name).distinct()).hasSize(ALL.size());
+    }
+
+    @Test
+    void shouldSplitIntoDisjointPartsWithAboutAThirdHeldOut() {
+        Set<String> tuning = TUNING.stream().map(BenchRun::name).collect(Collectors.toSet());
+        assertThat(HELD_OUT).noneMatch(r -> tuning.contains(r.name()));
+        assertThat(TUNING.size() + HELD_OUT.size()).isEqualTo(ALL.size());
+        assertThat(HELD_OUT.size()).isBetween(ALL.size() / 4, ALL.size() / 2);
+    }
+
+    @Test
+    void shouldCoverEveryArchitectureAndBothLabelsInBothParts() {
+        for (List<BenchRun> part : List.of(TUNING, HELD_OUT)) {
+            assertThat(architectures(part.stream().filter(BenchRun::diverging).toList()))
+                    .isEqualTo(architectures(ALL));
+            assertThat(architectures(part.stream().filter(r -> !r.diverging()).toList()))
+                    .isEqualTo(architectures(ALL));
+        }
+    }
+
+    @Test
+    void shouldStartEveryDivergingRunsOnsetInsideTheRun() {
+        for (BenchRun r : ALL) {
+            if (r.diverging()) {
+                assertThat(r.onsetStep())
+                        .as(r.name())
+                        .isBetween(r.events().get(0).step(), r.lastStep());
+            }
+        }
+    }
+
+    @Test
+    void shouldRecordEveryStepInOrderWithLossGradientNormAndRate() {
+        for (BenchRun r : ALL) {
+            List<StepEvent> ev = r.events();
+            assertThat(ev).as(r.name()).hasSizeGreaterThanOrEqualTo(5);
+            for (int i = 0; i < ev.size(); i++) {
+                assertThat(ev.get(i).step()).as(r.name()).isEqualTo(i);
+                assertThat(ev.get(i).gradNorm()).as(r.name()).isNotNull();
+                assertThat(ev.get(i).learningRate()).as(r.name()).isPositive();
+            }
+            // a trainer stops after a few non-finite losses
+            long bad = ev.stream().filter(e -> !Double.isFinite(e.loss())).count();
+            assertThat(bad).as(r.name()).isLessThanOrEqualTo(3);
+            if (bad == 3) {
+                assertThat(r.endsNonFinite())
+                        .as(r.name() + " stops at its third non-finite loss")
+                        .isTrue();
+            }
+        }
+    }
+
+    @Test
+    void shouldMeasureValidationLossOnTheOverfittingRuns() {
+        List<BenchRun> overfit =
+                ALL.stream().filter(r -> r.name().endsWith("-overfit")).toList();
+        assertThat(overfit).isNotEmpty();
+        for (BenchRun r : overfit) {
+            assertThat(r.events().stream().filter(e -> e.valLoss() != null).count())
+                    .as(r.name())
+                    .isGreaterThanOrEqualTo(10);
+        }
+    }
+
+    @Test
+    void shouldChooseTheHeldOutRunsFromNamesAndLabelsAlone() {
+        List<PytorchCorpus.Entry> entries = PytorchCorpus.manifest();
+        Set<String> held = new HashSet<>(PytorchCorpus.heldOut(entries));
+        List<PytorchCorpus.Entry> reversed = new java.util.ArrayList<>(entries);
+        java.util.Collections.reverse(reversed);
+        assertThat(new HashSet<>(PytorchCorpus.heldOut(reversed))).isEqualTo(held);
+        Map<Boolean, Long> byLabel = entries.stream()
+                .filter(e -> held.contains(e.run()))
+                .collect(Collectors.partitioningBy(PytorchCorpus.Entry::diverging, Collectors.counting()));
+        assertThat(byLabel.get(true)).isPositive();
+        assertThat(byLabel.get(false)).isPositive();
+    }
+
+    private static Set<String> architectures(List<BenchRun> runs) {
+        return runs.stream()
+                .map(r -> r.family().replaceFirst("^pytorch-", "").replaceFirst("-healthy$", ""))
+                .collect(Collectors.toSet());
+    }
+}
