@@ -3,8 +3,10 @@ package io.losswatch.monitor;
 import io.losswatch.detector.Detector;
 import io.losswatch.detector.RunState;
 import io.losswatch.events.StepEvent;
+import io.losswatch.monitor.StepLog.Applied;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,35 +25,61 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The monitor's run-state store: it keeps the live {@link RunState} of each run its task has seen
- * and writes a changed run's bytes to the logged RocksDB store once per commit, instead of
- * serializing the state on every step.
+ * and, once per commit, writes what changed in each changed run: the steps applied since its last
+ * write (a few dozen bytes each, {@link StepLog}), and every {@value #SNAPSHOT_EVERY_STEPS} steps or
+ * so the whole state instead. The bytes written per step so no longer grow with the detector's
+ * windows: a state is 1-1.7 KB, a logged step 30-60 bytes.
  *
  * <p>Kafka Streams calls {@link #flushCache()} on every store in a task's commit, before it
  * flushes the task's producer and commits the transaction (exactly-once) or the offsets; this is the
- * hook Kafka's own record cache uses, and here it writes every run changed since the last commit.
- * So the changelog still holds, at each commit, the state that matches the committed input offsets.
- * The live states are dropped whenever the store is initialised, closed or its cache cleared: after
- * a rebalance, an exactly-once abort or a crash the store restored from its changelog is the truth.
+ * hook Kafka's own record cache uses. So the changelog still holds, at each commit, what gives back
+ * the state that matches the committed input offsets. The live states are dropped whenever the store
+ * is initialised, closed or its cache cleared: after a rebalance, an exactly-once abort or a crash the
+ * store restored from its changelog is the truth, and a run's state is read back as its last snapshot
+ * with the logged steps applied again (the detector is deterministic).
  *
- * <p>The wrapped store is a plain logged key-value store (run id to {@link RunState#toBytes()}),
- * with the same name, serdes and changelog topic as before, so an upgrade keeps every run's state.
+ * <p>The wrapped store is a plain logged key-value store: the run id holds the run's snapshot (the
+ * same key as the releases that wrote a bare state there, which are still read), and
+ * {@value #LOG_SLOTS} keys {@code run id + NUL + slot} hold its log entries in turn, each with a
+ * sequence number, so that a slot left from before the last snapshot is never applied.
  * {@link WrappedStateStore} is Kafka Streams internal API: pinned with the Kafka version.
  */
 final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]>, String, byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(RunStateStore.class);
     /** Live states kept per task (a few KB each); a run past it is written out and read again later. */
     static final int MAX_LIVE_RUNS = 10_000;
+    /** Keys a run's log entries take in turn; a run writes a snapshot at the latest when they are all used. */
+    static final int LOG_SLOTS = 16;
+    /** Steps logged since a run's snapshot past which its next write is a snapshot: bounds a read's replay. */
+    static final int SNAPSHOT_EVERY_STEPS = 64;
+    /**
+     * The JVM property that sets {@link #SNAPSHOT_EVERY_STEPS} for an experiment; 0 writes the whole state
+     * on every write, as releases before the step log did (how {@code bench throughput} compares them).
+     */
+    static final String SNAPSHOT_EVERY_STEPS_PROPERTY = "losswatch.state.snapshot-every-steps";
+    /** Logged steps that make a run's next write a snapshot whatever the setting. */
+    private static final int FORCE_SNAPSHOT = Integer.MAX_VALUE / 2;
 
-    /** A step applied to a live state since it was last written: what a roll-back replays. */
-    private record Applied(StepEvent event, Instant eventTime, Instant now) {}
+    private static final char SLOT_SEPARATOR = '\u0000';
 
     private static final class Live {
+        final String runId;
         final RunState state;
         /** The steps applied since the state was last written (or read), in order; none: nothing to write. */
         final List<Applied> since = new ArrayList<>(4);
+        /** The sequence number of the run's last value in the store (snapshot or log entry), 0 for none. */
+        long seq;
+        /** The sequence number of the run's last snapshot. */
+        long snapshotSeq;
+        /** Steps in the run's log entries after that snapshot. */
+        int loggedSteps;
 
-        Live(RunState state) {
+        Live(String runId, RunState state, long seq, long snapshotSeq, int loggedSteps) {
+            this.runId = runId;
             this.state = state;
+            this.seq = seq;
+            this.snapshotSeq = snapshotSeq;
+            this.loggedSteps = loggedSteps;
         }
 
         boolean dirty() {
@@ -60,10 +88,18 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
     }
 
     private final Detector detector;
+    private final int snapshotEverySteps;
     private final Map<String, Live> live;
+    /** The live states changed since the last commit (some may have been written since, by an eviction). */
+    private final List<Live> changed = new ArrayList<>();
 
     RunStateStore(KeyValueStore<String, byte[]> logged, Detector detector, int maxLiveRuns) {
+        this(logged, detector, maxLiveRuns, SNAPSHOT_EVERY_STEPS);
+    }
+
+    RunStateStore(KeyValueStore<String, byte[]> logged, Detector detector, int maxLiveRuns, int snapshotEverySteps) {
         super(logged);
+        this.snapshotEverySteps = snapshotEverySteps;
         if (maxLiveRuns < 1) {
             throw new IllegalArgumentException("at least one live run state, got " + maxLiveRuns);
         }
@@ -75,7 +111,7 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
                     return false;
                 }
                 if (eldest.getValue().dirty()) {
-                    write(eldest.getKey(), eldest.getValue().state);
+                    write(eldest.getValue());
                 }
                 return true;
             }
@@ -86,7 +122,7 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
     RunState get(String runId) {
         Live l = live.get(runId);
         if (l == null) {
-            l = new Live(read(runId));
+            l = read(runId);
             live.put(runId, l);
         }
         return l.state;
@@ -99,8 +135,13 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
     void changed(String runId, RunState state, StepEvent event, Instant eventTime, Instant now) {
         Live l = live.get(runId);
         if (l == null || l.state != state) {
-            l = new Live(state);
+            // not the object get() returned (cannot happen within one record): write it whole next time
+            Live stored = read(runId);
+            l = new Live(runId, state, stored.seq + LOG_SLOTS, stored.snapshotSeq, FORCE_SNAPSHOT);
             live.put(runId, l);
+        }
+        if (!l.dirty()) {
+            changed.add(l);
         }
         l.since.add(new Applied(event, eventTime, now));
     }
@@ -108,19 +149,21 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
     /**
      * Undoes a failed step: its state may be half updated, so the run's state is read back as last
      * written and the steps applied since then, all but the failed one, are applied to it again. A
-     * step that makes the monitor fail (only a monitor bug can) so costs that step alone, as with a
-     * state written after every step, which is what this store exists to avoid. The replay raises no
-     * alert again (those were sent); if it fails too, the run goes back to its last written state.
+     * step that makes the monitor fail (only a monitor bug can) so costs that step alone. The replay
+     * raises no alert again (those were sent); if it fails too, the run goes back to its last written
+     * state.
      */
     void rollBack(String runId) {
         Live failed = live.remove(runId);
         if (failed == null) {
             return;
         }
-        RunState state = read(runId);
+        List<Applied> steps = new ArrayList<>(failed.since);
+        failed.since.clear(); // so that the commit does not write it
+        Live stored = read(runId);
         try {
-            for (Applied a : failed.since) {
-                detector.onStep(state, a.event(), a.eventTime(), a.now());
+            for (Applied a : steps) {
+                detector.onStep(stored.state, a.event(), a.eventTime(), a.now());
             }
         } catch (RuntimeException e) {
             LOG.error(
@@ -131,24 +174,35 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
                     e);
             return;
         }
-        Live l = new Live(state);
-        l.since.addAll(failed.since);
-        live.put(runId, l);
+        if (!steps.isEmpty()) {
+            stored.since.addAll(steps);
+            changed.add(stored);
+        }
+        live.put(runId, stored);
     }
 
-    /** Deletes the runs whose last event is older than the cutoff. */
+    /** Deletes the runs whose last event is older than the cutoff, with their log entries. */
     void deleteIdle(LongPredicate lastSeenMillisIsOld) {
         writeChanged(); // the logged store is then complete
         List<String> old = new ArrayList<>();
+        Map<String, List<String>> slots = new HashMap<>();
         try (KeyValueIterator<String, byte[]> it = wrapped().all()) {
             while (it.hasNext()) {
                 KeyValue<String, byte[]> kv = it.next();
+                int sep = kv.key.indexOf(SLOT_SEPARATOR);
+                if (sep >= 0) {
+                    slots.computeIfAbsent(kv.key.substring(0, sep), k -> new ArrayList<>())
+                            .add(kv.key);
+                    continue;
+                }
                 Live l = live.get(kv.key);
                 try {
-                    long lastSeen = l != null
-                            ? l.state.lastSeenMillis()
-                            : RunState.fromBytes(kv.value, detector.config()).lastSeenMillis();
-                    if (lastSeenMillisIsOld.test(lastSeen)) {
+                    // a snapshot may be older than the steps logged after it: look at those before deleting
+                    if (l != null
+                            ? lastSeenMillisIsOld.test(l.state.lastSeenMillis())
+                            : lastSeenMillisIsOld.test(snapshotState(kv.value).lastSeenMillis())
+                                    && lastSeenMillisIsOld.test(
+                                            read(kv.key).state.lastSeenMillis())) {
                         old.add(kv.key);
                     }
                 } catch (RuntimeException e) {
@@ -159,54 +213,116 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
         for (String k : old) {
             live.remove(k);
             wrapped().delete(k);
+            for (String slot : slots.getOrDefault(k, List.of())) {
+                wrapped().delete(slot);
+            }
         }
     }
 
-    private RunState read(String runId) {
+    /** The run's state as a restart would read it from the store: its snapshot and logged steps. */
+    RunState readBack(String runId) {
+        return read(runId).state;
+    }
+
+    private RunState snapshotState(byte[] value) {
+        return RunState.fromBytes(StepLog.readSnapshot(value).state(), detector.config());
+    }
+
+    private static String slotKey(String runId, long seq) {
+        return runId + SLOT_SEPARATOR + (seq % LOG_SLOTS);
+    }
+
+    /** The run as last written: its snapshot with the steps logged after it applied again. */
+    private Live read(String runId) {
         byte[] stored = wrapped().get(runId);
         if (stored == null) {
-            return detector.newState();
+            return new Live(runId, detector.newState(), 0, 0, 0); // a run always writes a snapshot first
         }
+        StepLog.Snapshot snapshot;
+        RunState state;
         try {
-            return RunState.fromBytes(stored, detector.config());
+            snapshot = StepLog.readSnapshot(stored);
+            state = RunState.fromBytes(snapshot.state(), detector.config());
         } catch (RuntimeException e) {
             LOG.warn("discarding unreadable state of run {}: {}", runId, e.toString());
-            return detector.newState();
+            return fresh(runId, detector.newState(), 0);
         }
+        long seq = snapshot.seq();
+        int logged = 0;
+        try {
+            for (long k = snapshot.seq() + 1; k < snapshot.seq() + LOG_SLOTS; k++) {
+                byte[] value = wrapped().get(slotKey(runId, k));
+                if (value == null) {
+                    break;
+                }
+                StepLog.Entry entry = StepLog.readEntry(value, runId);
+                if (entry.seq() != k) {
+                    break; // a slot from before the snapshot
+                }
+                for (Applied a : entry.steps()) {
+                    detector.onStep(state, a.event(), a.eventTime(), a.now());
+                }
+                seq = k;
+                logged += entry.steps().size();
+            }
+        } catch (RuntimeException e) {
+            LOG.warn(
+                    "discarding the steps logged for run {} after its snapshot, which could not be applied: {}",
+                    runId,
+                    e.toString());
+            return fresh(runId, RunState.fromBytes(snapshot.state(), detector.config()), snapshot.seq());
+        }
+        return new Live(runId, state, seq, snapshot.seq(), logged);
     }
 
     /**
-     * Writes the run's state; false if it could not be serialized (a monitor bug), which is logged
-     * and leaves the last written state in place: one run must not fail every commit after it.
+     * A state whose store entries are not to be trusted: its next write is a snapshot, numbered past
+     * every log entry the run may have, so that none of them is applied to it.
      */
-    private boolean write(String runId, RunState state) {
-        byte[] bytes;
+    private static Live fresh(String runId, RunState state, long seq) {
+        return new Live(runId, state, seq + LOG_SLOTS, seq + LOG_SLOTS, FORCE_SNAPSHOT);
+    }
+
+    /**
+     * Writes what changed in the run: its logged steps, or a snapshot when it has none yet or enough
+     * steps were logged since the last. False if the state could not be serialized (a monitor bug),
+     * which is logged and leaves what was written before in place: one run must not fail every commit
+     * after it.
+     */
+    private boolean write(Live l) {
+        long seq = l.seq + 1;
+        boolean snapshot =
+                l.seq == 0 || l.loggedSteps + l.since.size() > snapshotEverySteps || seq - l.snapshotSeq >= LOG_SLOTS;
         try {
-            bytes = state.toBytes();
+            if (snapshot) {
+                wrapped().put(l.runId, StepLog.snapshot(seq, l.state.toBytes()));
+                l.snapshotSeq = seq;
+                l.loggedSteps = 0;
+            } else {
+                wrapped().put(slotKey(l.runId, seq), StepLog.entry(seq, l.since));
+                l.loggedSteps += l.since.size();
+            }
         } catch (RuntimeException e) {
             LOG.error(
                     "could not serialize the state of run {}; keeping the one written before: {}",
-                    runId,
+                    l.runId,
                     e.toString(),
                     e);
+            l.since.clear();
             return false;
         }
-        wrapped().put(runId, bytes);
+        l.seq = seq;
+        l.since.clear();
         return true;
     }
 
     private void writeChanged() {
-        List<String> broken = new ArrayList<>();
-        for (Map.Entry<String, Live> e : live.entrySet()) {
-            Live l = e.getValue();
-            if (l.dirty()) {
-                if (!write(e.getKey(), l.state)) {
-                    broken.add(e.getKey());
-                }
-                l.since.clear();
+        for (Live l : changed) {
+            if (l.dirty() && !write(l)) {
+                live.remove(l.runId, l);
             }
         }
-        broken.forEach(live::remove);
+        changed.clear();
     }
 
     /** Called by Kafka Streams in every commit, before the producer is flushed and the offsets committed. */
@@ -219,18 +335,21 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
     @Override
     public void clearCache() {
         live.clear();
+        changed.clear();
         super.clearCache();
     }
 
     @Override
     public void init(StateStoreContext context, StateStore root) {
         live.clear();
+        changed.clear();
         super.init(context, root);
     }
 
     @Override
     public void close() {
         live.clear();
+        changed.clear();
         super.close();
     }
 
@@ -273,7 +392,11 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
 
         @Override
         public RunStateStore build() {
-            return new RunStateStore(logged.build(), detector, maxLiveRuns);
+            return new RunStateStore(
+                    logged.build(),
+                    detector,
+                    maxLiveRuns,
+                    Integer.getInteger(SNAPSHOT_EVERY_STEPS_PROPERTY, SNAPSHOT_EVERY_STEPS));
         }
 
         @Override
