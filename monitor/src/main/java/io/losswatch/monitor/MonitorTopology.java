@@ -13,6 +13,11 @@ public final class MonitorTopology {
     public static final String ALERTS_SINK = "alerts-sink";
     public static final String DLQ_SINK = "dlq-sink";
     public static final String STATE_STORE = "run-state";
+    /**
+     * A JVM property for experiments: steps a run logs before its state store writes its whole state
+     * again (default 64); 0 writes the whole state at every commit, as releases before the step log did.
+     */
+    public static final String SNAPSHOT_EVERY_STEPS_PROPERTY = RunStateStore.SNAPSHOT_EVERY_STEPS_PROPERTY;
 
     private MonitorTopology() {}
 

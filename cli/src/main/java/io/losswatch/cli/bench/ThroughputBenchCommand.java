@@ -9,6 +9,7 @@ import io.losswatch.kafka.local.EmbeddedKafka;
 import io.losswatch.monitor.LosswatchMetrics;
 import io.losswatch.monitor.MonitorApp;
 import io.losswatch.monitor.MonitorConfig;
+import io.losswatch.monitor.MonitorTopology;
 import io.micrometer.core.instrument.Counter;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -106,6 +107,13 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
                     + "from a fresh state (default: ${DEFAULT-VALUE}).")
     int rounds;
 
+    @Option(
+            names = "--whole-state",
+            description = "Also measure, in each round, the monitor writing each changed run's whole state at "
+                    + "every commit instead of the steps since its last snapshot (as releases before the step "
+                    + "log did): (d) in the table.")
+    boolean wholeState;
+
     /** The best of a run count's rounds. */
     private record Row(
             int runs,
@@ -115,8 +123,8 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
             double ceiling,
             double changelogBytesPerStep,
             double heapBytesPerRun,
-            long alerts,
-            int diverging) {}
+            double wholeState,
+            double wholeStateChangelogBytesPerStep) {}
 
     @Override
     public Integer call() throws Exception {
@@ -150,12 +158,13 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
                     rounds,
                     rounds == 1 ? "" : "s");
             out.println("| runs | steps/run | (a) consumer + parse | (b) monitor | (b)/(a) "
-                    + "| (c) Streams, parse only | (b)/(c) | changelog bytes/step | heap/run | (b) vs first row |");
-            out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+                    + "| (c) Streams, parse only | (b)/(c) | changelog bytes/step | heap/run | (b) vs first row |"
+                    + (wholeState ? " (d) whole state | its changelog bytes/step | (b)/(d) |" : ""));
+            out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (wholeState ? "---:|---:|---:|" : ""));
             for (Row r : rows) {
                 out.printf(
                         Locale.ROOT,
-                        "| %,d | %,d | %s | %s | %.2f | %s | %.2f | %,.0f | %s | %.2f |%n",
+                        "| %,d | %,d | %s | %s | %.2f | %s | %.2f | %,.0f | %s | %.2f |%s%n",
                         r.runs,
                         r.stepsPerRun,
                         PerfSupport.rate(r.consumer),
@@ -167,7 +176,15 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
                         Double.isNaN(r.heapBytesPerRun)
                                 ? "n/a"
                                 : String.format(Locale.ROOT, "%.1f KB", r.heapBytesPerRun / 1024),
-                        r.monitor / rows.get(0).monitor);
+                        r.monitor / rows.get(0).monitor,
+                        wholeState
+                                ? String.format(
+                                        Locale.ROOT,
+                                        " %s | %,.0f | %.2f |",
+                                        PerfSupport.rate(r.wholeState),
+                                        r.wholeStateChangelogBytesPerStep,
+                                        r.monitor / r.wholeState)
+                                : "");
             }
             out.println("machine after: " + Machine.describe());
         } finally {
@@ -205,7 +222,7 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
                     round,
                     PerfSupport.rate(consumerRate));
             out.flush();
-            MonitorRun m = monitor(kafka.bootstrapServers(), topic, total, runCount);
+            MonitorRun m = monitor(kafka.bootstrapServers(), topic, total, runCount, -1);
             double monitorRate = total / m.seconds;
             out.printf(
                     Locale.ROOT,
@@ -225,7 +242,21 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
                     round,
                     PerfSupport.rate(ceilingRate));
             out.flush();
-            results.add(new double[] {consumerRate, monitorRate, ceilingRate});
+            double wholeRate = Double.NaN;
+            double wholeBytes = Double.NaN;
+            if (wholeState) {
+                MonitorRun w = monitor(kafka.bootstrapServers(), topic, total, runCount, 0);
+                wholeRate = total / w.seconds;
+                wholeBytes = w.changelogBytes / (double) total;
+                out.printf(
+                        Locale.ROOT,
+                        "round %d  (d) monitor writing whole states: %s  (changelog %,.0f bytes/step)%n",
+                        round,
+                        PerfSupport.rate(wholeRate),
+                        wholeBytes);
+                out.flush();
+            }
+            results.add(new double[] {consumerRate, monitorRate, ceilingRate, wholeRate, wholeBytes});
             if (best == null || m.seconds < best.seconds) {
                 best = m;
             }
@@ -233,6 +264,8 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
         double a = results.stream().mapToDouble(r -> r[0]).max().orElseThrow();
         double b = results.stream().mapToDouble(r -> r[1]).max().orElseThrow();
         double c = results.stream().mapToDouble(r -> r[2]).max().orElseThrow();
+        double d = results.stream().mapToDouble(r -> r[3]).max().orElse(Double.NaN);
+        double dBytes = results.stream().mapToDouble(r -> r[4]).min().orElse(Double.NaN);
         out.printf(
                 Locale.ROOT,
                 "best of %d: (a) %s, (b) %s, ratio (b)/(a) = %.2f (target 0.5 or better)%n",
@@ -256,8 +289,8 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
                 c,
                 best.changelogBytes / (double) total,
                 best.heapBytes / runCount,
-                best.alerts,
-                gen.divergingRuns());
+                d,
+                dBytes);
     }
 
     private static long fill(String servers, String topic, BenchEvents gen, long stepsPerRun) {
@@ -383,7 +416,8 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
      * its next commits, the bytes it sent to its state changelog and the heap it holds beyond what the
      * process held before it started (after a full collection each time).
      */
-    private MonitorRun monitor(String servers, String topic, long total, int runCount) throws Exception {
+    private MonitorRun monitor(String servers, String topic, long total, int runCount, int snapshotEverySteps)
+            throws Exception {
         Path stateDir = PerfSupport.scratch("bench-state");
         String id = "bench-" + UUID.randomUUID().toString().substring(0, 8);
         MonitorConfig defaults = MonitorConfig.defaults(servers)
@@ -392,6 +426,12 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
                 .withTopics(topic, id + ".alerts", id + ".dlq");
         MonitorConfig config = monitor.apply(defaults);
         long heapBefore = usedHeapAfterGc();
+        // read when the monitor builds its store: an experiment switch, not a setting
+        if (snapshotEverySteps < 0) {
+            System.clearProperty(MonitorTopology.SNAPSHOT_EVERY_STEPS_PROPERTY);
+        } else {
+            System.setProperty(MonitorTopology.SNAPSHOT_EVERY_STEPS_PROPERTY, Integer.toString(snapshotEverySteps));
+        }
         try (MonitorApp app =
                 MonitorApp.start(config, new MonitorApp.Options("127.0.0.1", -1, true, monitor.partitions, 30))) {
             Counter records = app.registry().get(LosswatchMetrics.RECORDS).counter();

@@ -25,14 +25,23 @@ class BenchCommandsIT {
 
     @Test
     void throughputShouldMeasureEachRunCountSideBySideWithWhatItWritesToTheChangelog() {
-        String out = run(new ThroughputBenchCommand(), "--events", "6000", "--runs", "30,300", "--diverging", "0.2");
+        String out = run(
+                new ThroughputBenchCommand(),
+                "--events",
+                "6000",
+                "--runs",
+                "30,300",
+                "--diverging",
+                "0.2",
+                "--whole-state");
         assertThat(out)
                 .contains(
                         "(a) plain consumer + JSON parse:",
                         "(b) monitor, exactly_once_v2:",
                         "(c) Kafka Streams, same settings, parse only:",
                         "ratio (b)/(a) =",
-                        "(b)/(c) =");
+                        "(b)/(c) =",
+                        "(d) monitor writing whole states:");
         Matcher alerts = Pattern.compile("alerts raised: (\\d+), for (\\d+) diverging runs")
                 .matcher(out);
         assertThat(alerts.find()).as(out).isTrue();
@@ -41,12 +50,16 @@ class BenchCommandsIT {
                 .isGreaterThanOrEqualTo(Integer.parseInt(alerts.group(2)));
         // one table row per run count: runs, steps per run, ..., changelog bytes per step
         Matcher row = Pattern.compile(
-                        "^\\| ([\\d,]+) \\| ([\\d,]+) \\|.*\\| ([\\d,]+) \\| [^|]+ \\| [\\d.]+ \\|$", Pattern.MULTILINE)
+                        "^\\| ([\\d,]+) \\| ([\\d,]+) \\|.*\\| ([\\d,]+) \\| [^|]+ \\| [\\d.]+ \\| [\\d,]+/s \\| ([\\d,]+) \\| [\\d.]+ \\|$",
+                        Pattern.MULTILINE)
                 .matcher(out);
         assertThat(row.find()).as(out).isTrue();
         assertThat(row.group(1) + "/" + row.group(2)).isEqualTo("30/200");
         assertThat(Integer.parseInt(row.group(3).replace(",", "")))
                 .as("every step's state reaches the changelog")
+                .isPositive();
+        assertThat(Integer.parseInt(row.group(4).replace(",", "")))
+                .as("the whole states too")
                 .isPositive();
         assertThat(row.find()).as(out).isTrue();
         assertThat(row.group(1) + "/" + row.group(2)).isEqualTo("300/20");
