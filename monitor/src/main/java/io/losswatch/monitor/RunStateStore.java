@@ -110,8 +110,11 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
                 if (size() <= maxLiveRuns) {
                     return false;
                 }
-                if (eldest.getValue().dirty()) {
-                    write(eldest.getValue());
+                Live l = eldest.getValue();
+                if (l.dirty() || l.loggedSteps > 0) {
+                    // whole, so that its next read is one value and no replay: an evicted run is likely read again
+                    l.loggedSteps = FORCE_SNAPSHOT;
+                    write(l);
                 }
                 return true;
             }
