@@ -139,6 +139,14 @@ public final class MonitorCommand implements Callable<Integer> {
     Duration stateRetention;
 
     @Option(
+            names = "--live-state-mb",
+            defaultValue = "${env:LOSSWATCH_LIVE_STATE_MB:-0}",
+            description = "Heap for the run states kept live, all tasks together, about 5 KB a run (512 keeps "
+                    + "100,000 runs live); past it, the least recently stepped runs are written out and read back "
+                    + "from the store at their next step. 0, the default, is a quarter of the heap (-Xmx).")
+    long liveStateMb;
+
+    @Option(
             names = "--ceiling",
             defaultValue = "${env:LOSSWATCH_CEILING:-3.4028234663852886E38}",
             description = "Loss value the forecast counts steps to (default: float overflow, ${DEFAULT-VALUE}).")
@@ -201,7 +209,8 @@ public final class MonitorCommand implements Callable<Integer> {
                     kafkaOptions.settings(),
                     DetectorConfig.defaults().withCeiling(ceiling),
                     runIdleTimeout,
-                    stateRetention);
+                    stateRetention,
+                    liveStateMb << 20);
             if (!targets.isEmpty()) {
                 notifierConfig = webhooks.config(servers, config.kafka(), alertsTopic.topic(), targets);
             }

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 
 /**
  * Every meter the monitor publishes, declared in one place (alert delivery's are in
@@ -49,6 +50,8 @@ public final class LosswatchMetrics {
     public static final String ALERTS = "losswatch.alerts";
     public static final String DETECTION_LATENCY = "losswatch.detection.latency";
     public static final String ACTIVE_RUNS = "losswatch.active.runs";
+    public static final String LIVE_STATES = "losswatch.live.run.states";
+    public static final String LIVE_STATES_MAX = "losswatch.live.run.states.max";
 
     private final MeterRegistry registry;
     private final Counter records;
@@ -76,6 +79,17 @@ public final class LosswatchMetrics {
         Gauge.builder(ACTIVE_RUNS, runs, RunSeries::size)
                 .description("Runs with live per-run series (seen within the idle timeout)")
                 .baseUnit("runs")
+                .register(registry);
+    }
+
+    /** The run states the instance keeps live, and how many it may: past that, runs are read from the store. */
+    void liveStates(LongSupplier live, long max) {
+        Gauge.builder(LIVE_STATES, live, l -> l.getAsLong())
+                .description("Run states kept live in memory, all tasks together")
+                .register(registry);
+        Gauge.builder(LIVE_STATES_MAX, () -> max)
+                .description("Run states the instance keeps live at most (--live-state-mb); past it, "
+                        + "the least recently stepped runs are read back from the store at their next step")
                 .register(registry);
     }
 

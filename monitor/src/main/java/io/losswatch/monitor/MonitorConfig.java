@@ -16,6 +16,9 @@ import org.apache.kafka.streams.StreamsConfig;
  * @param kafka extra Kafka client settings passed through as they are (TLS, SASL, tuning)
  * @param runIdleTimeout per-run series are removed after this long without a step
  * @param stateRetention a run's detection state is deleted after this long without a step
+ * @param liveStateBytes heap for the run states kept live, over all of the instance's tasks, 0 for a
+ *     quarter of the JVM's maximum heap; runs past it are written out and read back from the store at
+ *     their next step
  */
 public record MonitorConfig(
         String bootstrapServers,
@@ -30,9 +33,24 @@ public record MonitorConfig(
         Map<String, String> kafka,
         DetectorConfig detector,
         Duration runIdleTimeout,
-        Duration stateRetention) {
+        Duration stateRetention,
+        long liveStateBytes) {
 
     public static final String DEFAULT_APPLICATION_ID = "losswatch-monitor";
+    /** A quarter of the JVM's maximum heap. */
+    public static final long DEFAULT_LIVE_STATE_BYTES = 0;
+
+    public MonitorConfig {
+        if (liveStateBytes < 0) {
+            throw new IllegalArgumentException(
+                    "the heap for live run states cannot be negative, got " + liveStateBytes);
+        }
+    }
+
+    /** The heap for live run states, the default resolved against this JVM. */
+    public long liveStateBytesResolved() {
+        return liveStateBytes > 0 ? liveStateBytes : Runtime.getRuntime().maxMemory() / 4;
+    }
 
     public static MonitorConfig defaults(String bootstrapServers) {
         return new MonitorConfig(
@@ -48,7 +66,8 @@ public record MonitorConfig(
                 Map.of(),
                 DetectorConfig.defaults(),
                 Duration.ofMinutes(30),
-                Duration.ofDays(7));
+                Duration.ofDays(7),
+                DEFAULT_LIVE_STATE_BYTES);
     }
 
     public MonitorConfig withStateDir(Path dir) {
@@ -65,7 +84,8 @@ public record MonitorConfig(
                 kafka,
                 detector,
                 runIdleTimeout,
-                stateRetention);
+                stateRetention,
+                liveStateBytes);
     }
 
     public MonitorConfig withApplicationId(String id) {
@@ -82,7 +102,8 @@ public record MonitorConfig(
                 kafka,
                 detector,
                 runIdleTimeout,
-                stateRetention);
+                stateRetention,
+                liveStateBytes);
     }
 
     public MonitorConfig withTopics(String metrics, String alerts, String dlq) {
@@ -99,7 +120,8 @@ public record MonitorConfig(
                 kafka,
                 detector,
                 runIdleTimeout,
-                stateRetention);
+                stateRetention,
+                liveStateBytes);
     }
 
     public MonitorConfig withDetector(DetectorConfig d) {
@@ -116,7 +138,8 @@ public record MonitorConfig(
                 kafka,
                 d,
                 runIdleTimeout,
-                stateRetention);
+                stateRetention,
+                liveStateBytes);
     }
 
     public MonitorConfig withKafka(Map<String, String> k) {
@@ -133,7 +156,8 @@ public record MonitorConfig(
                 Map.copyOf(k),
                 detector,
                 runIdleTimeout,
-                stateRetention);
+                stateRetention,
+                liveStateBytes);
     }
 
     /** The Kafka Streams configuration; production and tests both use this. */

@@ -22,11 +22,16 @@ public final class MonitorTopology {
     private MonitorTopology() {}
 
     public static Topology build(MonitorConfig config, LosswatchMetrics metrics, Clock clock) {
-        return build(config, metrics, clock, RunStateStore.MAX_LIVE_RUNS);
+        return build(config, metrics, clock, LiveStateBudget.ofBytes(config.liveStateBytesResolved()));
     }
 
-    /** As {@link #build(MonitorConfig, LosswatchMetrics, Clock)}, with a bound on the live run states per task. */
+    /** As {@link #build(MonitorConfig, LosswatchMetrics, Clock)}, with a bound on the live run states: for tests. */
     static Topology build(MonitorConfig config, LosswatchMetrics metrics, Clock clock, int maxLiveRuns) {
+        return build(config, metrics, clock, LiveStateBudget.ofRuns(maxLiveRuns));
+    }
+
+    private static Topology build(MonitorConfig config, LosswatchMetrics metrics, Clock clock, LiveStateBudget budget) {
+        metrics.liveStates(budget::live, budget.maxRuns());
         Detector detector = new Detector(config.detector());
         Topology t = new Topology();
         // raw bytes in, so that a record that is not a valid event can go to the DLQ exactly as received
@@ -36,7 +41,7 @@ public final class MonitorTopology {
                 () -> new StepProcessor(detector, metrics, clock, config.runIdleTimeout(), config.stateRetention()),
                 SOURCE);
         // live run states, each changed run written to RocksDB and the changelog once per commit
-        t.addStateStore(new RunStateStore.Builder(STATE_STORE, detector, maxLiveRuns), DETECT);
+        t.addStateStore(new RunStateStore.Builder(STATE_STORE, detector, budget), DETECT);
         t.addSink(ALERTS_SINK, config.alertsTopic(), new ByteArraySerializer(), new ByteArraySerializer(), DETECT);
         t.addSink(DLQ_SINK, config.dlqTopic(), new ByteArraySerializer(), new ByteArraySerializer(), DETECT);
         return t;

@@ -99,7 +99,7 @@ class RunStateStoreTest {
 
     @Test
     void shouldWriteAChangedRunsStateToTheLoggedStoreByTheCommit() {
-        try (Monitor m = new Monitor("m", RunStateStore.MAX_LIVE_RUNS)) {
+        try (Monitor m = new Monitor("m", 10_000)) {
             for (int i = 0; i < 30; i++) {
                 m.send(StepEvent.of("a", i, 1.0 / (i + 1)));
             }
@@ -112,7 +112,7 @@ class RunStateStoreTest {
     @Test
     void shouldWriteAFewDozenBytesForAStepAndTheWholeStateOnlyNowAndThen() {
         List<Integer> written = new ArrayList<>();
-        try (Monitor m = new Monitor("sizes", RunStateStore.MAX_LIVE_RUNS)) {
+        try (Monitor m = new Monitor("sizes", 10_000)) {
             for (int i = 0; i < 1000; i++) {
                 StepEvent e = StepEvent.of("full", i, 2.0 * Math.exp(-i / 300.0) * (1 + 0.05 * Math.sin(i)))
                         .withLearningRate(0.01);
@@ -146,6 +146,47 @@ class RunStateStoreTest {
             assertThat(snapshot).as("bytes of the whole state").isGreaterThan(1000);
             assertThat(logs).as("steps logged rather than written whole").isGreaterThan(900);
         }
+    }
+
+    @Test
+    void shouldKeepTheLiveStatesOfEveryTaskWithinOneBudget() {
+        Detector detector = new Detector(DetectorConfig.defaults());
+        LiveStateBudget budget = LiveStateBudget.ofRuns(3);
+        List<RunStateStore> tasks = new ArrayList<>();
+        for (String name : List.of("task-0", "task-1")) {
+            RunStateStore store = new RunStateStore(
+                    Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(), Serdes.ByteArray())
+                            .withLoggingDisabled()
+                            .build(),
+                    detector,
+                    budget,
+                    RunStateStore.SNAPSHOT_EVERY_STEPS);
+            store.init(new MockProcessorContext<>().getStateStoreContext(), store);
+            tasks.add(store);
+        }
+        Instant t = Instant.parse("2026-11-27T05:00:00Z");
+        long peak = 0;
+        for (int i = 0; i < 200; i++) {
+            for (int r = 0; r < 4; r++) { // two runs in each task
+                RunStateStore store = tasks.get(r % 2);
+                String run = "run-" + r;
+                StepEvent e = StepEvent.of(run, i, 2.0 * Math.exp(r == 0 ? 0.05 * i : -i / 100.0));
+                RunState s = store.get(run);
+                detector.onStep(s, e, t.plusSeconds(i), t.plusSeconds(i));
+                store.changed(run, s, e, t.plusSeconds(i), t.plusSeconds(i));
+                peak = Math.max(peak, budget.live());
+            }
+            if (i % 7 == 6) {
+                tasks.forEach(RunStateStore::flushCache);
+            }
+        }
+        tasks.forEach(RunStateStore::flushCache);
+        assertThat(peak).as("live states of both tasks together").isLessThanOrEqualTo(3);
+        RunState growing = tasks.get(0).get("run-0");
+        assertThat(growing.lastStep()).isEqualTo(199);
+        assertThat(growing.slot(AlertType.LOSS_EXPONENTIAL_GROWTH).firing()).isTrue();
+        tasks.forEach(RunStateStore::close);
+        assertThat(budget.live()).isZero();
     }
 
     @Test
@@ -243,7 +284,7 @@ class RunStateStoreTest {
     @Test
     void shouldRaiseTheSameAlertsWhenLiveStatesAreEvictedOrDropped() {
         List<String> reference;
-        try (Monitor m = new Monitor("reference", RunStateStore.MAX_LIVE_RUNS)) {
+        try (Monitor m = new Monitor("reference", 10_000)) {
             feed(m, i -> {});
             reference = m.alerts();
         }
@@ -254,7 +295,7 @@ class RunStateStoreTest {
             feed(m, i -> {});
             assertThat(m.alerts()).isEqualTo(reference);
         }
-        try (Monitor m = new Monitor("dropping", RunStateStore.MAX_LIVE_RUNS)) {
+        try (Monitor m = new Monitor("dropping", 10_000)) {
             feed(m, i -> m.store().clearCache()); // as after an abort: read back what was committed
             assertThat(m.alerts()).isEqualTo(reference);
         }

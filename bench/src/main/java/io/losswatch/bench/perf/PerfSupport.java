@@ -28,7 +28,8 @@ public final class PerfSupport {
                 c.kafka(),
                 c.detector(),
                 c.runIdleTimeout(),
-                c.stateRetention());
+                c.stateRetention(),
+                c.liveStateBytes());
     }
 
     public static Path scratch(String name) {
