@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * and, once per commit, writes what changed in each changed run: the steps applied since its last
  * write (a few dozen bytes each, {@link StepLog}), and every {@value #SNAPSHOT_EVERY_STEPS} steps or
  * so the whole state instead. The bytes written per step so no longer grow with the detector's
- * windows: a state is 1-1.7 KB, a logged step 30-60 bytes.
+ * windows: a state is 1-1.7 KB, a logged step with every field about 60 bytes.
  *
  * <p>Kafka Streams calls {@link #flushCache()} on every store in a task's commit, before it
  * flushes the task's producer and commits the transaction (exactly-once) or the offsets; this is the

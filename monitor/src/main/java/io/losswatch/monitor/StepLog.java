@@ -14,7 +14,7 @@ import java.util.Map;
  * detector applied, each with the two instants it was given, so that the snapshot and these steps
  * give back the live state exactly (the detector is deterministic). A step keeps what the detector
  * reads: the loss and every optional number, the resume marker, and of the labels only
- * {@code optimizer} and {@code num_classes}. About 30-60 bytes a step, against 1-1.7 KB for a whole
+ * {@code optimizer} and {@code num_classes}. About 60 bytes a step with every field, against 1-1.7 KB for a whole
  * state.
  *
  * <p>Values in the store start with a mark byte: {@link #SNAPSHOT} (a sequence number, then the run
