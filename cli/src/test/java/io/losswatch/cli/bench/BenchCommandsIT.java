@@ -66,9 +66,17 @@ class BenchCommandsIT {
     }
 
     @Test
-    void latencyShouldTimeEveryAlertToTheMonitorTheTopicAndTheWebhook() {
-        String out =
-                run(new LatencyBenchCommand(), "--rate", "300", "--runs", "20", "--seconds", "4", "--diverging", "0.5");
+    void latencyShouldTimeEveryAlertOfEachLoadAndCompareTheLoadsInOneTable() {
+        String out = run(
+                new LatencyBenchCommand(),
+                "--rate",
+                "200,300",
+                "--runs",
+                "10,20",
+                "--seconds",
+                "4",
+                "--diverging",
+                "0.5");
         assertThat(out).contains("the monitor's stream threads while sending: processing");
         for (String line : new String[] {
             "step sent -> processed by the monitor",
@@ -76,8 +84,29 @@ class BenchCommandsIT {
             "step sent -> webhook received it"
         }) {
             Matcher n = Pattern.compile(Pattern.quote(line) + ".*n=(\\d+)").matcher(out);
-            assertThat(n.find()).as(out).isTrue();
-            assertThat(Integer.parseInt(n.group(1))).as(line).isPositive();
+            for (int load = 1; load <= 2; load++) {
+                assertThat(n.find()).as(line + " for load " + load + "\n" + out).isTrue();
+                assertThat(Integer.parseInt(n.group(1))).as(line).isPositive();
+            }
         }
+        // one table row per load: rate, runs, events sent, behind, alerts timed on the topic and at the webhook
+        Matcher row = Pattern.compile(
+                        "^\\| ([\\d,]+) \\| ([\\d,]+) \\| ([\\d,]+) \\| (-?[\\d,]+) \\| (\\d+) / (\\d+) \\|.*\\|$",
+                        Pattern.MULTILINE)
+                .matcher(out);
+        for (String load : new String[] {"200/10", "300/20"}) {
+            assertThat(row.find()).as(load + "\n" + out).isTrue();
+            assertThat(row.group(1) + "/" + row.group(2)).isEqualTo(load);
+            assertThat(Long.parseLong(row.group(3).replace(",", "")))
+                    .as("events sent")
+                    .isPositive();
+            assertThat(Integer.parseInt(row.group(5)))
+                    .as("alerts timed on the topic")
+                    .isPositive();
+            assertThat(Integer.parseInt(row.group(6)))
+                    .as("alerts timed at the webhook")
+                    .isPositive();
+        }
+        assertThat(row.find()).as("no third row\n" + out).isFalse();
     }
 }
