@@ -9,6 +9,9 @@ import java.nio.ByteBuffer;
 
 /**
  * Validation loss climbing away from its minimum while training loss keeps falling: overfitting.
+ * When the training loss climbs too, the run is not overfitting but diverging, which the training
+ * loss rules judge; so the training loss must not be above where it was at the minimum by more than
+ * its noise allows.
  * The current validation loss is smoothed over validations (an exponential average: one noisy
  * evaluation is not a trend). The minimum it is compared with is the lowest centred mean of
  * {@link #CENTRED} consecutive validations: the minimum lies in the past, so it can be smoothed on
@@ -21,8 +24,15 @@ import java.nio.ByteBuffer;
  * that carry {@code val_loss}.
  */
 final class ValidationTracker {
-    /** Training loss still "not rising": at most this factor above where it was at the validation minimum. */
+    /**
+     * Training loss still "not rising": at most this factor above where it was at the validation
+     * minimum, and at most {@link #TRAIN_SIGMAS} standard errors of the difference of the two levels:
+     * the mean of an epoch's batches (one point per validation) barely moves by noise, so a few percent
+     * more is already the training loss climbing.
+     */
     static final double LN_TRAIN_FLAT = Math.log(1.1);
+
+    static final double TRAIN_SIGMAS = 2;
     /** Validations in the centred mean whose lowest value is the minimum (odd). */
     static final int CENTRED = 5;
     /**
@@ -44,6 +54,10 @@ final class ValidationTracker {
     int streak;
     int calmPoints;
     final int fitPoints; // the validations in the reported fit: the newest {@code points}
+    // the training level and how far above trainAtBestLn it may be, at the newest validation; read by the
+    // diagnosis of the same step, so not part of the stored state
+    double trainLn = Double.NaN;
+    double trainToleranceLn = Double.NaN;
 
     ValidationTracker(DetectorConfig.Validation c) {
         this.fitPoints = Math.max(CENTRED, c.points());
@@ -54,9 +68,21 @@ final class ValidationTracker {
     /**
      * @param v ln(val_loss)
      * @param trainLn the training loss level now (ln), NaN when unknown
+     * @param trainToleranceLn how far (ln) above its level at the minimum the training loss may be
+     *     and still count as not rising: {@link #LN_TRAIN_FLAT}, or less for a less noisy level
+     * @param trainingDiverges the training loss rules see it grow or jump: then it is not overfitting
      * @return true when the divergence condition holds at this validation point
      */
-    boolean onValidation(long step, double v, double trainLn, DetectorConfig.Validation c, double lnMinRise) {
+    boolean onValidation(
+            long step,
+            double v,
+            double trainLn,
+            double trainToleranceLn,
+            boolean trainingDiverges,
+            DetectorConfig.Validation c,
+            double lnMinRise) {
+        this.trainLn = trainLn;
+        this.trainToleranceLn = trainToleranceLn;
         values.add(step, v);
         smoothLn = Double.isNaN(smoothLn) ? v : smoothLn + c.smoothing() * (v - smoothLn);
         int n = values.size();
@@ -77,7 +103,8 @@ final class ValidationTracker {
                 && smoothLn - bestLn >= lnMinRise + c.noiseSigmas() * noise
                 && !Double.isNaN(trainLn)
                 && !Double.isNaN(trainAtBestLn)
-                && trainLn <= trainAtBestLn + LN_TRAIN_FLAT;
+                && trainLn <= trainAtBestLn + trainToleranceLn
+                && !trainingDiverges;
         streak = rising ? streak + 1 : 0;
         return rising;
     }
@@ -108,6 +135,8 @@ final class ValidationTracker {
         sinceBest = 0;
         streak = 0;
         calmPoints = 0;
+        trainLn = Double.NaN;
+        trainToleranceLn = Double.NaN;
     }
 
     private static final int SMOOTH = 1, BEST = 2, TRAIN_AT_BEST = 4;
