@@ -94,7 +94,7 @@ class EpochSeriesTest {
     }
 
     @Test
-    void shouldAlertOnTheRunOfTheFindingBeforeItsLossDoubled() {
+    void shouldAlertWithinFiveEpochsOnALossThatClimbsFiveToSevenPercentAnEpoch() {
         // the training loss fell to 0.75 and then climbed to 1.51 over ten epochs and on: the validation
         // loss climbed with it; what fires is the growth of the training loss, not overfitting
         double[] loss = {
