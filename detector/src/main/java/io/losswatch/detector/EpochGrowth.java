@@ -26,6 +26,12 @@ final class EpochGrowth {
      */
     static final double RISE_SIGMAS = 7;
     /**
+     * Points before the series is judged at all: its noise comes from second differences, and fewer
+     * than 4 of them (a median of 3) once read a warm-up's flat start under 4% noise as no noise at all.
+     * A run that climbs from its first epoch is still alerted by its sixth.
+     */
+    static final int MIN_POINTS = 6;
+    /**
      * Share of the minimum rise that the epochs other than the largest one's must make: growth climbs
      * on every epoch, a jump (a warm restart, a blow-up) on one.
      */
@@ -41,7 +47,7 @@ final class EpochGrowth {
      */
     static LinearFit grows(RollingFit w, double hold) {
         int n = w.size();
-        if (n <= CLIMB_POINTS) {
+        if (n < MIN_POINTS) {
             return null;
         }
         int low = 0;

@@ -37,8 +37,8 @@ final class ValidationRule {
         boolean diverges = s.growth.growthStreak() > 0
                 || AlertLifecycle.firing(s, GrowthRule.TYPE)
                 || AlertLifecycle.firing(s, BlowupRule.TYPE);
-        boolean rising =
-                vt.onValidation(st.step(), v, train, trainTolerance(s.loss.raw, k), diverges, c, t.validationMinRise);
+        boolean rising = vt.onValidation(
+                st.step(), v, train, trainTolerance(s.loss.raw, k), diverges, s.facts.perEpoch, c, t.validationMinRise);
         boolean firing = AlertLifecycle.firing(s, TYPE);
         if (rising) {
             vt.calmPoints = 0;
