@@ -75,7 +75,9 @@ final class Diagnoser {
             ev.add(String.format(
                     Locale.ROOT,
                     "the learning rate rose to %.3g, a level the run never had, at step %d",
-                    s.facts.lastLearningRate,
+                    Double.isNaN(s.facts.learningRateRiseLevel)
+                            ? s.facts.lastLearningRate
+                            : s.facts.learningRateRiseLevel,
                     s.facts.learningRateRiseStep));
             return learningRate(
                     0.75,

@@ -86,7 +86,8 @@ final class EpochGrowth {
         if (rise < hold * RISE_SIGMAS * w.curveNoise()) {
             return null;
         }
-        return w.fitFrom(w.stepAt(low));
+        LinearFit fit = w.fitFrom(w.stepAt(low));
+        return fit.slope() > 0 ? fit : null; // the fit the alert reports must grow too
     }
 
     private EpochGrowth() {}

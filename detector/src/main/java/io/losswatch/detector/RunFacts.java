@@ -29,6 +29,7 @@ final class RunFacts {
     double lastLearningRate = Double.NaN;
     double maxLearningRate = Double.NaN;
     long learningRateRiseStep = -1; // last rise to a level the run never had
+    double learningRateRiseLevel = Double.NaN; // the rate it rose to (a schedule may have lowered it since)
     double recentMaxUpdateRatio = Double.NaN;
     String optimizer = "";
     /**
@@ -64,8 +65,9 @@ final class RunFacts {
         return lr <= KNOWN_LEVEL * maxLearningRate;
     }
 
-    void learningRateRoseAt(long step) {
+    void learningRateRoseAt(long step, double lr) {
         learningRateRiseStep = step;
+        learningRateRiseLevel = lr;
     }
 
     void recordLearningRate(double lr) {
@@ -115,6 +117,7 @@ final class RunFacts {
         maxLearningRate = Double.NaN;
         lastLearningRate = Double.NaN;
         learningRateRiseStep = -1;
+        learningRateRiseLevel = Double.NaN;
         recentMaxUpdateRatio = Double.NaN;
         chanceLn = Double.NaN;
         chanceFromLabel = false;
@@ -128,7 +131,8 @@ final class RunFacts {
             UPDATE_RATIO = 4,
             CHANCE = 8,
             CHANCE_FROM_LABEL = 16,
-            PER_EPOCH = 32;
+            PER_EPOCH = 32,
+            RISE_LEVEL = 64;
 
     /** First in the state: the other slices write their steps relative to {@link #lastStep}. */
     void writeTo(StateWriter w) {
@@ -139,7 +143,8 @@ final class RunFacts {
                 | StateWriter.unlessNaN(recentMaxUpdateRatio, UPDATE_RATIO)
                 | StateWriter.unlessNaN(chanceLn, CHANCE)
                 | (chanceFromLabel ? CHANCE_FROM_LABEL : 0)
-                | (perEpoch ? PER_EPOCH : 0);
+                | (perEpoch ? PER_EPOCH : 0)
+                | StateWriter.unlessNaN(learningRateRiseLevel, RISE_LEVEL);
         w.u8(mask);
         if ((mask & LAST_LR) != 0) {
             w.f64(lastLearningRate);
@@ -155,6 +160,9 @@ final class RunFacts {
         }
         if (perEpoch) {
             w.varLong(lastEpoch); // the last epoch matters only while every point is one
+        }
+        if ((mask & RISE_LEVEL) != 0) {
+            w.f64(learningRateRiseLevel);
         }
     }
 
@@ -174,6 +182,7 @@ final class RunFacts {
         chanceFromLabel = (mask & CHANCE_FROM_LABEL) != 0;
         perEpoch = (mask & PER_EPOCH) != 0;
         lastEpoch = perEpoch ? r.varLong() : -1;
+        learningRateRiseLevel = r.f64(mask, RISE_LEVEL, Double.NaN);
     }
 
     // the form of run state formats 3 and 4, where these facts are spread among the rules' state

@@ -249,19 +249,4 @@ class EpochSeriesTest {
         s.facts.writeTo(w);
         return w.toByteArray();
     }
-
-    @Test
-    void shouldWriteFactorsAndSharesThatReadTheRightWay() {
-        assertThat(Diagnoser.factor(Math.log(25), "above", "below")).isEqualTo("25x above");
-        assertThat(Diagnoser.factor(Math.log(0.5), "above", "below")).isEqualTo("2.0x below");
-        assertThat(Diagnoser.factor(Math.log(1.4), "below", "above")).isEqualTo("1.4x below");
-        ValidationTracker v = new ValidationTracker(DetectorConfig.defaults().validation());
-        v.trainAtBestLn = Math.log(1.0);
-        v.trainLn = Math.log(0.8);
-        v.trainToleranceLn = Math.log(1.03);
-        assertThat(Diagnoser.trainingSince(v)).isEqualTo("training loss fell 20% over the same steps");
-        v.trainLn = Math.log(1.02);
-        assertThat(Diagnoser.trainingSince(v))
-                .isEqualTo("training loss held: 2.0% above its level then, within its noise (3.0%)");
-    }
 }
