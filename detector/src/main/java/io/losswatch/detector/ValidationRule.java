@@ -38,7 +38,14 @@ final class ValidationRule {
                 || AlertLifecycle.firing(s, GrowthRule.TYPE)
                 || AlertLifecycle.firing(s, BlowupRule.TYPE);
         boolean rising = vt.onValidation(
-                st.step(), v, train, trainTolerance(s.loss.raw, k), diverges, s.facts.perEpoch, c, t.validationMinRise);
+                st.step(),
+                v,
+                train,
+                () -> trainTolerance(s.loss.raw, k),
+                diverges,
+                s.facts.perEpoch,
+                c,
+                t.validationMinRise);
         boolean firing = AlertLifecycle.firing(s, TYPE);
         if (rising) {
             vt.calmPoints = 0;

@@ -6,6 +6,7 @@ import io.losswatch.detector.fit.LinearFit;
 import io.losswatch.detector.fit.RollingFit;
 import io.losswatch.detector.fit.RollingFitCodec;
 import java.nio.ByteBuffer;
+import java.util.function.DoubleSupplier;
 
 /**
  * Validation loss climbing away from its minimum while training loss keeps falling: overfitting.
@@ -71,8 +72,9 @@ final class ValidationTracker {
     /**
      * @param v ln(val_loss)
      * @param trainLn the training loss level now (ln), NaN when unknown
-     * @param trainToleranceLn how far (ln) above its level at the minimum the training loss may be
-     *     and still count as not rising: {@link #LN_TRAIN_FLAT}, or less for a less noisy level
+     * @param trainTolerance how far (ln) above its level at the minimum the training loss may be
+     *     and still count as not rising: {@link #LN_TRAIN_FLAT}, or less for a less noisy level; asked
+     *     only when the training level is above it
      * @param trainingDiverges the training loss rules see it grow or jump: then it is not overfitting
      * @param perEpoch one point an epoch ({@link RunFacts#perEpoch}): the training loss must also not
      *     have climbed from its lowest level since the minimum
@@ -82,13 +84,13 @@ final class ValidationTracker {
             long step,
             double v,
             double trainLn,
-            double trainToleranceLn,
+            DoubleSupplier trainTolerance,
             boolean trainingDiverges,
             boolean perEpoch,
             DetectorConfig.Validation c,
             double lnMinRise) {
         this.trainLn = trainLn;
-        this.trainToleranceLn = trainToleranceLn;
+        this.trainToleranceLn = Double.NaN;
         values.add(step, v);
         smoothLn = Double.isNaN(smoothLn) ? v : smoothLn + c.smoothing() * (v - smoothLn);
         int n = values.size();
@@ -115,16 +117,28 @@ final class ValidationTracker {
                 && smoothLn - bestLn >= lnMinRise + c.noiseSigmas() * noise
                 && !Double.isNaN(trainLn)
                 && !Double.isNaN(trainAtBestLn)
-                && trainLn <= trainAtBestLn + trainToleranceLn
-                // nor, in a per-epoch series, climbing from where it has been since: a training loss
-                // that turned up after the validation minimum is diverging, although it may not be back
-                // above where it was then. Not for a per-step series: its levels at validations are
-                // means of noisy steps, and the lowest of tens of them is itself a dip of the noise
-                // (tried: it delayed 27 of 320 overfitting runs of the development seeds by a validation or more)
-                && !(perEpoch && trainLn > trainLowLn + trainToleranceLn)
-                && !trainingDiverges;
+                && !trainingDiverges
+                && trainingHolds(perEpoch, trainTolerance);
         streak = rising ? streak + 1 : 0;
         return rising;
+    }
+
+    /**
+     * The training loss is not above where it was at the minimum by more than its noise allows; nor,
+     * in a per-epoch series, climbing from where it has been since: a training loss that turned up
+     * after the validation minimum is diverging, although it may not be back above where it was then.
+     * Not for a per-step series: its levels at validations are means of noisy steps, and the lowest of
+     * tens of them is itself a dip of the noise (tried: it delayed 27 of 320 overfitting runs of the
+     * development seeds by a validation or more). The allowance is computed only for a level above
+     * those it is compared with (a fall needs none), so the common case costs no noise estimate.
+     */
+    private boolean trainingHolds(boolean perEpoch, DoubleSupplier tolerance) {
+        double reference = perEpoch ? Math.min(trainAtBestLn, trainLowLn) : trainAtBestLn;
+        if (trainLn <= reference) {
+            return true;
+        }
+        trainToleranceLn = tolerance.getAsDouble();
+        return trainLn <= trainAtBestLn + trainToleranceLn && !(perEpoch && trainLn > trainLowLn + trainToleranceLn);
     }
 
     /** The lower of two levels, either of which may be unknown (NaN). */
