@@ -143,7 +143,7 @@ public final class Detector {
                 // back up to a rate this run already trained at: a warm restart, its bump is planned
                 boolean planned = f.isKnownLevel(lr) && growth.planRestartBump(s, e.step());
                 if (!planned) {
-                    f.learningRateRoseAt(e.step());
+                    f.learningRateRoseAt(e.step(), lr);
                 }
             }
             f.recordLearningRate(lr);

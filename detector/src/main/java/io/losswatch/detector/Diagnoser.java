@@ -17,7 +17,7 @@ import java.util.Locale;
  * <li>update ratio above 0.1 or the learning rate raised to a new level just before the onset:
  *     LEARNING_RATE_TOO_HIGH;
  * <li>a non-finite loss out of a steady run (no growth, no jump before it): DATA_ISSUE (a bad batch);
- * <li>trouble within the first 20 steps: LEARNING_RATE_TOO_HIGH;
+ * <li>trouble within the first 20 steps (of a per-epoch series: at its first epoch): LEARNING_RATE_TOO_HIGH;
  * <li>dead units (a collapse, or the loss growing while the gradient norm falls) at a learning rate
  *     high for the optimizer: LEARNING_RATE_TOO_HIGH;
  * <li>plain SGD with the loss zig-zagging step to step: UNSTABLE_OPTIMIZER;
@@ -75,7 +75,9 @@ final class Diagnoser {
             ev.add(String.format(
                     Locale.ROOT,
                     "the learning rate rose to %.3g, a level the run never had, at step %d",
-                    s.facts.lastLearningRate,
+                    Double.isNaN(s.facts.learningRateRiseLevel)
+                            ? s.facts.lastLearningRate
+                            : s.facts.learningRateRiseLevel,
                     s.facts.learningRateRiseStep));
             return learningRate(
                     0.75,
@@ -96,12 +98,12 @@ final class Diagnoser {
                             + "check batches for finite values and skip the bad ones.");
         }
         boolean high = highForOptimizer(s);
-        if (s.facts.firstStep <= 1 && onset - s.facts.firstStep <= EARLY_STEPS) {
+        if (early(s, onset)) {
             ev.add(String.format(
                     Locale.ROOT,
-                    "the trouble began at step %d, within the first %d steps%s",
+                    "the trouble began at step %d, %s%s",
                     onset,
-                    EARLY_STEPS,
+                    s.facts.perEpoch ? "the first epoch" : "within the first " + EARLY_STEPS + " steps",
                     Double.isNaN(s.facts.lastLearningRate)
                             ? ""
                             : String.format(
@@ -200,12 +202,14 @@ final class Diagnoser {
                     double level = s.gradient
                             .series()
                             .meanNewest(config.gradientGrowth().shortScale().points());
+                    double below = s.gradient.earlyLn() - level;
                     ev.add(String.format(
                             Locale.ROOT,
-                            "grad_norm %.3g is %.0fx below its early level %.3g (dead units)",
+                            "grad_norm %.3g is %s its early level %.3g%s",
                             Math.exp(level),
-                            Math.exp(s.gradient.earlyLn() - level),
-                            Math.exp(s.gradient.earlyLn())));
+                            factor(below, "below", "above"),
+                            Math.exp(s.gradient.earlyLn()),
+                            below >= Math.log(2) ? " (dead units)" : ""));
                 }
             }
             case GRADIENT_EXPLOSION -> {
@@ -239,20 +243,18 @@ final class Diagnoser {
                             Math.exp(s.gradient.jump.peakLn() - s.gradient.jump.refLn()),
                             onset));
                 }
-                ev.add(String.format(
-                        Locale.ROOT,
-                        "%sgrad_norm %.3g is %.0fx its early level %.3g",
-                        GradientRule.nonFinite(e.gradNorm()) ? "the last finite " : "",
-                        s.gradient.series().size() == 0
-                                ? 0
-                                : Math.exp(s.gradient.series().newestValue()),
-                        Math.exp(s.gradient.series().newestValue() - s.gradient.earlyLn()),
-                        Math.exp(s.gradient.earlyLn())));
+                if (s.gradient.series().size() > 0) {
+                    ev.add(String.format(
+                            Locale.ROOT,
+                            "%sgrad_norm %.3g is %s its early level %.3g",
+                            GradientRule.nonFinite(e.gradNorm()) ? "the last finite " : "",
+                            Math.exp(s.gradient.series().newestValue()),
+                            factor(s.gradient.series().newestValue() - s.gradient.earlyLn(), "above", "below"),
+                            Math.exp(s.gradient.earlyLn())));
+                }
             }
             case VALIDATION_DIVERGENCE -> {
                 ValidationTracker v = s.validation;
-                double train =
-                        s.loss.raw.meanNewest(config.growth().shortScale().points());
                 ev.add(String.format(
                         Locale.ROOT,
                         "val_loss (smoothed) rose %.0f%% from its minimum %.3g at step %d over %d validations",
@@ -260,17 +262,52 @@ final class Diagnoser {
                         Math.exp(v.bestLn),
                         v.bestStep,
                         v.sinceBest));
-                ev.add(String.format(
-                        Locale.ROOT,
-                        "training loss fell %.0f%% over the same steps",
-                        100 * (1 - Math.exp(train - v.trainAtBestLn))));
+                ev.add(trainingSince(v));
             }
         }
     }
 
+    /**
+     * What the training loss did since the validation minimum, as the rule measured it: it fell, or
+     * it rose by no more than its noise allows (said so, never as a negative fall).
+     */
+    static String trainingSince(ValidationTracker v) {
+        double change = Math.exp(v.trainLn - v.trainAtBestLn) - 1;
+        if (change <= 0) {
+            return String.format(Locale.ROOT, "training loss fell %s over the same steps", percent(-change));
+        }
+        return String.format(
+                Locale.ROOT,
+                "training loss held: %s above its level then, within its noise (%s)",
+                percent(change),
+                percent(Math.exp(v.trainToleranceLn) - 1));
+    }
+
+    /** A non-negative share as a percentage, with a decimal below 10% so a small change does not read 0%. */
+    static String percent(double share) {
+        return String.format(Locale.ROOT, share < 0.1 ? "%.1f%%" : "%.0f%%", 100 * share);
+    }
+
+    /** {@code ln} of a ratio as "12x" above or below: never "0x" or a factor under 1 read as below. */
+    static String factor(double lnRatio, String above, String below) {
+        double r = Math.exp(Math.abs(lnRatio));
+        return String.format(Locale.ROOT, r < 10 ? "%.1fx %s" : "%.0fx %s", r, lnRatio >= 0 ? above : below);
+    }
+
+    /**
+     * Trouble from the very start of the run: within its first {@link #EARLY_STEPS} steps, or, for a
+     * per-epoch series, at its first epoch (20 epochs are most of a run, not its start).
+     */
+    private static boolean early(RunState s, long onset) {
+        if (s.facts.perEpoch) {
+            return onset == s.facts.firstStep;
+        }
+        return s.facts.firstStep <= 1 && onset - s.facts.firstStep <= EARLY_STEPS;
+    }
+
     /** No growth, no jump, no gradient trouble before a non-finite loss, and not at the very start. */
     private boolean quietBefore(RunState s, long onset) {
-        if (s.facts.firstStep <= 1 && onset - s.facts.firstStep <= EARLY_STEPS) {
+        if (early(s, onset)) {
             return false;
         }
         // "growing" as the growth detectors define it, which already allows for the run's noise

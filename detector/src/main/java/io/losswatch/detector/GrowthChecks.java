@@ -113,13 +113,33 @@ final class GrowthChecks {
      * ratio is about 1 - rho. Rho is capped at {@link #MAX_CORRELATION}; a zig-zag (rho below 0) gives 1.
      */
     static double correlationFactor(RollingFit w) {
+        double rho = correlation(w);
+        return rho == 0 ? 1 : Math.sqrt((1 + rho) / (1 - rho));
+    }
+
+    /** The lag-1 correlation of the noise, as {@link #correlationFactor} estimates it: in [0, {@link #MAX_CORRELATION}]. */
+    static double correlation(RollingFit w) {
         double wide = w.diffNoise(NOISE_LAG);
         if (!(wide > 0)) {
-            return 1;
+            return 0;
         }
         double ratio = w.diffNoise(1) / wide;
-        double rho = Math.max(0, Math.min(MAX_CORRELATION, 1 - ratio * ratio));
-        return Math.sqrt((1 + rho) / (1 - rho));
+        return Math.max(0, Math.min(MAX_CORRELATION, 1 - ratio * ratio));
+    }
+
+    /**
+     * How much wider the standard error of a mean of {@code k} neighbouring points is under AR(1) noise
+     * of lag-1 correlation {@code rho} than under white noise: sqrt(1 + 2 sum_j (1 - j/k) rho^j). 1 for
+     * a single point; towards {@link #correlationFactor}'s value as k grows.
+     */
+    static double meanCorrelationFactor(int k, double rho) {
+        double sum = 0;
+        double p = 1;
+        for (int j = 1; j < k; j++) {
+            p *= rho;
+            sum += (1 - (double) j / k) * p;
+        }
+        return Math.sqrt(1 + 2 * sum);
     }
 
     /** Where the growth began: the last low point of the window before the climb. */

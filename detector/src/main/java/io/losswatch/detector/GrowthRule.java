@@ -13,7 +13,8 @@ import io.losswatch.events.Severity;
  * order of its thirds all agree, and the fitted end is above where the run was before the window
  * (not only above a dip the window starts in), {@code confirmSteps} steps in a row. Right after the
  * learning rate jumps back to a level the run already trained at (a warm restart), a bump up to the
- * run's earlier loss level is planned and not alerted.
+ * run's earlier loss level is planned and not alerted. A per-epoch series (one point an epoch) is
+ * also judged epoch by epoch ({@link EpochGrowth}): its windows would fill only late in the run.
  */
 final class GrowthRule {
     static final AlertType TYPE = AlertType.LOSS_EXPONENTIAL_GROWTH;
@@ -139,6 +140,11 @@ final class GrowthRule {
             used = loss.blocks.blocks().fit();
             fromBlocks = true;
         }
+        boolean byEpoch = false;
+        if (used == null && s.facts.perEpoch) {
+            used = EpochGrowth.grows(loss.raw, hold);
+            byEpoch = used != null;
+        }
         boolean growing = used != null;
         if (gs.plannedSinceStep >= 0) {
             double level = loss.raw.meanNewest(g.shortScale().points());
@@ -152,7 +158,8 @@ final class GrowthRule {
         if (growing) {
             gs.growthStreak++;
             AlertLifecycle.hold(st, TYPE);
-            if (!firing && gs.growthStreak >= g.confirmSteps()) {
+            // an epoch's climb is confirmed by the epochs it counts: a second epoch in a row would come an epoch late
+            if (!firing && (gs.growthStreak >= g.confirmSteps() || byEpoch)) {
                 long onset = fromBlocks ? blockOnset(s) : GrowthChecks.lowPoint(loss.raw);
                 // report the rate of the growth itself, not diluted by the steps before it began
                 LinearFit fit = GrowthChecks.sinceOnset(loss.raw, onset, used);

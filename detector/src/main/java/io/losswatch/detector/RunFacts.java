@@ -29,8 +29,16 @@ final class RunFacts {
     double lastLearningRate = Double.NaN;
     double maxLearningRate = Double.NaN;
     long learningRateRiseStep = -1; // last rise to a level the run never had
+    double learningRateRiseLevel = Double.NaN; // the rate it rose to (a schedule may have lowered it since)
     double recentMaxUpdateRatio = Double.NaN;
     String optimizer = "";
+    /**
+     * Every event so far carried an epoch, each one past the last: one point per epoch (a Keras
+     * {@code CSVLogger} file, or a trainer that logs once an epoch), judged as a sparse series.
+     */
+    boolean perEpoch;
+
+    long lastEpoch = -1;
     double chanceLn = Double.NaN; // ln of the chance-level loss, NaN when unknown
     boolean chanceFromLabel; // from num_classes, not guessed from the first loss
 
@@ -40,6 +48,9 @@ final class RunFacts {
             firstStep = e.step();
         }
         lastStep = e.step();
+        Integer epoch = e.epoch();
+        perEpoch = epoch != null && (processedSteps == 0 || (perEpoch && epoch > lastEpoch));
+        lastEpoch = epoch == null ? -1 : epoch;
         processedSteps++;
         lastSeenMillis = nowMillis;
     }
@@ -54,8 +65,9 @@ final class RunFacts {
         return lr <= KNOWN_LEVEL * maxLearningRate;
     }
 
-    void learningRateRoseAt(long step) {
+    void learningRateRoseAt(long step, double lr) {
         learningRateRiseStep = step;
+        learningRateRiseLevel = lr;
     }
 
     void recordLearningRate(double lr) {
@@ -105,13 +117,22 @@ final class RunFacts {
         maxLearningRate = Double.NaN;
         lastLearningRate = Double.NaN;
         learningRateRiseStep = -1;
+        learningRateRiseLevel = Double.NaN;
         recentMaxUpdateRatio = Double.NaN;
         chanceLn = Double.NaN;
         chanceFromLabel = false;
+        perEpoch = false;
+        lastEpoch = -1;
         attempt++;
     }
 
-    private static final int LAST_LR = 1, MAX_LR = 2, UPDATE_RATIO = 4, CHANCE = 8, CHANCE_FROM_LABEL = 16;
+    private static final int LAST_LR = 1,
+            MAX_LR = 2,
+            UPDATE_RATIO = 4,
+            CHANCE = 8,
+            CHANCE_FROM_LABEL = 16,
+            PER_EPOCH = 32,
+            RISE_LEVEL = 64;
 
     /** First in the state: the other slices write their steps relative to {@link #lastStep}. */
     void writeTo(StateWriter w) {
@@ -121,7 +142,9 @@ final class RunFacts {
                 | StateWriter.unlessNaN(maxLearningRate, MAX_LR)
                 | StateWriter.unlessNaN(recentMaxUpdateRatio, UPDATE_RATIO)
                 | StateWriter.unlessNaN(chanceLn, CHANCE)
-                | (chanceFromLabel ? CHANCE_FROM_LABEL : 0);
+                | (chanceFromLabel ? CHANCE_FROM_LABEL : 0)
+                | (perEpoch ? PER_EPOCH : 0)
+                | StateWriter.unlessNaN(learningRateRiseLevel, RISE_LEVEL);
         w.u8(mask);
         if ((mask & LAST_LR) != 0) {
             w.f64(lastLearningRate);
@@ -134,6 +157,12 @@ final class RunFacts {
         }
         if ((mask & CHANCE) != 0) {
             w.f64(chanceLn);
+        }
+        if (perEpoch) {
+            w.varLong(lastEpoch); // the last epoch matters only while every point is one
+        }
+        if ((mask & RISE_LEVEL) != 0) {
+            w.f64(learningRateRiseLevel);
         }
     }
 
@@ -151,6 +180,9 @@ final class RunFacts {
         recentMaxUpdateRatio = r.f64(mask, UPDATE_RATIO, Double.NaN);
         chanceLn = r.f64(mask, CHANCE, Double.NaN);
         chanceFromLabel = (mask & CHANCE_FROM_LABEL) != 0;
+        perEpoch = (mask & PER_EPOCH) != 0;
+        lastEpoch = perEpoch ? r.varLong() : -1;
+        learningRateRiseLevel = r.f64(mask, RISE_LEVEL, Double.NaN);
     }
 
     // the form of run state formats 3 and 4, where these facts are spread among the rules' state

@@ -15,7 +15,15 @@ import io.losswatch.events.AlertType;
  * earlier releases are still read ({@link LegacyRunStateFormat}).
  */
 public final class RunState {
-    static final byte FORMAT = 5;
+    static final byte FORMAT = 6;
+    /**
+     * Format 6 is format 5 with optional values added behind bits of the masks it already had (the
+     * per-epoch facts, the level a learning rate rose to, the training levels of the validation rule):
+     * format 5 reads with the same code, those values absent. The number changed so that a release
+     * that knows only 5 drops a state of 6 instead of misreading it.
+     */
+    static final byte PREVIOUS_FORMAT = 5;
+
     private static final AlertType[] TYPES = AlertType.values();
 
     final RunFacts facts = new RunFacts();
@@ -141,7 +149,7 @@ public final class RunState {
             LegacyRunStateFormat.read(bytes, r);
             return r;
         }
-        if (format != FORMAT) {
+        if (format != FORMAT && format != PREVIOUS_FORMAT) {
             throw new IllegalStateException("unknown run state format " + format);
         }
         StateReader in = new StateReader(bytes, 1);

@@ -6,9 +6,13 @@ import io.losswatch.detector.fit.LinearFit;
 import io.losswatch.detector.fit.RollingFit;
 import io.losswatch.detector.fit.RollingFitCodec;
 import java.nio.ByteBuffer;
+import java.util.function.DoubleSupplier;
 
 /**
  * Validation loss climbing away from its minimum while training loss keeps falling: overfitting.
+ * When the training loss climbs too, the run is not overfitting but diverging, which the training
+ * loss rules judge; so the training loss must not be above where it was at the minimum by more than
+ * its noise allows.
  * The current validation loss is smoothed over validations (an exponential average: one noisy
  * evaluation is not a trend). The minimum it is compared with is the lowest centred mean of
  * {@link #CENTRED} consecutive validations: the minimum lies in the past, so it can be smoothed on
@@ -21,8 +25,15 @@ import java.nio.ByteBuffer;
  * that carry {@code val_loss}.
  */
 final class ValidationTracker {
-    /** Training loss still "not rising": at most this factor above where it was at the validation minimum. */
+    /**
+     * Training loss still "not rising": at most this factor above where it was at the validation
+     * minimum, and at most {@link #TRAIN_SIGMAS} standard errors of the difference of the two levels:
+     * the mean of an epoch's batches (one point per validation) barely moves by noise, so a few percent
+     * more is already the training loss climbing.
+     */
     static final double LN_TRAIN_FLAT = Math.log(1.1);
+
+    static final double TRAIN_SIGMAS = 2;
     /** Validations in the centred mean whose lowest value is the minimum (odd). */
     static final int CENTRED = 5;
     /**
@@ -40,10 +51,17 @@ final class ValidationTracker {
     double bestLn = Double.POSITIVE_INFINITY; // lowest centred mean
     long bestStep = -1; // the middle validation of that mean
     double trainAtBestLn = Double.NaN; // training level (ln) when that minimum was seen
+    double trainLowLn = Double.NaN; // lowest training level (ln) at a validation since that minimum's middle one
+    double trainPrevLn = Double.NaN; // training level (ln) at the previous validation...
+    double trainPrev2Ln = Double.NaN; // ...and at the one before: with this one, those of the minimum's mean
     int sinceBest; // validations since bestStep
     int streak;
     int calmPoints;
     final int fitPoints; // the validations in the reported fit: the newest {@code points}
+    // the training level and how far above trainAtBestLn it may be, at the newest validation; read by the
+    // diagnosis of the same step, so not part of the stored state
+    double trainLn = Double.NaN;
+    double trainToleranceLn = Double.NaN;
 
     ValidationTracker(DetectorConfig.Validation c) {
         this.fitPoints = Math.max(CENTRED, c.points());
@@ -54,9 +72,25 @@ final class ValidationTracker {
     /**
      * @param v ln(val_loss)
      * @param trainLn the training loss level now (ln), NaN when unknown
+     * @param trainTolerance how far (ln) above its level at the minimum the training loss may be
+     *     and still count as not rising: {@link #LN_TRAIN_FLAT}, or less for a less noisy level; asked
+     *     only when the training level is above it
+     * @param trainingDiverges the training loss rules see it grow or jump: then it is not overfitting
+     * @param perEpoch one point an epoch ({@link RunFacts#perEpoch}): the training loss must also not
+     *     have climbed from its lowest level since the minimum
      * @return true when the divergence condition holds at this validation point
      */
-    boolean onValidation(long step, double v, double trainLn, DetectorConfig.Validation c, double lnMinRise) {
+    boolean onValidation(
+            long step,
+            double v,
+            double trainLn,
+            DoubleSupplier trainTolerance,
+            boolean trainingDiverges,
+            boolean perEpoch,
+            DetectorConfig.Validation c,
+            double lnMinRise) {
+        this.trainLn = trainLn;
+        this.trainToleranceLn = Double.NaN;
         values.add(step, v);
         smoothLn = Double.isNaN(smoothLn) ? v : smoothLn + c.smoothing() * (v - smoothLn);
         int n = values.size();
@@ -66,20 +100,50 @@ final class ValidationTracker {
                 bestLn = centred;
                 bestStep = values.stepAt(n - 1 - CENTRED / 2);
                 trainAtBestLn = trainLn; // the training level now: CENTRED / 2 validations after, a little lower
+                // the lowest since the middle validation: a training loss that turned up within the
+                // minimum's mean was already climbing when the minimum was seen
+                trainLowLn = min(trainLn, min(trainPrevLn, trainPrev2Ln));
                 sinceBest = CENTRED / 2;
             } else {
                 sinceBest++;
             }
         }
+        trainLowLn = min(trainLn, trainLowLn);
+        trainPrev2Ln = trainPrevLn;
+        trainPrevLn = trainLn;
         // noise of the smoothed value: sqrt(w / (2 - w)) of the raw noise
         double noise = rawNoise() * Math.sqrt(c.smoothing() / (2 - c.smoothing()));
         boolean rising = sinceBest >= c.minPoints()
                 && smoothLn - bestLn >= lnMinRise + c.noiseSigmas() * noise
                 && !Double.isNaN(trainLn)
                 && !Double.isNaN(trainAtBestLn)
-                && trainLn <= trainAtBestLn + LN_TRAIN_FLAT;
+                && !trainingDiverges
+                && trainingHolds(perEpoch, trainTolerance);
         streak = rising ? streak + 1 : 0;
         return rising;
+    }
+
+    /**
+     * The training loss is not above where it was at the minimum by more than its noise allows; nor,
+     * in a per-epoch series, climbing from where it has been since: a training loss that turned up
+     * after the validation minimum is diverging, although it may not be back above where it was then.
+     * Not for a per-step series: its levels at validations are means of noisy steps, and the lowest of
+     * tens of them is itself a dip of the noise (tried: it delayed 27 of 320 overfitting runs of the
+     * development seeds by a validation or more). The allowance is computed only for a level above
+     * those it is compared with (a fall needs none), so the common case costs no noise estimate.
+     */
+    private boolean trainingHolds(boolean perEpoch, DoubleSupplier tolerance) {
+        double reference = perEpoch ? Math.min(trainAtBestLn, trainLowLn) : trainAtBestLn;
+        if (trainLn <= reference) {
+            return true;
+        }
+        trainToleranceLn = tolerance.getAsDouble();
+        return trainLn <= trainAtBestLn + trainToleranceLn && !(perEpoch && trainLn > trainLowLn + trainToleranceLn);
+    }
+
+    /** The lower of two levels, either of which may be unknown (NaN). */
+    private static double min(double a, double b) {
+        return Double.isNaN(a) ? b : Double.isNaN(b) ? a : Math.min(a, b);
     }
 
     /**
@@ -105,12 +169,17 @@ final class ValidationTracker {
         bestLn = Double.POSITIVE_INFINITY;
         bestStep = -1;
         trainAtBestLn = Double.NaN;
+        trainLowLn = Double.NaN;
+        trainPrevLn = Double.NaN;
+        trainPrev2Ln = Double.NaN;
         sinceBest = 0;
         streak = 0;
         calmPoints = 0;
+        trainLn = Double.NaN;
+        trainToleranceLn = Double.NaN;
     }
 
-    private static final int SMOOTH = 1, BEST = 2, TRAIN_AT_BEST = 4;
+    private static final int SMOOTH = 1, BEST = 2, TRAIN_AT_BEST = 4, TRAIN_LOW = 8, TRAIN_PREV = 16, TRAIN_PREV2 = 32;
 
     /** Steps relative to {@code base}; the levels only once there are validations. */
     void writeTo(StateWriter w, long base) {
@@ -118,7 +187,10 @@ final class ValidationTracker {
                 | (Double.doubleToRawLongBits(bestLn) == Double.doubleToRawLongBits(Double.POSITIVE_INFINITY)
                         ? 0
                         : BEST)
-                | StateWriter.unlessNaN(trainAtBestLn, TRAIN_AT_BEST);
+                | StateWriter.unlessNaN(trainAtBestLn, TRAIN_AT_BEST)
+                | StateWriter.unlessNaN(trainLowLn, TRAIN_LOW)
+                | StateWriter.unlessNaN(trainPrevLn, TRAIN_PREV)
+                | StateWriter.unlessNaN(trainPrev2Ln, TRAIN_PREV2);
         w.u8(mask);
         if ((mask & SMOOTH) != 0) {
             w.f64(smoothLn);
@@ -129,6 +201,15 @@ final class ValidationTracker {
         if ((mask & TRAIN_AT_BEST) != 0) {
             w.f64(trainAtBestLn);
         }
+        if ((mask & TRAIN_LOW) != 0) {
+            w.f64(trainLowLn);
+        }
+        if ((mask & TRAIN_PREV) != 0) {
+            w.f64(trainPrevLn);
+        }
+        if ((mask & TRAIN_PREV2) != 0) {
+            w.f64(trainPrev2Ln);
+        }
         w.step(bestStep, base).varInt(sinceBest).varInt(streak).varInt(calmPoints);
         RollingFitCodec.write(values, w);
     }
@@ -138,6 +219,10 @@ final class ValidationTracker {
         smoothLn = r.f64(mask, SMOOTH, Double.NaN);
         bestLn = r.f64(mask, BEST, Double.POSITIVE_INFINITY);
         trainAtBestLn = r.f64(mask, TRAIN_AT_BEST, Double.NaN);
+        // a state written before the low was kept: the level at the minimum is the best known low
+        trainLowLn = r.f64(mask, TRAIN_LOW, trainAtBestLn);
+        trainPrevLn = r.f64(mask, TRAIN_PREV, Double.NaN);
+        trainPrev2Ln = r.f64(mask, TRAIN_PREV2, Double.NaN);
         bestStep = r.step(base);
         sinceBest = r.varInt();
         streak = r.varInt();
@@ -151,6 +236,7 @@ final class ValidationTracker {
         bestLn = b.getDouble();
         bestStep = b.getLong();
         trainAtBestLn = b.getDouble();
+        trainLowLn = trainAtBestLn;
         sinceBest = b.getInt();
         streak = b.getInt();
         calmPoints = b.getInt();

@@ -157,6 +157,24 @@ public record StepEvent(
                 resumedFrom);
     }
 
+    public StepEvent withEpoch(Integer ep) {
+        return new StepEvent(
+                schema,
+                runId,
+                step,
+                time,
+                loss,
+                gradNorm,
+                layerGradNorms,
+                learningRate,
+                paramNorm,
+                updateRatio,
+                valLoss,
+                ep,
+                labels,
+                resumedFrom);
+    }
+
     public StepEvent withParamNorm(Double p) {
         return new StepEvent(
                 schema,
