@@ -170,7 +170,7 @@ public final class Committed {
         settings.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         settings.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         settings.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        List<ConsumerRecord<byte[], byte[]>> out = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>(); // polled in this thread only
         try (KafkaConsumer<byte[], byte[]> c =
                 new KafkaConsumer<>(settings, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             c.subscribe(List.of(topic));
