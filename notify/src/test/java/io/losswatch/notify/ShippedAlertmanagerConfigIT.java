@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.losswatch.events.AlertEvent;
 import io.losswatch.events.AlertType;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -60,6 +61,7 @@ class ShippedAlertmanagerConfigIT {
         await().alias("Alertmanager with the shipped config answers /-/ready")
                 .atMost(Duration.ofSeconds(30))
                 .pollInterval(Duration.ofMillis(100))
+                .ignoreExceptionsInstanceOf(IOException.class) // not listening yet
                 .until(() -> {
                     assertThat(alertmanager.isAlive())
                             .as(
