@@ -74,17 +74,34 @@ public final class Committed {
     public static List<AlertEvent> alerts(String bootstrapServers, String topic) {
         List<AlertEvent> out = new ArrayList<>();
         try (KafkaConsumer<String, byte[]> c = consumer(bootstrapServers)) {
-            List<TopicPartition> tps = c.partitionsFor(topic).stream()
-                    .map(i -> new TopicPartition(topic, i.partition()))
-                    .toList();
-            c.assign(tps);
-            c.seekToBeginning(tps);
-            Map<TopicPartition, Long> end = c.endOffsets(tps);
-            while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
-                poll(c, null, EventJson::parseAlert, out, Duration.ofMillis(200));
-            }
+            toEnd(c, topic, () -> poll(c, null, EventJson::parseAlert, out, Duration.ofMillis(200)));
         }
         return out;
+    }
+
+    /**
+     * Every record committed on {@code topic} so far, tombstones included, read to the last stable offset
+     * of each partition: returns at once, however many records the topic holds.
+     */
+    public static List<ConsumerRecord<String, byte[]>> recordsSoFar(String bootstrapServers, String topic) {
+        List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> c = consumer(bootstrapServers)) {
+            toEnd(c, topic, () -> c.poll(Duration.ofMillis(200)).forEach(out::add));
+        }
+        return out;
+    }
+
+    /** Assigns every partition of {@code topic} from its start and runs {@code poll} until each is read to its end. */
+    private static void toEnd(KafkaConsumer<String, byte[]> c, String topic, Runnable poll) {
+        List<TopicPartition> tps = c.partitionsFor(topic).stream()
+                .map(i -> new TopicPartition(topic, i.partition()))
+                .toList();
+        c.assign(tps);
+        c.seekToBeginning(tps);
+        Map<TopicPartition, Long> end = c.endOffsets(tps);
+        while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+            poll.run();
+        }
     }
 
     /** Every alert of {@code runId} on {@code training.alerts}, read until one matches {@code until}. */

@@ -6,8 +6,11 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.common.TopicPartition;
 
 /** What the benchmark commands share: tuned configs and scratch directories ({@link Machine} prints the machine). */
 public final class PerfSupport {
@@ -49,6 +52,15 @@ public final class PerfSupport {
         } catch (IOException e) {
             // best effort: it is a temporary directory
         }
+    }
+
+    /** Assigns every partition of {@code topic} to the consumer, from the start: no group, no rebalance. */
+    public static void fromStart(Consumer<?, ?> consumer, String topic) {
+        List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                .map(p -> new TopicPartition(topic, p.partition()))
+                .toList();
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
     }
 
     public static String rate(double perSecond) {

@@ -7,21 +7,17 @@ import static org.awaitility.Awaitility.await;
 import io.losswatch.events.EventJson;
 import io.losswatch.events.StepEvent;
 import io.losswatch.events.Topics;
+import io.losswatch.testsupport.Committed;
 import io.losswatch.testsupport.KafkaBrokerExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -161,28 +157,8 @@ class ManyRunsIT {
     private static long deletedStates() {
         Map<String, Boolean> deleted = new HashMap<>();
         // to the end of the topic: a run's slots and tombstones are many records, more than a quiet period reads
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(
-                Map.of(
-                        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                        KAFKA.bootstrapServers(),
-                        ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                        "read_committed",
-                        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
-                        false),
-                new ByteArrayDeserializer(),
-                new ByteArrayDeserializer())) {
-            List<TopicPartition> partitions = c.partitionsFor(CHANGELOG).stream()
-                    .map(p -> new TopicPartition(CHANGELOG, p.partition()))
-                    .toList();
-            c.assign(partitions);
-            c.seekToBeginning(partitions);
-            Map<TopicPartition, Long> end = c.endOffsets(partitions);
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (partitions.stream().anyMatch(p -> c.position(p) < end.get(p)) && System.nanoTime() < deadline) {
-                for (var r : c.poll(Duration.ofMillis(200))) {
-                    deleted.put(new String(r.key(), UTF_8), r.value() == null);
-                }
-            }
+        for (var r : Committed.recordsSoFar(KAFKA.bootstrapServers(), CHANGELOG)) {
+            deleted.put(r.key(), r.value() == null);
         }
         Map<String, Boolean> runs = new HashMap<>();
         deleted.forEach((key, tombstone) -> {
