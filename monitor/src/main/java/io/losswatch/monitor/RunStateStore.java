@@ -173,8 +173,7 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
         Live l = live.get(runId);
         if (l == null || l.state != state) {
             // not the object get() returned (cannot happen within one record): write it whole next time
-            Live stored = read(runId);
-            l = new Live(runId, state, stored.seq + LOG_SLOTS, stored.snapshotSeq, FORCE_SNAPSHOT);
+            l = fresh(runId, state, read(runId).seq);
             putLive(runId, l);
         }
         if (!l.dirty()) {

@@ -154,14 +154,8 @@ class RunStateStoreTest {
         LiveStateBudget budget = LiveStateBudget.ofRuns(3);
         List<RunStateStore> tasks = new ArrayList<>();
         for (String name : List.of("task-0", "task-1")) {
-            RunStateStore store = new RunStateStore(
-                    Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(), Serdes.ByteArray())
-                            .withLoggingDisabled()
-                            .build(),
-                    detector,
-                    budget,
-                    RunStateStore.SNAPSHOT_EVERY_STEPS);
-            store.init(new MockProcessorContext<>().getStateStoreContext(), store);
+            RunStateStore store =
+                    opened(new RunStateStore(memory(name), detector, budget, RunStateStore.SNAPSHOT_EVERY_STEPS));
             tasks.add(store);
         }
         Instant t = Instant.parse("2026-11-27T05:00:00Z");
@@ -192,20 +186,10 @@ class RunStateStoreTest {
     @Test
     void shouldContinueARunWhoseWholeStateAnEarlierReleaseWrote() {
         Detector detector = new Detector(DetectorConfig.defaults());
-        KeyValueStore<String, byte[]> logged = Stores.keyValueStoreBuilder(
-                        Stores.inMemoryKeyValueStore("s"), Serdes.String(), Serdes.ByteArray())
-                .withLoggingDisabled()
-                .build();
-        RunStateStore reference = new RunStateStore(
-                Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("ref"), Serdes.String(), Serdes.ByteArray())
-                        .withLoggingDisabled()
-                        .build(),
-                detector,
-                100);
-        reference.init(new MockProcessorContext<>().getStateStoreContext(), reference);
+        KeyValueStore<String, byte[]> logged = memory("s");
+        RunStateStore reference = opened(new RunStateStore(memory("ref"), detector, 100));
         apply(reference, detector, 0, 8);
-        RunStateStore store = new RunStateStore(logged, detector, 100);
-        store.init(new MockProcessorContext<>().getStateStoreContext(), store);
+        RunStateStore store = opened(new RunStateStore(logged, detector, 100));
         logged.put("r", reference.get("r").toBytes()); // a bare run state under the run id, as before
         assertThat(store.get("r").lastStep()).isEqualTo(7);
         apply(store, detector, 8, 20);
@@ -221,13 +205,7 @@ class RunStateStoreTest {
     @Test
     void shouldReadBackExactlyTheLiveStateAfterAnyCommit() {
         Detector detector = new Detector(DetectorConfig.defaults());
-        RunStateStore store = new RunStateStore(
-                Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("s"), Serdes.String(), Serdes.ByteArray())
-                        .withLoggingDisabled()
-                        .build(),
-                detector,
-                100);
-        store.init(new MockProcessorContext<>().getStateStoreContext(), store);
+        RunStateStore store = opened(new RunStateStore(memory("s"), detector, 100));
         java.util.SplittableRandom random = new java.util.SplittableRandom(7);
         Instant t0 = Instant.parse("2026-11-27T05:00:00.123456Z");
         long step = 0;
@@ -301,6 +279,19 @@ class RunStateStoreTest {
         }
     }
 
+    /** An in-memory key-value store without a changelog, under the run-state store in these tests. */
+    private static KeyValueStore<String, byte[]> memory(String name) {
+        return Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(), Serdes.ByteArray())
+                .withLoggingDisabled()
+                .build();
+    }
+
+    /** The store, initialised as a task would before its first record. */
+    private static RunStateStore opened(RunStateStore store) {
+        store.init(new MockProcessorContext<>().getStateStoreContext(), store);
+        return store;
+    }
+
     /** Steps [from, to) of a run whose loss grows 22% a step, applied through the store as the processor does. */
     private static void apply(RunStateStore store, Detector detector, int from, int to) {
         for (int i = from; i < to; i++) {
@@ -315,19 +306,9 @@ class RunStateStoreTest {
     @Test
     void shouldUndoOnlyTheFailedStepWhenAStepFails() {
         Detector detector = new Detector(DetectorConfig.defaults());
-        KeyValueStore<String, byte[]> logged = Stores.keyValueStoreBuilder(
-                        Stores.inMemoryKeyValueStore("s"), Serdes.String(), Serdes.ByteArray())
-                .withLoggingDisabled()
-                .build();
-        RunStateStore store = new RunStateStore(logged, detector, 100);
-        store.init(new MockProcessorContext<>().getStateStoreContext(), store);
-        RunStateStore reference = new RunStateStore(
-                Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("ref"), Serdes.String(), Serdes.ByteArray())
-                        .withLoggingDisabled()
-                        .build(),
-                detector,
-                100);
-        reference.init(new MockProcessorContext<>().getStateStoreContext(), reference);
+        KeyValueStore<String, byte[]> logged = memory("s");
+        RunStateStore store = opened(new RunStateStore(logged, detector, 100));
+        RunStateStore reference = opened(new RunStateStore(memory("ref"), detector, 100));
         apply(reference, detector, 0, 20);
 
         apply(store, detector, 0, 10);
