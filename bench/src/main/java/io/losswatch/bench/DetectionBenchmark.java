@@ -250,8 +250,8 @@ public final class DetectionBenchmark {
                 Locale.ROOT,
                 "Summary (%s): Losswatch caught %s of diverging runs with %d false alarm%s; the best baseline "
                         + "without false alarms (%s) caught %s. Median delay %s vs %s steps (on the %d runs both "
-                        + "caught: %s vs %s). Alerted before the NaN: %s vs %s, median lead %s vs %s steps. "
-                        + "Cause right on %s of runs with a known cause.",
+                        + "caught: %s vs %s). Alerted before the NaN: %s vs %s, median lead %s vs %s steps "
+                        + "(at most %s: an alert at every onset). Cause right on %s of runs with a known cause.",
                 label,
                 pct(lw.caught(), lw.diverging()),
                 lw.falseAlarms(),
@@ -267,6 +267,7 @@ public final class DetectionBenchmark {
                 pct(b.nanBefore(), b.nanEnding()),
                 steps(lw.medianLead()),
                 steps(b.medianLead()),
+                steps(leadBound(lw)),
                 pct(lw.causeRight(), lw.causeKnown()));
     }
 
@@ -287,13 +288,35 @@ public final class DetectionBenchmark {
         return String.format(
                 Locale.ROOT,
                 "Targets (%s): recall 100%% %s, no false alarm %s, median delay <= half the best baseline's (runs both caught) %s, "
-                        + ">= 95%% before NaN with median lead >= 10 %s, cause >= 90%% %s.",
+                        + ">= 95%% before NaN with median lead >= 10 %s%s, cause >= 90%% %s.",
                 label,
                 mark(recall),
                 mark(fa),
                 mark(delay),
                 mark(nan),
+                leadBound(lw) < 10
+                        ? String.format(
+                                Locale.ROOT,
+                                " (no detector can: these runs turn NaN a median %s steps after their onset)",
+                                steps(leadBound(lw)))
+                        : "",
                 mark(cause));
+    }
+
+    /**
+     * The median lead an alert at every onset would have, over the runs that turn NaN after their
+     * onset: how far before the NaN any detector can be, on these runs.
+     */
+    static double leadBound(Scorer.Row r) {
+        List<Long> bounds = new ArrayList<>();
+        for (Scorer.RunResult x : r.results()) {
+            BenchRun run = x.run();
+            long nan = run.firstNonFiniteStep();
+            if (run.diverging() && run.endsNonFinite() && nan > run.onsetStep()) {
+                bounds.add(nan - run.onsetStep());
+            }
+        }
+        return Scorer.quantile(bounds, 0.5);
     }
 
     /** Median delays of a and b over the runs both caught, and how many those are. */

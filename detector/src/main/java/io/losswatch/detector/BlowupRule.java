@@ -20,6 +20,17 @@ final class BlowupRule {
     static final int LEVEL_POINTS = 16;
     /** Steps between two checks of {@link #levelShift}. */
     static final int LEVEL_EVERY = 4;
+    /**
+     * A jump this far (ln of 1000x) above the level before it is a blow-up on the step it happens:
+     * three orders of magnitude in one minibatch is no noise, and a bad batch's spike that a healthy
+     * run shrugs off lifts the loss tens of times, not thousands.
+     */
+    static final double LN_EXTREME_JUMP = Math.log(1000);
+    /**
+     * A jump within this many steps of the learning rate rising to a level the run never had is a
+     * blow-up at once: its cause is in the events, and a rate that set one off keeps doing so.
+     */
+    static final int AFTER_RISE_STEPS = 5;
 
     /** The rule's part of a run's state: the loss's jump tracker, which the collapse rule and the diagnosis read. */
     static final class State {
@@ -56,6 +67,9 @@ final class BlowupRule {
         RunState s = st.state;
         JumpTracker jt = s.blowup.jump;
         JumpTracker.Event jump = jt.onPoint(st.step(), y, s.loss.raw, t.lossJump, s.facts.labelledChanceLn());
+        if (jump == JumpTracker.Event.JUMP && blowsUpAtOnce(s, y)) {
+            jump = jt.confirmNow();
+        }
         boolean wasFiring = AlertLifecycle.firing(s, TYPE); // not raised again in the step that resolves it
         if (jump == JumpTracker.Event.CONFIRMED && !wasFiring) {
             lifecycle.fire(st, TYPE, Severity.CRITICAL, jt.jumpStep(), null, null);
@@ -67,6 +81,28 @@ final class BlowupRule {
             }
         }
         return jump != JumpTracker.Event.CONFIRMED && !wasFiring;
+    }
+
+    /**
+     * A jump that needs no steps to show it stays: one thousands of times the level before it; one
+     * out of the run's very first losses far past what a start's noise allows (the jump factor times
+     * the weak-reference jump, 100x by default: a healthy run falls from its first loss, and a rate far
+     * too high throws it up at once, even when it then drops back to chance, its units dead); or one
+     * right after the
+     * learning rate rose to a new level.
+     */
+    private boolean blowsUpAtOnce(RunState s, double y) {
+        JumpTracker jt = s.blowup.jump;
+        double height = y - jt.refLn();
+        if (height >= LN_EXTREME_JUMP) {
+            return true;
+        }
+        // the weak-reference jump asked again: 100x by default, as a start's noise is not known yet
+        if (s.loss.raw.size() < JumpTracker.WEAK_REFERENCE && height >= t.lossJump.lnWeakJump() + t.lossJump.lnJump()) {
+            return true;
+        }
+        long rise = s.facts.learningRateRiseStep;
+        return rise >= 0 && jt.jumpStep() - rise <= AFTER_RISE_STEPS && jt.jumpStep() >= rise;
     }
 
     /** The climbs, once the point is in the series. */

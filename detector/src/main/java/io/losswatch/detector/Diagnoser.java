@@ -113,6 +113,17 @@ final class Diagnoser {
                                     high ? " (high for " + optimizerName(s) + ")" : "")));
             return learningRate(high ? 0.75 : 0.6, ev, s, "");
         }
+        if (oneBadBatch(type, s, e, onset, ev)) {
+            return new Diagnosis(
+                    Cause.DATA_ISSUE,
+                    0.6,
+                    ev,
+                    String.format(
+                            Locale.ROOT,
+                            "One batch set it off: look at the batch of step %d (inputs far out of range, corrupt records, "
+                                    + "a missed normalization); roll back to a checkpoint before it and skip that batch.",
+                            onset));
+        }
         if (high && (type == AlertType.TRAINING_COLLAPSED || gradientFalls(type, s, fit, onset, ev))) {
             ev.add(String.format(
                     Locale.ROOT,
@@ -130,7 +141,7 @@ final class Diagnoser {
                     "Plain SGD is oscillating: add momentum 0.9 (or use Adam at lr 1e-3), lower the learning rate 2-5x "
                             + "or decay it, clip gradients.");
         }
-        if (lossWithoutGradient(type, s, fit, onset, ev)) {
+        if (lossWithoutGradient(type, s, e, fit, onset, ev)) {
             return new Diagnosis(
                     Cause.DATA_ISSUE,
                     0.55,
@@ -175,14 +186,19 @@ final class Diagnoser {
                         fit.n(),
                         onset,
                         fit.r2()));
-            case LOSS_BLOWUP ->
-                ev.add(String.format(
+            case LOSS_BLOWUP -> {
+                JumpTracker jt = s.blowup.jump;
+                String jumped = String.format(
                         Locale.ROOT,
-                        "loss jumped %.0fx above its level %.3g at step %d and stayed above %.3g",
-                        Math.exp(s.blowup.jump.peakLn() - s.blowup.jump.refLn()),
-                        Math.exp(s.blowup.jump.refLn()),
-                        onset,
-                        Math.exp(s.blowup.jump.stayLn())));
+                        "loss jumped %sx above its level %.3g at step %d",
+                        multiple(jt.peakLn() - jt.refLn()),
+                        Math.exp(jt.refLn()),
+                        onset);
+                ev.add(
+                        jt.atOnce()
+                                ? jumped
+                                : jumped + String.format(Locale.ROOT, " and stayed above %.3g", Math.exp(jt.stayLn())));
+            }
             case TRAINING_COLLAPSED -> {
                 ev.add(String.format(
                         Locale.ROOT,
@@ -283,6 +299,12 @@ final class Diagnoser {
                 percent(Math.exp(v.trainToleranceLn) - 1));
     }
 
+    /** A factor from its ln, readable at any size: 12, 4300, 1.2e+09. */
+    static String multiple(double lnRatio) {
+        double r = Math.exp(lnRatio);
+        return String.format(Locale.ROOT, r < 1e6 ? "%.0f" : "%.2g", r);
+    }
+
     /** A non-negative share as a percentage, with a decimal below 10% so a small change does not read 0%. */
     static String percent(double share) {
         return String.format(Locale.ROOT, share < 0.1 ? "%.1f%%" : "%.0f%%", 100 * share);
@@ -319,7 +341,73 @@ final class Diagnoser {
                 && (s.blowup.jump.lastJumpStep() < 0 || onset - s.blowup.jump.lastJumpStep() > 32);
     }
 
-    private boolean lossWithoutGradient(AlertType type, RunState s, LinearFit fit, long onset, List<String> ev) {
+    /**
+     * A blow-up that came in one batch, with the learning rate known and not raised before it (a rise
+     * is named first), and the gradient of that batch out of line with the run's: at least the
+     * gradient jump factor above its recent median, or not finite. A rate too high for the run climbs,
+     * or blows up from the start; one batch that throws the loss and its gradient thousands of times
+     * off at an unchanged rate is that batch's data.
+     */
+    private boolean oneBadBatch(AlertType type, RunState s, StepEvent e, long onset, List<String> ev) {
+        JumpTracker jt = s.blowup.jump;
+        if (type != AlertType.LOSS_BLOWUP
+                || jt.jumpStep() != onset
+                || !jt.oneStep()
+                || Double.isNaN(s.facts.lastLearningRate)) {
+            return false;
+        }
+        double gradientOff = batchGradientLn(s, e, onset);
+        if (!(gradientOff >= Math.log(config.gradient().jump().jumpFactor()))) {
+            return false;
+        }
+        ev.add(String.format(
+                Locale.ROOT,
+                "the loss jumped in one batch, at step %d, with the learning rate unchanged at %.3g",
+                onset,
+                s.facts.lastLearningRate));
+        ev.add(
+                gradientOff == Double.POSITIVE_INFINITY
+                        ? "grad_norm of that batch was not finite"
+                        : String.format(
+                                Locale.ROOT,
+                                "grad_norm of that batch %s its recent level %.3g",
+                                factor(gradientOff, "above", "below"),
+                                Math.exp(s.gradient
+                                        .series()
+                                        .medianNewest(Math.min(
+                                                s.gradient.series().size(),
+                                                config.gradient().jump().referencePoints())))));
+        return true;
+    }
+
+    /**
+     * ln of the gradient norm of the batch at {@code onset} over the recent median before it; +Inf when
+     * it was not finite, NaN when unknown. The step being judged has not joined the gradient window yet
+     * (the gradient rule runs after the loss rules); an older onset is read from the gradient's jump
+     * tracker, which saw that batch.
+     */
+    private double batchGradientLn(RunState s, StepEvent e, long onset) {
+        RollingFit g = s.gradient.series();
+        if (onset == e.step()) {
+            Double grad = e.gradNorm();
+            if (grad == null || g.size() < JumpTracker.WEAK_REFERENCE) {
+                return Double.NaN;
+            }
+            if (!Double.isFinite(grad)) {
+                return Double.POSITIVE_INFINITY;
+            }
+            return grad > 0
+                    ? Math.log(grad)
+                            - g.medianNewest(
+                                    Math.min(g.size(), config.gradient().jump().referencePoints()))
+                    : Double.NaN;
+        }
+        JumpTracker gj = s.gradient.jump;
+        return gj.lastJumpStep() == onset ? gj.peakLn() - gj.refLn() : Double.NaN;
+    }
+
+    private boolean lossWithoutGradient(
+            AlertType type, RunState s, StepEvent e, LinearFit fit, long onset, List<String> ev) {
         if (type != AlertType.LOSS_EXPONENTIAL_GROWTH
                 && type != AlertType.LOSS_BLOWUP
                 && type != AlertType.LOSS_NON_FINITE) {
@@ -327,6 +415,20 @@ final class Diagnoser {
         }
         if (!recentGradients(s)) {
             return false; // no recent gradient norms to compare with
+        }
+        if (type == AlertType.LOSS_BLOWUP && s.blowup.jump.jumpStep() == e.step()) {
+            // confirmed on the step it jumped: that batch's own gradient says whether it jumped too
+            double batch = batchGradientLn(s, e, e.step());
+            if (batch < Math.log(2)) {
+                ev.add(String.format(
+                        Locale.ROOT,
+                        "grad_norm did not jump with the loss (%.3g at step %d, %.3g before)",
+                        e.gradNorm(),
+                        e.step(),
+                        e.gradNorm() / Math.exp(batch)));
+                return true;
+            }
+            return false;
         }
         if (type == AlertType.LOSS_BLOWUP) {
             long jump = s.blowup.jump.jumpStep();

@@ -21,6 +21,10 @@ final class GradientRule {
     static final int NON_FINITE_GRADIENT_STEPS = 3;
     /** Steps the fast and the slow exponential averages of ln(grad_norm) reach back, about. */
     static final int FAST_STEPS = 8, SLOW_STEPS = 128;
+    /** Loss points in each of the levels {@link #lossFalls} compares. */
+    static final int LOSS_LEVEL_POINTS = 8;
+    /** ln of the fall (10%) that makes a loss clearly falling while its gradient grew. */
+    static final double LEARNING_FALL = -Math.log(0.9);
 
     /** The rule's part of a run's state: the gradient norm's window and levels, which the collapse rule and the diagnosis read. */
     static final class State {
@@ -156,6 +160,9 @@ final class GradientRule {
                 break;
             }
         }
+        if (used != null && lossFalls(s)) {
+            used = null; // gradients that grow while the loss falls are a network learning, not exploding
+        }
         gs.gradGrowthStreak = used != null && aboveEarly ? gs.gradGrowthStreak + 1 : 0;
         boolean jumped = gs.jump.confirmed() && gs.jump.stillUp(gy) && aboveEarly;
         boolean exploding = jumped || gs.gradGrowthStreak >= gg.confirmSteps();
@@ -201,6 +208,26 @@ final class GradientRule {
                     : gs.grad.size() > 0 ? GrowthChecks.lowPoint(gs.grad) : e.step();
             lifecycle.fire(st, TYPE, Severity.CRITICAL, Math.min(onset, e.step()), null, null);
         }
+    }
+
+    /**
+     * The loss fell clearly since the gradient norm began to grow, and is not climbing now: the median
+     * of its newest {@link #LOSS_LEVEL_POINTS} points is at least {@link #LEARNING_FALL} below the
+     * median of as many from where the gradient's window was lowest, and no higher than the median of
+     * the as many before them. A network leaving its initialisation, or settling into a steeper region,
+     * grows its gradient norm many-fold while it learns fast; an explosion comes with a loss that stops
+     * falling and climbs, and is judged the step it does.
+     */
+    private static boolean lossFalls(RunState s) {
+        RollingFit loss = s.loss.raw;
+        int k = LOSS_LEVEL_POINTS;
+        int from = loss.size() - loss.countFrom(GrowthChecks.lowPoint(s.gradient.grad));
+        if (from + 2 * k > loss.size()) {
+            return false;
+        }
+        double now = loss.medianNewest(k);
+        return now <= loss.medianOf(from, from + k) - LEARNING_FALL
+                && now <= loss.medianOf(loss.size() - 2 * k, loss.size() - k);
     }
 
     /** A value that was sent and is Inf or NaN. */

@@ -38,6 +38,8 @@ final class JumpTracker {
     private int stay; // steps after the jump spent above stayLn
     private boolean confirmed; // the jump stayed up: a blow-up
     private long lastJumpStep = -1; // the most recent jump, confirmed or not
+    private boolean oneStep; // the jump came in one step, not as a climb over several or a level's rise
+    private boolean atOnce; // confirmed on the step it jumped, without waiting for it to stay up
 
     /**
      * @param y ln of the new value
@@ -122,6 +124,8 @@ final class JumpTracker {
         peakLn = y;
         stayLn = ref + Math.max(c.lnStay(), c.staySigmas() * sigma);
         stay = 0;
+        oneStep = from == step;
+        atOnce = false;
         return Event.JUMP;
     }
 
@@ -170,6 +174,15 @@ final class JumpTracker {
         this.stayLn = stayLn;
         stay = 0;
         confirmed = true;
+        oneStep = false;
+        atOnce = false;
+    }
+
+    /** Confirms the jump just seen as a blow-up without waiting for it to stay up. */
+    Event confirmNow() {
+        confirmed = true;
+        atOnce = true;
+        return Event.CONFIRMED;
     }
 
     /** True while a confirmed blow-up has not come back below the stay level. */
@@ -182,6 +195,8 @@ final class JumpTracker {
         jumpStep = -1;
         confirmed = false;
         stay = 0;
+        oneStep = false;
+        atOnce = false;
     }
 
     void clear() {
@@ -213,14 +228,24 @@ final class JumpTracker {
         return confirmed;
     }
 
-    private static final int CONFIRMED = 1, LEVELS = 2;
+    /** The pending or confirmed jump came in a single step. */
+    boolean oneStep() {
+        return oneStep;
+    }
+
+    /** The blow-up was confirmed on the step it jumped. */
+    boolean atOnce() {
+        return atOnce;
+    }
+
+    private static final int CONFIRMED = 1, LEVELS = 2, ONE_STEP = 4, AT_ONCE = 8;
 
     /** Steps relative to {@code base}; the levels only once there has been a jump (they start at 0). */
     void writeTo(StateWriter w, long base) {
         boolean levels = StateWriter.unlessZero(refLn, 1) != 0
                 || StateWriter.unlessZero(stayLn, 1) != 0
                 || StateWriter.unlessZero(peakLn, 1) != 0;
-        w.u8((confirmed ? CONFIRMED : 0) | (levels ? LEVELS : 0));
+        w.u8((confirmed ? CONFIRMED : 0) | (levels ? LEVELS : 0) | (oneStep ? ONE_STEP : 0) | (atOnce ? AT_ONCE : 0));
         w.step(jumpStep, base).step(lastJumpStep, base).varInt(stay);
         if (levels) {
             w.f64(refLn).f64(stayLn).f64(peakLn);
@@ -230,6 +255,8 @@ final class JumpTracker {
     void readFrom(StateReader r, long base) {
         int flags = r.u8();
         confirmed = (flags & CONFIRMED) != 0;
+        oneStep = (flags & ONE_STEP) != 0;
+        atOnce = (flags & AT_ONCE) != 0;
         jumpStep = r.step(base);
         lastJumpStep = r.step(base);
         stay = r.varInt();
