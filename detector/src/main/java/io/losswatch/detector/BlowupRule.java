@@ -8,7 +8,8 @@ import io.losswatch.events.Severity;
 
 /**
  * LOSS_BLOWUP: a jump far above the median of the previous steps that does not come back within a
- * few steps ({@link JumpTracker}); or, in a run's first steps, a climb to a level far above its first
+ * few steps ({@link JumpTracker}), or that needs no steps to show it ({@link #blowsUpAtOnce}); or,
+ * in a run's first steps, a climb to a level far above its first
  * loss that the run keeps ({@link #earlyRise}); or, later, a level far above the one before that the
  * run holds ({@link #levelShift}). Judged in two parts: the jump against the points before this one,
  * then, once the point is in the series, the climbs. Not raised while the growth rule already

@@ -18,6 +18,7 @@ import java.util.Locale;
  *     LEARNING_RATE_TOO_HIGH;
  * <li>a non-finite loss out of a steady run (no growth, no jump before it): DATA_ISSUE (a bad batch);
  * <li>trouble within the first 20 steps (of a per-epoch series: at its first epoch): LEARNING_RATE_TOO_HIGH;
+ * <li>a blow-up of one batch at a known, unraised learning rate, that batch's gradient out of line: DATA_ISSUE;
  * <li>dead units (a collapse, or the loss growing while the gradient norm falls) at a learning rate
  *     high for the optimizer: LEARNING_RATE_TOO_HIGH;
  * <li>plain SGD with the loss zig-zagging step to step: UNSTABLE_OPTIMIZER;
