@@ -23,6 +23,10 @@ final class LossSeries {
                 new BlockFit(g.blockSize(), g.blocks() == null ? 4 : g.blocks().points());
     }
 
+    long arrayBytes() {
+        return raw.arrayBytes() + blocks.arrayBytes();
+    }
+
     /** Adds a point; true when it closed a block. */
     boolean add(long step, double y) {
         raw.add(step, y);

@@ -3,48 +3,67 @@ package io.losswatch.monitor;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * How many run states an instance keeps live, over all its tasks (each task's store draws on it): a
- * heap budget divided by what a live state takes. A state's windows are allocated whole when it is
- * made, so it takes the same heap from its first step: 4.7 KB with the default detector settings
- * (3,000 states after 10, 100 and 1,000 steps, measured after a full collection), and the store's own
- * bookkeeping about 0.3 KB more.
+ * The heap an instance gives to live run states, over all its tasks (each task's store draws on it).
+ * Each live run is charged what it takes: its state ({@link io.losswatch.detector.RunState#heapBytes()},
+ * which grows with its windows: about 2.7 KB for a new run, 4.7 KB for one whose windows of every
+ * series are full) and its entry in the store's cache ({@link #ENTRY_BYTES} and its id). Past the
+ * budget, the stores write out their least recently stepped runs.
  */
 final class LiveStateBudget {
-    /** Heap a live run takes, its state and the store's bookkeeping. */
-    static final long BYTES_PER_RUN = 5 * 1024;
+    /** Heap a live run takes besides its state and its id: the cache's entry and bookkeeping. */
+    static final long ENTRY_BYTES = 160;
 
+    private final long maxBytes;
     private final long maxRuns;
     private final AtomicLong live = new AtomicLong();
+    private final AtomicLong bytes = new AtomicLong();
 
-    private LiveStateBudget(long maxRuns) {
+    private LiveStateBudget(long maxBytes, long maxRuns) {
+        this.maxBytes = maxBytes;
         this.maxRuns = Math.max(1, maxRuns);
     }
 
     static LiveStateBudget ofBytes(long bytes) {
-        return new LiveStateBudget(bytes / BYTES_PER_RUN);
+        return new LiveStateBudget(bytes, Long.MAX_VALUE);
     }
 
+    /** At most {@code runs} live states, whatever they take: for tests. */
     static LiveStateBudget ofRuns(long runs) {
-        return new LiveStateBudget(runs);
+        return new LiveStateBudget(Long.MAX_VALUE, runs);
     }
 
-    long maxRuns() {
-        return maxRuns;
+    /** What a live run is charged: its state's heap, its id and the cache's entry. */
+    static long charge(String runId, long stateBytes) {
+        return stateBytes + ENTRY_BYTES + 40 + 2L * runId.length();
+    }
+
+    long maxBytes() {
+        return maxBytes;
     }
 
     long live() {
         return live.get();
     }
 
-    void added() {
-        live.incrementAndGet();
+    long bytes() {
+        return bytes.get();
     }
 
-    void removed(long n) {
-        live.addAndGet(-n);
+    void added(long charged) {
+        live.incrementAndGet();
+        bytes.addAndGet(charged);
+    }
+
+    void resized(long delta) {
+        bytes.addAndGet(delta);
+    }
+
+    void removed(long charged) {
+        live.decrementAndGet();
+        bytes.addAndGet(-charged);
     }
 
     boolean over() {
-        return live.get() > maxRuns;
+        return live.get() > maxRuns || bytes.get() > maxBytes;
     }
 }

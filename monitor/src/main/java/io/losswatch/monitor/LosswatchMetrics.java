@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.LongSupplier;
 
 /**
  * Every meter the monitor publishes, declared in one place (alert delivery's are in
@@ -51,7 +50,8 @@ public final class LosswatchMetrics {
     public static final String DETECTION_LATENCY = "losswatch.detection.latency";
     public static final String ACTIVE_RUNS = "losswatch.active.runs";
     public static final String LIVE_STATES = "losswatch.live.run.states";
-    public static final String LIVE_STATES_MAX = "losswatch.live.run.states.max";
+    public static final String LIVE_STATE_BYTES = "losswatch.live.run.state.bytes";
+    public static final String LIVE_STATE_LIMIT_BYTES = "losswatch.live.run.state.limit.bytes";
 
     private final MeterRegistry registry;
     private final Counter records;
@@ -82,14 +82,19 @@ public final class LosswatchMetrics {
                 .register(registry);
     }
 
-    /** The run states the instance keeps live, and how many it may: past that, runs are read from the store. */
-    void liveStates(LongSupplier live, long max) {
-        Gauge.builder(LIVE_STATES, live, l -> l.getAsLong())
+    /** The run states the instance keeps live, the heap they take, and how much they may: past that, runs are read from the store. */
+    void liveStates(LiveStateBudget budget) {
+        Gauge.builder(LIVE_STATES, budget, LiveStateBudget::live)
                 .description("Run states kept live in memory, all tasks together")
                 .register(registry);
-        Gauge.builder(LIVE_STATES_MAX, () -> max)
-                .description("Run states the instance keeps live at most (--live-state-mb); past it, "
-                        + "the least recently stepped runs are read back from the store at their next step")
+        Gauge.builder(LIVE_STATE_BYTES, budget, LiveStateBudget::bytes)
+                .description("Heap the live run states take, about, all tasks together")
+                .baseUnit("bytes")
+                .register(registry);
+        Gauge.builder(LIVE_STATE_LIMIT_BYTES, budget, LiveStateBudget::maxBytes)
+                .description("Heap the live run states may take (--live-state-mb); past it, the least recently "
+                        + "stepped runs are read back from the store at their next step")
+                .baseUnit("bytes")
                 .register(registry);
     }
 

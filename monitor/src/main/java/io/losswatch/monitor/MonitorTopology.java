@@ -31,7 +31,7 @@ public final class MonitorTopology {
     }
 
     private static Topology build(MonitorConfig config, LosswatchMetrics metrics, Clock clock, LiveStateBudget budget) {
-        metrics.liveStates(budget::live, budget.maxRuns());
+        metrics.liveStates(budget);
         Detector detector = new Detector(config.detector());
         Topology t = new Topology();
         // raw bytes in, so that a record that is not a valid event can go to the DLQ exactly as received

@@ -7,6 +7,7 @@ import io.losswatch.monitor.StepLog.Applied;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,6 +81,8 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
         int loggedSteps;
         /** Bytes of the run's last snapshot: a log entry that would be as big is written as a snapshot. */
         int snapshotBytes;
+        /** Heap the budget charges the run, as of its last step. */
+        long charged;
 
         Live(String runId, RunState state, long seq, long snapshotSeq, int loggedSteps) {
             this.runId = runId;
@@ -116,41 +119,59 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
         this.snapshotEverySteps = snapshotEverySteps;
         this.detector = detector;
         this.budget = budget;
-        this.live = new LinkedHashMap<>(256, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<String, Live> eldest) {
-                if (size() <= 1 || !budget.over()) {
-                    return false;
-                }
-                Live l = eldest.getValue();
-                if (l.dirty() || l.loggedSteps > 0) {
-                    // whole, so that its next read is one value and no replay: an evicted run is likely read again
-                    l.loggedSteps = FORCE_SNAPSHOT;
-                    write(l);
-                }
-                budget.removed(1);
-                return true;
-            }
-        };
+        this.live = new LinkedHashMap<>(256, 0.75f, true);
     }
 
     private void putLive(String runId, Live l) {
-        if (!live.containsKey(runId)) {
-            budget.added();
+        l.charged = LiveStateBudget.charge(runId, l.state.heapBytes());
+        budget.added(l.charged);
+        Live old = live.put(runId, l);
+        if (old != null) {
+            budget.removed(old.charged);
         }
-        live.put(runId, l);
+        trim();
+    }
+
+    /** Charges the run what its state takes after a step: its windows grow with its points, up to their size. */
+    private void recharge(Live l) {
+        long now = LiveStateBudget.charge(l.runId, l.state.heapBytes());
+        if (now != l.charged) {
+            budget.resized(now - l.charged);
+            l.charged = now;
+            trim();
+        }
+    }
+
+    /**
+     * Writes out the least recently stepped runs while the instance is over its budget, keeping at least
+     * the newest: it is the run being stepped.
+     */
+    private void trim() {
+        Iterator<Live> eldest = live.values().iterator();
+        while (budget.over() && live.size() > 1) {
+            Live l = eldest.next();
+            if (l.dirty() || l.loggedSteps > 0) {
+                // whole, so that its next read is one value and no replay: an evicted run is likely read again
+                l.loggedSteps = FORCE_SNAPSHOT;
+                write(l);
+            }
+            eldest.remove();
+            budget.removed(l.charged);
+        }
     }
 
     private Live removeLive(String runId) {
         Live l = live.remove(runId);
         if (l != null) {
-            budget.removed(1);
+            budget.removed(l.charged);
         }
         return l;
     }
 
     private void clearLive() {
-        budget.removed(live.size());
+        for (Live l : live.values()) {
+            budget.removed(l.charged);
+        }
         live.clear();
         changed.clear();
     }
@@ -180,6 +201,7 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
             changed.add(l);
         }
         l.since.add(new Applied(event, eventTime, now));
+        recharge(l);
     }
 
     /**

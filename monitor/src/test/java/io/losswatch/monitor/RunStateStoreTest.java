@@ -184,6 +184,53 @@ class RunStateStoreTest {
     }
 
     @Test
+    void shouldChargeEachRunTheHeapItsStateTakes() {
+        Detector detector = new Detector(DetectorConfig.defaults());
+        long budgetBytes = 200 * 1024;
+        LiveStateBudget budget = LiveStateBudget.ofBytes(budgetBytes);
+        RunStateStore store =
+                opened(new RunStateStore(memory("s"), detector, budget, RunStateStore.SNAPSHOT_EVERY_STEPS));
+        RunStateStore unbounded = opened(new RunStateStore(memory("ref"), detector, 100_000));
+        Instant t = Instant.parse("2026-11-27T05:00:00Z");
+        int runs = 120;
+        long liveWhenShort = 0;
+        long peakBytes = 0;
+        for (int i = 0; i < 300; i++) {
+            for (int r = 0; r < runs; r++) {
+                String run = "run-" + r;
+                StepEvent e = StepEvent.of(run, i, 2.0 * Math.exp(r % 10 == 0 ? 0.03 * i : -i / 100.0))
+                        .withGradNorm(1.0 + 0.01 * (i % 7));
+                for (RunStateStore s : List.of(store, unbounded)) {
+                    RunState state = s.get(run);
+                    detector.onStep(state, e, t.plusSeconds(i), t.plusSeconds(i));
+                    s.changed(run, state, e, t.plusSeconds(i), t.plusSeconds(i));
+                }
+                peakBytes = Math.max(peakBytes, budget.bytes());
+            }
+            if (i == 5) {
+                liveWhenShort = budget.live();
+            }
+            if (i % 3 == 2) {
+                store.flushCache();
+                unbounded.flushCache();
+            }
+        }
+        long liveWhenLong = budget.live();
+        // 120 new runs take about 2.9 KB each: 70 fit; once their windows are full, about 4.9 KB each: 41
+        assertThat(liveWhenShort).as("short runs kept live").isBetween(60L, 80L);
+        assertThat(liveWhenLong).as("long runs kept live").isBetween(35L, 48L);
+        assertThat(peakBytes).as("heap charged at most").isLessThanOrEqualTo(budgetBytes);
+        for (int r = 0; r < runs; r++) {
+            assertThat(store.get("run-" + r).toBytes())
+                    .as("run-%d, evicted and read back, as if always live", r)
+                    .isEqualTo(unbounded.get("run-" + r).toBytes());
+        }
+        store.close();
+        assertThat(budget.live()).isZero();
+        assertThat(budget.bytes()).isZero();
+    }
+
+    @Test
     void shouldContinueARunWhoseWholeStateAnEarlierReleaseWrote() {
         Detector detector = new Detector(DetectorConfig.defaults());
         KeyValueStore<String, byte[]> logged = memory("s");

@@ -24,6 +24,11 @@ public final class BlockFit {
         this.blocks = new RollingFit(blocks);
     }
 
+    /** Heap the block means' arrays take now. */
+    public long arrayBytes() {
+        return blocks.arrayBytes();
+    }
+
     /** Adds a point; returns true when it completed a block (only then can the fit change). */
     public boolean add(long step, double y) {
         sum += y;

@@ -1,13 +1,20 @@
 package io.losswatch.detector.fit;
 
+import java.util.Arrays;
+
 /**
  * The newest {@code capacity} points of a series, (step, value), oldest first by index: a ring
- * buffer that overwrites its oldest point once full.
+ * buffer that overwrites its oldest point once full. Its arrays grow with the points, doubling from
+ * {@value #FIRST_LENGTH} up to the capacity, so that a short run or a series a run never sends takes
+ * little heap; until they are full the points are not wrapped ({@code head} is 0).
  */
 final class Ring {
+    /** Points the arrays hold at first. */
+    static final int FIRST_LENGTH = 8;
+
     final int capacity;
-    final long[] steps;
-    final double[] ys;
+    long[] steps;
+    double[] ys;
     int size;
     int head; // index of the oldest point
     /** Steps were added in increasing order (they are, for a run): the extremes are then the ends. */
@@ -15,8 +22,27 @@ final class Ring {
 
     Ring(int capacity) {
         this.capacity = capacity;
-        this.steps = new long[capacity];
-        this.ys = new double[capacity];
+        int length = Math.min(capacity, FIRST_LENGTH);
+        this.steps = new long[length];
+        this.ys = new double[length];
+    }
+
+    /** Makes room for {@code n} points (at most the capacity); only while the points are not wrapped. */
+    void ensure(int n) {
+        int length = steps.length;
+        if (n <= length) {
+            return;
+        }
+        while (length < n) {
+            length = Math.min(capacity, 2 * length);
+        }
+        steps = Arrays.copyOf(steps, length);
+        ys = Arrays.copyOf(ys, length);
+    }
+
+    /** Heap the arrays take, headers included. */
+    long heapBytes() {
+        return 2 * (16 + 8L * steps.length);
     }
 
     /** Ring index of the i-th point from the oldest, for 0 <= i < 2 * capacity - head; no division. */
@@ -41,6 +67,7 @@ final class Ring {
             ys[head] = y;
             head = at(1);
         } else {
+            ensure(size + 1);
             int idx = at(size);
             steps[idx] = step;
             ys[idx] = y;

@@ -28,6 +28,11 @@ public final class RollingFit {
         this.sums = new WindowSums(capacity, inner.clone());
     }
 
+    /** Heap its arrays take now, headers included: they grow with the points, up to the capacity. */
+    public long arrayBytes() {
+        return ring.heapBytes();
+    }
+
     public int capacity() {
         return ring.capacity;
     }

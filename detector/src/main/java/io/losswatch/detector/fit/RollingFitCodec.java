@@ -159,6 +159,9 @@ public final class RollingFitCodec {
         long origin = first - in.signed();
         int since = in.varInt();
         // the common case, the same windows as written: straight into the ring and the sums
+        if (same) {
+            r.ensure(n);
+        }
         long[] steps = same ? r.steps : new long[n];
         double[] ys = same ? r.ys : new double[n];
         double[][] read = same ? s.sums : new double[1 + writtenInner.length][WindowSums.TERMS];
@@ -264,6 +267,7 @@ public final class RollingFitCodec {
             double[][] read) {
         Ring r = f.ring;
         WindowSums s = f.sums;
+        r.ensure(Math.min(n, r.capacity));
         for (int i = Math.max(0, n - r.capacity); i < n; i++) {
             r.steps[r.size] = steps[i];
             r.ys[r.size] = ys[i];
