@@ -142,6 +142,24 @@ public record MonitorConfig(
                 liveStateBytes);
     }
 
+    public MonitorConfig withLiveStateBytes(long bytes) {
+        return new MonitorConfig(
+                bootstrapServers,
+                applicationId,
+                metricsTopic,
+                alertsTopic,
+                dlqTopic,
+                stateDir,
+                processingGuarantee,
+                commitIntervalMs,
+                streamThreads,
+                kafka,
+                detector,
+                runIdleTimeout,
+                stateRetention,
+                bytes);
+    }
+
     public MonitorConfig withKafka(Map<String, String> k) {
         return new MonitorConfig(
                 bootstrapServers,

@@ -34,6 +34,13 @@ final class MonitorBenchOptions {
                     + "repeatable (e.g. producer.batch.size=16384).")
     Map<String, String> kafka = new LinkedHashMap<>();
 
+    @Option(
+            names = "--live-state-mb",
+            defaultValue = "0",
+            description = "Heap for the monitor's live run states, as the monitor's option (default: "
+                    + "${DEFAULT-VALUE}, a quarter of the heap).")
+    long liveStateMb;
+
     /** What is wrong with these options, or null. */
     String problem() {
         if (partitions < 1) {
@@ -46,16 +53,22 @@ final class MonitorBenchOptions {
         if (commitIntervalMs < 1) {
             return "--commit-interval-ms must be positive.";
         }
+        if (liveStateMb < 0) {
+            return "--live-state-mb cannot be negative.";
+        }
         return null;
     }
 
     /** The monitor's configuration: {@code defaults} with these settings. */
     MonitorConfig apply(MonitorConfig defaults) {
-        return PerfSupport.tuned(defaults.withKafka(kafka), guarantee, commitIntervalMs);
+        return PerfSupport.tuned(
+                defaults.withKafka(kafka).withLiveStateBytes(liveStateMb << 20), guarantee, commitIntervalMs);
     }
 
     /** One line for the benchmark's header. */
     String describe() {
-        return guarantee + ", commit interval " + commitIntervalMs + " ms" + (kafka.isEmpty() ? "" : ", " + kafka);
+        return guarantee + ", commit interval " + commitIntervalMs + " ms"
+                + (liveStateMb > 0 ? ", live states " + liveStateMb + " MB" : "")
+                + (kafka.isEmpty() ? "" : ", " + kafka);
     }
 }

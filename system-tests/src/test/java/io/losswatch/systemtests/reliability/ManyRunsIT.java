@@ -88,12 +88,26 @@ class ManyRunsIT {
             // read the series first: a forced GC under load can take longer than a run's idle timeout
             double peakRuns = monitor.metric("losswatch_active_runs").orElse(-1);
             String metricsAtPeak = monitor.get("/metrics").body();
+            double liveStates = monitor.metric("losswatch_live_run_states").orElse(-1);
+            double stateBytes = monitor.metric("losswatch_live_run_state_bytes").orElse(-1);
+            double stateLimit =
+                    monitor.metric("losswatch_live_run_state_limit_bytes").orElse(-1);
             gc(monitor);
             double heapAtPeak = heapUsed(monitor);
             System.out.printf(
                     "ManyRunsIT: %d runs live, heap used %.0f MB, /metrics %d KB%n",
                     (long) peakRuns, heapAtPeak / 1e6, metricsAtPeak.length() / 1024);
             assertThat(peakRuns).as("runs with live series").isGreaterThan(RUNS * 0.9);
+            System.out.printf(
+                    "ManyRunsIT: %d run states live, %.0f bytes each, of %.0f MB%n",
+                    (long) liveStates, stateBytes / liveStates, stateLimit / 1e6);
+            assertThat(liveStates)
+                    .as("run states live (the heap holds them all)")
+                    .isBetween(RUNS * 0.9, (double) RUNS);
+            assertThat(stateBytes / liveStates).as("heap charged a live run").isBetween(2_500.0, 5_500.0);
+            assertThat(stateBytes)
+                    .as("heap of the live run states, against its limit")
+                    .isLessThan(stateLimit);
             assertThat(metricsAtPeak).contains("losswatch_loss{run_id=\"many-9999\"}");
 
             await().alias("idle runs' series are removed")
