@@ -216,8 +216,8 @@ class RunStateStoreTest {
             }
         }
         long liveWhenLong = budget.live();
-        // 120 new runs take about 2.9 KB each: 70 fit; once their windows are full, about 4.9 KB each: 41
-        assertThat(liveWhenShort).as("short runs kept live").isBetween(60L, 80L);
+        // after 6 steps 120 runs take about 2.6 KB each: 78 fit; once their windows are full, about 4.9 KB each: 41
+        assertThat(liveWhenShort).as("short runs kept live").isBetween(65L, 90L);
         assertThat(liveWhenLong).as("long runs kept live").isBetween(35L, 48L);
         assertThat(peakBytes).as("heap charged at most").isLessThanOrEqualTo(budgetBytes);
         for (int r = 0; r < runs; r++) {

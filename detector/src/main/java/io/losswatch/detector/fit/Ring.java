@@ -4,13 +4,17 @@ import java.util.Arrays;
 
 /**
  * The newest {@code capacity} points of a series, (step, value), oldest first by index: a ring
- * buffer that overwrites its oldest point once full. Its arrays grow with the points, doubling from
- * {@value #FIRST_LENGTH} up to the capacity, so that a short run or a series a run never sends takes
- * little heap; until they are full the points are not wrapped ({@code head} is 0).
+ * buffer that overwrites its oldest point once full. Its arrays grow with the points: none before the
+ * first, then {@value #FIRST_LENGTH}, doubling up to the capacity, so that a short run takes little
+ * heap and a series a run never sends none; until they are full the points are not wrapped
+ * ({@code head} is 0).
  */
 final class Ring {
     /** Points the arrays hold at first. */
     static final int FIRST_LENGTH = 8;
+
+    private static final long[] NO_STEPS = new long[0];
+    private static final double[] NO_VALUES = new double[0];
 
     final int capacity;
     long[] steps;
@@ -22,17 +26,16 @@ final class Ring {
 
     Ring(int capacity) {
         this.capacity = capacity;
-        int length = Math.min(capacity, FIRST_LENGTH);
-        this.steps = new long[length];
-        this.ys = new double[length];
+        this.steps = NO_STEPS;
+        this.ys = NO_VALUES;
     }
 
     /** Makes room for {@code n} points (at most the capacity); only while the points are not wrapped. */
     void ensure(int n) {
-        int length = steps.length;
-        if (n <= length) {
+        if (n <= steps.length) {
             return;
         }
+        int length = Math.max(steps.length, Math.min(capacity, FIRST_LENGTH));
         while (length < n) {
             length = Math.min(capacity, 2 * length);
         }
@@ -40,9 +43,9 @@ final class Ring {
         ys = Arrays.copyOf(ys, length);
     }
 
-    /** Heap the arrays take, headers included. */
+    /** Heap the arrays take, headers included (none before the first point). */
     long heapBytes() {
-        return 2 * (16 + 8L * steps.length);
+        return steps.length == 0 ? 0 : 2 * (16 + 8L * steps.length);
     }
 
     /** Ring index of the i-th point from the oldest, for 0 <= i < 2 * capacity - head; no division. */
