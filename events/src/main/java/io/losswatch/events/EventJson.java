@@ -4,6 +4,7 @@ import static io.losswatch.events.InvalidEventException.Reason.*;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonFactoryBuilder;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -22,8 +23,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The one place where events become JSON and back.
@@ -49,16 +52,24 @@ public final class EventJson {
     public static final int MAX_LABEL_VALUE_LENGTH = 256;
     public static final int MAX_LAYER_NORMS = 512;
 
-    private static final JsonFactory FACTORY = JsonFactory.builder()
-            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER) // the same doubles, correctly rounded, faster
-            .streamReadConstraints(StreamReadConstraints.builder()
-                    .maxNestingDepth(64)
-                    .maxNumberLength(400)
-                    .maxStringLength(MAX_RECORD_BYTES)
-                    .build())
-            .build();
+    private static final JsonFactory FACTORY =
+            factory().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+    /**
+     * Step events are read without Jackson's duplicate detection, which builds a hash set for every
+     * object (a tenth of the monitor's allocation): {@link #readStep} refuses a repeated field itself.
+     */
+    private static final JsonFactory STEP_FACTORY = factory().build();
+
+    private static JsonFactoryBuilder factory() {
+        return new JsonFactoryBuilder()
+                .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+                .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER) // the same doubles, correctly rounded, faster
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(64)
+                        .maxNumberLength(400)
+                        .maxStringLength(MAX_RECORD_BYTES)
+                        .build());
+    }
 
     /** The shared mapper for alert events and anything else that uses data binding. */
     public static final ObjectMapper MAPPER = JsonMapper.builder(FACTORY)
@@ -87,7 +98,7 @@ public final class EventJson {
             throw new InvalidEventException(
                     TOO_LARGE, "record is " + json.length + " bytes; a step event may be at most " + MAX_RECORD_BYTES);
         }
-        try (JsonParser p = FACTORY.createParser(json)) {
+        try (JsonParser p = STEP_FACTORY.createParser(json)) {
             return readStep(p);
         } catch (JsonProcessingException e) {
             throw new InvalidEventException(NOT_JSON, "not valid JSON: " + e.getOriginalMessage());
@@ -115,9 +126,23 @@ public final class EventJson {
         Map<String, String> labels = null;
         Long resumedFrom = null;
 
+        int seen = 0; // the known fields read so far, one bit each
+        Set<String> unknown = null; // the names of the others, made at the first
         JsonToken t;
         while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
             String name = p.currentName();
+            int bit = fieldBit(name);
+            if (bit != 0) {
+                if ((seen & bit) != 0) {
+                    throw duplicate(name);
+                }
+                seen |= bit;
+            } else {
+                unknown = unknown == null ? new HashSet<>() : unknown;
+                if (!unknown.add(name)) {
+                    throw duplicate(name);
+                }
+            }
             JsonToken v = p.nextToken();
             switch (name) {
                 case "schema" -> {
@@ -208,6 +233,38 @@ public final class EventJson {
                 epoch,
                 labels,
                 resumedFrom);
+    }
+
+    private static final String[] FIELDS = {
+        "schema",
+        "run_id",
+        "step",
+        "time",
+        "loss",
+        "grad_norm",
+        "learning_rate",
+        "param_norm",
+        "update_ratio",
+        "val_loss",
+        "epoch",
+        "resumed_from",
+        "layer_grad_norms",
+        "labels"
+    };
+
+    /** The field's bit among the {@link #FIELDS} a step event knows; 0 for another name. */
+    private static int fieldBit(String name) {
+        for (int i = 0; i < FIELDS.length; i++) {
+            if (FIELDS[i].equals(name)) {
+                return 1 << i;
+            }
+        }
+        return 0;
+    }
+
+    /** A name given twice in one object: JSON that does not say which value is meant. */
+    private static InvalidEventException duplicate(String name) {
+        return new InvalidEventException(NOT_JSON, "not valid JSON: duplicate field '" + abbreviate(name) + "'");
     }
 
     private static String readRunId(JsonParser p, JsonToken v) throws IOException, InvalidEventException {
@@ -323,9 +380,11 @@ public final class EventJson {
             throw new InvalidEventException(WRONG_TYPE, "'layer_grad_norms' must be an object of numbers");
         }
         Map<String, Double> m = new LinkedHashMap<>();
+        Set<String> nulls = null;
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String k = p.currentName();
             Double d = readNumber(p, p.nextToken(), "layer_grad_norms." + abbreviate(k), true);
+            nulls = checkNew(m, nulls, k, d == null, "layer_grad_norms.");
             if (d != null) {
                 if (m.size() >= MAX_LAYER_NORMS) {
                     throw new InvalidEventException(
@@ -345,9 +404,11 @@ public final class EventJson {
             throw new InvalidEventException(WRONG_TYPE, "'labels' must be an object of strings");
         }
         Map<String, String> m = new LinkedHashMap<>();
+        Set<String> nulls = null;
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String k = p.currentName();
             JsonToken t = p.nextToken();
+            nulls = checkNew(m, nulls, k, t == JsonToken.VALUE_NULL, "labels.");
             if (t == JsonToken.VALUE_NULL) {
                 continue;
             }
@@ -366,6 +427,23 @@ public final class EventJson {
             m.put(k, val);
         }
         return m;
+    }
+
+    /**
+     * Refuses a key already read into {@code m} or given as null before (null entries are dropped);
+     * returns the keys given as null so far, with {@code key} when {@code isNull}: null until there is one.
+     */
+    private static Set<String> checkNew(Map<String, ?> m, Set<String> nulls, String key, boolean isNull, String in)
+            throws InvalidEventException {
+        if (m.containsKey(key) || (nulls != null && nulls.contains(key))) {
+            throw duplicate(in + key);
+        }
+        if (!isNull) {
+            return nulls;
+        }
+        Set<String> n = nulls == null ? new HashSet<>() : nulls;
+        n.add(key);
+        return n;
     }
 
     private static String describe(JsonToken t) {

@@ -125,6 +125,31 @@ class EventJsonTest {
                 .hasMessageNotContaining("Exception");
     }
 
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "\"step\":2|duplicate field 'step'",
+                "\"extra\":1,\"extra\":{}|duplicate field 'extra'",
+                "\"labels\":{\"model\":\"a\",\"model\":\"b\"}|duplicate field 'labels.model'",
+                "\"labels\":{\"model\":null,\"model\":\"b\"}|duplicate field 'labels.model'",
+                "\"layer_grad_norms\":{\"0_W\":1,\"0_W\":null}|duplicate field 'layer_grad_norms.0_W'",
+            })
+    void shouldRefuseAFieldGivenTwiceNamingIt(String more, String message) {
+        assertThatThrownBy(() -> parse("{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":1," + more + "}"))
+                .isInstanceOf(InvalidEventException.class)
+                .hasMessage("not valid JSON: " + message)
+                .satisfies(e ->
+                        assertThat(((InvalidEventException) e).reason().label()).isEqualTo("not_json"));
+    }
+
+    @Test
+    void shouldKeepLabelsThatDifferOnlyInCase() throws Exception {
+        StepEvent e = parse(
+                "{\"schema\":1,\"run_id\":\"r\",\"step\":1,\"loss\":1,\"labels\":{\"m\":\"a\",\"M\":\"b\",\"x\":null}}");
+        assertThat(e.labels()).containsExactly(Map.entry("m", "a"), Map.entry("M", "b"));
+    }
+
     @Test
     void shouldRejectEmptyOversizedAndDeeplyNestedRecords() {
         assertThatThrownBy(() -> EventJson.parseStep(new byte[0])).hasMessageContaining("empty");
