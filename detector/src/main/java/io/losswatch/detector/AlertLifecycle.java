@@ -31,7 +31,10 @@ final class AlertLifecycle {
 
     /** The condition holds this step: a firing alert stays, however long it has been healthy before. */
     static void hold(Step st, AlertType type) {
-        st.state.slot(type).healthySteps = 0;
+        AlertSlot slot = st.state.slot(type);
+        if (slot != AlertSlot.NONE) { // one that never fired has counted no healthy steps
+            slot.healthySteps = 0;
+        }
     }
 
     /**
@@ -50,7 +53,7 @@ final class AlertLifecycle {
     /** Fires {@code type}, diagnosed; the caller has checked that it is not firing yet. */
     void fire(Step st, AlertType type, Severity severity, long onset, LinearFit fit, AlertEvent.Forecast forecast) {
         RunState s = st.state;
-        AlertSlot slot = s.slot(type);
+        AlertSlot slot = s.slotToWrite(type);
         slot.firing = true;
         slot.onsetStep = onset;
         slot.firedAtStep = st.step();

@@ -6,6 +6,11 @@ import java.nio.ByteBuffer;
 
 /** Where one alert type of one run is in its lifecycle; {@link AlertLifecycle} moves it. */
 public final class AlertSlot {
+    /** The slot of a type that never fired in the run: read only, shared by every run. */
+    static final AlertSlot NONE = new AlertSlot();
+    /** Heap of one slot. */
+    static final long HEAP_BYTES = 40;
+
     boolean firing;
     long onsetStep;
     long firedAtStep;

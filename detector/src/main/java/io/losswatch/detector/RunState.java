@@ -26,7 +26,7 @@ public final class RunState {
 
     private static final AlertType[] TYPES = AlertType.values();
     /** Heap of a state's objects other than its windows' arrays (measured: {@code RunStateHeapTest}). */
-    static final long FIXED_HEAP_BYTES = 2032;
+    static final long FIXED_HEAP_BYTES = 1472;
 
     final RunFacts facts = new RunFacts();
     final LossSeries loss;
@@ -36,7 +36,8 @@ public final class RunState {
     final CollapseRule.State collapse = new CollapseRule.State();
     final GradientRule.State gradient;
     final ValidationTracker validation;
-    private final AlertSlot[] slots = new AlertSlot[TYPES.length];
+    /** Per alert type, where its lifecycle is; null until the type first fires: most runs never alert. */
+    private AlertSlot[] slots;
 
     /** Gradient points that settle a run's early gradient level (kept across a rollback once settled). */
     private final int gradientEarlyPoints;
@@ -46,9 +47,6 @@ public final class RunState {
         this.loss = new LossSeries(config.growth());
         this.gradient = new GradientRule.State(config.gradientGrowth());
         this.validation = new ValidationTracker(config.validation());
-        for (int i = 0; i < slots.length; i++) {
-            slots[i] = new AlertSlot();
-        }
     }
 
     public long lastStep() {
@@ -63,12 +61,28 @@ public final class RunState {
         return facts.lastSeenMillis;
     }
 
+    /** Where the type's alert is in its lifecycle: {@link AlertSlot#NONE} while it never fired. Read only. */
     public AlertSlot slot(AlertType type) {
-        return slots[type.ordinal()];
+        AlertSlot s = slots == null ? null : slots[type.ordinal()];
+        return s != null ? s : AlertSlot.NONE;
     }
 
+    /** The type's slot to write to: made when the type has none yet. */
+    AlertSlot slotToWrite(AlertType type) {
+        if (slots == null) {
+            slots = new AlertSlot[TYPES.length];
+        }
+        AlertSlot s = slots[type.ordinal()];
+        if (s == null) {
+            s = new AlertSlot();
+            slots[type.ordinal()] = s;
+        }
+        return s;
+    }
+
+    /** The slot to read a stored type into, made; null for a type this release no longer knows. */
     AlertSlot slotAt(int ordinal) {
-        return ordinal < slots.length ? slots[ordinal] : null;
+        return ordinal < TYPES.length ? slotToWrite(TYPES[ordinal]) : null;
     }
 
     /**
@@ -78,12 +92,28 @@ public final class RunState {
      * every series 4.7 KB. O(1): what the monitor's live-state cache charges a run.
      */
     public long heapBytes() {
-        return FIXED_HEAP_BYTES + loss.arrayBytes() + gradient.grad.arrayBytes() + validation.values.arrayBytes();
+        return FIXED_HEAP_BYTES
+                + slotsHeapBytes()
+                + loss.arrayBytes()
+                + gradient.grad.arrayBytes()
+                + validation.values.arrayBytes();
+    }
+
+    /** The slots' array and objects, once there are any. */
+    private long slotsHeapBytes() {
+        if (slots == null) {
+            return 0;
+        }
+        long bytes = 16 + 4L * slots.length;
+        for (AlertSlot s : slots) {
+            bytes += s == null ? 0 : AlertSlot.HEAP_BYTES;
+        }
+        return bytes;
     }
 
     public boolean anyFiring() {
-        for (AlertSlot s : slots) {
-            if (s.firing) {
+        for (AlertType t : TYPES) {
+            if (slot(t).firing) {
                 return true;
             }
         }
@@ -121,8 +151,12 @@ public final class RunState {
         collapse.clear();
         gradient.clear();
         validation.clear();
-        for (AlertSlot s : slots) {
-            s.clear();
+        if (slots != null) {
+            for (AlertSlot s : slots) {
+                if (s != null) {
+                    s.clear();
+                }
+            }
         }
         facts.startNewAttempt();
     }
@@ -131,17 +165,23 @@ public final class RunState {
 
     public byte[] toBytes() {
         StateWriter w = new StateWriter(2048);
+        writeTo(w);
+        return w.toByteArray();
+    }
+
+    /** Appends the state's binary form, the bytes of {@link #toBytes()}, to {@code w}. */
+    public void writeTo(StateWriter w) {
         w.u8(FORMAT);
         facts.writeTo(w);
         long base = facts.lastStep;
         int used = 0;
-        for (int i = 0; i < slots.length; i++) {
-            used |= slots[i].unused() ? 0 : 1 << i;
+        for (int i = 0; i < TYPES.length; i++) {
+            used |= slot(TYPES[i]).unused() ? 0 : 1 << i;
         }
-        w.varInt(slots.length).varInt(used);
-        for (int i = 0; i < slots.length; i++) {
+        w.varInt(TYPES.length).varInt(used);
+        for (int i = 0; i < TYPES.length; i++) {
             if ((used & 1 << i) != 0) {
-                slots[i].writeTo(w, base);
+                slot(TYPES[i]).writeTo(w, base);
             }
         }
         nonFiniteLoss.writeTo(w, base);
@@ -151,7 +191,6 @@ public final class RunState {
         collapse.writeTo(w, base);
         gradient.writeTo(w, base);
         validation.writeTo(w, base);
-        return w.toByteArray();
     }
 
     public static RunState fromBytes(byte[] bytes, DetectorConfig config) {

@@ -8,23 +8,23 @@ final class LeastSquares {
     private LeastSquares() {}
 
     /** The fit from the running sums {@code s} of {@code count} points whose newest is at {@code lastX}. */
-    static LinearFit fromSums(double[] s, int count, double lastX) {
+    static LinearFit fromSums(double[] s, int at, int count, double lastX) {
         if (count < 2) {
             return LinearFit.EMPTY;
         }
         double n = count;
-        double vx = n * s[WindowSums.SXX] - s[WindowSums.SX] * s[WindowSums.SX];
-        double vy = n * s[WindowSums.SYY] - s[WindowSums.SY] * s[WindowSums.SY];
-        double cov = n * s[WindowSums.SXY] - s[WindowSums.SX] * s[WindowSums.SY];
+        double vx = n * s[at + WindowSums.SXX] - s[at + WindowSums.SX] * s[at + WindowSums.SX];
+        double vy = n * s[at + WindowSums.SYY] - s[at + WindowSums.SY] * s[at + WindowSums.SY];
+        double cov = n * s[at + WindowSums.SXY] - s[at + WindowSums.SX] * s[at + WindowSums.SY];
         if (vx <= 0) {
-            return new LinearFit(count, 0, s[WindowSums.SY] / n, 0, lastX);
+            return new LinearFit(count, 0, s[at + WindowSums.SY] / n, 0, lastX);
         }
         // relative tolerance: a flat series has vy ~ rounding noise, not variance
-        if (vy <= FLAT * Math.max(1, s[WindowSums.SYY] * n)) {
-            return new LinearFit(count, 0, s[WindowSums.SY] / n, 0, lastX);
+        if (vy <= FLAT * Math.max(1, s[at + WindowSums.SYY] * n)) {
+            return new LinearFit(count, 0, s[at + WindowSums.SY] / n, 0, lastX);
         }
         double slope = cov / vx;
-        double intercept = (s[WindowSums.SY] - slope * s[WindowSums.SX]) / n;
+        double intercept = (s[at + WindowSums.SY] - slope * s[at + WindowSums.SX]) / n;
         double r2 = Math.min(1, (cov * cov) / (vx * vy));
         return new LinearFit(count, slope, intercept, r2, lastX);
     }

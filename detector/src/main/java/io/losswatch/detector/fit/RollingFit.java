@@ -62,13 +62,15 @@ public final class RollingFit {
 
     /** The fit over the whole window. */
     public LinearFit fit() {
-        return LeastSquares.fromSums(sums.sums[0], ring.size, lastX());
+        return LeastSquares.fromSums(sums.sums, 0, ring.size, lastX());
     }
 
     /** The fit over the newest {@code window} points: the whole window or one of the nested ones. */
     public LinearFit fitNewest(int window) {
         int w = sums.required(window);
-        return w == 0 ? fit() : LeastSquares.fromSums(sums.sums[w], Math.min(ring.size, window), lastX());
+        return w == 0
+                ? fit()
+                : LeastSquares.fromSums(sums.sums, w * WindowSums.TERMS, Math.min(ring.size, window), lastX());
     }
 
     private double lastX() {
@@ -79,7 +81,7 @@ public final class RollingFit {
     public double meanNewest(int window) {
         int w = sums.required(window);
         int n = sums.count(w, ring.size);
-        return n == 0 ? Double.NaN : sums.sums[w][WindowSums.SY] / n;
+        return n == 0 ? Double.NaN : sums.sum(w, WindowSums.SY) / n;
     }
 
     /** A fresh fit over the points at or after {@code fromStep}: O(window), for the rare moments that need it. */
@@ -129,8 +131,8 @@ public final class RollingFit {
         if (n < 2) {
             return minNewest(window);
         }
-        double mean = sums.sums[w][WindowSums.SY] / n;
-        double meanSquare = sums.sums[w][WindowSums.SYY] / n;
+        double mean = sums.sum(w, WindowSums.SY) / n;
+        double meanSquare = sums.sum(w, WindowSums.SYY) / n;
         // a little below, so that rounding in the sums can never put the bound above the minimum
         return mean - Math.sqrt((n - 1) * sums.variance(w, n)) - 1e-6 * (1 + Math.sqrt(Math.max(0, meanSquare)));
     }
@@ -145,11 +147,11 @@ public final class RollingFit {
         if (n == 0) {
             return Double.NaN;
         }
-        double mean = sums.sums[w][WindowSums.SY] / n;
+        double mean = sums.sum(w, WindowSums.SY) / n;
         // a little above, for the same rounding
         return mean
                 + Math.sqrt(sums.variance(w, n))
-                + 1e-6 * (1 + Math.sqrt(Math.max(0, sums.sums[w][WindowSums.SYY] / n)));
+                + 1e-6 * (1 + Math.sqrt(Math.max(0, sums.sum(w, WindowSums.SYY) / n)));
     }
 
     /** Smallest of the newest {@code n} values; +infinity when empty. O(n). */

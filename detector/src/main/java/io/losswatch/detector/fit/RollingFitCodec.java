@@ -49,27 +49,26 @@ public final class RollingFitCodec {
         for (int i = 0; i < r.size; i++) {
             w.f64(r.valueAt(i));
         }
-        long[] exact = new long[2 * s.sums.length];
+        long[] exact = new long[2 * s.windows()];
         int windows = even ? evenSums(first - s.origin, d, r.size, s, exact) : exactSums(r, s, exact);
         int derived = 0;
         for (int k = 0; k < windows; k++) {
-            if (exact[2 * k] == Double.doubleToRawLongBits(s.sums[k][WindowSums.SX])) {
+            if (exact[2 * k] == Double.doubleToRawLongBits(s.sum(k, WindowSums.SX))) {
                 derived |= 1 << (2 * k);
             }
-            if (exact[2 * k + 1] == Double.doubleToRawLongBits(s.sums[k][WindowSums.SXX])) {
+            if (exact[2 * k + 1] == Double.doubleToRawLongBits(s.sum(k, WindowSums.SXX))) {
                 derived |= 2 << (2 * k);
             }
         }
         w.varInt(derived);
-        for (int k = 0; k < s.sums.length; k++) {
-            double[] sum = s.sums[k];
+        for (int k = 0; k < s.windows(); k++) {
             if ((derived >> (2 * k) & 1) == 0) {
-                w.f64(sum[WindowSums.SX]);
+                w.f64(s.sum(k, WindowSums.SX));
             }
             if ((derived >> (2 * k) & 2) == 0) {
-                w.f64(sum[WindowSums.SXX]);
+                w.f64(s.sum(k, WindowSums.SXX));
             }
-            w.f64(sum[WindowSums.SY]).f64(sum[WindowSums.SXY]).f64(sum[WindowSums.SYY]);
+            w.f64(s.sum(k, WindowSums.SY)).f64(s.sum(k, WindowSums.SXY)).f64(s.sum(k, WindowSums.SYY));
         }
     }
 
@@ -79,7 +78,7 @@ public final class RollingFitCodec {
      * whole one (0), got theirs before a value grew too large to be exact (those after do not count).
      */
     private static int exactSums(Ring r, WindowSums s, long[] out) {
-        int windows = s.sums.length;
+        int windows = s.windows();
         long sx = 0, sxx = 0;
         int done = 0; // windows recorded, as a bit set
         for (int c = 1; c <= r.size; c++) {
@@ -117,7 +116,7 @@ public final class RollingFitCodec {
      * in closed form: O(1) a window.
      */
     private static int evenSums(long x0, long d, int size, WindowSums s, long[] out) {
-        int windows = s.sums.length;
+        int windows = s.windows();
         long last = x0 + (size - 1) * d;
         boolean small = Math.abs(x0) < EVEN_MAX_X && Math.abs(last) < EVEN_MAX_X && size < EVEN_MAX_POINTS;
         for (int k = 0; k < windows; k++) {
@@ -164,7 +163,7 @@ public final class RollingFitCodec {
         }
         long[] steps = same ? r.steps : new long[n];
         double[] ys = same ? r.ys : new double[n];
-        double[][] read = same ? s.sums : new double[1 + writtenInner.length][WindowSums.TERMS];
+        double[] read = same ? s.sums : new double[(1 + writtenInner.length) * WindowSums.TERMS];
         steps[0] = first;
         boolean even = in.u8() == 1;
         long d = 0;
@@ -182,14 +181,14 @@ public final class RollingFitCodec {
             ys[i] = in.f64();
         }
         int derived = in.varInt();
-        for (int k = 0; k < read.length; k++) {
-            double[] sum = read[k];
+        for (int k = 0; k < read.length / WindowSums.TERMS; k++) {
+            int at = k * WindowSums.TERMS;
             int bits = derived >> (2 * k);
-            sum[WindowSums.SX] = (bits & 1) == 0 ? in.f64() : Double.NaN;
-            sum[WindowSums.SXX] = (bits & 2) == 0 ? in.f64() : Double.NaN;
-            sum[WindowSums.SY] = in.f64();
-            sum[WindowSums.SXY] = in.f64();
-            sum[WindowSums.SYY] = in.f64();
+            read[at + WindowSums.SX] = (bits & 1) == 0 ? in.f64() : Double.NaN;
+            read[at + WindowSums.SXX] = (bits & 2) == 0 ? in.f64() : Double.NaN;
+            read[at + WindowSums.SY] = in.f64();
+            read[at + WindowSums.SXY] = in.f64();
+            read[at + WindowSums.SYY] = in.f64();
         }
         if (!same) {
             restore(f, n, steps, ys, origin, since, writtenCapacity, writtenInner, read);
@@ -201,19 +200,19 @@ public final class RollingFitCodec {
         s.origin = origin;
         s.sinceRebase = since;
         if (derived != 0) {
-            long[] exact = new long[2 * read.length];
+            long[] exact = new long[2 * s.windows()];
             if (even) {
                 evenSums(first - origin, d, n, s, exact);
             } else {
                 exactSums(r, s, exact);
             }
-            for (int k = 0; k < read.length; k++) {
+            for (int k = 0; k < s.windows(); k++) {
                 int bits = derived >> (2 * k);
                 if ((bits & 1) != 0) {
-                    read[k][WindowSums.SX] = Double.longBitsToDouble(exact[2 * k]);
+                    read[k * WindowSums.TERMS + WindowSums.SX] = Double.longBitsToDouble(exact[2 * k]);
                 }
                 if ((bits & 2) != 0) {
-                    read[k][WindowSums.SXX] = Double.longBitsToDouble(exact[2 * k + 1]);
+                    read[k * WindowSums.TERMS + WindowSums.SXX] = Double.longBitsToDouble(exact[2 * k + 1]);
                 }
             }
         }
@@ -239,11 +238,9 @@ public final class RollingFitCodec {
         for (int i = 0; i < writtenInner.length; i++) {
             writtenInner[i] = b.getInt();
         }
-        double[][] read = new double[1 + writtenInner.length][WindowSums.TERMS];
-        for (double[] s : read) {
-            for (int k = 0; k < WindowSums.TERMS; k++) {
-                s[k] = b.getDouble();
-            }
+        double[] read = new double[(1 + writtenInner.length) * WindowSums.TERMS];
+        for (int k = 0; k < read.length; k++) {
+            read[k] = b.getDouble();
         }
         boolean wide = b.get() == 1;
         long[] steps = new long[n];
@@ -264,7 +261,7 @@ public final class RollingFitCodec {
             int since,
             int writtenCapacity,
             int[] writtenInner,
-            double[][] read) {
+            double[] read) {
         Ring r = f.ring;
         WindowSums s = f.sums;
         r.ensure(Math.min(n, r.capacity));
@@ -284,22 +281,23 @@ public final class RollingFitCodec {
         if (n <= r.capacity && writtenCapacity == r.capacity && Arrays.equals(writtenInner, s.inner)) {
             s.sinceRebase = since;
             long[] exact = null;
-            for (int w = 0; w < read.length; w++) {
-                double[] sum = read[w];
-                if (Double.isNaN(sum[WindowSums.SX]) || Double.isNaN(sum[WindowSums.SXX])) {
+            for (int w = 0; w < s.windows(); w++) {
+                int sx = w * WindowSums.TERMS + WindowSums.SX;
+                int sxx = w * WindowSums.TERMS + WindowSums.SXX;
+                if (Double.isNaN(read[sx]) || Double.isNaN(read[sxx])) {
                     if (exact == null) {
-                        exact = new long[2 * s.sums.length];
+                        exact = new long[2 * s.windows()];
                         exactSums(r, s, exact);
                     }
-                    if (Double.isNaN(sum[WindowSums.SX])) {
-                        sum[WindowSums.SX] = Double.longBitsToDouble(exact[2 * w]);
+                    if (Double.isNaN(read[sx])) {
+                        read[sx] = Double.longBitsToDouble(exact[2 * w]);
                     }
-                    if (Double.isNaN(sum[WindowSums.SXX])) {
-                        sum[WindowSums.SXX] = Double.longBitsToDouble(exact[2 * w + 1]);
+                    if (Double.isNaN(read[sxx])) {
+                        read[sxx] = Double.longBitsToDouble(exact[2 * w + 1]);
                     }
                 }
-                System.arraycopy(sum, 0, s.sums[w], 0, WindowSums.TERMS);
             }
+            System.arraycopy(read, 0, s.sums, 0, s.sums.length);
         } else {
             s.rebase(r); // written with other windows: the sums no longer apply
         }

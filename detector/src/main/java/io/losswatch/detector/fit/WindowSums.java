@@ -1,6 +1,9 @@
 package io.losswatch.detector.fit;
 
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Running sums of least squares (x, y, x^2, xy, y^2) over a ring's whole window and over nested
@@ -11,25 +14,34 @@ import java.util.Arrays;
 final class WindowSums {
     static final int SX = 0, SY = 1, SXX = 2, SXY = 3, SYY = 4, TERMS = 5;
 
+    /** The nested windows of every series with the same sizes share one array: it is never changed. */
+    private static final Map<List<Integer>, int[]> SHARED_INNER = new ConcurrentHashMap<>();
+
     final int capacity;
     final int[] inner;
-    /** [0]: the whole window; [1 + i]: the newest {@code inner[i]} points. Each {sx, sy, sxx, sxy, syy}. */
-    final double[][] sums;
+    /**
+     * Window w's {sx, sy, sxx, sxy, syy} at {@code w * TERMS}: w = 0 the whole window, 1 + i the newest
+     * {@code inner[i]} points. One flat array: a run holds four of these.
+     */
+    final double[] sums;
 
     long origin;
     int sinceRebase;
 
     WindowSums(int capacity, int[] inner) {
         this.capacity = capacity;
-        this.inner = inner;
-        this.sums = new double[1 + inner.length][TERMS];
+        this.inner = SHARED_INNER.computeIfAbsent(Arrays.stream(inner).boxed().toList(), k -> inner.clone());
+        this.sums = new double[(1 + inner.length) * TERMS];
+    }
+
+    /** Windows summed: the whole one and the nested ones. */
+    int windows() {
+        return 1 + inner.length;
     }
 
     void clear() {
         sinceRebase = 0;
-        for (double[] s : sums) {
-            Arrays.fill(s, 0);
-        }
+        Arrays.fill(sums, 0);
     }
 
     /** Takes out the points that leave a window when {@code r}, not yet holding it, gets its next point. */
@@ -37,52 +49,55 @@ final class WindowSums {
         for (int i = 0; i < inner.length; i++) {
             if (r.size >= inner[i]) {
                 int idx = r.at(r.size - inner[i]);
-                remove(sums[1 + i], r.steps[idx] - origin, r.ys[idx]);
+                remove((1 + i) * TERMS, r.steps[idx] - origin, r.ys[idx]);
             }
         }
         if (r.size == capacity) {
-            remove(sums[0], r.steps[r.head] - origin, r.ys[r.head]);
+            remove(0, r.steps[r.head] - origin, r.ys[r.head]);
         }
     }
 
     /** Adds the point that {@code r} has just taken as its newest. */
     void addNewest(Ring r, long step, double y) {
         double x = step - origin;
-        for (double[] s : sums) {
-            s[SX] += x;
-            s[SY] += y;
-            s[SXX] += x * x;
-            s[SXY] += x * y;
-            s[SYY] += y * y;
+        double xx = x * x;
+        double xy = x * y;
+        double yy = y * y;
+        for (int at = 0; at < sums.length; at += TERMS) {
+            sums[at + SX] += x;
+            sums[at + SY] += y;
+            sums[at + SXX] += xx;
+            sums[at + SXY] += xy;
+            sums[at + SYY] += yy;
         }
         if (++sinceRebase >= capacity) {
             rebase(r);
         }
     }
 
-    private static void remove(double[] s, double x, double y) {
-        s[SX] -= x;
-        s[SY] -= y;
-        s[SXX] -= x * x;
-        s[SXY] -= x * y;
-        s[SYY] -= y * y;
+    private void remove(int at, double x, double y) {
+        sums[at + SX] -= x;
+        sums[at + SY] -= y;
+        sums[at + SXX] -= x * x;
+        sums[at + SXY] -= x * y;
+        sums[at + SYY] -= y * y;
     }
 
     void rebase(Ring r) {
         origin = r.steps[r.head];
-        for (int w = 0; w < sums.length; w++) {
-            double[] s = sums[w];
-            Arrays.fill(s, 0);
+        Arrays.fill(sums, 0);
+        for (int w = 0; w < windows(); w++) {
+            int at = w * TERMS;
             int n = w == 0 ? r.size : Math.min(r.size, inner[w - 1]);
             for (int i = r.size - n; i < r.size; i++) {
                 int idx = r.at(i);
                 double x = r.steps[idx] - origin;
                 double y = r.ys[idx];
-                s[SX] += x;
-                s[SY] += y;
-                s[SXX] += x * x;
-                s[SXY] += x * y;
-                s[SYY] += y * y;
+                sums[at + SX] += x;
+                sums[at + SY] += y;
+                sums[at + SXX] += x * x;
+                sums[at + SXY] += x * y;
+                sums[at + SYY] += y * y;
             }
         }
         sinceRebase = 0;
@@ -117,7 +132,12 @@ final class WindowSums {
 
     /** Population variance of y over window {@code w} of the sums, holding {@code n} points. */
     double variance(int w, int n) {
-        double mean = sums[w][SY] / n;
-        return Math.max(0, sums[w][SYY] / n - mean * mean);
+        double mean = sum(w, SY) / n;
+        return Math.max(0, sum(w, SYY) / n - mean * mean);
+    }
+
+    /** Term {@code term} ({@link #SX} ...) of window {@code w}'s sums. */
+    double sum(int w, int term) {
+        return sums[w * TERMS + term];
     }
 }
