@@ -200,6 +200,10 @@ public record MonitorConfig(
                 && !kafka.containsKey(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG))) {
             p.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 256 * 1024);
         }
+        // A task reads one partition of one topic, so there is nothing to wait for before processing a record
+        // (task idling orders records of several inputs by time). Left at its default, Kafka Streams still
+        // checks every record for it and builds two sets and a log line to do so: 8% of the monitor's allocation.
+        p.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, StreamsConfig.MAX_TASK_IDLE_MS_DISABLED);
         p.putAll(kafka);
         return p;
     }

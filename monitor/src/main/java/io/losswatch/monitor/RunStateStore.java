@@ -2,6 +2,7 @@ package io.losswatch.monitor;
 
 import io.losswatch.detector.Detector;
 import io.losswatch.detector.RunState;
+import io.losswatch.detector.codec.StateWriter;
 import io.losswatch.events.StepEvent;
 import io.losswatch.monitor.StepLog.Applied;
 import java.time.Instant;
@@ -103,6 +104,10 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
     private final Map<String, Live> live;
     /** The live states changed since the last commit (some may have been written since, by an eviction). */
     private final List<Live> changed = new ArrayList<>();
+    /** Makes every value this store writes: one buffer, grown to the largest state, instead of one a write. */
+    private final StateWriter writer = new StateWriter(4096);
+    /** The live state {@link #get} returned last, while it is live: {@link #changed} of the same record takes it. */
+    private Live lastGot;
 
     /** A store that keeps at most {@code maxLiveRuns} live states: for tests. */
     RunStateStore(KeyValueStore<String, byte[]> logged, Detector detector, int maxLiveRuns) {
@@ -128,6 +133,7 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
         Live old = live.put(runId, l);
         if (old != null) {
             budget.removed(old.charged);
+            forget(old);
         }
         trim();
     }
@@ -157,6 +163,7 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
             }
             eldest.remove();
             budget.removed(l.charged);
+            forget(l);
         }
     }
 
@@ -164,8 +171,15 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
         Live l = live.remove(runId);
         if (l != null) {
             budget.removed(l.charged);
+            forget(l);
         }
         return l;
+    }
+
+    private void forget(Live l) {
+        if (l == lastGot) {
+            lastGot = null;
+        }
     }
 
     private void clearLive() {
@@ -174,6 +188,7 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
         }
         live.clear();
         changed.clear();
+        lastGot = null;
     }
 
     /** The run's live state: kept, read from the store, or new. */
@@ -183,6 +198,7 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
             l = read(runId);
             putLive(runId, l);
         }
+        lastGot = l;
         return l.state;
     }
 
@@ -191,7 +207,7 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
      * at the next commit, and the step is remembered until then in case a later step fails.
      */
     void changed(String runId, RunState state, StepEvent event, Instant eventTime, Instant now) {
-        Live l = live.get(runId);
+        Live l = lastGot != null && lastGot.state == state ? lastGot : live.get(runId);
         if (l == null || l.state != state) {
             // not the object get() returned (cannot happen within one record): write it whole next time
             l = fresh(runId, state, read(runId).seq);
@@ -331,7 +347,7 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
             return fresh(runId, RunState.fromBytes(snapshot.state(), detector.config()), snapshot.seq());
         }
         Live l = new Live(runId, state, seq, snapshot.seq(), logged);
-        l.snapshotBytes = snapshot.state().length;
+        l.snapshotBytes = stored.length;
         return l;
     }
 
@@ -357,13 +373,13 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
                 || (long) l.since.size() * LOGGED_STEP_BYTES >= l.snapshotBytes;
         try {
             if (snapshot) {
-                byte[] state = l.state.toBytes();
-                wrapped().put(l.runId, StepLog.snapshot(seq, state));
+                byte[] value = StepLog.snapshot(writer, seq, l.state);
+                wrapped().put(l.runId, value);
                 l.snapshotSeq = seq;
                 l.loggedSteps = 0;
-                l.snapshotBytes = state.length;
+                l.snapshotBytes = value.length;
             } else {
-                wrapped().put(slotKey(l.runId, seq), StepLog.entry(seq, l.since));
+                wrapped().put(slotKey(l.runId, seq), StepLog.entry(writer, seq, l.since));
                 l.loggedSteps += l.since.size();
             }
         } catch (RuntimeException e) {

@@ -1,5 +1,6 @@
 package io.losswatch.monitor;
 
+import io.losswatch.detector.RunState;
 import io.losswatch.detector.codec.StateReader;
 import io.losswatch.detector.codec.StateWriter;
 import io.losswatch.events.StepEvent;
@@ -82,9 +83,20 @@ final class StepLog {
         return new Snapshot(seq, state);
     }
 
+    /** A snapshot value of {@code state}, made in {@code w} (reset first). */
+    static byte[] snapshot(StateWriter w, long seq, RunState state) {
+        w.reset().u8(SNAPSHOT).varLong(seq);
+        state.writeTo(w);
+        return w.toByteArray();
+    }
+
     static byte[] entry(long seq, List<Applied> steps) {
-        StateWriter w = new StateWriter(16 + 64 * steps.size());
-        w.u8(LOG).varLong(seq).varInt(steps.size());
+        return entry(new StateWriter(16 + 64 * steps.size()), seq, steps);
+    }
+
+    /** A log entry of {@code steps}, made in {@code w} (reset first). */
+    static byte[] entry(StateWriter w, long seq, List<Applied> steps) {
+        w.reset().u8(LOG).varLong(seq).varInt(steps.size());
         long prevStep = 0;
         long prevSecond = 0;
         for (Applied a : steps) {
