@@ -3,6 +3,8 @@ package io.losswatch.bench.perf;
 import io.losswatch.monitor.MonitorConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -61,6 +63,28 @@ public final class PerfSupport {
                 .toList();
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);
+    }
+
+    /**
+     * CPU time so far, in nanoseconds, of the live threads whose names start with {@code prefix} (a
+     * Kafka Streams application's threads start with its application id): what they cost whatever else
+     * the machine runs, unlike a rate. Threads that ended are not counted.
+     */
+    public static long threadsCpuNanos(String prefix) {
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith(prefix)) {
+                long ns = mx.getThreadCpuTime(t.getId());
+                sum += Math.max(0, ns); // -1: ended meanwhile
+            }
+        }
+        return sum;
+    }
+
+    /** CPU time so far of the calling thread, in nanoseconds. */
+    public static long currentThreadCpuNanos() {
+        return ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
     }
 
     public static String rate(double perSecond) {

@@ -123,7 +123,17 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
             double changelogBytesPerStep,
             double heapBytesPerRun,
             double wholeState,
-            double wholeStateChangelogBytesPerStep) {}
+            double wholeStateChangelogBytesPerStep,
+            double consumerCpuMicros,
+            double monitorCpuMicros,
+            double ceilingCpuMicros) {}
+
+    /** How long a measurement took, and the CPU time of the threads that did the work meanwhile. */
+    private record Timed(double seconds, long cpuNanos) {
+        double cpuMicrosPer(long events) {
+            return cpuNanos / 1e3 / events;
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -157,13 +167,15 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
                     rounds,
                     rounds == 1 ? "" : "s");
             out.println("| runs | steps/run | (a) consumer + parse | (b) monitor | (b)/(a) "
-                    + "| (c) Streams, parse only | (b)/(c) | changelog bytes/step | heap/run | (b) vs first row |"
+                    + "| (c) Streams, parse only | (b)/(c) | CPU us/event (a) / (b) / (c) | (b)/(a) by CPU "
+                    + "| changelog bytes/step | heap/run | (b) vs first row |"
                     + (wholeState ? " (d) whole state | its changelog bytes/step | (b)/(d) |" : ""));
-            out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (wholeState ? "---:|---:|---:|" : ""));
+            out.println("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+                    + (wholeState ? "---:|---:|---:|" : ""));
             for (Row r : rows) {
                 out.printf(
                         Locale.ROOT,
-                        "| %,d | %,d | %s | %s | %.2f | %s | %.2f | %,.0f | %s | %.2f |%s%n",
+                        "| %,d | %,d | %s | %s | %.2f | %s | %.2f | %.1f / %.1f / %.1f | %.2f | %,.0f | %s | %.2f |%s%n",
                         r.runs,
                         r.stepsPerRun,
                         PerfSupport.rate(r.consumer),
@@ -171,6 +183,10 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
                         r.monitor / r.consumer,
                         PerfSupport.rate(r.ceiling),
                         r.monitor / r.ceiling,
+                        r.consumerCpuMicros,
+                        r.monitorCpuMicros,
+                        r.ceilingCpuMicros,
+                        r.consumerCpuMicros / r.monitorCpuMicros,
                         r.changelogBytesPerStep,
                         Double.isNaN(r.heapBytesPerRun)
                                 ? "n/a"
@@ -214,12 +230,14 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
         List<double[]> results = new ArrayList<>();
         MonitorRun best = null;
         for (int round = 1; round <= rounds; round++) {
-            double consumerRate = total / drain(kafka.bootstrapServers(), topic, total);
+            Timed drained = drain(kafka.bootstrapServers(), topic, total);
+            double consumerRate = total / drained.seconds;
             out.printf(
                     Locale.ROOT,
-                    "round %d  (a) plain consumer + JSON parse: %s%n",
+                    "round %d  (a) plain consumer + JSON parse: %s, %.1f us of CPU/event%n",
                     round,
-                    PerfSupport.rate(consumerRate));
+                    PerfSupport.rate(consumerRate),
+                    drained.cpuMicrosPer(total));
             out.flush();
             // (d) before (b) in every other round: neither gains from a warmer JIT or broker
             double[] whole = {Double.NaN, Double.NaN};
@@ -230,28 +248,40 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
             double monitorRate = total / m.seconds;
             out.printf(
                     Locale.ROOT,
-                    "round %d  (b) monitor, %s:        %s  (alerts raised: %d, for %d diverging runs; "
-                            + "changelog %,.0f bytes/step)%n",
+                    "round %d  (b) monitor, %s:        %s, %.1f us of CPU/event  (alerts raised: %d, for %d "
+                            + "diverging runs; changelog %,.0f bytes/step)%n",
                     round,
                     monitor.guarantee,
                     PerfSupport.rate(monitorRate),
+                    m.cpuNanos / 1e3 / total,
                     m.alerts,
                     gen.divergingRuns(),
                     m.changelogBytes / (double) total);
             out.flush();
-            double ceilingRate = total / streamsParseOnly(kafka.bootstrapServers(), topic, total);
+            Timed ceiling = streamsParseOnly(kafka.bootstrapServers(), topic, total);
+            double ceilingRate = total / ceiling.seconds;
             out.printf(
                     Locale.ROOT,
-                    "round %d  (c) Kafka Streams, same settings, parse only: %s%n",
+                    "round %d  (c) Kafka Streams, same settings, parse only: %s, %.1f us of CPU/event%n",
                     round,
-                    PerfSupport.rate(ceilingRate));
+                    PerfSupport.rate(ceilingRate),
+                    ceiling.cpuMicrosPer(total));
             out.flush();
             if (wholeState && round % 2 == 1) {
                 whole = wholeState(out, kafka.bootstrapServers(), topic, total, runCount, round);
             }
             double wholeRate = whole[0];
             double wholeBytes = whole[1];
-            results.add(new double[] {consumerRate, monitorRate, ceilingRate, wholeRate, wholeBytes});
+            results.add(new double[] {
+                consumerRate,
+                monitorRate,
+                ceilingRate,
+                wholeRate,
+                wholeBytes,
+                drained.cpuMicrosPer(total),
+                m.cpuNanos / 1e3 / total,
+                ceiling.cpuMicrosPer(total)
+            });
             if (best == null || m.seconds < best.seconds) {
                 best = m;
             }
@@ -261,6 +291,12 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
         double c = results.stream().mapToDouble(r -> r[2]).max().orElseThrow();
         double d = results.stream().mapToDouble(r -> r[3]).max().orElse(Double.NaN);
         double dBytes = results.stream().mapToDouble(r -> r[4]).min().orElse(Double.NaN);
+        // CPU per event: the least of the rounds, as the rates are the best
+        double[] cpu = new double[3];
+        for (int i = 0; i < 3; i++) {
+            int at = 5 + i;
+            cpu[i] = results.stream().mapToDouble(r -> r[at]).min().orElseThrow();
+        }
         out.printf(
                 Locale.ROOT,
                 "best of %d: (a) %s, (b) %s, ratio (b)/(a) = %.2f (target 0.5 or better)%n",
@@ -275,6 +311,14 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
                 PerfSupport.rate(c),
                 c / a,
                 b / c);
+        out.printf(
+                Locale.ROOT,
+                "  CPU per event of the threads doing the work: (a) %.1f us, (b) %.1f us, (c) %.1f us; "
+                        + "(b)/(a) by CPU = %.2f (steadier than the rates on a busy machine)%n",
+                cpu[0],
+                cpu[1],
+                cpu[2],
+                cpu[0] / cpu[1]);
         out.flush();
         return new Row(
                 runCount,
@@ -285,7 +329,10 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
                 best.changelogBytes / (double) total,
                 best.heapBytes / runCount,
                 d,
-                dBytes);
+                dBytes,
+                cpu[0],
+                cpu[1],
+                cpu[2]);
     }
 
     /** The monitor writing each changed run's whole state at every commit: its rate and changelog bytes per step. */
@@ -332,8 +379,8 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
         return bytes;
     }
 
-    /** Seconds from the first record to the last one parsed, as a bare consumer does it. */
-    private static double drain(String servers, String topic, long total) throws InvalidEventException {
+    /** Seconds from the first record to the last one parsed, as a bare consumer does it, and its CPU. */
+    private static Timed drain(String servers, String topic, long total) throws InvalidEventException {
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(
                 Map.of(
                         ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
@@ -347,12 +394,14 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
             PerfSupport.fromStart(c, topic);
             long seen = 0;
             long start = 0;
+            long cpuStart = 0;
             long sink = 0;
             long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
             while (seen < total && System.nanoTime() < deadline) {
                 ConsumerRecords<byte[], byte[]> rs = c.poll(Duration.ofMillis(200));
                 if (!rs.isEmpty() && start == 0) {
                     start = System.nanoTime();
+                    cpuStart = PerfSupport.currentThreadCpuNanos();
                 }
                 for (ConsumerRecord<byte[], byte[]> r : rs) {
                     sink += EventJson.parseStep(r.value()).step();
@@ -363,7 +412,7 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
                 throw new IllegalStateException(
                         "the consumer read " + seen + " of " + total + " records in 10 minutes");
             }
-            return (System.nanoTime() - start) / 1e9;
+            return new Timed((System.nanoTime() - start) / 1e9, PerfSupport.currentThreadCpuNanos() - cpuStart);
         }
     }
 
@@ -371,7 +420,7 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
      * Seconds a Kafka Streams application with the monitor's settings (exactly-once, commit interval,
      * --kafka) takes to parse every record and do nothing else: no state, no output.
      */
-    private double streamsParseOnly(String servers, String topic, long total) throws InterruptedException {
+    private Timed streamsParseOnly(String servers, String topic, long total) throws InterruptedException {
         Path stateDir = PerfSupport.scratch("bench-ceiling");
         String id = "bench-ceiling-" + UUID.randomUUID().toString().substring(0, 8);
         MonitorConfig config = monitor.apply(
@@ -392,30 +441,38 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
                 "source");
         try (KafkaStreams streams = new KafkaStreams(t, config.streamsProperties())) {
             streams.start();
-            return secondsToCount(parsed::get, total, "the parse-only application");
+            return secondsToCount(
+                    parsed::get, () -> PerfSupport.threadsCpuNanos(id + "-"), total, "the parse-only application");
         } finally {
             PerfSupport.delete(stateDir);
         }
     }
 
-    private record MonitorRun(double seconds, long alerts, double changelogBytes, double heapBytes) {}
+    private record MonitorRun(double seconds, long cpuNanos, long alerts, double changelogBytes, double heapBytes) {}
 
-    /** Seconds from the count's first rise to its reaching {@code total}, polled every 10 ms; at most 20 minutes. */
-    private static double secondsToCount(LongSupplier count, long total, String who) throws InterruptedException {
+    /**
+     * Seconds from the count's first rise to its reaching {@code total}, polled every 10 ms, at most 20
+     * minutes; and the {@code cpu} spent meanwhile.
+     */
+    private static Timed secondsToCount(LongSupplier count, LongSupplier cpu, long total, String who)
+            throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofMinutes(20).toNanos();
         long start = 0;
+        long cpuStart = 0;
         while (count.getAsLong() < total && System.nanoTime() < deadline) {
             if (start == 0 && count.getAsLong() > 0) {
                 start = System.nanoTime();
+                cpuStart = cpu.getAsLong();
             }
             Thread.sleep(10);
         }
         long end = System.nanoTime();
+        long cpuEnd = cpu.getAsLong();
         if (count.getAsLong() < total) {
             throw new IllegalStateException(
                     who + " processed " + count.getAsLong() + " of " + total + " records in 20 minutes");
         }
-        return (end - start) / 1e9;
+        return new Timed((end - start) / 1e9, cpuEnd - cpuStart);
     }
 
     /**
@@ -442,14 +499,20 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
         try (MonitorApp app =
                 MonitorApp.start(config, new MonitorApp.Options("127.0.0.1", -1, true, monitor.partitions, 30))) {
             Counter records = app.registry().get(LosswatchMetrics.RECORDS).counter();
-            double seconds = secondsToCount(() -> (long) records.count(), total, "the monitor");
+            Timed timed = secondsToCount(
+                    () -> (long) records.count(), () -> PerfSupport.threadsCpuNanos(id + "-"), total, "the monitor");
             long alerts = (long) app.registry().find(LosswatchMetrics.ALERTS).counters().stream()
                     .mapToDouble(Counter::count)
                     .sum();
             Thread.sleep(Math.max(1000, 5 * monitor.commitIntervalMs)); // the last steps' states are written
             double changelogBytes = changelogBytes(app.streams());
             long heap = usedHeapAfterGc() - heapBefore;
-            return new MonitorRun(seconds, alerts, changelogBytes, runCount > 0 && heap > 0 ? heap : Double.NaN);
+            return new MonitorRun(
+                    timed.seconds,
+                    timed.cpuNanos,
+                    alerts,
+                    changelogBytes,
+                    runCount > 0 && heap > 0 ? heap : Double.NaN);
         } finally {
             PerfSupport.delete(stateDir);
         }
