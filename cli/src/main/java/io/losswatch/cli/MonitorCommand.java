@@ -142,7 +142,7 @@ public final class MonitorCommand implements Callable<Integer> {
             names = "--live-state-mb",
             defaultValue = "${env:LOSSWATCH_LIVE_STATE_MB:-0}",
             description = "Heap for the run states kept live, all tasks together: each run is charged what its state "
-                    + "takes, 2.3 KB new, up to 4.9 KB once its windows are full (512 keeps 100,000 runs live); past it, the least recently stepped runs are written out and read back "
+                    + "takes, 1.7 KB new, up to 4.4 KB once its windows are full (450 keeps 100,000 runs live); past it, the least recently stepped runs are written out and read back "
                     + "from the store at their next step. 0, the default, is a quarter of the heap (-Xmx).")
     long liveStateMb;
 

@@ -5,7 +5,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The heap an instance gives to live run states, over all its tasks (each task's store draws on it).
  * Each live run is charged what it takes: its state ({@link io.losswatch.detector.RunState#heapBytes()},
- * which grows with its windows: about 2.0 KB for a new run, 4.7 KB for one whose windows of every
+ * which grows with its windows: about 1.5 KB for a new run, 4.2 KB for one whose windows of every
  * series are full) and its entry in the store's cache ({@link #ENTRY_BYTES} and its id). Past the
  * budget, the stores write out their least recently stepped runs.
  */
