@@ -42,6 +42,15 @@ class BenchCommandsIT {
                         "ratio (b)/(a) =",
                         "(b)/(c) =",
                         "(d) monitor writing whole states:");
+        Matcher cpu = Pattern.compile("CPU per event of the threads doing the work: \\(a\\) ([\\d.]+) us, "
+                        + "\\(b\\) ([\\d.]+) us, \\(c\\) ([\\d.]+) us")
+                .matcher(out);
+        assertThat(cpu.find()).as(out).isTrue();
+        for (int i = 1; i <= 3; i++) {
+            assertThat(Double.parseDouble(cpu.group(i)))
+                    .as("CPU per event, %s", out)
+                    .isPositive();
+        }
         Matcher alerts = Pattern.compile("alerts raised: (\\d+), for (\\d+) diverging runs")
                 .matcher(out);
         assertThat(alerts.find()).as(out).isTrue();
