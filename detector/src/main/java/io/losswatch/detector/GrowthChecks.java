@@ -21,6 +21,11 @@ final class GrowthChecks {
     static final double MAX_CORRELATION = 0.6;
     /** Share of a growth window's slope that the newest third of it must still rise at. */
     static final double END_SLOPE_SHARE = 0.25;
+    /**
+     * Fewest points over which a zig-zag is taken out of a growth fit: one component of so many is not
+     * the noise of a few points made to look like a line.
+     */
+    static final int ZIG_ZAG_POINTS = 32;
     /** A fit since the onset replaces the window's when it is steeper and its R^2 at least this share. */
     static final double SINCE_ONSET_R2_SHARE = 0.9;
 
@@ -37,14 +42,32 @@ final class GrowthChecks {
             int minCount,
             double riseSigmas,
             int noiseLag) {
+        return grows(w, sc, minRise, f, minCount, riseSigmas, noiseLag, false);
+    }
+
+    /**
+     * As {@link #grows(RollingFit, DetectorConfig.Scale, double, LinearFit, int, double, int)}; with
+     * {@code zigZag}, a window of at least {@link #ZIG_ZAG_POINTS} points whose R^2 falls short is judged
+     * again with a step-to-step zig-zag taken out ({@link #r2WithoutZigZag}).
+     */
+    static boolean grows(
+            RollingFit w,
+            DetectorConfig.Scale sc,
+            double minRise,
+            LinearFit f,
+            int minCount,
+            double riseSigmas,
+            int noiseLag,
+            boolean zigZag) {
         int n = Math.min(w.size(), sc.points());
-        if (n < minCount || f.slope() < sc.minRate() || f.r2() < sc.minR2()) {
+        if (n < minCount || f.slope() < sc.minRate()) {
             return false;
         }
         int first = w.size() - n;
         double span = w.newestStep() - w.stepAt(first);
         double rise = f.slope() * span;
-        if (rise < minRise) {
+        if (rise < minRise
+                || (f.r2() < sc.minR2() && (!zigZag || n < ZIG_ZAG_POINTS || r2WithoutZigZag(w, f, n) < sc.minR2()))) {
             return false;
         }
         int third = n / 3;
@@ -64,6 +87,33 @@ final class GrowthChecks {
         // standard error of the fitted rise over n evenly spaced points is noise * sqrt(12 (n-1) / (n (n+1)))
         double riseError = w.diffNoise(noiseLag) * Math.sqrt(12.0 * (n - 1) / (n * (n + 1.0)));
         return rise >= riseSigmas * riseError;
+    }
+
+    /**
+     * R^2 of the fit over the newest {@code n} points once a step-to-step alternation of its residuals
+     * is taken out: a loss that zig-zags from one step to the next around a rising line (plain SGD at
+     * the edge of stability, high and low batches in turn) is growing, although the zig-zag alone can
+     * leave the line explaining less than half the variance. The alternation is one component, the
+     * mean of the residuals with signs flipping point by point; without one it is about zero, and the
+     * R^2 is the fit's own. O(n): asked only when the fit's R^2 falls short.
+     */
+    static double r2WithoutZigZag(RollingFit w, LinearFit f, int n) {
+        int first = w.size() - n;
+        long newest = w.newestStep();
+        double mean = w.mean(first, first + n);
+        double last = f.fittedLast();
+        double total = 0;
+        double residual = 0;
+        double alternation = 0;
+        for (int i = first; i < first + n; i++) {
+            double y = w.valueAt(i);
+            double r = y - (last - f.slope() * (newest - w.stepAt(i)));
+            total += (y - mean) * (y - mean);
+            residual += r * r;
+            alternation += ((i - first) & 1) == 0 ? r : -r;
+        }
+        double zigZag = alternation * alternation / n;
+        return total - zigZag > 0 ? 1 - (residual - zigZag) / (total - zigZag) : 0;
     }
 
     /**

@@ -129,7 +129,14 @@ final class GrowthRule {
             LinearFit f = loss.raw.fitNewest(sc.points());
             int minCount = GrowthChecks.minPoints(sc, g);
             if (GrowthChecks.grows(
-                            loss.raw, sc, hold * t.lossMinRise[i], f, minCount, g.riseSigmas(), GrowthChecks.NOISE_LAG)
+                            loss.raw,
+                            sc,
+                            hold * t.lossMinRise[i],
+                            f,
+                            minCount,
+                            g.riseSigmas(),
+                            GrowthChecks.NOISE_LAG,
+                            true)
                     && GrowthChecks.aboveBefore(
                             loss.raw, loss.blocks, f, Math.min(loss.raw.size(), sc.points()), g.riseSigmas())) {
                 used = f;
