@@ -23,6 +23,14 @@ final class JumpTracker {
     /** A climb over at most this many steps in a row counts as one jump. */
     static final int MAX_CLIMB_STEPS = 3;
 
+    /**
+     * A jump out of a settled level (a full reference window before it) whose newest step, once it has
+     * stayed up the stay steps, keeps less than this share of the jump's height (in ln) is still falling
+     * away, as a healthy spike's excess does, and is judged on the median of the stay steps after. At a
+     * run's start a jump that falls back is a rate too high killing the units, and is judged as before.
+     */
+    static final double RECOVERED_SHARE = 1.0 / 3;
+
     /** What one point did. */
     enum Event {
         NONE,
@@ -40,6 +48,8 @@ final class JumpTracker {
     private long lastJumpStep = -1; // the most recent jump, confirmed or not
     private boolean oneStep; // the jump came in one step, not as a climb over several or a level's rise
     private boolean atOnce; // confirmed on the step it jumped, without waiting for it to stay up
+    private boolean recovering; // stayed up, but still falling away like a spike: judged on the steps after
+    private boolean settled; // the jump came after a full reference window: out of a level, not a run's start
 
     /**
      * @param y ln of the new value
@@ -62,8 +72,26 @@ final class JumpTracker {
                 stay = 0; // a fresh spike on top: the clock starts again, so two spikes are not one blow-up
                 return Event.NONE;
             }
+            if (recovering) {
+                // a spike's excess falls away step after step: judged on the level of the steps since, so that
+                // one noisy step left above the stay level neither confirms it nor one below ends it
+                if (++stay < 2 * c.staySteps()) {
+                    return Event.NONE;
+                }
+                recovering = false;
+                if (levelSince(before, y, c.staySteps()) >= stayLn) {
+                    confirmed = true;
+                    return Event.CONFIRMED;
+                }
+                jumpStep = -1;
+                return Event.RETURNED;
+            }
             if (y >= stayLn) {
                 if (++stay >= c.staySteps()) {
+                    if (settled && y - refLn < RECOVERED_SHARE * (peakLn - refLn)) {
+                        recovering = true;
+                        return Event.NONE;
+                    }
                     confirmed = true;
                     return Event.CONFIRMED;
                 }
@@ -126,6 +154,8 @@ final class JumpTracker {
         stay = 0;
         oneStep = from == step;
         atOnce = false;
+        recovering = false;
+        settled = before.size() >= c.referencePoints();
         return Event.JUMP;
     }
 
@@ -176,6 +206,20 @@ final class JumpTracker {
         confirmed = true;
         oneStep = false;
         atOnce = false;
+        recovering = false;
+        settled = false;
+    }
+
+    /** Median of the newest {@code n} values: the {@code n - 1} newest of {@code before}, and {@code y}. */
+    private static double levelSince(RollingFit before, double y, int n) {
+        double[] v = new double[n];
+        int size = before.size();
+        for (int i = 0; i < n - 1; i++) {
+            v[i] = before.valueAt(size - 1 - i);
+        }
+        v[n - 1] = y;
+        java.util.Arrays.sort(v);
+        return (v[(n - 1) / 2] + v[n / 2]) / 2;
     }
 
     /** Confirms the jump just seen as a blow-up without waiting for it to stay up. */
@@ -197,6 +241,8 @@ final class JumpTracker {
         stay = 0;
         oneStep = false;
         atOnce = false;
+        recovering = false;
+        settled = false;
     }
 
     void clear() {
@@ -238,14 +284,19 @@ final class JumpTracker {
         return atOnce;
     }
 
-    private static final int CONFIRMED = 1, LEVELS = 2, ONE_STEP = 4, AT_ONCE = 8;
+    private static final int CONFIRMED = 1, LEVELS = 2, ONE_STEP = 4, AT_ONCE = 8, RECOVERING = 16, SETTLED = 32;
 
     /** Steps relative to {@code base}; the levels only once there has been a jump (they start at 0). */
     void writeTo(StateWriter w, long base) {
         boolean levels = StateWriter.unlessZero(refLn, 1) != 0
                 || StateWriter.unlessZero(stayLn, 1) != 0
                 || StateWriter.unlessZero(peakLn, 1) != 0;
-        w.u8((confirmed ? CONFIRMED : 0) | (levels ? LEVELS : 0) | (oneStep ? ONE_STEP : 0) | (atOnce ? AT_ONCE : 0));
+        w.u8((confirmed ? CONFIRMED : 0)
+                | (levels ? LEVELS : 0)
+                | (oneStep ? ONE_STEP : 0)
+                | (atOnce ? AT_ONCE : 0)
+                | (recovering ? RECOVERING : 0)
+                | (settled ? SETTLED : 0));
         w.step(jumpStep, base).step(lastJumpStep, base).varInt(stay);
         if (levels) {
             w.f64(refLn).f64(stayLn).f64(peakLn);
@@ -257,6 +308,8 @@ final class JumpTracker {
         confirmed = (flags & CONFIRMED) != 0;
         oneStep = (flags & ONE_STEP) != 0;
         atOnce = (flags & AT_ONCE) != 0;
+        recovering = (flags & RECOVERING) != 0;
+        settled = (flags & SETTLED) != 0;
         jumpStep = r.step(base);
         lastJumpStep = r.step(base);
         stay = r.varInt();
@@ -275,5 +328,8 @@ final class JumpTracker {
         stay = b.getInt();
         confirmed = b.get() == 1;
         lastJumpStep = b.getLong();
+        recovering = false;
+        settled = false;
+        settled = false;
     }
 }
