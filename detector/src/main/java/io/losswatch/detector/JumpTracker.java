@@ -4,6 +4,7 @@ import io.losswatch.detector.codec.StateReader;
 import io.losswatch.detector.codec.StateWriter;
 import io.losswatch.detector.fit.RollingFit;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /**
  * Watches one series (ln of the loss, or of the gradient norm) for a jump far above its recent
@@ -218,7 +219,7 @@ final class JumpTracker {
             v[i] = before.valueAt(size - 1 - i);
         }
         v[n - 1] = y;
-        java.util.Arrays.sort(v);
+        Arrays.sort(v);
         return (v[(n - 1) / 2] + v[n / 2]) / 2;
     }
 
@@ -329,7 +330,6 @@ final class JumpTracker {
         confirmed = b.get() == 1;
         lastJumpStep = b.getLong();
         recovering = false;
-        settled = false;
         settled = false;
     }
 }

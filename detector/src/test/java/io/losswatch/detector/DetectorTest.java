@@ -141,6 +141,19 @@ class DetectorTest {
     }
 
     @Test
+    void shouldCatchGrowthThatZigZagsFromStepToStepAndNotAZigZagAlone() {
+        // plain SGD at the edge of stability: high and low steps in turn, around a line rising 10x in 115
+        // steps; the zig-zag leaves the line less than half the variance of any window
+        IntToDoubleFunction zigZag = i -> Math.exp(0.5 * ((i & 1) == 0 ? 1 : -1));
+        List<AlertEvent> growing =
+                run(400, i -> zigZag.applyAsDouble(i) * (i < 200 ? 1 : Math.exp(0.02 * (i - 200))), 0.1, "sgd");
+        List<AlertEvent> growth = firing(growing, AlertType.LOSS_EXPONENTIAL_GROWTH);
+        assertThat(growth).as("growth under a zig-zag").isNotEmpty();
+        assertThat(growth.get(0).step()).isBetween(200L, 300L);
+        assertThat(run(600, zigZag, 0.1, "sgd")).as("a zig-zag alone").isEmpty();
+    }
+
+    @Test
     void shouldResolveGrowthWhenItHasClearedForAWhile() {
         List<AlertEvent> alerts =
                 run(400, i -> i < 60 ? Math.exp(0.1 * i) : Math.exp(6) * Math.exp(-0.002 * (i - 60)), 0.5, "sgd");
@@ -193,6 +206,22 @@ class DetectorTest {
                     "adam");
             assertThat(noisy).as("a %.0fx spike on a noisy decay", height).isEmpty();
         }
+    }
+
+    @Test
+    void shouldNotCallASpikeWhoseExcessFallsAwayStepByStepABlowUp() {
+        // 60x, then the excess (in ln) shrinks by a quarter a step: still above 2x on the fifth step after,
+        // but with less than a third of its height left, and below 2x soon after
+        Random r = new Random(11);
+        List<AlertEvent> alerts = run(
+                300,
+                i -> Math.exp(0.02 * r.nextGaussian() + (i < 200 ? 0 : Math.log(60) * Math.pow(0.75, i - 200))),
+                0.001,
+                "adam");
+        assertThat(firing(alerts)).as("a healthy spike falling away").isEmpty();
+        // the same jump staying up is a blow-up
+        List<AlertEvent> stays = run(300, i -> i < 200 ? 1.0 : 60.0, 0.001, "adam");
+        assertThat(firing(stays, AlertType.LOSS_BLOWUP)).hasSize(1);
     }
 
     @Test
