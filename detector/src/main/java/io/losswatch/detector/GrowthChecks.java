@@ -63,11 +63,15 @@ final class GrowthChecks {
         if (n < minCount || f.slope() < sc.minRate()) {
             return false;
         }
+        // a line that explains too little is judged again without a zig-zag, last of the O(n) tests
+        boolean lineFits = f.r2() >= sc.minR2();
+        if (!lineFits && (!zigZag || n < ZIG_ZAG_POINTS)) {
+            return false;
+        }
         int first = w.size() - n;
         double span = w.newestStep() - w.stepAt(first);
         double rise = f.slope() * span;
-        if (rise < minRise
-                || (f.r2() < sc.minR2() && (!zigZag || n < ZIG_ZAG_POINTS || r2WithoutZigZag(w, f, n) < sc.minR2()))) {
+        if (rise < minRise) {
             return false;
         }
         int third = n / 3;
@@ -82,6 +86,9 @@ final class GrowthChecks {
         // of the schedule, a burst of noise) still fits a rising line over the whole window
         int end = Math.max(3, third);
         if (w.fitFrom(w.stepAt(first + n - end)).slope() < END_SLOPE_SHARE * f.slope()) {
+            return false;
+        }
+        if (!lineFits && r2WithoutZigZag(w, f, n) < sc.minR2()) {
             return false;
         }
         // standard error of the fitted rise over n evenly spaced points is noise * sqrt(12 (n-1) / (n (n+1)))

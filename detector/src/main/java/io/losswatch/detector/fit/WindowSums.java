@@ -1,9 +1,6 @@
 package io.losswatch.detector.fit;
 
 import java.util.Arrays;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Running sums of least squares (x, y, x^2, xy, y^2) over a ring's whole window and over nested
@@ -15,7 +12,7 @@ final class WindowSums {
     static final int SX = 0, SY = 1, SXX = 2, SXY = 3, SYY = 4, TERMS = 5;
 
     /** The nested windows of every series with the same sizes share one array: it is never changed. */
-    private static final Map<List<Integer>, int[]> SHARED_INNER = new ConcurrentHashMap<>();
+    private static volatile int[][] sharedInner = new int[0][];
 
     final int capacity;
     final int[] inner;
@@ -30,8 +27,28 @@ final class WindowSums {
 
     WindowSums(int capacity, int[] inner) {
         this.capacity = capacity;
-        this.inner = SHARED_INNER.computeIfAbsent(Arrays.stream(inner).boxed().toList(), k -> inner.clone());
+        this.inner = shared(inner);
         this.sums = new double[(1 + inner.length) * TERMS];
+    }
+
+    /** The one array of these sizes: a run state reads several windows, and a config has a few sizes. */
+    private static int[] shared(int[] inner) {
+        for (int[] known : sharedInner) {
+            if (Arrays.equals(known, inner)) {
+                return known;
+            }
+        }
+        synchronized (WindowSums.class) {
+            for (int[] known : sharedInner) {
+                if (Arrays.equals(known, inner)) {
+                    return known;
+                }
+            }
+            int[][] more = Arrays.copyOf(sharedInner, sharedInner.length + 1);
+            more[sharedInner.length] = inner.clone();
+            sharedInner = more;
+            return more[more.length - 1];
+        }
     }
 
     /** Windows summed: the whole one and the nested ones. */
