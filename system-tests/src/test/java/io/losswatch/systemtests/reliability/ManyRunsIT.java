@@ -104,7 +104,7 @@ class ManyRunsIT {
             assertThat(liveStates)
                     .as("run states live (the heap holds them all)")
                     .isBetween(RUNS * 0.9, (double) RUNS);
-            assertThat(stateBytes / liveStates).as("heap charged a live run").isBetween(2_000.0, 5_500.0);
+            assertThat(stateBytes / liveStates).as("heap charged a live run").isBetween(1_500.0, 5_500.0);
             assertThat(stateBytes)
                     .as("heap of the live run states, against its limit")
                     .isLessThan(stateLimit);
