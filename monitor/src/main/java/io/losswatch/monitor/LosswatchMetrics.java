@@ -160,11 +160,21 @@ public final class LosswatchMetrics {
      * @return true when the run's series were (re)created by this step
      */
     public boolean step(StepEvent e, LinearFit fit, long nowNanos) {
-        RunSeries.Run r = runs.get(e.runId());
+        return step(null, e, fit, nowNanos).createdByLastStep;
+    }
+
+    /**
+     * {@link #step(StepEvent, LinearFit, long)} with the run's series object from its previous step
+     * ({@code known}, or null), which saves looking the run up while it is still registered. Returns the
+     * object updated, to keep for the next step.
+     */
+    RunSeries.Run step(RunSeries.Run known, StepEvent e, LinearFit fit, long nowNanos) {
+        RunSeries.Run r = known != null && !known.removed ? known : runs.get(e.runId());
         boolean created = r == null;
         if (created) {
             r = runs.create(e.runId());
         }
+        r.createdByLastStep = created;
         r.loss = e.loss();
         if (e.gradNorm() != null) {
             r.gradNorm = e.gradNorm();
@@ -182,7 +192,7 @@ public final class LosswatchMetrics {
             r.r2 = fit.r2();
         }
         r.lastSeenNanos = nowNanos;
-        return created;
+        return r;
     }
 
     /** Restores the alert-active series of a run whose state came from the store (after a restart). */

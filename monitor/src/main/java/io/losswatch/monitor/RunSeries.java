@@ -45,6 +45,10 @@ final class RunSeries implements MultiCollector {
         final String[] cause = new String[AlertType.values().length];
 
         volatile long lastSeenNanos;
+        /** No longer registered (its run went idle): a caller that kept it looks the run up again. */
+        volatile boolean removed;
+        /** Made by the step that last updated it: that step shows the alerts the run's state holds. */
+        boolean createdByLastStep;
 
         Run(String runId) {
             this.runId = runId;
@@ -95,7 +99,11 @@ final class RunSeries implements MultiCollector {
     }
 
     boolean remove(String runId, Run run) {
-        return runs.remove(runId, run);
+        if (!runs.remove(runId, run)) {
+            return false;
+        }
+        run.removed = true;
+        return true;
     }
 
     int size() {

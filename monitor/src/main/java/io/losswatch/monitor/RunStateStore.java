@@ -84,6 +84,8 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
         int snapshotBytes;
         /** Heap the budget charges the run, as of its last step. */
         long charged;
+        /** The run's per-run series object as of its last step, kept here to save a lookup a step. */
+        RunSeries.Run series;
 
         Live(String runId, RunState state, long seq, long snapshotSeq, int loggedSteps) {
             this.runId = runId;
@@ -200,6 +202,18 @@ final class RunStateStore extends WrappedStateStore<KeyValueStore<String, byte[]
         }
         lastGot = l;
         return l.state;
+    }
+
+    /** The per-run series object kept with the state {@link #get} returned last; null when none is. */
+    RunSeries.Run lastSeries() {
+        return lastGot != null ? lastGot.series : null;
+    }
+
+    /** Keeps {@code series} with the state {@link #get} returned last, for its run's next step. */
+    void keepSeries(RunSeries.Run series) {
+        if (lastGot != null) {
+            lastGot.series = series;
+        }
     }
 
     /**

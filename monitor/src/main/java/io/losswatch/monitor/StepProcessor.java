@@ -103,7 +103,9 @@ final class StepProcessor implements Processor<byte[], byte[], byte[], byte[]> {
             metrics.ignoredRecord("new_attempt"); // counted so operators see restarts; the step itself is used
         }
         store.changed(runId, state, event, eventTime, now);
-        if (metrics.step(event, result.fit(), System.nanoTime())) {
+        RunSeries.Run series = metrics.step(store.lastSeries(), event, result.fit(), System.nanoTime());
+        store.keepSeries(series);
+        if (series.createdByLastStep) {
             // series (re)created, e.g. after a restart or a rebalance: show the alerts the state still holds
             for (AlertType t : AlertType.values()) {
                 metrics.alertActive(runId, t, state.slot(t).firing());

@@ -72,4 +72,22 @@ class RunSeriesTest {
         assertThat(registry.scrape()).doesNotContain("run_id=\"r\"").contains("run_id=\"fresh\"");
         assertThat(registry.get(LosswatchMetrics.ACTIVE_RUNS).gauge().value()).isOne();
     }
+
+    @Test
+    void shouldUpdateTheSeriesObjectAStepKeptAndMakeANewOneOnceItsRunExpired() {
+        RunSeries.Run first = metrics.step(null, StepEvent.of("r", 1, 1.0), null, 0);
+        assertThat(first.createdByLastStep).isTrue();
+        RunSeries.Run kept = metrics.step(first, StepEvent.of("r", 2, 0.9), null, 0);
+        assertThat(kept).isSameAs(first);
+        assertThat(kept.createdByLastStep).isFalse();
+
+        metrics.expireIdleRuns(Duration.ofHours(1).toNanos(), Duration.ofMinutes(30));
+        assertThat(registry.scrape()).doesNotContain("run_id=\"r\"");
+        // the next step, with the object kept from before the expiry, brings the run's series back
+        RunSeries.Run back = metrics.step(
+                first, StepEvent.of("r", 3, 0.8), null, Duration.ofHours(1).toNanos());
+        assertThat(back).isNotSameAs(first);
+        assertThat(back.createdByLastStep).isTrue();
+        assertThat(metrics.runValue(LosswatchMetrics.LOSS, "r")).hasValue(0.8);
+    }
 }
