@@ -155,7 +155,7 @@ final class GradientRule {
             DetectorConfig.Scale sc = t.gradScales[i];
             LinearFit f = gs.grad.fitNewest(sc.points());
             if (GrowthChecks.grows(
-                    gs.grad, sc, t.gradMinRise[i], f, sc.points(), gg.riseSigmas(), GrowthChecks.NOISE_LAG)) {
+                    gs.grad, sc, t.gradMinRise[i], f, sc.points(), gg.riseSigmas(), GrowthChecks.NOISE_LAG, false)) {
                 used = f;
                 break;
             }
@@ -247,7 +247,8 @@ final class GradientRule {
                         f,
                         sc.points(),
                         config.growth().riseSigmas(),
-                        GrowthChecks.NOISE_LAG)
+                        GrowthChecks.NOISE_LAG,
+                        false)
                 ? lifecycle.forecast(f)
                 : null;
     }

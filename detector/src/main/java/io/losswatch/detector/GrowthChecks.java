@@ -32,23 +32,9 @@ final class GrowthChecks {
     /**
      * Sustained and consistent growth over the newest {@code sc.points()} points (at least
      * {@code minCount} of them): rate, R^2, fitted rise (also against the run's own noise), thirds
-     * in order, and the newest point really above the window's low. The O(1) tests go first.
-     */
-    static boolean grows(
-            RollingFit w,
-            DetectorConfig.Scale sc,
-            double minRise,
-            LinearFit f,
-            int minCount,
-            double riseSigmas,
-            int noiseLag) {
-        return grows(w, sc, minRise, f, minCount, riseSigmas, noiseLag, false);
-    }
-
-    /**
-     * As {@link #grows(RollingFit, DetectorConfig.Scale, double, LinearFit, int, double, int)}; with
+     * in order, and the newest point really above the window's low. The O(1) tests go first. With
      * {@code zigZag}, a window of at least {@link #ZIG_ZAG_POINTS} points whose R^2 falls short is judged
-     * again with a step-to-step zig-zag taken out ({@link #r2WithoutZigZag}).
+     * again with a step-to-step zig-zag taken out ({@link #r2WithoutZigZag}): the loss, not the gradient.
      */
     static boolean grows(
             RollingFit w,

@@ -118,7 +118,8 @@ final class GrowthRule {
                             blocks.fit(),
                             g.blocks().points() / 2,
                             g.riseSigmas(),
-                            BLOCK_NOISE_LAG);
+                            BLOCK_NOISE_LAG,
+                            false);
         }
 
         // shortest window first

@@ -19,7 +19,7 @@ class RunStateHeapTest {
     private static final Detector DETECTOR = new Detector(DetectorConfig.defaults());
 
     @Test
-    void shouldEstimateTheHeapOfShortAndLongRuns() throws InterruptedException {
+    void shouldEstimateTheHeapOfShortAndLongRuns() {
         List<Double> ratios = new ArrayList<>();
         for (int steps : new int[] {0, 6, 40, 1000}) {
             for (boolean everySeries : new boolean[] {false, true}) {
@@ -66,11 +66,17 @@ class RunStateHeapTest {
         return s;
     }
 
-    private static long usedAfterGc() throws InterruptedException {
-        for (int i = 0; i < 3; i++) {
+    /** The heap used once full collections stop freeing anything (at most ten of them). */
+    private static long usedAfterGc() {
+        long used = Long.MAX_VALUE;
+        for (int i = 0; i < 10; i++) {
             System.gc();
-            Thread.sleep(50);
+            long now = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+            if (now >= used) {
+                return now;
+            }
+            used = now;
         }
-        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+        return used;
     }
 }

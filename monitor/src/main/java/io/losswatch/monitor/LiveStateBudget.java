@@ -12,6 +12,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class LiveStateBudget {
     /** Heap a live run takes besides its state and its id: the cache's entry and bookkeeping. */
     static final long ENTRY_BYTES = 160;
+    /** Heap of a run id besides its characters (two bytes each at most): the string and its array. */
+    static final long ID_BYTES = 40;
 
     private final long maxBytes;
     private final long maxRuns;
@@ -34,7 +36,7 @@ final class LiveStateBudget {
 
     /** What a live run is charged: its state's heap, its id and the cache's entry. */
     static long charge(String runId, long stateBytes) {
-        return stateBytes + ENTRY_BYTES + 40 + 2L * runId.length();
+        return stateBytes + ENTRY_BYTES + ID_BYTES + 2L * runId.length();
     }
 
     long maxBytes() {

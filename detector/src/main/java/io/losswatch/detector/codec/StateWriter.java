@@ -89,11 +89,6 @@ public final class StateWriter {
         return Double.doubleToRawLongBits(v) == 0 ? 0 : bit;
     }
 
-    /** Bytes written so far. */
-    public int size() {
-        return pos;
-    }
-
     /** Forgets what was written, keeping the buffer: one writer serves a thread's writes in turn. */
     public StateWriter reset() {
         pos = 0;

@@ -25,7 +25,7 @@ public final class RollingFit {
             }
         }
         this.ring = new Ring(capacity);
-        this.sums = new WindowSums(capacity, inner.clone());
+        this.sums = new WindowSums(capacity, inner); // kept as a shared copy, never this array
     }
 
     /** Heap its arrays take now, headers included: they grow with the points, up to the capacity. */
