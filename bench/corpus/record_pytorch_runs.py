@@ -25,6 +25,14 @@ Usage (about 15 minutes of one CPU core; 30 of wall time on a busy 2-core machin
   python3 bench/corpus/record_pytorch_runs.py --relabel
   OMP_NUM_THREADS=1 python3 bench/corpus/record_pytorch_runs.py --data DIR --missing   # only runs added to PLAN
   python3 bench/corpus/record_pytorch_runs.py --only mlp-sgd,cnn-lr-raised --out some/dir   # a few runs
+
+The blind set (--set blind, written to pytorch-blind/ beside the first set): 48 runs of settings the
+first set does not use, recorded after the detector's rules for real runs were written. On two cores,
+half of it in each of two processes, then joined:
+
+  OMP_NUM_THREADS=1 python3 bench/corpus/record_pytorch_runs.py --set blind --data DIR --only A --out /tmp/a
+  OMP_NUM_THREADS=1 python3 bench/corpus/record_pytorch_runs.py --set blind --data DIR --only B --out /tmp/b
+  python3 bench/corpus/record_pytorch_runs.py --set blind --merge /tmp/a,/tmp/b
 """
 
 import argparse
@@ -41,7 +49,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "..", "src", "main", "resources", "io", "losswatch", "bench", "pytorch")
+RESOURCES = os.path.join(HERE, "..", "src", "main", "resources", "io", "losswatch", "bench")
+OUT = os.path.join(RESOURCES, "pytorch")
 REVIEWED = os.path.join(HERE, "labels-reviewed.tsv")
 
 BATCH = 64
@@ -255,9 +264,57 @@ PLAN = {
                    "lr-too-high-sgd", "lr-raised", "corrupt-batch", "no-normalization", "overfit"],
 }
 
+# ------------------------------------------------------------------------------ the blind set
+#
+# A second set, recorded after the detector's rules for real runs were written and scored once:
+# settings the first set does not use (other optimizers and schedules, milder and gradual failures),
+# given to each architecture by a fixed rotation rather than by choice: architecture i runs healthy
+# settings 3i to 3i+2 and failing settings 3i to 3i+2 (modulo the lists' lengths).
 
-def run_names():
-    return [f"{arch}-{setting}" for arch, settings in PLAN.items() for setting in settings]
+BLIND_HEALTHY = {
+    "nesterov-cosine": dict(opt="nesterov", lr_scale=0.5, schedule="cosine"),
+    "adam-low-lr": dict(opt="adam", lr=3e-4),
+    "adagrad": dict(opt="adagrad", lr=0.01),
+    "momentum-clip-high-lr": dict(opt="momentum", lr_scale=3, clip=0.5),
+    "adamw-warmup-linear": dict(opt="adamw", lr=1e-3, schedule="warmup-linear"),
+    "sgd-label-noise-40": dict(opt="sgd", label_noise=0.4),
+    "rmsprop-short-restarts": dict(opt="rmsprop", lr=5e-4, schedule="short-restarts"),
+    "nesterov-dropout-step": dict(opt="nesterov", lr_scale=0.3, dropout=0.2, schedule="step"),
+}
+
+BLIND_FAILING = {
+    # a rate that grows 5% a step from step 100 on: a range test left running, a schedule's bug
+    "lr-ramp": dict(opt="momentum", lr_scale=0.3, ramp_from=100, ramp_by=1.05, cause="LEARNING_RATE_TOO_HIGH"),
+    "lr-raised-10x": dict(opt="momentum", lr_scale=0.3, raise_at=TROUBLE_AT, raise_by=10, cause="LEARNING_RATE_TOO_HIGH"),
+    "adam-lr-too-high-0.05": dict(opt="adam", lr=0.05, cause="LEARNING_RATE_TOO_HIGH", onset=1),
+    "corrupt-batch-100x": dict(opt="adam", lr=1e-3, corrupt_at=TROUBLE_AT, corrupt_by=100, cause="DATA_ISSUE"),
+    "nesterov-lr-too-high": dict(opt="nesterov", lr_scale=8, cause="LEARNING_RATE_TOO_HIGH", onset=1),
+    "rmsprop-lr-raised": dict(opt="rmsprop", lr=1e-3, raise_at=TROUBLE_AT, raise_by=30, cause="LEARNING_RATE_TOO_HIGH"),
+    "overfit-momentum": dict(
+        opt="momentum", lr_scale=1.0, big=True, train_subset=256, val_every=10, steps=400,
+        cause="INSUFFICIENT_REGULARIZATION",
+    ),
+}
+
+
+def rotation(names, i, k):
+    return [names[(k * i + j) % len(names)] for j in range(k)]
+
+
+BLIND_PLAN = {
+    arch: rotation(list(BLIND_HEALTHY), i, 3) + rotation(list(BLIND_FAILING), i, 3)
+    for i, arch in enumerate(ARCHS)
+}
+
+SETS = {
+    "first": dict(plan=PLAN, out=OUT),
+    "blind": dict(plan=BLIND_PLAN, out=os.path.join(RESOURCES, "pytorch-blind")),
+}
+
+
+def run_names(plan=None):
+    plan = PLAN if plan is None else plan
+    return [f"{arch}-{setting}" for arch, settings in plan.items() for setting in settings]
 
 
 def seed_of(name):
@@ -269,7 +326,8 @@ def setting_of(name):
     for arch in sorted(ARCHS, key=len, reverse=True):
         if name.startswith(arch + "-"):
             setting = name[len(arch) + 1 :]
-            return arch, setting, {**HEALTHY, **FAILING}[setting], setting in FAILING
+            failing = {**FAILING, **BLIND_FAILING}
+            return arch, setting, {**HEALTHY, **BLIND_HEALTHY, **failing}[setting], setting in failing
     raise KeyError(name)
 
 
@@ -278,6 +336,10 @@ def make_optimizer(kind, params, lr, weight_decay=0.0):
         return torch.optim.SGD(params, lr=lr)
     if kind == "momentum":
         return torch.optim.SGD(params, lr=lr, momentum=0.9)
+    if kind == "nesterov":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True)
+    if kind == "adagrad":
+        return torch.optim.Adagrad(params, lr=lr)
     if kind == "adam":
         return torch.optim.Adam(params, lr=lr)
     if kind == "adamw":
@@ -300,6 +362,14 @@ def make_schedule(kind, opt, lr, steps):
         )
     if kind == "restarts":
         return torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=50, T_mult=2)
+    if kind == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+    if kind == "warmup-linear":
+        return torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda t: (t + 1) / 30 if t < 30 else max(0.0, (steps - t) / (steps - 30))
+        )
+    if kind == "short-restarts":
+        return torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=30, T_mult=1)
     if kind == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3 * lr, total_steps=steps, cycle_momentum=False)
     raise ValueError(kind)
@@ -359,7 +429,7 @@ def train(name, images):
         pos += BATCH
         bx, by = x[idx], y[idx]
         if s.get("corrupt_at") == step:
-            bx = bx * 1e4  # one batch of inputs in the wrong units
+            bx = bx * s.get("corrupt_by", 1e4)  # one batch of inputs in the wrong units
             if task == "reconstruct":
                 by = bx
         if s.get("scramble_from") is not None and step >= s["scramble_from"]:
@@ -369,6 +439,9 @@ def train(name, images):
                 group["lr"] *= s["raise_by"]
             if sched is not None:
                 sched.base_lrs = [b * s["raise_by"] for b in sched.base_lrs]
+        if s.get("ramp_from") is not None and step >= s["ramp_from"]:
+            for group in opt.param_groups:
+                group["lr"] *= s["ramp_by"]
         model.train()
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(model(bx), by)
@@ -444,6 +517,17 @@ def verdict(name, rows):
             onset = next(st for st, v in vals if st > best_step and v > 1.05 * best)
             return True, onset, f"val loss {best:.3g} at step {best_step} -> {vals[-1][1]:.3g}, train loss falling"
         return False, -1, f"val loss lowest {best:.3g} at {best_step}, last {vals[-1][1]:.3g}"
+    if "ramp_from" in s:
+        # the rate grows from ramp_from on and the trouble starts where the loss turns up: the onset is
+        # the lowest point (centred running median of 11) between the ramp's start and where the running
+        # median first stands 2x above its lowest before the ramp, if it stays there (or turns non-finite)
+        before = min(med[: s["ramp_from"]])
+        up = next((i for i in range(s["ramp_from"], len(med)) if med[i] > 2 * before), None)
+        if up is not None and (first_bad >= 0 or min(med[up:]) > 2 * before):
+            centred = [med[min(len(med) - 1, i + 5)] for i in range(len(med))]
+            onset = min(range(s["ramp_from"], up + 1), key=lambda i: (centred[i], -i))
+            return True, onset, f"rate ramp from step {s['ramp_from']}: lowest at {onset}, above 2x {before:.3g} from {up}"
+        return False, -1, f"rate ramp from step {s['ramp_from']}, but running median never stays above 2x {before:.3g}"
     if first_bad >= 0:
         onset = trouble if 0 < trouble <= first_bad else first_bad
         return True, onset, f"non-finite loss at step {first_bad}"
@@ -525,6 +609,19 @@ def read_recordings(out_dir):
     return recordings
 
 
+def write_recordings(out_dir, recordings, cmd):
+    with gzip.open(os.path.join(out_dir, "pytorch-runs.tsv.gz"), "wt", compresslevel=9) as f:
+        f.write(f"# recorded by: OMP_NUM_THREADS=1 {cmd}\n")
+        f.write(f"# torch {torch.__version__}, numpy {np.__version__}, one CPU thread, batch {BATCH}, ")
+        f.write("seed of each run: crc32 of its name (see the manifest)\n")
+        f.write("# loss: the minibatch's training loss; grad_norm: L2 norm of the mean minibatch gradient before ")
+        f.write("clipping; learning_rate: the rate of that step; val_loss: blank where not measured; 5 digits\n")
+        f.write("run\tstep\tloss\tgrad_norm\tlearning_rate\tval_loss\n")
+        for name, rows in recordings.items():
+            for step, loss, grad, lr, val in rows:
+                f.write(f"{name}\t{step}\t{fmt(loss)}\t{fmt(grad)}\t{fmt(lr)}\t{fmt(val)}\n")
+
+
 def print_summary(name, rows):
     sm = summary(rows)
     diverging, onset, why = verdict(name, rows)
@@ -540,12 +637,28 @@ def print_summary(name, rows):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", help="folder of the four Fashion-MNIST IDX .gz files (train-images-idx3-ubyte.gz ...)")
-    p.add_argument("--out", default=OUT)
+    p.add_argument("--set", choices=sorted(SETS), default="first", help="which set of runs: the first or the blind one")
+    p.add_argument("--out", help="where to write (default: the set's folder in the benchmark's resources)")
     p.add_argument("--only", help="comma-separated run names (a trial; the manifest lists only these)")
+    p.add_argument("--merge", help="comma-separated folders of partial recordings (--only ... --out F) to join into --out")
     p.add_argument("--relabel", action="store_true", help="rewrite the manifest from the recordings, no training")
     p.add_argument("--missing", action="store_true", help="train only the runs not yet recorded, keep the others")
     args = p.parse_args()
+    plan = SETS[args.set]["plan"]
+    args.out = args.out or SETS[args.set]["out"]
     os.makedirs(args.out, exist_ok=True)
+    if args.merge:
+        parts = {}
+        for folder in args.merge.split(","):
+            parts.update(read_recordings(folder))
+        missing = [n for n in run_names(plan) if n not in parts]
+        if missing:
+            raise SystemExit(f"not recorded in {args.merge}: {', '.join(missing)}")
+        recordings = {n: parts[n] for n in run_names(plan)}
+        cmd = "python3 bench/corpus/record_pytorch_runs.py --data DIR" + (f" --set {args.set}" if args.set != "first" else "")
+        write_recordings(args.out, recordings, cmd)
+        write_manifest(args.out, recordings)
+        return
     if args.relabel:
         recordings = read_recordings(args.out)
         for name, rows in recordings.items():
@@ -556,7 +669,7 @@ def main():
         p.error("--data is needed to train: a folder with the four Fashion-MNIST IDX .gz files")
     torch.set_num_threads(1)
     images = fashion_mnist(args.data)
-    names = args.only.split(",") if args.only else run_names()
+    names = args.only.split(",") if args.only else run_names(plan)
     kept = {}
     if args.missing:
         # each run has its own seed, so the runs already recorded are what a full recording would give
@@ -574,18 +687,12 @@ def main():
             print(f"{name}: no summary ({e!r})")
         print(f"{'':42s} {cpu:.1f} s CPU, {1000 * cpu / len(rows):.1f} ms/step", flush=True)
     if args.missing:
-        recordings = {n: kept[n] if n in kept else recordings[n] for n in run_names() if n in kept or n in recordings}
-    cmd = "python3 bench/corpus/record_pytorch_runs.py --data DIR" + (f" --only {args.only}" if args.only else "")
-    with gzip.open(os.path.join(args.out, "pytorch-runs.tsv.gz"), "wt", compresslevel=9) as f:
-        f.write(f"# recorded by: OMP_NUM_THREADS=1 {cmd}\n")
-        f.write(f"# torch {torch.__version__}, numpy {np.__version__}, one CPU thread, batch {BATCH}, ")
-        f.write("seed of each run: crc32 of its name (see the manifest)\n")
-        f.write("# loss: the minibatch's training loss; grad_norm: L2 norm of the mean minibatch gradient before ")
-        f.write("clipping; learning_rate: the rate of that step; val_loss: blank where not measured; 5 digits\n")
-        f.write("run\tstep\tloss\tgrad_norm\tlearning_rate\tval_loss\n")
-        for name, rows in recordings.items():
-            for step, loss, grad, lr, val in rows:
-                f.write(f"{name}\t{step}\t{fmt(loss)}\t{fmt(grad)}\t{fmt(lr)}\t{fmt(val)}\n")
+        recordings = {
+            n: kept[n] if n in kept else recordings[n] for n in run_names(plan) if n in kept or n in recordings
+        }
+    cmd = "python3 bench/corpus/record_pytorch_runs.py --data DIR" + (f" --set {args.set}" if args.set != "first" else "")
+    cmd += f" --only {args.only}" if args.only else ""
+    write_recordings(args.out, recordings, cmd)
     write_manifest(args.out, recordings)
     print(f"{len(names)} runs trained, {total / 60:.1f} min CPU", file=sys.stderr)
 

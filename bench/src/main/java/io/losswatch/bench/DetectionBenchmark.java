@@ -41,9 +41,11 @@ public final class DetectionBenchmark {
 
     /**
      * @param halves the synthetic corpus' halves
-     * @param pytorch the same parts of the recorded PyTorch runs ({@link PytorchCorpus})
+     * @param pytorch the same parts of the first set of recorded PyTorch runs ({@link PytorchCorpus})
+     * @param pytorchBlind the blind set of recorded PyTorch runs, scored with the held-out half; null
+     *     when the held-out half is not asked for
      */
-    public record Report(List<HalfReport> halves, List<HalfReport> pytorch) {}
+    public record Report(List<HalfReport> halves, List<HalfReport> pytorch, HalfReport pytorchBlind) {}
 
     /**
      * Losswatch alone on the synthetic runs of consecutive seeds, added up: one half has about 50
@@ -144,7 +146,15 @@ public final class DetectionBenchmark {
             }
             out.add(new HalfReport(h, runs, rows));
         }
-        return new Report(out, scoreEach(detectors, halves, PytorchCorpus::part));
+        HalfReport blind = null;
+        if (halves.contains(Corpus.Half.HELD_OUT)) {
+            List<BenchRun> runs = PytorchCorpus.blind();
+            blind = new HalfReport(
+                    Corpus.Half.HELD_OUT,
+                    runs,
+                    detectors.stream().map(d -> Scorer.score(d, runs)).toList());
+        }
+        return new Report(out, scoreEach(detectors, halves, PytorchCorpus::part), blind);
     }
 
     private static List<HalfReport> scoreEach(
@@ -190,28 +200,47 @@ public final class DetectionBenchmark {
             out.println(targets(h));
         }
         for (HalfReport h : report.pytorch()) {
-            String part = "recorded PyTorch runs, " + h.half().label() + " part";
-            long div = h.runs().stream().filter(BenchRun::diverging).count();
-            out.printf(
-                    Locale.ROOT,
-                    "%nRecorded PyTorch runs, %s part (%s): %d runs, %d diverging, %d healthy, %d steps%n%n",
-                    h.half().label(),
+            printRecorded(
+                    h,
+                    h.half().label() + " part",
                     h.half() == Corpus.Half.HELD_OUT ? "held out: score once" : "for tuning",
-                    h.runs().size(),
-                    div,
-                    h.runs().size() - div,
-                    h.runs().stream().mapToLong(r -> r.events().size()).sum());
-            printRows(h.rows(), out);
-            if (families) {
-                printFamilies(h, out);
-            }
-            if (details) {
-                printDetails(h.losswatch(), out);
-            }
-            out.println();
-            out.println(summary(h, part));
-            out.println(targets(h, part));
+                    out,
+                    families,
+                    details);
         }
+        if (report.pytorchBlind() != null) {
+            printRecorded(
+                    report.pytorchBlind(),
+                    "blind set",
+                    "recorded after the rules, other settings: score once",
+                    out,
+                    families,
+                    details);
+        }
+    }
+
+    private static void printRecorded(
+            HalfReport h, String part, String note, PrintWriter out, boolean families, boolean details) {
+        long div = h.runs().stream().filter(BenchRun::diverging).count();
+        out.printf(
+                Locale.ROOT,
+                "%nRecorded PyTorch runs, %s (%s): %d runs, %d diverging, %d healthy, %d steps%n%n",
+                part,
+                note,
+                h.runs().size(),
+                div,
+                h.runs().size() - div,
+                h.runs().stream().mapToLong(r -> r.events().size()).sum());
+        printRows(h.rows(), out);
+        if (families) {
+            printFamilies(h, out);
+        }
+        if (details) {
+            printDetails(h.losswatch(), out);
+        }
+        out.println();
+        out.println(summary(h, "recorded PyTorch runs, " + part));
+        out.println(targets(h, "recorded PyTorch runs, " + part));
     }
 
     private static void printRows(List<Scorer.Row> rows, PrintWriter out) {

@@ -25,15 +25,26 @@ import java.util.zip.GZIPInputStream;
  * and checked as the manifest says. Stored under {@code resources/io/losswatch/bench/pytorch/}: one
  * gzip'd TSV of every step and the manifest of labels.
  *
- * <p>Split in two parts by a rule that looks at names and labels only, never at a detector's
+ * <p>Two sets: the first, and a blind one ({@link #blind()}) recorded after the rules for real runs
+ * were written, with other settings, to be scored once as a whole.
+ *
+ * <p>The first set is split in two parts by a rule that looks at names and labels only, never at a detector's
  * output: within each architecture and label, the runs ordered by the CRC-32 of their name, every
  * {@value #HELD_OUT_EVERY}rd from the first is held out. So every architecture has both labels in
  * both parts wherever it has at least two runs of a label, and about a third is held out.
  */
 public final class PytorchCorpus {
 
-    static final String MANIFEST = "pytorch/manifest.tsv";
-    static final String STEPS = "pytorch/pytorch-runs.tsv.gz";
+    /** The first set's folder; the runs of its tuning and held-out parts. */
+    static final String FIRST = "pytorch";
+    /**
+     * The blind set's folder: runs recorded after the rules for real runs were written, with settings
+     * the first set does not use, scored once ({@code record_pytorch_runs.py --set blind}).
+     */
+    static final String BLIND = "pytorch-blind";
+
+    static final String MANIFEST = "manifest.tsv";
+    static final String STEPS = "pytorch-runs.tsv.gz";
     /** One run in this many of each architecture and label is held out. */
     static final int HELD_OUT_EVERY = 3;
 
@@ -62,8 +73,12 @@ public final class PytorchCorpus {
     private PytorchCorpus() {}
 
     public static List<Entry> manifest() {
+        return manifest(FIRST);
+    }
+
+    static List<Entry> manifest(String set) {
         List<Entry> out = new ArrayList<>();
-        for (String line : lines(MANIFEST, false)) {
+        for (String line : lines(set + "/" + MANIFEST, false)) {
             if (line.startsWith("#") || line.startsWith("run\t") || line.isBlank()) {
                 continue;
             }
@@ -81,19 +96,28 @@ public final class PytorchCorpus {
         return out;
     }
 
-    /** Every recorded run, in manifest order. */
+    /** Every run of the first set, in manifest order. */
     public static List<BenchRun> all() {
+        return all(FIRST);
+    }
+
+    /** Every run of the blind set, in manifest order: scored as a whole, once. */
+    public static List<BenchRun> blind() {
+        return all(BLIND);
+    }
+
+    static List<BenchRun> all(String set) {
         Map<String, List<StepEvent>> steps = new LinkedHashMap<>();
-        List<Entry> entries = manifest();
+        List<Entry> entries = manifest(set);
         Map<String, Entry> byName = entries.stream().collect(Collectors.toMap(Entry::run, e -> e));
-        for (String line : lines(STEPS, true)) {
+        for (String line : lines(set + "/" + STEPS, true)) {
             if (line.startsWith("#") || line.startsWith("run\t") || line.isBlank()) {
                 continue;
             }
             String[] f = line.split("\t", -1);
             Entry e = byName.get(f[0]);
             if (e == null) {
-                throw new IllegalStateException("recorded run " + f[0] + " is not in " + MANIFEST);
+                throw new IllegalStateException("recorded run " + f[0] + " is not in " + set + "/" + MANIFEST);
             }
             steps.computeIfAbsent(f[0], k -> new ArrayList<>())
                     .add(StepEvent.of(f[0], Long.parseLong(f[1]), num(f[2]))
@@ -106,7 +130,8 @@ public final class PytorchCorpus {
         for (Entry e : entries) {
             List<StepEvent> events = steps.get(e.run());
             if (events == null) {
-                throw new IllegalStateException(MANIFEST + " lists " + e.run() + " but " + STEPS + " has no steps");
+                throw new IllegalStateException(
+                        set + "/" + MANIFEST + " lists " + e.run() + " but " + set + "/" + STEPS + " has no steps");
             }
             String family = "pytorch-" + e.arch() + (e.diverging() ? "" : "-healthy");
             runs.add(new BenchRun(e.run(), family, e.diverging(), e.onset(), e.cause(), events));

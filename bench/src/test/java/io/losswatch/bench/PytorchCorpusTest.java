@@ -14,6 +14,7 @@ class PytorchCorpusTest {
     private static final List<BenchRun> ALL = PytorchCorpus.all();
     private static final List<BenchRun> TUNING = PytorchCorpus.part(Corpus.Half.TUNING);
     private static final List<BenchRun> HELD_OUT = PytorchCorpus.part(Corpus.Half.HELD_OUT);
+    private static final List<BenchRun> BLIND = PytorchCorpus.blind();
 
     @Test
     void shouldHoldAtLeastSixtyRunsOfEightArchitectures() {
@@ -43,8 +44,21 @@ class PytorchCorpusTest {
     }
 
     @Test
+    void shouldRecordABlindSetOfOtherRunsOfEveryArchitectureAndBothLabels() {
+        Set<String> first = ALL.stream().map(BenchRun::name).collect(Collectors.toSet());
+        assertThat(BLIND).hasSizeGreaterThanOrEqualTo(40).noneMatch(r -> first.contains(r.name()));
+        assertThat(architectures(BLIND)).isEqualTo(architectures(ALL));
+        assertThat(BLIND).anyMatch(BenchRun::diverging).anyMatch(r -> !r.diverging());
+        // settings of its own: none of the first set's
+        Set<String> firstSettings = PytorchCorpus.manifest().stream()
+                .map(PytorchCorpus.Entry::setting)
+                .collect(Collectors.toSet());
+        assertThat(PytorchCorpus.manifest(PytorchCorpus.BLIND)).noneMatch(e -> firstSettings.contains(e.setting()));
+    }
+
+    @Test
     void shouldStartEveryDivergingRunsOnsetInsideTheRun() {
-        for (BenchRun r : ALL) {
+        for (BenchRun r : union()) {
             if (r.diverging()) {
                 assertThat(r.onsetStep())
                         .as(r.name())
@@ -55,7 +69,7 @@ class PytorchCorpusTest {
 
     @Test
     void shouldRecordEveryStepInOrderWithLossGradientNormAndRate() {
-        for (BenchRun r : ALL) {
+        for (BenchRun r : union()) {
             List<StepEvent> ev = r.events();
             assertThat(ev).as(r.name()).hasSizeGreaterThanOrEqualTo(5);
             for (int i = 0; i < ev.size(); i++) {
@@ -76,8 +90,9 @@ class PytorchCorpusTest {
 
     @Test
     void shouldMeasureValidationLossOnTheOverfittingRuns() {
-        List<BenchRun> overfit =
-                ALL.stream().filter(r -> r.name().endsWith("-overfit")).toList();
+        List<BenchRun> overfit = union().stream()
+                .filter(r -> r.name().endsWith("-overfit") || r.name().endsWith("-overfit-momentum"))
+                .toList();
         assertThat(overfit).isNotEmpty();
         for (BenchRun r : overfit) {
             assertThat(r.events().stream().filter(e -> e.valLoss() != null).count())
@@ -98,6 +113,12 @@ class PytorchCorpusTest {
                 .collect(Collectors.partitioningBy(PytorchCorpus.Entry::diverging, Collectors.counting()));
         assertThat(byLabel.get(true)).isPositive();
         assertThat(byLabel.get(false)).isPositive();
+    }
+
+    private static List<BenchRun> union() {
+        List<BenchRun> all = new java.util.ArrayList<>(ALL);
+        all.addAll(BLIND);
+        return all;
     }
 
     private static Set<String> architectures(List<BenchRun> runs) {
