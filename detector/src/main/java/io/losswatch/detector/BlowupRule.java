@@ -89,8 +89,7 @@ final class BlowupRule {
      * out of the run's very first losses far past what a start's noise allows (the jump factor times
      * the weak-reference jump, 100x by default: a healthy run falls from its first loss, and a rate far
      * too high throws it up at once, even when it then drops back to chance, its units dead); or one
-     * right after the
-     * learning rate rose to a new level.
+     * right after the learning rate rose to a new level at once (not by a climb step by step).
      */
     private boolean blowsUpAtOnce(RunState s, double y) {
         JumpTracker jt = s.blowup.jump;
@@ -102,8 +101,9 @@ final class BlowupRule {
         if (s.loss.raw.size() < JumpTracker.WEAK_REFERENCE && height >= t.lossJump.lnWeakJump() + t.lossJump.lnJump()) {
             return true;
         }
+        // a rise at once, not a climb step by step: a warm-up's climb is no reason to take a spike for a blow-up
         long rise = s.facts.learningRateRiseStep;
-        return rise >= 0 && jt.jumpStep() - rise <= AFTER_RISE_STEPS && jt.jumpStep() >= rise;
+        return rise >= 0 && !s.facts.roseByClimb() && jt.jumpStep() - rise <= AFTER_RISE_STEPS && jt.jumpStep() >= rise;
     }
 
     /** The climbs, once the point is in the series. */

@@ -145,8 +145,10 @@ public final class Detector {
                 if (!planned) {
                     f.learningRateRoseAt(e.step(), lr);
                 }
+            } else if (f.climbsToNewLevel(lr)) {
+                f.learningRateRoseAt(e.step(), lr); // step by step, as far as a jump would have gone
             }
-            f.recordLearningRate(lr);
+            f.recordLearningRate(lr, e.step());
         }
         Double ur = e.updateRatio();
         if (ur != null && Double.isFinite(ur)) {

@@ -14,8 +14,8 @@ import java.util.Locale;
  * Names the likely cause of an alert from what the step events carry, first rule that applies:
  * <ol>
  * <li>validation loss running away while training loss falls: INSUFFICIENT_REGULARIZATION;
- * <li>update ratio above 0.1 or the learning rate raised to a new level just before the onset:
- *     LEARNING_RATE_TOO_HIGH;
+ * <li>update ratio above 0.1 or the learning rate raised to a new level just before the onset (at once,
+ *     or step by step to twice where its climb began): LEARNING_RATE_TOO_HIGH;
  * <li>a non-finite loss out of a steady run (no growth, no jump before it): DATA_ISSUE (a bad batch);
  * <li>trouble within the first 20 steps (of a per-epoch series: at its first epoch): LEARNING_RATE_TOO_HIGH;
  * <li>a blow-up of one batch at a known, unraised learning rate, that batch's gradient out of line: DATA_ISSUE;
@@ -73,12 +73,31 @@ final class Diagnoser {
         if (s.facts.learningRateRiseStep >= 0
                 && s.facts.learningRateRiseStep >= onset - 64
                 && e.step() - s.facts.learningRateRiseStep <= RISE_HORIZON) {
+            double level = Double.isNaN(s.facts.learningRateRiseLevel)
+                    ? s.facts.lastLearningRate
+                    : s.facts.learningRateRiseLevel;
+            if (s.facts.roseByClimb()) {
+                ev.add(String.format(
+                        Locale.ROOT,
+                        "the learning rate climbed %.1fx since step %d, from %.3g to %.3g at step %d, a level the run never had",
+                        level / s.facts.learningRateClimbFrom,
+                        s.facts.learningRateClimbStep,
+                        s.facts.learningRateClimbFrom,
+                        level,
+                        s.facts.learningRateRiseStep));
+                return learningRate(
+                        0.75,
+                        ev,
+                        s,
+                        String.format(
+                                Locale.ROOT,
+                                " Its climb from step %d set it off: stop the ramp or warm-up well below that level.",
+                                s.facts.learningRateClimbStep));
+            }
             ev.add(String.format(
                     Locale.ROOT,
                     "the learning rate rose to %.3g, a level the run never had, at step %d",
-                    Double.isNaN(s.facts.learningRateRiseLevel)
-                            ? s.facts.lastLearningRate
-                            : s.facts.learningRateRiseLevel,
+                    level,
                     s.facts.learningRateRiseStep));
             return learningRate(
                     0.75,

@@ -15,6 +15,12 @@ final class RunFacts {
     static final double LEARNING_RATE_RISE = 1.5;
     /** A rise up to this factor over the highest learning rate so far goes back to a level the run trained at. */
     static final double KNOWN_LEVEL = 1.05;
+    /**
+     * A learning rate that climbed step by step, without a fall, to this factor over where its climb
+     * began, and to a level the run never had, rose as much as a jump does: a ramp (a range test left
+     * running, a schedule's bug) or a warm-up to a rate too high.
+     */
+    static final double CLIMB_RISE = 2.0;
     /** The recent maximum update ratio decays by this factor a step, so one old large update does not last. */
     static final double UPDATE_RATIO_DECAY = 0.98;
     /** Longest optimizer label kept. */
@@ -30,6 +36,8 @@ final class RunFacts {
     double maxLearningRate = Double.NaN;
     long learningRateRiseStep = -1; // last rise to a level the run never had
     double learningRateRiseLevel = Double.NaN; // the rate it rose to (a schedule may have lowered it since)
+    long learningRateClimbStep = -1; // where the learning rate's current climb, rising without a fall, began
+    double learningRateClimbFrom = Double.NaN; // and the rate it climbs from
     double recentMaxUpdateRatio = Double.NaN;
     String optimizer = "";
     /**
@@ -70,9 +78,32 @@ final class RunFacts {
         learningRateRiseLevel = lr;
     }
 
-    void recordLearningRate(double lr) {
+    /**
+     * {@code lr} ends a climb of {@link #CLIMB_RISE} or more over where it began, above every rate the run
+     * had before: ask before {@link #recordLearningRate}.
+     */
+    boolean climbsToNewLevel(double lr) {
+        double from = lr > lastLearningRate && learningRateClimbStep < 0 ? lastLearningRate : learningRateClimbFrom;
+        return lr > maxLearningRate && lr >= CLIMB_RISE * from;
+    }
+
+    void recordLearningRate(double lr, long step) {
+        if (lr > lastLearningRate) {
+            if (learningRateClimbStep < 0) {
+                learningRateClimbStep = step;
+                learningRateClimbFrom = lastLearningRate;
+            }
+        } else if (lr < lastLearningRate) {
+            learningRateClimbStep = -1;
+            learningRateClimbFrom = Double.NaN;
+        }
         maxLearningRate = Double.isNaN(maxLearningRate) ? lr : Math.max(maxLearningRate, lr);
         lastLearningRate = lr;
+    }
+
+    /** The learning rate's last rise to a new level ended a climb that began at {@link #learningRateClimbStep}. */
+    boolean roseByClimb() {
+        return learningRateClimbStep >= 0 && learningRateRiseStep > learningRateClimbStep;
     }
 
     void recordUpdateRatio(double ur) {
@@ -118,6 +149,8 @@ final class RunFacts {
         lastLearningRate = Double.NaN;
         learningRateRiseStep = -1;
         learningRateRiseLevel = Double.NaN;
+        learningRateClimbStep = -1;
+        learningRateClimbFrom = Double.NaN;
         recentMaxUpdateRatio = Double.NaN;
         chanceLn = Double.NaN;
         chanceFromLabel = false;
@@ -132,7 +165,8 @@ final class RunFacts {
             CHANCE = 8,
             CHANCE_FROM_LABEL = 16,
             PER_EPOCH = 32,
-            RISE_LEVEL = 64;
+            RISE_LEVEL = 64,
+            CLIMB = 128;
 
     /** First in the state: the other slices write their steps relative to {@link #lastStep}. */
     void writeTo(StateWriter w) {
@@ -144,7 +178,8 @@ final class RunFacts {
                 | StateWriter.unlessNaN(chanceLn, CHANCE)
                 | (chanceFromLabel ? CHANCE_FROM_LABEL : 0)
                 | (perEpoch ? PER_EPOCH : 0)
-                | StateWriter.unlessNaN(learningRateRiseLevel, RISE_LEVEL);
+                | StateWriter.unlessNaN(learningRateRiseLevel, RISE_LEVEL)
+                | StateWriter.unlessNaN(learningRateClimbFrom, CLIMB);
         w.u8(mask);
         if ((mask & LAST_LR) != 0) {
             w.f64(lastLearningRate);
@@ -163,6 +198,9 @@ final class RunFacts {
         }
         if ((mask & RISE_LEVEL) != 0) {
             w.f64(learningRateRiseLevel);
+        }
+        if ((mask & CLIMB) != 0) {
+            w.f64(learningRateClimbFrom).step(learningRateClimbStep, lastStep);
         }
     }
 
@@ -183,6 +221,8 @@ final class RunFacts {
         perEpoch = (mask & PER_EPOCH) != 0;
         lastEpoch = perEpoch ? r.varLong() : -1;
         learningRateRiseLevel = r.f64(mask, RISE_LEVEL, Double.NaN);
+        learningRateClimbFrom = r.f64(mask, CLIMB, Double.NaN);
+        learningRateClimbStep = (mask & CLIMB) != 0 ? r.step(lastStep) : -1;
     }
 
     // the form of run state formats 3 and 4, where these facts are spread among the rules' state

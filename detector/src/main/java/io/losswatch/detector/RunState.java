@@ -15,14 +15,15 @@ import io.losswatch.events.AlertType;
  * earlier releases are still read ({@link LegacyRunStateFormat}).
  */
 public final class RunState {
-    static final byte FORMAT = 6;
+    static final byte FORMAT = 7;
     /**
-     * Format 6 is format 5 with optional values added behind bits of the masks it already had (the
-     * per-epoch facts, the level a learning rate rose to, the training levels of the validation rule):
-     * format 5 reads with the same code, those values absent. The number changed so that a release
-     * that knows only 5 drops a state of 6 instead of misreading it.
+     * Formats 5 and 6 read with the same code as 7: each adds optional values behind bits of the masks
+     * the one before already had (6: the per-epoch facts, the level a learning rate rose to, the
+     * training levels of the validation rule; 7: where the learning rate's climb began), absent from
+     * the older one. The number changes so that a release that knows only an older format drops a
+     * newer state instead of misreading it.
      */
-    static final byte PREVIOUS_FORMAT = 5;
+    static final byte FIRST_MASKED_FORMAT = 5;
 
     private static final AlertType[] TYPES = AlertType.values();
     /** Heap of a state's objects other than its windows' arrays (measured: {@code RunStateHeapTest}). */
@@ -200,7 +201,7 @@ public final class RunState {
             LegacyRunStateFormat.read(bytes, r);
             return r;
         }
-        if (format != FORMAT && format != PREVIOUS_FORMAT) {
+        if (format < FIRST_MASKED_FORMAT || format > FORMAT) {
             throw new IllegalStateException("unknown run state format " + format);
         }
         StateReader in = new StateReader(bytes, 1);

@@ -949,6 +949,38 @@ class DetectorTest {
     }
 
     @Test
+    void shouldBlameALearningRateThatClimbedStepByStepToANewLevelButNotAWarmUpLongDone() {
+        Random r = new Random(11);
+        double[] noise = new double[600];
+        for (int i = 0; i < noise.length; i++) {
+            noise[i] = 0.05 * r.nextGaussian();
+        }
+        // a ramp of 5% a step from step 200: the loss turns up 40 steps later, the rate 7x where it began
+        IntFunction<StepEvent> ramp =
+                i -> StepEvent.of("ramp", i, Math.exp((i < 240 ? 0 : 0.05 * (i - 240)) + noise[i]))
+                        .withGradNorm(Math.exp(1.0 * noise[i]))
+                        .withLearningRate(i < 200 ? 0.01 : 0.01 * Math.pow(1.05, i - 200))
+                        .withLabels(Map.of("optimizer", "momentum"));
+        AlertEvent climbed = firing(runEvents(300, ramp)).get(0);
+        assertThat(climbed.diagnosis().cause()).isEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
+        assertThat(climbed.diagnosis().evidence())
+                .anyMatch(e -> e.contains("the learning rate climbed") && e.contains("since step 201, from 0.0100"));
+        // the same run at a steady rate has nothing to blame the rate for
+        AlertEvent steady = firing(runEvents(300, i -> ramp.apply(i).withLearningRate(0.01)))
+                .get(0);
+        assertThat(steady.diagnosis().cause()).isNotEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
+        // a warm-up that ended 300 steps before the trouble is no climb to blame
+        AlertEvent warmedUp = firing(runEvents(
+                        600,
+                        i -> StepEvent.of("warm", i, Math.exp((i < 400 ? 0 : 0.05 * (i - 400)) + noise[i]))
+                                .withGradNorm(Math.exp(noise[i]))
+                                .withLearningRate(0.01 * Math.min(1.0, (i + 1) / 100.0))
+                                .withLabels(Map.of("optimizer", "momentum"))))
+                .get(0);
+        assertThat(warmedUp.diagnosis().cause()).isNotEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
+    }
+
+    @Test
     void shouldBlameDataWhenTheLossGrowsAndTheGradientsDoNot() {
         Random r = new Random(4);
         List<AlertEvent> alerts = runEvents(
