@@ -20,7 +20,9 @@ import picocli.CommandLine.Spec;
         description = {
             "Scores the detector and today's baselines (NaN only, an absolute threshold, a PromQL deriv(ln(loss)) rule, "
                     + "and the spike guards of OLMo-core, llm-foundry, Lightning Fabric and a W&B-style z-score) "
-                    + "on a labelled corpus of diverging and healthy runs drawn from fixed seeds, and prints one table per half.",
+                    + "on a labelled corpus of diverging and healthy runs drawn from fixed seeds, and prints one table per half; "
+                    + "then the same for the recorded PyTorch runs: their tuning and held-out parts, and with the held-out "
+                    + "half the blind set, recorded after the rules and scored once.",
             "The threshold and the PromQL rule are tuned on the tuning half only; the spike guards run with their "
                     + "defaults; the held-out half has other seeds."
         })
@@ -35,7 +37,8 @@ public final class BenchDetectionCommand implements Callable<Integer> {
     @Option(
             names = "--half",
             defaultValue = "both",
-            description = "Which half to score: tuning, held-out or both (default: ${DEFAULT-VALUE}).")
+            description = "Which half to score: tuning, held-out (with the blind set of recorded runs) or both "
+                    + "(default: ${DEFAULT-VALUE}).")
     String half;
 
     @Option(names = "--families", description = "Also print caught runs / false alarms per family.")
