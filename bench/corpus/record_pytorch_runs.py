@@ -519,15 +519,17 @@ def verdict(name, rows):
         return False, -1, f"val loss lowest {best:.3g} at {best_step}, last {vals[-1][1]:.3g}"
     if "ramp_from" in s:
         # the rate grows from ramp_from on and the trouble starts where the loss turns up: the onset is
-        # the lowest point (centred running median of 11) between the ramp's start and where the running
-        # median first stands 2x above its lowest before the ramp, if it stays there (or turns non-finite)
+        # the lowest point (running median of 10, centred) between the ramp's start and where the running
+        # median first stands 2x above its lowest before the ramp, if it stays there (or turns non-finite);
+        # a run that turns non-finite before that is judged as any other non-finite run, below
         before = min(med[: s["ramp_from"]])
         up = next((i for i in range(s["ramp_from"], len(med)) if med[i] > 2 * before), None)
         if up is not None and (first_bad >= 0 or min(med[up:]) > 2 * before):
             centred = [med[min(len(med) - 1, i + 5)] for i in range(len(med))]
             onset = min(range(s["ramp_from"], up + 1), key=lambda i: (centred[i], -i))
             return True, onset, f"rate ramp from step {s['ramp_from']}: lowest at {onset}, above 2x {before:.3g} from {up}"
-        return False, -1, f"rate ramp from step {s['ramp_from']}, but running median never stays above 2x {before:.3g}"
+        if first_bad < 0:
+            return False, -1, f"rate ramp from step {s['ramp_from']}, but running median never stays above 2x {before:.3g}"
     if first_bad >= 0:
         onset = trouble if 0 < trouble <= first_bad else first_bad
         return True, onset, f"non-finite loss at step {first_bad}"
@@ -609,10 +611,12 @@ def read_recordings(out_dir):
     return recordings
 
 
-def write_recordings(out_dir, recordings, cmd):
+def write_recordings(out_dir, recordings, cmd, versions=None):
+    """versions: the torch and numpy the runs were trained with (default: this process's)."""
+    versions = versions or f"torch {torch.__version__}, numpy {np.__version__}"
     with gzip.open(os.path.join(out_dir, "pytorch-runs.tsv.gz"), "wt", compresslevel=9) as f:
         f.write(f"# recorded by: OMP_NUM_THREADS=1 {cmd}\n")
-        f.write(f"# torch {torch.__version__}, numpy {np.__version__}, one CPU thread, batch {BATCH}, ")
+        f.write(f"# {versions}, one CPU thread, batch {BATCH}, ")
         f.write("seed of each run: crc32 of its name (see the manifest)\n")
         f.write("# loss: the minibatch's training loss; grad_norm: L2 norm of the mean minibatch gradient before ")
         f.write("clipping; learning_rate: the rate of that step; val_loss: blank where not measured; 5 digits\n")
@@ -620,6 +624,15 @@ def write_recordings(out_dir, recordings, cmd):
         for name, rows in recordings.items():
             for step, loss, grad, lr, val in rows:
                 f.write(f"{name}\t{step}\t{fmt(loss)}\t{fmt(grad)}\t{fmt(lr)}\t{fmt(val)}\n")
+
+
+def recorded_versions(out_dir):
+    """The torch and numpy versions a recording's header names."""
+    with gzip.open(os.path.join(out_dir, "pytorch-runs.tsv.gz"), "rt") as f:
+        for line in f:
+            if line.startswith("# torch "):
+                return line[2:].split(", one CPU thread")[0]
+    raise SystemExit(f"{out_dir}: no torch version in the recording's header")
 
 
 def print_summary(name, rows):
@@ -649,14 +662,18 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     if args.merge:
         parts = {}
+        versions = set()
         for folder in args.merge.split(","):
             parts.update(read_recordings(folder))
+            versions.add(recorded_versions(folder))
+        if len(versions) != 1:
+            raise SystemExit(f"the parts were recorded with different builds: {sorted(versions)}")
         missing = [n for n in run_names(plan) if n not in parts]
         if missing:
             raise SystemExit(f"not recorded in {args.merge}: {', '.join(missing)}")
         recordings = {n: parts[n] for n in run_names(plan)}
         cmd = "python3 bench/corpus/record_pytorch_runs.py --data DIR" + (f" --set {args.set}" if args.set != "first" else "")
-        write_recordings(args.out, recordings, cmd)
+        write_recordings(args.out, recordings, cmd, versions.pop())
         write_manifest(args.out, recordings)
         return
     if args.relabel:

@@ -139,16 +139,17 @@ public final class Detector {
         Double lrBox = e.learningRate();
         if (lrBox != null && Double.isFinite(lrBox) && lrBox > 0) {
             double lr = lrBox;
-            if (f.isRise(lr)) {
+            boolean atOnce = f.isRise(lr);
+            if (atOnce) {
                 // back up to a rate this run already trained at: a warm restart, its bump is planned
                 boolean planned = f.isKnownLevel(lr) && growth.planRestartBump(s, e.step());
                 if (!planned) {
                     f.learningRateRoseAt(e.step(), lr);
                 }
             } else if (f.climbsToNewLevel(lr)) {
-                f.learningRateRoseAt(e.step(), lr); // step by step, as far as a jump would have gone
+                f.learningRateClimbedTo(e.step(), lr); // step by step, as far as a jump would have gone
             }
-            f.recordLearningRate(lr, e.step());
+            f.recordLearningRate(lr, e.step(), atOnce);
         }
         Double ur = e.updateRatio();
         if (ur != null && Double.isFinite(ur)) {

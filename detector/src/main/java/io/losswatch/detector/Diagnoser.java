@@ -80,9 +80,9 @@ final class Diagnoser {
                 ev.add(String.format(
                         Locale.ROOT,
                         "the learning rate climbed %.1fx since step %d, from %.3g to %.3g at step %d, a level the run never had",
-                        level / s.facts.learningRateClimbFrom,
-                        s.facts.learningRateClimbStep,
-                        s.facts.learningRateClimbFrom,
+                        level / s.facts.learningRateRiseFrom,
+                        s.facts.learningRateRiseFromStep,
+                        s.facts.learningRateRiseFrom,
                         level,
                         s.facts.learningRateRiseStep));
                 return learningRate(
@@ -92,7 +92,7 @@ final class Diagnoser {
                         String.format(
                                 Locale.ROOT,
                                 " Its climb from step %d set it off: stop the ramp or warm-up well below that level.",
-                                s.facts.learningRateClimbStep));
+                                s.facts.learningRateRiseFromStep));
             }
             ev.add(String.format(
                     Locale.ROOT,

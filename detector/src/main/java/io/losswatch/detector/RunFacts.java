@@ -16,11 +16,13 @@ final class RunFacts {
     /** A rise up to this factor over the highest learning rate so far goes back to a level the run trained at. */
     static final double KNOWN_LEVEL = 1.05;
     /**
-     * A learning rate that climbed step by step, without a fall, to this factor over where its climb
+     * A learning rate that climbed step by step, rising every step, to this factor over where its climb
      * began, and to a level the run never had, rose as much as a jump does: a ramp (a range test left
      * running, a schedule's bug) or a warm-up to a rate too high.
      */
     static final double CLIMB_RISE = 2.0;
+    /** Rates within this share of each other are the same rate (a schedule's rounding). */
+    static final double SAME_RATE = 1e-9;
     /** The recent maximum update ratio decays by this factor a step, so one old large update does not last. */
     static final double UPDATE_RATIO_DECAY = 0.98;
     /** Longest optimizer label kept. */
@@ -36,8 +38,10 @@ final class RunFacts {
     double maxLearningRate = Double.NaN;
     long learningRateRiseStep = -1; // last rise to a level the run never had
     double learningRateRiseLevel = Double.NaN; // the rate it rose to (a schedule may have lowered it since)
-    long learningRateClimbStep = -1; // where the learning rate's current climb, rising without a fall, began
+    long learningRateClimbStep = -1; // where the rate's current climb, rising every step, began
     double learningRateClimbFrom = Double.NaN; // and the rate it climbs from
+    long learningRateRiseFromStep = -1; // the last rise to a new level came by a climb from this step
+    double learningRateRiseFrom = Double.NaN; // and this rate; -1 and NaN for a rise at once
     double recentMaxUpdateRatio = Double.NaN;
     String optimizer = "";
     /**
@@ -73,27 +77,48 @@ final class RunFacts {
         return lr <= KNOWN_LEVEL * maxLearningRate;
     }
 
+    /** A rise to a new level at once ({@link #isRise}). */
     void learningRateRoseAt(long step, double lr) {
         learningRateRiseStep = step;
         learningRateRiseLevel = lr;
+        learningRateRiseFromStep = -1;
+        learningRateRiseFrom = Double.NaN;
     }
 
     /**
-     * {@code lr} ends a climb of {@link #CLIMB_RISE} or more over where it began, above every rate the run
-     * had before: ask before {@link #recordLearningRate}.
+     * {@code lr} rises, and ends a climb of {@link #CLIMB_RISE} or more over where it began, above every
+     * rate the run had before: ask before {@link #recordLearningRate}.
      */
     boolean climbsToNewLevel(double lr) {
-        double from = lr > lastLearningRate && learningRateClimbStep < 0 ? lastLearningRate : learningRateClimbFrom;
-        return lr > maxLearningRate && lr >= CLIMB_RISE * from;
+        if (!rises(lr)) {
+            return false;
+        }
+        double from = learningRateClimbStep >= 0 ? learningRateClimbFrom : lastLearningRate;
+        return lr > maxLearningRate * (1 + SAME_RATE) && lr >= CLIMB_RISE * from;
     }
 
-    void recordLearningRate(double lr, long step) {
-        if (lr > lastLearningRate) {
+    /** A rise to a new level at the end of the current climb. */
+    void learningRateClimbedTo(long step, double lr) {
+        learningRateRiseStep = step;
+        learningRateRiseLevel = lr;
+        learningRateRiseFromStep = learningRateClimbStep >= 0 ? learningRateClimbStep : step;
+        learningRateRiseFrom = learningRateClimbStep >= 0 ? learningRateClimbFrom : lastLearningRate;
+    }
+
+    /**
+     * Records the step's rate. A climb is a run of steps each above the one before; a step that does not
+     * rise ends it, and one that rose at once ({@code roseAtOnce}) starts the next from where it got to.
+     */
+    void recordLearningRate(double lr, long step, boolean roseAtOnce) {
+        if (roseAtOnce) {
+            learningRateClimbStep = step;
+            learningRateClimbFrom = lr;
+        } else if (rises(lr)) {
             if (learningRateClimbStep < 0) {
                 learningRateClimbStep = step;
                 learningRateClimbFrom = lastLearningRate;
             }
-        } else if (lr < lastLearningRate) {
+        } else {
             learningRateClimbStep = -1;
             learningRateClimbFrom = Double.NaN;
         }
@@ -101,9 +126,13 @@ final class RunFacts {
         lastLearningRate = lr;
     }
 
-    /** The learning rate's last rise to a new level ended a climb that began at {@link #learningRateClimbStep}. */
+    private boolean rises(double lr) {
+        return lr > lastLearningRate * (1 + SAME_RATE);
+    }
+
+    /** The learning rate's last rise to a new level came by a climb, not at once. */
     boolean roseByClimb() {
-        return learningRateClimbStep >= 0 && learningRateRiseStep > learningRateClimbStep;
+        return learningRateRiseFromStep >= 0;
     }
 
     void recordUpdateRatio(double ur) {
@@ -151,6 +180,8 @@ final class RunFacts {
         learningRateRiseLevel = Double.NaN;
         learningRateClimbStep = -1;
         learningRateClimbFrom = Double.NaN;
+        learningRateRiseFromStep = -1;
+        learningRateRiseFrom = Double.NaN;
         recentMaxUpdateRatio = Double.NaN;
         chanceLn = Double.NaN;
         chanceFromLabel = false;
@@ -166,7 +197,8 @@ final class RunFacts {
             CHANCE_FROM_LABEL = 16,
             PER_EPOCH = 32,
             RISE_LEVEL = 64,
-            CLIMB = 128;
+            MORE = 128; // a second mask byte follows (format 7 on)
+    private static final int CLIMB = 1, RISE_FROM = 2;
 
     /** First in the state: the other slices write their steps relative to {@link #lastStep}. */
     void writeTo(StateWriter w) {
@@ -178,9 +210,12 @@ final class RunFacts {
                 | StateWriter.unlessNaN(chanceLn, CHANCE)
                 | (chanceFromLabel ? CHANCE_FROM_LABEL : 0)
                 | (perEpoch ? PER_EPOCH : 0)
-                | StateWriter.unlessNaN(learningRateRiseLevel, RISE_LEVEL)
-                | StateWriter.unlessNaN(learningRateClimbFrom, CLIMB);
-        w.u8(mask);
+                | StateWriter.unlessNaN(learningRateRiseLevel, RISE_LEVEL);
+        int more = (learningRateClimbStep >= 0 ? CLIMB : 0) | (learningRateRiseFromStep >= 0 ? RISE_FROM : 0);
+        w.u8(more != 0 ? mask | MORE : mask);
+        if (more != 0) {
+            w.u8(more);
+        }
         if ((mask & LAST_LR) != 0) {
             w.f64(lastLearningRate);
         }
@@ -199,8 +234,11 @@ final class RunFacts {
         if ((mask & RISE_LEVEL) != 0) {
             w.f64(learningRateRiseLevel);
         }
-        if ((mask & CLIMB) != 0) {
+        if ((more & CLIMB) != 0) {
             w.f64(learningRateClimbFrom).step(learningRateClimbStep, lastStep);
+        }
+        if ((more & RISE_FROM) != 0) {
+            w.f64(learningRateRiseFrom).step(learningRateRiseFromStep, lastStep);
         }
     }
 
@@ -213,6 +251,7 @@ final class RunFacts {
         learningRateRiseStep = r.step(lastStep);
         optimizer = r.string();
         int mask = r.u8();
+        int more = (mask & MORE) != 0 ? r.u8() : 0;
         lastLearningRate = r.f64(mask, LAST_LR, Double.NaN);
         maxLearningRate = r.f64(mask, MAX_LR, Double.NaN);
         recentMaxUpdateRatio = r.f64(mask, UPDATE_RATIO, Double.NaN);
@@ -221,8 +260,10 @@ final class RunFacts {
         perEpoch = (mask & PER_EPOCH) != 0;
         lastEpoch = perEpoch ? r.varLong() : -1;
         learningRateRiseLevel = r.f64(mask, RISE_LEVEL, Double.NaN);
-        learningRateClimbFrom = r.f64(mask, CLIMB, Double.NaN);
-        learningRateClimbStep = (mask & CLIMB) != 0 ? r.step(lastStep) : -1;
+        learningRateClimbFrom = r.f64(more, CLIMB, Double.NaN);
+        learningRateClimbStep = (more & CLIMB) != 0 ? r.step(lastStep) : -1;
+        learningRateRiseFrom = r.f64(more, RISE_FROM, Double.NaN);
+        learningRateRiseFromStep = (more & RISE_FROM) != 0 ? r.step(lastStep) : -1;
     }
 
     // the form of run state formats 3 and 4, where these facts are spread among the rules' state

@@ -19,7 +19,8 @@ public final class RunState {
     /**
      * Formats 5 and 6 read with the same code as 7: each adds optional values behind bits of the masks
      * the one before already had (6: the per-epoch facts, the level a learning rate rose to, the
-     * training levels of the validation rule; 7: where the learning rate's climb began), absent from
+     * training levels of the validation rule; 7: a second mask byte for the facts, behind the first's
+     * last bit, with where the learning rate's climb began and the climb a rise came by), absent from
      * the older one. The number changes so that a release that knows only an older format drops a
      * newer state instead of misreading it.
      */

@@ -981,6 +981,37 @@ class DetectorTest {
     }
 
     @Test
+    void shouldTellARiseAtOnceFromAClimbAndEndAClimbWhereTheRateStopsRising() {
+        // a warm-up to 0.015, flat, then 100x at once at step 150: a 12x jump the step after is a blow-up at once
+        IntFunction<StepEvent> raised = i -> StepEvent.of("raised", i, i <= 150 ? 1.0 + 0.01 * (i % 3) : 12.0)
+                .withLearningRate(i < 30 ? 0.0005 * (i + 1) : i < 150 ? 0.015 : 1.5);
+        AlertEvent blowup =
+                firing(runEvents(160, raised), AlertType.LOSS_BLOWUP).get(0);
+        assertThat(blowup.step()).isEqualTo(151);
+        assertThat(blowup.diagnosis().evidence()).anyMatch(e -> e.contains("rose to 1.50"));
+        // a linear warm-up, then a decay: a spike of two steps right after the warm-up is no blow-up
+        List<AlertEvent> warmUpSpike = runEvents(
+                300,
+                i -> StepEvent.of("warm", i, 2.0 * Math.exp(-i / 200.0) * (i == 101 || i == 102 ? 8 : 1))
+                        .withLearningRate(i < 100 ? 1e-5 * (i + 1) : 1e-3 * Math.exp(-(i - 100) / 300.0)));
+        assertThat(firing(warmUpSpike)).isEmpty();
+        // a 2% raise long after a warm-up is no climb to a new level
+        Random r = new Random(5);
+        double[] noise = new double[500];
+        for (int i = 0; i < noise.length; i++) {
+            noise[i] = 0.05 * r.nextGaussian();
+        }
+        AlertEvent afterRaise = firing(runEvents(
+                        500,
+                        i -> StepEvent.of("nudged", i, Math.exp((i < 320 ? 0 : 0.05 * (i - 320)) + noise[i]))
+                                .withGradNorm(Math.exp(noise[i]))
+                                .withLearningRate(i < 100 ? 1e-4 * (i + 1) : i < 300 ? 0.01 : 0.0102)
+                                .withLabels(Map.of("optimizer", "momentum"))))
+                .get(0);
+        assertThat(afterRaise.diagnosis().cause()).isNotEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
+    }
+
+    @Test
     void shouldBlameDataWhenTheLossGrowsAndTheGradientsDoNot() {
         Random r = new Random(4);
         List<AlertEvent> alerts = runEvents(
