@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -34,6 +35,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
@@ -366,15 +368,26 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
                 new ByteArraySerializer(),
                 new ByteArraySerializer())) {
             Instant t0 = Instant.now();
+            AtomicReference<Exception> failed = new AtomicReference<>();
             for (long t = 0; t < stepsPerRun; t++) {
                 for (int k = 0; k < gen.runs(); k++) {
                     byte[] v = gen.json(k, t, t0.plusMillis(t * 100));
                     bytes += v.length;
-                    p.send(new ProducerRecord<>(
-                            topic, gen.runId(k).getBytes(java.nio.charset.StandardCharsets.UTF_8), v));
+                    p.send(
+                            new ProducerRecord<>(
+                                    topic, gen.runId(k).getBytes(java.nio.charset.StandardCharsets.UTF_8), v),
+                            (metadata, e) -> {
+                                if (e != null) {
+                                    failed.compareAndSet(null, e);
+                                }
+                            });
                 }
             }
             p.flush();
+            if (failed.get() != null) {
+                // a topic short of events would only show as a drain that never ends
+                throw new IllegalStateException("filling " + topic + " failed: " + failed.get(), failed.get());
+            }
         }
         return bytes;
     }
@@ -409,8 +422,12 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
                 }
             }
             if (seen < total || sink < 0) {
-                throw new IllegalStateException(
-                        "the consumer read " + seen + " of " + total + " records in 10 minutes");
+                StringBuilder where = new StringBuilder();
+                Map<TopicPartition, Long> ends = c.endOffsets(c.assignment());
+                ends.forEach((tp, end) ->
+                        where.append(String.format(Locale.ROOT, " %s at %d of %d;", tp, c.position(tp), end)));
+                throw new IllegalStateException("the consumer read " + seen + " of " + total
+                        + " records in 10 minutes (read_committed positions:" + where + ")");
             }
             return new Timed((System.nanoTime() - start) / 1e9, PerfSupport.currentThreadCpuNanos() - cpuStart);
         }
