@@ -30,9 +30,9 @@ The blind set (--set blind, written to pytorch-blind/ beside the first set): 48 
 first set does not use, recorded after the detector's rules for real runs were written. On two cores,
 half of it in each of two processes, then joined:
 
-  OMP_NUM_THREADS=1 python3 bench/corpus/record_pytorch_runs.py --set blind --data DIR --only A --out /tmp/a
-  OMP_NUM_THREADS=1 python3 bench/corpus/record_pytorch_runs.py --set blind --data DIR --only B --out /tmp/b
-  python3 bench/corpus/record_pytorch_runs.py --set blind --merge /tmp/a,/tmp/b
+  OMP_NUM_THREADS=1 python3 bench/corpus/record_pytorch_runs.py --set blind --data DIR --only A --out PART_A
+  OMP_NUM_THREADS=1 python3 bench/corpus/record_pytorch_runs.py --set blind --data DIR --only B --out PART_B
+  python3 bench/corpus/record_pytorch_runs.py --set blind --merge PART_A,PART_B
 """
 
 import argparse
