@@ -137,35 +137,22 @@ public final class DetectionBenchmark {
                 Baselines.Threshold.tune(tuning),
                 Baselines.DerivRule.tune(tuning)));
         detectors.addAll(Baselines.spikeDetectors());
-        List<HalfReport> out = new ArrayList<>();
-        for (Corpus.Half h : halves) {
-            List<BenchRun> runs = h == Corpus.Half.TUNING ? tuning : Corpus.generate(h);
-            List<Scorer.Row> rows = new ArrayList<>();
-            for (RunDetector d : detectors) {
-                rows.add(Scorer.score(d, runs));
-            }
-            out.add(new HalfReport(h, runs, rows));
-        }
-        HalfReport blind = null;
-        if (halves.contains(Corpus.Half.HELD_OUT)) {
-            List<BenchRun> runs = PytorchCorpus.blind();
-            blind = new HalfReport(
-                    Corpus.Half.HELD_OUT,
-                    runs,
-                    detectors.stream().map(d -> Scorer.score(d, runs)).toList());
-        }
-        return new Report(out, scoreEach(detectors, halves, PytorchCorpus::part), blind);
+        List<HalfReport> synthetic =
+                scoreEach(detectors, halves, h -> h == Corpus.Half.TUNING ? tuning : Corpus.generate(h));
+        HalfReport blind = halves.contains(Corpus.Half.HELD_OUT)
+                ? score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind())
+                : null;
+        return new Report(synthetic, scoreEach(detectors, halves, PytorchCorpus::part), blind);
     }
 
     private static List<HalfReport> scoreEach(
             List<RunDetector> detectors, List<Corpus.Half> halves, Function<Corpus.Half, List<BenchRun>> corpus) {
-        List<HalfReport> out = new ArrayList<>();
-        for (Corpus.Half h : halves) {
-            List<BenchRun> runs = corpus.apply(h);
-            out.add(new HalfReport(
-                    h, runs, detectors.stream().map(d -> Scorer.score(d, runs)).toList()));
-        }
-        return out;
+        return halves.stream().map(h -> score(detectors, h, corpus.apply(h))).toList();
+    }
+
+    private static HalfReport score(List<RunDetector> detectors, Corpus.Half half, List<BenchRun> runs) {
+        return new HalfReport(
+                half, runs, detectors.stream().map(d -> Scorer.score(d, runs)).toList());
     }
 
     // ------------------------------------------------------------------ printing

@@ -78,7 +78,7 @@ public final class PytorchCorpus {
 
     static List<Entry> manifest(String set) {
         List<Entry> out = new ArrayList<>();
-        for (String line : lines(set + "/" + MANIFEST, false)) {
+        for (String line : lines(path(set, MANIFEST), false)) {
             if (line.startsWith("#") || line.startsWith("run\t") || line.isBlank()) {
                 continue;
             }
@@ -110,14 +110,14 @@ public final class PytorchCorpus {
         Map<String, List<StepEvent>> steps = new LinkedHashMap<>();
         List<Entry> entries = manifest(set);
         Map<String, Entry> byName = entries.stream().collect(Collectors.toMap(Entry::run, e -> e));
-        for (String line : lines(set + "/" + STEPS, true)) {
+        for (String line : lines(path(set, STEPS), true)) {
             if (line.startsWith("#") || line.startsWith("run\t") || line.isBlank()) {
                 continue;
             }
             String[] f = line.split("\t", -1);
             Entry e = byName.get(f[0]);
             if (e == null) {
-                throw new IllegalStateException("recorded run " + f[0] + " is not in " + set + "/" + MANIFEST);
+                throw new IllegalStateException("recorded run " + f[0] + " is not in " + path(set, MANIFEST));
             }
             steps.computeIfAbsent(f[0], k -> new ArrayList<>())
                     .add(StepEvent.of(f[0], Long.parseLong(f[1]), num(f[2]))
@@ -131,7 +131,7 @@ public final class PytorchCorpus {
             List<StepEvent> events = steps.get(e.run());
             if (events == null) {
                 throw new IllegalStateException(
-                        set + "/" + MANIFEST + " lists " + e.run() + " but " + set + "/" + STEPS + " has no steps");
+                        path(set, MANIFEST) + " lists " + e.run() + " but " + path(set, STEPS) + " has no steps");
             }
             String family = "pytorch-" + e.arch() + (e.diverging() ? "" : "-healthy");
             runs.add(new BenchRun(e.run(), family, e.diverging(), e.onset(), e.cause(), events));
@@ -164,6 +164,10 @@ public final class PytorchCorpus {
             }
         }
         return out;
+    }
+
+    private static String path(String set, String file) {
+        return set + "/" + file;
     }
 
     /** What a trainer attaching through a client would send: the optimizer, and the class count of a classifier. */

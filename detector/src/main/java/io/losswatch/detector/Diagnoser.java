@@ -76,6 +76,7 @@ final class Diagnoser {
             double level = Double.isNaN(s.facts.learningRateRiseLevel)
                     ? s.facts.lastLearningRate
                     : s.facts.learningRateRiseLevel;
+            String hint;
             if (s.facts.roseByClimb()) {
                 ev.add(String.format(
                         Locale.ROOT,
@@ -85,28 +86,22 @@ final class Diagnoser {
                         s.facts.learningRateRiseFrom,
                         level,
                         s.facts.learningRateRiseStep));
-                return learningRate(
-                        0.75,
-                        ev,
-                        s,
-                        String.format(
-                                Locale.ROOT,
-                                " Its climb from step %d set it off: stop the ramp or warm-up well below that level.",
-                                s.facts.learningRateRiseFromStep));
+                hint = String.format(
+                        Locale.ROOT,
+                        " Its climb from step %d set it off: stop the ramp or warm-up well below that level.",
+                        s.facts.learningRateRiseFromStep);
+            } else {
+                ev.add(String.format(
+                        Locale.ROOT,
+                        "the learning rate rose to %.3g, a level the run never had, at step %d",
+                        level,
+                        s.facts.learningRateRiseStep));
+                hint = String.format(
+                        Locale.ROOT,
+                        " The rise at step %d set it off: keep the schedule below that level.",
+                        s.facts.learningRateRiseStep);
             }
-            ev.add(String.format(
-                    Locale.ROOT,
-                    "the learning rate rose to %.3g, a level the run never had, at step %d",
-                    level,
-                    s.facts.learningRateRiseStep));
-            return learningRate(
-                    0.75,
-                    ev,
-                    s,
-                    String.format(
-                            Locale.ROOT,
-                            " The rise at step %d set it off: keep the schedule below that level.",
-                            s.facts.learningRateRiseStep));
+            return learningRate(0.75, ev, s, hint);
         }
         if (type == AlertType.LOSS_NON_FINITE && quietBefore(s, onset)) {
             ev.add("the loss was steady right before (no growth, no jump, not the first steps)");

@@ -93,16 +93,15 @@ final class RunFacts {
         if (!rises(lr)) {
             return false;
         }
-        double from = learningRateClimbStep >= 0 ? learningRateClimbFrom : lastLearningRate;
-        return lr > maxLearningRate * (1 + SAME_RATE) && lr >= CLIMB_RISE * from;
+        return lr > maxLearningRate * (1 + SAME_RATE) && lr >= CLIMB_RISE * climbBase();
     }
 
     /** A rise to a new level at the end of the current climb. */
     void learningRateClimbedTo(long step, double lr) {
         learningRateRiseStep = step;
         learningRateRiseLevel = lr;
-        learningRateRiseFromStep = learningRateClimbStep >= 0 ? learningRateClimbStep : step;
-        learningRateRiseFrom = learningRateClimbStep >= 0 ? learningRateClimbFrom : lastLearningRate;
+        learningRateRiseFromStep = climbStart(step);
+        learningRateRiseFrom = climbBase();
     }
 
     /**
@@ -114,16 +113,24 @@ final class RunFacts {
             learningRateClimbStep = step;
             learningRateClimbFrom = lr;
         } else if (rises(lr)) {
-            if (learningRateClimbStep < 0) {
-                learningRateClimbStep = step;
-                learningRateClimbFrom = lastLearningRate;
-            }
+            learningRateClimbFrom = climbBase();
+            learningRateClimbStep = climbStart(step);
         } else {
             learningRateClimbStep = -1;
             learningRateClimbFrom = Double.NaN;
         }
         maxLearningRate = Double.isNaN(maxLearningRate) ? lr : Math.max(maxLearningRate, lr);
         lastLearningRate = lr;
+    }
+
+    /** Where the climb a rising rate at {@code step} belongs to began: the current one, or its own. */
+    private long climbStart(long step) {
+        return learningRateClimbStep >= 0 ? learningRateClimbStep : step;
+    }
+
+    /** The rate that climb began from: the current climb's, or the last rate for one this step starts. */
+    private double climbBase() {
+        return learningRateClimbStep >= 0 ? learningRateClimbFrom : lastLearningRate;
     }
 
     private boolean rises(double lr) {
