@@ -25,6 +25,10 @@ final class GradientRule {
     static final int LOSS_LEVEL_POINTS = 8;
     /** ln of the fall (10%) that makes a loss clearly falling while its gradient grew. */
     static final double LEARNING_FALL = -Math.log(0.9);
+    /** Steps in a row, and the least fall of each (ln 1.25), that make a gradient surge die away. */
+    static final int FALLING_STEPS = 3;
+
+    static final double STEP_FALL = Math.log(1.25);
 
     /** The rule's part of a run's state: the gradient norm's window and levels, which the collapse rule and the diagnosis read. */
     static final class State {
@@ -164,7 +168,7 @@ final class GradientRule {
             used = null; // gradients that grow while the loss falls are a network learning, not exploding
         }
         gs.gradGrowthStreak = used != null && aboveEarly ? gs.gradGrowthStreak + 1 : 0;
-        boolean jumped = gs.jump.confirmed() && gs.jump.stillUp(gy) && aboveEarly;
+        boolean jumped = gs.jump.confirmed() && gs.jump.stillUp(gy) && aboveEarly && (firing || !fallingAway(gs.grad));
         boolean exploding = jumped || gs.gradGrowthStreak >= gg.confirmSteps();
         if (exploding) {
             AlertLifecycle.hold(st, TYPE);
@@ -228,6 +232,25 @@ final class GradientRule {
         double now = loss.medianNewest(k);
         return now <= loss.medianOf(from, from + k) - LEARNING_FALL
                 && now <= loss.medianOf(loss.size() - 2 * k, loss.size() - k);
+    }
+
+    /**
+     * The gradient norm fell on each of its newest {@link #FALLING_STEPS} steps, by at least
+     * {@link #STEP_FALL} a step: a surge that is dying away geometrically, as after a first step
+     * too large that the optimiser then corrects. An explosion climbs or holds; this one is judged
+     * the step it stops falling, if it is still up then.
+     */
+    static boolean fallingAway(RollingFit grad) {
+        int n = grad.size();
+        if (n <= FALLING_STEPS) {
+            return false;
+        }
+        for (int i = n - FALLING_STEPS; i < n; i++) {
+            if (grad.valueAt(i) - grad.valueAt(i - 1) > -STEP_FALL) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A value that was sent and is Inf or NaN. */
