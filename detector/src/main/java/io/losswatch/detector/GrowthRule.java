@@ -144,6 +144,9 @@ final class GrowthRule {
                 break;
             }
         }
+        if (used == null) {
+            used = risesWhileRateClimbs(s, step);
+        }
         if (used == null && gs.blocksGrow) {
             used = loss.blocks.blocks().fit();
             fromBlocks = true;
@@ -181,6 +184,46 @@ final class GrowthRule {
             lifecycle.recover(st, TYPE);
         }
         return used != null ? used : loss.raw.fitNewest(g.shortScale().points());
+    }
+
+    /** Steps a run trains before a climb of its rate counts as leaving a settled rate, not as a warm-up. */
+    static final int SETTLED_STEPS = 50;
+    /** ln of the loss's rise (1.4x) over its lowest since the rate began to climb that makes growth. */
+    static final double CLIMB_LOSS_RISE = Math.log(1.4);
+    /** Standard errors of the run's own noise that rise must also be. */
+    static final double CLIMB_SIGMAS = 3;
+
+    /**
+     * The learning rate climbs step after step to levels the run never had (a range test left running,
+     * a schedule's bug), after the run trained at a steadier rate for {@link #SETTLED_STEPS}, and the
+     * loss's level (the median of the short window) stands {@link #CLIMB_LOSS_RISE} and
+     * {@link #CLIMB_SIGMAS} standard errors above the lowest block mean since the climb began: the fit
+     * since then, or null. Under such a ramp the loss creeps up a few tenths for tens of steps before it
+     * runs away, too slowly and noisily for the windows' exponential fits, and the climbing rate says
+     * why; a warm-up from a run's first steps is left out (its loss often bumps while it falls).
+     */
+    private LinearFit risesWhileRateClimbs(RunState s, long step) {
+        RunFacts f = s.facts;
+        if (f.learningRateRiseStep != step
+                || !f.roseByClimb()
+                || f.learningRateRiseFromStep - f.firstStep < SETTLED_STEPS) {
+            return null;
+        }
+        RollingFit raw = s.loss.raw;
+        int n = config.growth().shortScale().points();
+        RollingFit b = s.loss.blocks.blocks();
+        int size = s.loss.blocks.blockSize();
+        double low = Double.POSITIVE_INFINITY;
+        for (int i = b.size() - 1; i >= 0 && b.stepAt(i) - size + 1 >= f.learningRateRiseFromStep; i--) {
+            low = Math.min(low, b.valueAt(i));
+        }
+        if (raw.size() < n || low == Double.POSITIVE_INFINITY) {
+            return null;
+        }
+        double noise = raw.diffNoise(GrowthChecks.NOISE_LAG) * GrowthChecks.correlationFactor(raw);
+        double error = Math.hypot(GrowthChecks.MEDIAN_EFFICIENCY * noise / Math.sqrt(n), noise / Math.sqrt(size));
+        double rise = raw.medianNewest(n) - low;
+        return rise >= CLIMB_LOSS_RISE && rise >= CLIMB_SIGMAS * error ? raw.fitFrom(f.learningRateRiseFromStep) : null;
     }
 
     /** Where block growth began: the middle of the lowest block before the climb, not before the run. */

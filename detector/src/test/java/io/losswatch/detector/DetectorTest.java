@@ -113,6 +113,37 @@ class DetectorTest {
     }
 
     @Test
+    void shouldCatchALossCreepingUpWhileTheRateClimbsToNewLevelsEarlierThanAtASteadyRate() {
+        // a rate ramp of 5% a step from step 100 (a range test left running): under noisy minibatch losses
+        // (sd 25%) the loss creeps up about 1.6x over 40 steps from step 120 before it runs away at 160
+        double[] noise = gaussian(21, 300, 0.25);
+        IntToDoubleFunction lnLoss =
+                i -> Math.log(0.6) + (i < 120 ? 0 : 0.012 * (i - 120)) + (i < 160 ? 0 : 0.08 * (i - 160)) + noise[i];
+        IntFunction<StepEvent> ramp = i -> StepEvent.of("ramp", i, Math.exp(lnLoss.applyAsDouble(i)))
+                .withLearningRate(i < 100 ? 0.03 : 0.03 * Math.pow(1.05, i - 100))
+                .withLabels(Map.of("optimizer", "momentum"));
+        IntFunction<StepEvent> steady = i -> StepEvent.of("steady", i, Math.exp(lnLoss.applyAsDouble(i)))
+                .withLearningRate(0.03)
+                .withLabels(Map.of("optimizer", "momentum"));
+        AlertEvent climbing = firing(runEvents(200, ramp)).get(0);
+        AlertEvent atSteadyRate = firing(runEvents(200, steady)).get(0);
+        assertThat(climbing.type()).isEqualTo(AlertType.LOSS_EXPONENTIAL_GROWTH);
+        assertThat(climbing.step()).isLessThan(atSteadyRate.step() - 10);
+        assertThat(climbing.diagnosis().cause()).isEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
+        // a warm-up from a steady rate to a 10x higher one, mid-run, under which the loss keeps falling
+        // with the same noise and one bump of 20%, is no alert
+        IntFunction<StepEvent> warmUp = i -> StepEvent.of(
+                        "warm-up",
+                        i,
+                        (0.5 + 1.5 * Math.exp(-i / 150.0))
+                                * (i >= 150 && i < 180 ? 1.2 : 1)
+                                * Math.exp(noise[i % noise.length]))
+                .withLearningRate(i < 100 ? 0.003 : 0.003 * Math.min(10, 1 + (i - 100) / 10.0))
+                .withLabels(Map.of("optimizer", "momentum"));
+        assertThat(firing(runEvents(600, warmUp))).isEmpty();
+    }
+
+    @Test
     void shouldNotCallABumpThatHasLevelledOffGrowthButStillCatchTheSameClimbWhileItGoesOn() {
         // a schedule restart without the learning rate in the events: the loss climbs 2.2x over 40 steps
         // (ln 0.02 a step, +-0.02 noise), then sits there. The climb is too small for the windows of raw
