@@ -33,6 +33,16 @@ half of it in each of two processes, then joined:
   OMP_NUM_THREADS=1 python3 bench/corpus/record_pytorch_runs.py --set blind --data DIR --only A --out PART_A
   OMP_NUM_THREADS=1 python3 bench/corpus/record_pytorch_runs.py --set blind --data DIR --only B --out PART_B
   python3 bench/corpus/record_pytorch_runs.py --set blind --merge PART_A,PART_B
+
+The second blind set (--set blind-2, written to pytorch-blind-2/): 48 runs of settings neither earlier
+set uses (NAdam, RAdam, Adamax, a cyclic rate, a long warm-up, exponential and polynomial decay,
+momentum 0.99, strong weight decay; a warm-up or a cycle that climbs to a rate far too high, Adam's
+rate raised 5x, inputs drifting, three corrupted batches in a row, a batch with NaN in its inputs,
+overfitting a subset of 512), recorded after the blind set had been used for tuning and labelled
+before any detector saw it, to be scored once. In one process (about 9 minutes of one CPU core):
+
+  OMP_NUM_THREADS=1 nice -n 10 python3 bench/corpus/record_pytorch_runs.py --set blind-2 --data DIR
+  python3 bench/corpus/record_pytorch_runs.py --set blind-2 --relabel
 """
 
 import argparse
@@ -306,9 +316,62 @@ BLIND_PLAN = {
     for i, arch in enumerate(ARCHS)
 }
 
+# --------------------------------------------------------------------------- the second blind set
+#
+# A third set, recorded after the blind set had been used for tuning, to be scored once: settings
+# neither earlier set uses, given to the architectures by the same rotation.
+
+BLIND2_HEALTHY = {
+    "nadam": dict(opt="nadam", lr=1e-3),
+    # the rate goes up and down between a tenth of a healthy rate and that rate, every 100 steps
+    "momentum-cyclic": dict(opt="momentum", lr_scale=1.0, schedule="cyclic"),
+    "adam-long-warmup": dict(opt="adam", lr=2e-3, schedule="long-warmup"),
+    "sgd-poly-decay": dict(opt="sgd", lr_scale=2, schedule="poly"),
+    "radam-dropout-50": dict(opt="radam", lr=1e-3, dropout=0.5),
+    "adamax-exp-decay": dict(opt="adamax", lr=2e-3, schedule="exp"),
+    "momentum-0.99-low-lr": dict(opt="momentum", momentum=0.99, lr_scale=0.1),
+    "adamw-strong-decay": dict(opt="adamw", lr=1e-3, weight_decay=0.5),
+}
+
+BLIND2_FAILING = {
+    # a warm-up over 100 steps to 30x a healthy rate: the loss falls while the rate is low and turns
+    # up on the way; the trouble starts where it turns up (see verdict)
+    "warmup-to-lr-too-high": dict(
+        opt="momentum", lr_scale=30, schedule="long-warmup", climbs=True, cause="LEARNING_RATE_TOO_HIGH"
+    ),
+    # a cyclic rate whose top, reached at step 50, is 20x a healthy rate
+    "cyclic-lr-too-high": dict(
+        opt="momentum", lr_scale=20, schedule="cyclic", cycle_low=0.01, climbs=True, cause="LEARNING_RATE_TOO_HIGH"
+    ),
+    "adam-lr-raised-5x": dict(opt="adam", lr=2e-3, raise_at=TROUBLE_AT, raise_by=5, cause="LEARNING_RATE_TOO_HIGH"),
+    # from step 150 on every batch's inputs 3% larger than the last one's: a source changing its units
+    # bit by bit; the validation inputs stay as they were
+    "inputs-drift": dict(opt="momentum", lr_scale=0.3, drift_from=TROUBLE_AT, drift_by=1.03, cause="DATA_ISSUE"),
+    "corrupt-batches-3": dict(
+        opt="nesterov", lr_scale=0.3, corrupt_at=TROUBLE_AT, corrupt_for=3, corrupt_by=1e3, cause="DATA_ISSUE"
+    ),
+    # one example of one batch all NaN, as a record with missing values read without a check
+    "nan-batch": dict(opt="adamw", lr=1e-3, corrupt_at=TROUBLE_AT, corrupt_nan=True, cause="DATA_ISSUE"),
+    # momentum 0.99 at twice a rate that is healthy with momentum 0.9: the step it takes, rate / (1 -
+    # momentum), is 20x too large; the same momentum at a tenth of the rate trains (momentum-0.99-low-lr),
+    # so the fix is a lower rate, not another optimizer: LEARNING_RATE_TOO_HIGH
+    "momentum-0.99-lr-too-high": dict(
+        opt="momentum", momentum=0.99, lr_scale=2, cause="LEARNING_RATE_TOO_HIGH", onset=1
+    ),
+    "overfit-adam-512": dict(
+        opt="adam", lr=2e-3, big=True, train_subset=512, val_every=10, steps=400, cause="INSUFFICIENT_REGULARIZATION"
+    ),
+}
+
+BLIND2_PLAN = {
+    arch: rotation(list(BLIND2_HEALTHY), i, 3) + rotation(list(BLIND2_FAILING), i, 3)
+    for i, arch in enumerate(ARCHS)
+}
+
 SETS = {
     "first": dict(plan=PLAN, out=OUT),
     "blind": dict(plan=BLIND_PLAN, out=os.path.join(RESOURCES, "pytorch-blind")),
+    "blind-2": dict(plan=BLIND2_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-2")),
 }
 
 
@@ -326,16 +389,18 @@ def setting_of(name):
     for arch in sorted(ARCHS, key=len, reverse=True):
         if name.startswith(arch + "-"):
             setting = name[len(arch) + 1 :]
-            failing = {**FAILING, **BLIND_FAILING}
-            return arch, setting, {**HEALTHY, **BLIND_HEALTHY, **failing}[setting], setting in failing
+            failing = {**FAILING, **BLIND_FAILING, **BLIND2_FAILING}
+            every = {**HEALTHY, **BLIND_HEALTHY, **BLIND2_HEALTHY, **failing}
+            return arch, setting, every[setting], setting in failing
     raise KeyError(name)
 
 
-def make_optimizer(kind, params, lr, weight_decay=0.0):
+def make_optimizer(kind, params, lr, weight_decay=None, momentum=None):
+    """weight_decay: AdamW's (default 0.05); momentum: SGD's with momentum (default 0.9)."""
     if kind == "sgd":
         return torch.optim.SGD(params, lr=lr)
     if kind == "momentum":
-        return torch.optim.SGD(params, lr=lr, momentum=0.9)
+        return torch.optim.SGD(params, lr=lr, momentum=0.9 if momentum is None else momentum)
     if kind == "nesterov":
         return torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True)
     if kind == "adagrad":
@@ -343,13 +408,20 @@ def make_optimizer(kind, params, lr, weight_decay=0.0):
     if kind == "adam":
         return torch.optim.Adam(params, lr=lr)
     if kind == "adamw":
-        return torch.optim.AdamW(params, lr=lr, weight_decay=0.05)
+        return torch.optim.AdamW(params, lr=lr, weight_decay=0.05 if weight_decay is None else weight_decay)
     if kind == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr)
+    if kind == "nadam":
+        return torch.optim.NAdam(params, lr=lr)
+    if kind == "radam":
+        return torch.optim.RAdam(params, lr=lr)
+    if kind == "adamax":
+        return torch.optim.Adamax(params, lr=lr)
     raise ValueError(kind)
 
 
-def make_schedule(kind, opt, lr, steps):
+def make_schedule(kind, opt, lr, steps, cycle_low=0.1):
+    """cycle_low: the cyclic rate's lowest point, as a fraction of its top (lr)."""
     if kind is None:
         return None
     if kind == "step":
@@ -370,6 +442,17 @@ def make_schedule(kind, opt, lr, steps):
         )
     if kind == "short-restarts":
         return torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=30, T_mult=1)
+    if kind == "long-warmup":
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda t: min(1.0, (t + 1) / 100))
+    if kind == "cyclic":
+        # triangular: from cycle_low * lr up to lr in 50 steps and down again in 50
+        return torch.optim.lr_scheduler.CyclicLR(
+            opt, base_lr=cycle_low * lr, max_lr=lr, step_size_up=50, mode="triangular", cycle_momentum=False
+        )
+    if kind == "exp":
+        return torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.99)
+    if kind == "poly":
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda t: (1 - t / steps) ** 2)
     if kind == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3 * lr, total_steps=steps, cycle_momentum=False)
     raise ValueError(kind)
@@ -412,8 +495,8 @@ def train(name, images):
 
     model = a["make"](s.get("dropout", 0.0), s.get("big", False))
     lr = s["lr"] if "lr" in s else a["sgd_lr"] * s.get("lr_scale", 1.0)
-    opt = make_optimizer(s["opt"], model.parameters(), lr)
-    sched = make_schedule(s.get("schedule"), opt, lr, steps)
+    opt = make_optimizer(s["opt"], model.parameters(), lr, s.get("weight_decay"), s.get("momentum"))
+    sched = make_schedule(s.get("schedule"), opt, lr, steps, s.get("cycle_low", 0.1))
     loss_fn = F.cross_entropy if task == "classify" else F.mse_loss
     params = [p for p in model.parameters()]
 
@@ -428,8 +511,16 @@ def train(name, images):
         idx = order[pos : pos + BATCH]
         pos += BATCH
         bx, by = x[idx], y[idx]
-        if s.get("corrupt_at") == step:
-            bx = bx * s.get("corrupt_by", 1e4)  # one batch of inputs in the wrong units
+        if s.get("corrupt_at") is not None and s["corrupt_at"] <= step < s["corrupt_at"] + s.get("corrupt_for", 1):
+            if s.get("corrupt_nan"):
+                bx = bx.clone()
+                bx[0] = float("nan")
+            else:
+                bx = bx * s.get("corrupt_by", 1e4)  # a batch of inputs in the wrong units
+            if task == "reconstruct":
+                by = bx
+        if s.get("drift_from") is not None and step >= s["drift_from"]:
+            bx = bx * s["drift_by"] ** (step - s["drift_from"] + 1)
             if task == "reconstruct":
                 by = bx
         if s.get("scramble_from") is not None and step >= s["scramble_from"]:
@@ -502,13 +593,16 @@ def verdict(name, rows):
     and a running median (10 steps) that ends above 0.8x the first loss (it never learned); for a run
     set to fail mid-run, a running median that stays above 2x its lowest before the trouble for the
     rest of the run; for validation runs, the last validation loss 1.25x above its lowest with the
-    training loss still falling. Healthy otherwise.
+    training loss still falling; for a rate ramping or inputs drifting from a step on, or a rate that
+    climbs from the first step (a warm-up or a cycle to a rate too high), a running median that comes
+    to stand 2x above its lowest and stays there (or a non-finite loss), the onset being where the loss
+    turned up. Healthy otherwise.
     """
     arch, setting, s, meant_to_fail = setting_of(name)
     losses = [r[1] for r in rows]
     med = smooth(losses)
     first_bad = next((r[0] for r in rows if not math.isfinite(r[1])), -1)
-    trouble = s.get("raise_at", s.get("corrupt_at", s.get("scramble_from", s.get("onset", 1))))
+    trouble = s.get("raise_at", s.get("corrupt_at", s.get("scramble_from", s.get("drift_from", s.get("onset", 1)))))
     if "val_every" in s:
         vals = [(r[0], r[4]) for r in rows if r[4] is not None]
         best_step, best = min(vals, key=lambda v: v[1])
@@ -517,19 +611,37 @@ def verdict(name, rows):
             onset = next(st for st, v in vals if st > best_step and v > 1.05 * best)
             return True, onset, f"val loss {best:.3g} at step {best_step} -> {vals[-1][1]:.3g}, train loss falling"
         return False, -1, f"val loss lowest {best:.3g} at {best_step}, last {vals[-1][1]:.3g}"
-    if "ramp_from" in s:
-        # the rate grows from ramp_from on and the trouble starts where the loss turns up: the onset is
-        # the lowest point (running median of 10, centred) between the ramp's start and where the running
-        # median first stands 2x above its lowest before the ramp, if it stays there (or turns non-finite);
-        # a run that turns non-finite before that is judged as any other non-finite run, below
-        before = min(med[: s["ramp_from"]])
-        up = next((i for i in range(s["ramp_from"], len(med)) if med[i] > 2 * before), None)
+    centred = [med[min(len(med) - 1, i + 5)] for i in range(len(med))]
+    if "ramp_from" in s or "drift_from" in s:
+        # the rate grows (or the inputs drift) from a step on and the trouble starts where the loss turns
+        # up: the onset is the lowest point (running median of 10, centred) between that step and where
+        # the running median first stands 2x above its lowest before it, if it stays there (or turns
+        # non-finite); a run that turns non-finite before that is judged as any other non-finite run, below
+        start = s.get("ramp_from", s.get("drift_from"))
+        what = "rate ramp" if "ramp_from" in s else "inputs drift"
+        before = min(med[:start])
+        up = next((i for i in range(start, len(med)) if med[i] > 2 * before), None)
         if up is not None and (first_bad >= 0 or min(med[up:]) > 2 * before):
-            centred = [med[min(len(med) - 1, i + 5)] for i in range(len(med))]
-            onset = min(range(s["ramp_from"], up + 1), key=lambda i: (centred[i], -i))
-            return True, onset, f"rate ramp from step {s['ramp_from']}: lowest at {onset}, above 2x {before:.3g} from {up}"
+            onset = min(range(start, up + 1), key=lambda i: (centred[i], -i))
+            return True, onset, f"{what} from step {start}: lowest at {onset}, above 2x {before:.3g} from {up}"
         if first_bad < 0:
-            return False, -1, f"rate ramp from step {s['ramp_from']}, but running median never stays above 2x {before:.3g}"
+            return False, -1, f"{what} from step {start}, but running median never stays above 2x {before:.3g}"
+    if s.get("climbs"):
+        # the rate climbs from the first step to one far too high: the loss may fall while the rate is
+        # low and turn up on the way; the onset is the lowest point (running median of 10, centred)
+        # before the running median first stands 2x above its lowest so far, if it stays there to the
+        # end, or else before the first non-finite loss
+        low = [min(med[: i + 1]) for i in range(len(med))]
+        up = next((i for i in range(len(med)) if med[i] > 2 * low[i]), None)
+        if up is not None and (first_bad >= 0 or min(med[up:]) > 2 * low[up]):
+            end, how = up, f"above 2x {low[up]:.3g} from {up}"
+        elif first_bad >= 0:
+            end, how = first_bad, f"non-finite loss at step {first_bad}"
+        else:
+            end = None
+        if end is not None:
+            onset = min(range(1, max(1, end) + 1), key=lambda i: (centred[i], -i))
+            return True, onset, f"rate climbing from step 0: lowest at {onset}, {how}"
     if first_bad >= 0:
         onset = trouble if 0 < trouble <= first_bad else first_bad
         return True, onset, f"non-finite loss at step {first_bad}"
@@ -650,7 +762,10 @@ def print_summary(name, rows):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", help="folder of the four Fashion-MNIST IDX .gz files (train-images-idx3-ubyte.gz ...)")
-    p.add_argument("--set", choices=sorted(SETS), default="first", help="which set of runs: the first or the blind one")
+    p.add_argument(
+        "--set", choices=sorted(SETS), default="first",
+        help="which set of runs: the first, the blind one, or the second blind one (blind-2)",
+    )
     p.add_argument("--out", help="where to write (default: the set's folder in the benchmark's resources)")
     p.add_argument("--only", help="comma-separated run names (a trial; the manifest lists only these)")
     p.add_argument("--merge", help="comma-separated folders of partial recordings (--only ... --out F) to join into --out")
