@@ -42,10 +42,18 @@ public final class DetectionBenchmark {
     /**
      * @param halves the synthetic corpus' halves
      * @param pytorch the same parts of the first set of recorded PyTorch runs ({@link PytorchCorpus})
-     * @param pytorchBlind the blind set of recorded PyTorch runs, scored with the held-out half; null
-     *     when the held-out half is not asked for
+     * @param blind the blind sets of recorded PyTorch runs, scored with the held-out half; empty when
+     *     the held-out half is not asked for
      */
-    public record Report(List<HalfReport> halves, List<HalfReport> pytorch, HalfReport pytorchBlind) {}
+    public record Report(List<HalfReport> halves, List<HalfReport> pytorch, List<BlindSet> blind) {}
+
+    /**
+     * One blind set of recorded runs, scored as a whole.
+     *
+     * @param name how the tables name it
+     * @param note what it is for, in brackets after the name
+     */
+    public record BlindSet(String name, String note, HalfReport report) {}
 
     /**
      * Losswatch alone on the synthetic runs of consecutive seeds, added up: one half has about 50
@@ -139,9 +147,17 @@ public final class DetectionBenchmark {
         detectors.addAll(Baselines.spikeDetectors());
         List<HalfReport> synthetic =
                 scoreEach(detectors, halves, h -> h == Corpus.Half.TUNING ? tuning : Corpus.generate(h));
-        HalfReport blind = halves.contains(Corpus.Half.HELD_OUT)
-                ? score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind())
-                : null;
+        List<BlindSet> blind = halves.contains(Corpus.Half.HELD_OUT)
+                ? List.of(
+                        new BlindSet(
+                                "blind set",
+                                "recorded after the first rules, scored once, then used for the rules",
+                                score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind())),
+                        new BlindSet(
+                                "second blind set",
+                                "recorded after the rules, settings of its own: score once",
+                                score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind2())))
+                : List.of();
         return new Report(synthetic, scoreEach(detectors, halves, PytorchCorpus::part), blind);
     }
 
@@ -195,14 +211,8 @@ public final class DetectionBenchmark {
                     families,
                     details);
         }
-        if (report.pytorchBlind() != null) {
-            printRecorded(
-                    report.pytorchBlind(),
-                    "blind set",
-                    "recorded after the rules, other settings: score once",
-                    out,
-                    families,
-                    details);
+        for (BlindSet b : report.blind()) {
+            printRecorded(b.report(), b.name(), b.note(), out, families, details);
         }
     }
 

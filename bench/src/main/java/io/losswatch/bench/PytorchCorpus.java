@@ -25,8 +25,10 @@ import java.util.zip.GZIPInputStream;
  * and checked as the manifest says. Stored under {@code resources/io/losswatch/bench/pytorch/}: one
  * gzip'd TSV of every step and the manifest of labels.
  *
- * <p>Two sets: the first, and a blind one ({@link #blind()}) recorded after the rules for real runs
- * were written, with other settings, to be scored once as a whole.
+ * <p>Three sets: the first; a blind one ({@link #blind()}) recorded after the rules for real runs
+ * were written, with other settings, scored once as a whole and since then used for the rules too;
+ * and a second blind one ({@link #blind2()}), recorded after those rules with settings neither
+ * earlier set uses, to be scored once as a whole.
  *
  * <p>The first set is split in two parts by a rule that looks at names and labels only, never at a detector's
  * output: within each architecture and label, the runs ordered by the CRC-32 of their name, every
@@ -42,6 +44,11 @@ public final class PytorchCorpus {
      * the first set does not use, scored once ({@code record_pytorch_runs.py --set blind}).
      */
     static final String BLIND = "pytorch-blind";
+    /**
+     * The second blind set's folder: runs recorded once the first blind set had shaped the rules, with
+     * settings neither earlier set uses ({@code record_pytorch_runs.py --set blind-2}).
+     */
+    static final String BLIND_2 = "pytorch-blind-2";
 
     static final String MANIFEST = "manifest.tsv";
     static final String STEPS = "pytorch-runs.tsv.gz";
@@ -101,9 +108,14 @@ public final class PytorchCorpus {
         return all(FIRST);
     }
 
-    /** Every run of the blind set, in manifest order: scored as a whole, once. */
+    /** Every run of the first blind set, in manifest order. */
     public static List<BenchRun> blind() {
         return all(BLIND);
+    }
+
+    /** Every run of the second blind set, in manifest order: scored as a whole, once. */
+    public static List<BenchRun> blind2() {
+        return all(BLIND_2);
     }
 
     static List<BenchRun> all(String set) {

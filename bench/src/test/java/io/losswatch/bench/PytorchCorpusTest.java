@@ -15,6 +15,7 @@ class PytorchCorpusTest {
     private static final List<BenchRun> TUNING = PytorchCorpus.part(Corpus.Half.TUNING);
     private static final List<BenchRun> HELD_OUT = PytorchCorpus.part(Corpus.Half.HELD_OUT);
     private static final List<BenchRun> BLIND = PytorchCorpus.blind();
+    private static final List<BenchRun> BLIND_2 = PytorchCorpus.blind2();
 
     @Test
     void shouldHoldAtLeastSixtyRunsOfEightArchitectures() {
@@ -54,6 +55,20 @@ class PytorchCorpusTest {
                 .map(PytorchCorpus.Entry::setting)
                 .collect(Collectors.toSet());
         assertThat(PytorchCorpus.manifest(PytorchCorpus.BLIND)).noneMatch(e -> firstSettings.contains(e.setting()));
+    }
+
+    @Test
+    void shouldRecordASecondBlindSetOfRunsAndSettingsOfItsOwn() {
+        Set<String> earlier = new HashSet<>();
+        ALL.forEach(r -> earlier.add(r.name()));
+        BLIND.forEach(r -> earlier.add(r.name()));
+        assertThat(BLIND_2).hasSizeGreaterThanOrEqualTo(40).noneMatch(r -> earlier.contains(r.name()));
+        assertThat(architectures(BLIND_2)).isEqualTo(architectures(ALL));
+        assertThat(BLIND_2).anyMatch(BenchRun::diverging).anyMatch(r -> !r.diverging());
+        Set<String> earlierSettings = new HashSet<>();
+        PytorchCorpus.manifest().forEach(e -> earlierSettings.add(e.setting()));
+        PytorchCorpus.manifest(PytorchCorpus.BLIND).forEach(e -> earlierSettings.add(e.setting()));
+        assertThat(PytorchCorpus.manifest(PytorchCorpus.BLIND_2)).noneMatch(e -> earlierSettings.contains(e.setting()));
     }
 
     @Test
@@ -118,6 +133,7 @@ class PytorchCorpusTest {
     private static List<BenchRun> union() {
         List<BenchRun> all = new java.util.ArrayList<>(ALL);
         all.addAll(BLIND);
+        all.addAll(BLIND_2);
         return all;
     }
 
