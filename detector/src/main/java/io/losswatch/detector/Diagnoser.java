@@ -51,7 +51,7 @@ final class Diagnoser {
         List<String> ev = new ArrayList<>();
         describe(type, s, e, fit, onset, ev);
 
-        if (type == AlertType.VALIDATION_DIVERGENCE) {
+        if (type == AlertType.VALIDATION_DIVERGENCE && !s.validation.jumped) {
             return new Diagnosis(
                     Cause.INSUFFICIENT_REGULARIZATION,
                     0.8,
@@ -69,6 +69,21 @@ final class Diagnoser {
                     s.facts.recentMaxUpdateRatio,
                     HIGH_UPDATE_RATIO));
             return learningRate(0.8, ev, s, "");
+        }
+        if (type == AlertType.VALIDATION_DIVERGENCE && s.facts.learningRateRiseStep < onset) {
+            // a jump of the validation loss with the training loss holding, the rate unchanged since its minimum
+            return new Diagnosis(
+                    Cause.DATA_ISSUE,
+                    0.5,
+                    ev,
+                    String.format(
+                            Locale.ROOT,
+                            "The validation loss jumped far more than the training loss: not overfitting, which "
+                                    + "is gradual. Check whether the inputs changed (units, scale, source) since step %d; "
+                                    + "with BatchNorm, one bad batch can throw off its running statistics: restore the "
+                                    + "checkpoint from step %d, where val_loss was lowest, and skip that batch.",
+                            onset,
+                            onset));
         }
         if (s.facts.learningRateRiseStep >= 0
                 && s.facts.learningRateRiseStep >= onset - 64
@@ -286,6 +301,26 @@ final class Diagnoser {
             }
             case VALIDATION_DIVERGENCE -> {
                 ValidationTracker v = s.validation;
+                if (v.jumped) {
+                    RollingFit vals = v.values;
+                    int n = vals.size();
+                    ev.add(String.format(
+                            Locale.ROOT,
+                            "val_loss %.3g is %s its lowest %.3g at step %d, and was %s at the validation before",
+                            Math.exp(vals.valueAt(n - 1)),
+                            factor(vals.valueAt(n - 1) - v.bestLn, "above", "below"),
+                            Math.exp(v.bestLn),
+                            v.bestStep,
+                            factor(vals.valueAt(n - 2) - v.bestLn, "above", "below")));
+                    ev.add(
+                            v.trainRiseLn <= 0
+                                    ? "training loss at its lowest of the last steps"
+                                    : String.format(
+                                            Locale.ROOT,
+                                            "training loss %s above its lowest of the last steps",
+                                            percent(Math.exp(v.trainRiseLn) - 1)));
+                    return;
+                }
                 ev.add(String.format(
                         Locale.ROOT,
                         "val_loss (smoothed) rose %.0f%% from its minimum %.3g at step %d over %d validations",

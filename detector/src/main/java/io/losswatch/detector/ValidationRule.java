@@ -44,6 +44,7 @@ final class ValidationRule {
                 () -> trainTolerance(s.loss.raw, k),
                 diverges,
                 s.facts.perEpoch,
+                lowest(s.loss),
                 c,
                 t.validationMinRise);
         boolean firing = AlertLifecycle.firing(s, TYPE);
@@ -59,6 +60,12 @@ final class ValidationRule {
                 lifecycle.resolve(st, TYPE);
             }
         }
+    }
+
+    /** The lowest the training loss has been lately: its lowest block mean, else its lowest point kept; NaN if none. */
+    private static double lowest(LossSeries loss) {
+        RollingFit b = loss.blocks.blocks();
+        return b.size() > 0 ? b.min() : loss.raw.size() > 0 ? loss.raw.min() : Double.NaN;
     }
 
     /**

@@ -45,6 +45,10 @@ final class ValidationTracker {
      * 30 differences about halve the estimate's variance.
      */
     static final int NOISE_POINTS = 32;
+    /** ln of the rise (2x) over the lowest validation before them that two validations in a row make divergence. */
+    static final double LN_FAR = Math.log(2);
+    /** Validations that rise needs: the lowest one, then the two above it. */
+    static final int FAR_POINTS = 3;
 
     final RollingFit values; // raw ln(val_loss) by step: the noise scale and the reported fit
     double smoothLn = Double.NaN;
@@ -62,6 +66,10 @@ final class ValidationTracker {
     // diagnosis of the same step, so not part of the stored state
     double trainLn = Double.NaN;
     double trainToleranceLn = Double.NaN;
+    // the newest validation is divergent only by farAbove: a jump, not a climb; and how far (ln) the training
+    // loss then stood above its lowest of late (read by the diagnosis)
+    boolean jumped;
+    double trainRiseLn;
 
     ValidationTracker(DetectorConfig.Validation c) {
         this.fitPoints = Math.max(CENTRED, c.points());
@@ -78,6 +86,8 @@ final class ValidationTracker {
      * @param trainingDiverges the training loss rules see it grow or jump: then it is not overfitting
      * @param perEpoch one point an epoch ({@link RunFacts#perEpoch}): the training loss must also not
      *     have climbed from its lowest level since the minimum
+     * @param trainLowestLn the lowest the training loss has been lately (ln; the lowest block mean of its
+     *     series), NaN when unknown
      * @return true when the divergence condition holds at this validation point
      */
     boolean onValidation(
@@ -87,10 +97,12 @@ final class ValidationTracker {
             DoubleSupplier trainTolerance,
             boolean trainingDiverges,
             boolean perEpoch,
+            double trainLowestLn,
             DetectorConfig.Validation c,
             double lnMinRise) {
         this.trainLn = trainLn;
         this.trainToleranceLn = Double.NaN;
+        this.jumped = false;
         values.add(step, v);
         smoothLn = Double.isNaN(smoothLn) ? v : smoothLn + c.smoothing() * (v - smoothLn);
         int n = values.size();
@@ -109,8 +121,6 @@ final class ValidationTracker {
             }
         }
         trainLowLn = min(trainLn, trainLowLn);
-        trainPrev2Ln = trainPrevLn;
-        trainPrevLn = trainLn;
         // noise of the smoothed value: sqrt(w / (2 - w)) of the raw noise
         double noise = rawNoise() * Math.sqrt(c.smoothing() / (2 - c.smoothing()));
         boolean rising = sinceBest >= c.minPoints()
@@ -119,8 +129,50 @@ final class ValidationTracker {
                 && !Double.isNaN(trainAtBestLn)
                 && !trainingDiverges
                 && trainingHolds(perEpoch, trainTolerance);
+        jumped = !rising && !trainingDiverges && !Double.isNaN(trainLn) && farAbove(trainLowestLn);
+        rising = rising || jumped;
+        trainPrev2Ln = trainPrevLn;
+        trainPrevLn = trainLn;
         streak = rising ? streak + 1 : 0;
         return rising;
+    }
+
+    /**
+     * The newest two validations both stand {@link #LN_FAR} or more above the lowest before them, and the
+     * training loss is less than half as far (in ln) above its own lowest of late: a validation loss that
+     * doubled and stayed while the training loss did not follow is divergence however few validations
+     * there are, where the smoothed test needs {@link #CENTRED} validations and {@code minPoints} more (a
+     * run validated every few hundred steps has only a handful). That lowest validation becomes the
+     * minimum the alert speaks of when it is lower than the centred one, or there is none yet. Asked
+     * before the training levels move on.
+     */
+    private boolean farAbove(double trainLowestLn) {
+        int n = values.size();
+        if (n < FAR_POINTS) {
+            return false;
+        }
+        int low = 0;
+        for (int i = 1; i < n - 2; i++) {
+            if (values.valueAt(i) < values.valueAt(low)) {
+                low = i;
+            }
+        }
+        double ref = values.valueAt(low);
+        double up = Math.min(values.valueAt(n - 1), values.valueAt(n - 2)) - ref;
+        double trainUp = Double.isNaN(trainLowestLn) ? 0 : Math.max(0, trainLn - trainLowestLn);
+        if (up < LN_FAR || trainUp > up / 2) {
+            return false;
+        }
+        trainRiseLn = trainUp;
+        if (ref < bestLn) {
+            bestLn = ref;
+            bestStep = values.stepAt(low);
+            sinceBest = n - 1 - low;
+            // the training level at the validation before the newest two: at that lowest one, or after it
+            trainAtBestLn = Double.isNaN(trainPrev2Ln) ? trainLn : trainPrev2Ln;
+            trainLowLn = min(trainLn, trainAtBestLn);
+        }
+        return true;
     }
 
     /**
@@ -177,6 +229,7 @@ final class ValidationTracker {
         calmPoints = 0;
         trainLn = Double.NaN;
         trainToleranceLn = Double.NaN;
+        jumped = false;
     }
 
     private static final int SMOOTH = 1, BEST = 2, TRAIN_AT_BEST = 4, TRAIN_LOW = 8, TRAIN_PREV = 16, TRAIN_PREV2 = 32;

@@ -871,6 +871,43 @@ class DetectorTest {
     }
 
     @Test
+    void shouldCallAValidationLossThatJumpsAndStaysUpWithFewValidationsADataIssueNotOverfitting() {
+        // validated every 50 steps: 0.60, 0.55, 0.50 at step 149, then 1.5, 2.4, 2.5 (inputs drifting, or a
+        // bad batch throwing off BatchNorm's running statistics) while the noisy training loss keeps falling
+        double[] noise = gaussian(31, 300, 0.1);
+        double[] val = {0.60, 0.55, 0.50, 1.5, 2.4, 2.5};
+        IntFunction<StepEvent> jump =
+                i -> StepEvent.of("run", i, (0.4 + 0.8 * Math.exp(-i / 80.0)) * Math.exp(noise[i]))
+                        .withGradNorm(1.0 * Math.exp(noise[(i + 7) % 300]))
+                        .withLearningRate(0.03)
+                        .withValLoss((i + 1) % 50 == 0 ? val[i / 50] : null)
+                        .withLabels(Map.of("optimizer", "momentum"));
+        List<AlertEvent> alerts = runEvents(300, jump);
+        assertThat(firing(alerts)).hasSize(1);
+        AlertEvent a = firing(alerts, AlertType.VALIDATION_DIVERGENCE).get(0);
+        assertThat(a.step()).isEqualTo(249); // the second validation up
+        assertThat(a.onsetStep()).isEqualTo(149);
+        assertThat(a.diagnosis().cause()).isEqualTo(Cause.DATA_ISSUE);
+        assertThat(a.diagnosis().evidence())
+                .anyMatch(e -> e.contains("val_loss 2.40 is 4.8x above its lowest 0.500 at step 149"))
+                .anyMatch(e -> e.contains("training loss"));
+        assertThat(a.diagnosis().suggestion()).contains("step 149");
+        // one validation up, then back: no alert
+        double[] once = {0.60, 0.55, 0.50, 1.5, 0.52, 0.49};
+        IntFunction<StepEvent> spike = i -> jump.apply(i).withValLoss((i + 1) % 50 == 0 ? once[i / 50] : null);
+        assertThat(firing(runEvents(300, spike))).isEmpty();
+        // the training loss climbing as far as half the validation's rise: not the validation's own jump
+        IntFunction<StepEvent> both =
+                i -> StepEvent.of("run", i, (i < 150 ? 0.5 : 0.5 * Math.exp(0.008 * (i - 150))) * Math.exp(noise[i]))
+                        .withGradNorm(1.0 * Math.exp(noise[(i + 7) % 300]))
+                        .withLearningRate(0.03)
+                        .withValLoss((i + 1) % 50 == 0 ? val[i / 50] : null)
+                        .withLabels(Map.of("optimizer", "momentum"));
+        assertThat(firing(runEvents(300, both), AlertType.VALIDATION_DIVERGENCE))
+                .isEmpty();
+    }
+
+    @Test
     void shouldNotCallAValidationClimbOverfittingWhileTheTrainingLossClimbsSlowlyToo() {
         // per step, validation every 20 steps: both losses turn up at step 600, the training loss by 3% every
         // 100 steps (too slow for the growth rule), the validation loss by 4%; at the validation that would
