@@ -25,9 +25,9 @@ final class GradientRule {
     static final int LOSS_LEVEL_POINTS = 8;
     /** ln of the fall (10%) that makes a loss clearly falling while its gradient grew. */
     static final double LEARNING_FALL = -Math.log(0.9);
-    /** Steps in a row, and the least fall of each (ln 1.25), that make a gradient surge die away. */
+    /** Steps in a row a gradient surge falls on to be dying away... */
     static final int FALLING_STEPS = 3;
-
+    /** ...by at least this much each (ln 1.25). */
     static final double STEP_FALL = Math.log(1.25);
 
     /** The rule's part of a run's state: the gradient norm's window and levels, which the collapse rule and the diagnosis read. */

@@ -103,6 +103,7 @@ final class ValidationTracker {
         this.trainLn = trainLn;
         this.trainToleranceLn = Double.NaN;
         this.jumped = false;
+        this.trainRiseLn = 0;
         values.add(step, v);
         smoothLn = Double.isNaN(smoothLn) ? v : smoothLn + c.smoothing() * (v - smoothLn);
         int n = values.size();
@@ -230,6 +231,7 @@ final class ValidationTracker {
         trainLn = Double.NaN;
         trainToleranceLn = Double.NaN;
         jumped = false;
+        trainRiseLn = 0;
     }
 
     private static final int SMOOTH = 1, BEST = 2, TRAIN_AT_BEST = 4, TRAIN_LOW = 8, TRAIN_PREV = 16, TRAIN_PREV2 = 32;
