@@ -39,7 +39,7 @@ set uses (NAdam, RAdam, Adamax, a cyclic rate, a long warm-up, exponential and p
 momentum 0.99, strong weight decay; a warm-up or a cycle that climbs to a rate far too high, Adam's
 rate raised 5x, inputs drifting, three corrupted batches in a row, a batch with NaN in its inputs,
 overfitting a subset of 512), recorded after the blind set had been used for tuning and labelled
-before any detector saw it, to be scored once. In one process (about 9 minutes of one CPU core):
+before any detector saw it, then scored once. In one process (about 9 minutes of one CPU core):
 
   OMP_NUM_THREADS=1 nice -n 10 python3 bench/corpus/record_pytorch_runs.py --set blind-2 --data DIR
   python3 bench/corpus/record_pytorch_runs.py --set blind-2 --relabel
@@ -318,7 +318,7 @@ BLIND_PLAN = {
 
 # --------------------------------------------------------------------------- the second blind set
 #
-# A third set, recorded after the blind set had been used for tuning, to be scored once: settings
+# A third set, recorded after the blind set had been used for tuning, scored once: settings
 # neither earlier set uses, given to the architectures by the same rotation.
 
 BLIND2_HEALTHY = {

@@ -155,7 +155,7 @@ public final class DetectionBenchmark {
                                 score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind())),
                         new BlindSet(
                                 "second blind set",
-                                "recorded after the rules, settings of its own: score once",
+                                "recorded after the rules, settings of its own: scored once, then used for the validation rule",
                                 score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind2())))
                 : List.of();
         return new Report(synthetic, scoreEach(detectors, halves, PytorchCorpus::part), blind);

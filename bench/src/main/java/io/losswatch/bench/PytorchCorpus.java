@@ -28,7 +28,7 @@ import java.util.zip.GZIPInputStream;
  * <p>Three sets: the first; a blind one ({@link #blind()}) recorded after the rules for real runs
  * were written, with other settings, scored once as a whole and since then used for the rules too;
  * and a second blind one ({@link #blind2()}), recorded after those rules with settings neither
- * earlier set uses, to be scored once as a whole.
+ * earlier set uses, scored once as a whole and since then used for one more rule.
  *
  * <p>The first set is split in two parts by a rule that looks at names and labels only, never at a detector's
  * output: within each architecture and label, the runs ordered by the CRC-32 of their name, every
@@ -113,7 +113,7 @@ public final class PytorchCorpus {
         return all(BLIND);
     }
 
-    /** Every run of the second blind set, in manifest order: scored as a whole, once. */
+    /** Every run of the second blind set, in manifest order. */
     public static List<BenchRun> blind2() {
         return all(BLIND_2);
     }

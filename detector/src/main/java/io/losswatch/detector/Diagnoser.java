@@ -13,7 +13,9 @@ import java.util.Locale;
 /**
  * Names the likely cause of an alert from what the step events carry, first rule that applies:
  * <ol>
- * <li>validation loss running away while training loss falls: INSUFFICIENT_REGULARIZATION;
+ * <li>validation loss running away while training loss falls: INSUFFICIENT_REGULARIZATION; when it
+ *     jumped instead (most of a 2x rise from one validation to the next) with the training loss near its
+ *     lowest: LEARNING_RATE_TOO_HIGH if the rate rose to a new level since, else DATA_ISSUE;
  * <li>update ratio above 0.1 or the learning rate raised to a new level just before the onset (at once,
  *     or step by step to twice where its climb began): LEARNING_RATE_TOO_HIGH;
  * <li>a non-finite loss out of a steady run (no growth, no jump before it): DATA_ISSUE (a bad batch);
@@ -36,6 +38,12 @@ final class Diagnoser {
     static final int EARLY_STEPS = 20;
     /** A learning-rate rise explains trouble noticed up to this many steps later. */
     static final int RISE_HORIZON = 512;
+    /** ln of how far above its lowest (1.25x) the training loss may be for a validation jump to be the data's. */
+    static final double JUMP_TRAIN_RISE = Math.log(1.25);
+    /** ln of the least rise worth a percentage (0.1%) in the evidence. */
+    static final double MIN_SHOWN_RISE = Math.log(1.001);
+    /** Steps the training loss's lowest block mean looks back over: 32 blocks of 8. */
+    static final int LAST_STEPS = 256;
     /** A step-to-step zig-zag of ln(loss) at least this large, and this large against the noise. */
     static final double OSCILLATION_AMPLITUDE = 0.1;
 
@@ -51,16 +59,8 @@ final class Diagnoser {
         List<String> ev = new ArrayList<>();
         describe(type, s, e, fit, onset, ev);
 
-        if (type == AlertType.VALIDATION_DIVERGENCE && !s.validation.jumped) {
-            return new Diagnosis(
-                    Cause.INSUFFICIENT_REGULARIZATION,
-                    0.8,
-                    ev,
-                    String.format(
-                            Locale.ROOT,
-                            "Add regularization (weight decay 1e-4 to 5e-4, dropout 0.2-0.5, data augmentation) or more data; "
-                                    + "stop early or restore the checkpoint from step %d, where val_loss was lowest.",
-                            s.validation.bestStep));
+        if (type == AlertType.VALIDATION_DIVERGENCE) {
+            return validation(s, ev, onset);
         }
         if (!Double.isNaN(s.facts.recentMaxUpdateRatio) && s.facts.recentMaxUpdateRatio > HIGH_UPDATE_RATIO) {
             ev.add(String.format(
@@ -70,53 +70,10 @@ final class Diagnoser {
                     HIGH_UPDATE_RATIO));
             return learningRate(0.8, ev, s, "");
         }
-        if (type == AlertType.VALIDATION_DIVERGENCE && s.facts.learningRateRiseStep < onset) {
-            // a jump of the validation loss with the training loss holding, the rate unchanged since its minimum
-            return new Diagnosis(
-                    Cause.DATA_ISSUE,
-                    0.5,
-                    ev,
-                    String.format(
-                            Locale.ROOT,
-                            "The validation loss jumped far more than the training loss: not overfitting, which "
-                                    + "is gradual. Check whether the inputs changed (units, scale, source) since step %d; "
-                                    + "with BatchNorm, one bad batch can throw off its running statistics: restore the "
-                                    + "checkpoint from step %d, where val_loss was lowest, and skip that batch.",
-                            onset,
-                            onset));
-        }
         if (s.facts.learningRateRiseStep >= 0
                 && s.facts.learningRateRiseStep >= onset - 64
                 && e.step() - s.facts.learningRateRiseStep <= RISE_HORIZON) {
-            double level = Double.isNaN(s.facts.learningRateRiseLevel)
-                    ? s.facts.lastLearningRate
-                    : s.facts.learningRateRiseLevel;
-            String hint;
-            if (s.facts.roseByClimb()) {
-                ev.add(String.format(
-                        Locale.ROOT,
-                        "the learning rate climbed %.1fx since step %d, from %.3g to %.3g at step %d, a level the run never had",
-                        level / s.facts.learningRateRiseFrom,
-                        s.facts.learningRateRiseFromStep,
-                        s.facts.learningRateRiseFrom,
-                        level,
-                        s.facts.learningRateRiseStep));
-                hint = String.format(
-                        Locale.ROOT,
-                        " Its climb from step %d set it off: stop the ramp or warm-up well below that level.",
-                        s.facts.learningRateRiseFromStep);
-            } else {
-                ev.add(String.format(
-                        Locale.ROOT,
-                        "the learning rate rose to %.3g, a level the run never had, at step %d",
-                        level,
-                        s.facts.learningRateRiseStep));
-                hint = String.format(
-                        Locale.ROOT,
-                        " The rise at step %d set it off: keep the schedule below that level.",
-                        s.facts.learningRateRiseStep);
-            }
-            return learningRate(0.75, ev, s, hint);
+            return learningRate(0.75, ev, s, describeRise(s, ev));
         }
         if (type == AlertType.LOSS_NON_FINITE && quietBefore(s, onset)) {
             ev.add("the loss was steady right before (no growth, no jump, not the first steps)");
@@ -185,6 +142,86 @@ final class Diagnoser {
                 ev,
                 "Lower the learning rate, clip gradients, and check the last data batches for bad values."
                         + missing(s));
+    }
+
+    /**
+     * A validation divergence: overfitting when the validation loss climbed; when it jumped (most of a
+     * 2x rise from one validation to the next, {@link ValidationTracker#sudden}) with the training loss
+     * within {@link #JUMP_TRAIN_RISE} of its lowest, the learning rate if it rose to a new level since the
+     * lowest validation, else the data; a jump with the training loss further up is left unknown.
+     */
+    private static Diagnosis validation(RunState s, List<String> ev, long onset) {
+        ValidationTracker v = s.validation;
+        if (!(v.far && v.sudden)) {
+            return new Diagnosis(
+                    Cause.INSUFFICIENT_REGULARIZATION,
+                    0.8,
+                    ev,
+                    String.format(
+                            Locale.ROOT,
+                            "Add regularization (weight decay 1e-4 to 5e-4, dropout 0.2-0.5, data augmentation) or more data; "
+                                    + "stop early or restore the checkpoint from step %d, where val_loss was lowest.",
+                            onset));
+        }
+        if (s.facts.learningRateRiseStep >= onset) {
+            return learningRate(0.6, ev, s, describeRise(s, ev));
+        }
+        if (v.trainRiseLn > JUMP_TRAIN_RISE) {
+            return new Diagnosis(
+                    Cause.UNKNOWN,
+                    0.3,
+                    ev,
+                    String.format(
+                            Locale.ROOT,
+                            "The validation loss jumped between steps %d and %d and the training loss rose too: check "
+                                    + "the inputs of that stretch and the learning rate; restore the checkpoint from "
+                                    + "step %d, where val_loss was lowest.",
+                            v.jumpFromStep,
+                            v.jumpToStep,
+                            onset));
+        }
+        return new Diagnosis(
+                Cause.DATA_ISSUE,
+                0.5,
+                ev,
+                String.format(
+                        Locale.ROOT,
+                        "The validation loss jumped between steps %d and %d while the training loss stayed near its lowest: not "
+                                + "overfitting, which is gradual. Check whether the inputs changed then (units, scale, "
+                                + "source); with BatchNorm, one bad batch in that stretch can also throw off its running "
+                                + "statistics. Restore the checkpoint from step %d, where val_loss was lowest.",
+                        v.jumpFromStep,
+                        v.jumpToStep,
+                        onset));
+    }
+
+    /** The learning rate's last rise to a new level, as evidence; returns the hint for the suggestion. */
+    private static String describeRise(RunState s, List<String> ev) {
+        double level =
+                Double.isNaN(s.facts.learningRateRiseLevel) ? s.facts.lastLearningRate : s.facts.learningRateRiseLevel;
+        if (s.facts.roseByClimb()) {
+            ev.add(String.format(
+                    Locale.ROOT,
+                    "the learning rate climbed %.1fx since step %d, from %.3g to %.3g at step %d, a level the run never had",
+                    level / s.facts.learningRateRiseFrom,
+                    s.facts.learningRateRiseFromStep,
+                    s.facts.learningRateRiseFrom,
+                    level,
+                    s.facts.learningRateRiseStep));
+            return String.format(
+                    Locale.ROOT,
+                    " Its climb from step %d set it off: stop the ramp or warm-up well below that level.",
+                    s.facts.learningRateRiseFromStep);
+        }
+        ev.add(String.format(
+                Locale.ROOT,
+                "the learning rate rose to %.3g, a level the run never had, at step %d",
+                level,
+                s.facts.learningRateRiseStep));
+        return String.format(
+                Locale.ROOT,
+                " The rise at step %d set it off: keep the schedule below that level.",
+                s.facts.learningRateRiseStep);
     }
 
     /** Which of the fields the diagnosis uses the run does not send, as a hint to send them. */
@@ -301,24 +338,25 @@ final class Diagnoser {
             }
             case VALIDATION_DIVERGENCE -> {
                 ValidationTracker v = s.validation;
-                if (v.jumped) {
+                if (v.far) {
                     RollingFit vals = v.values;
                     int n = vals.size();
                     ev.add(String.format(
                             Locale.ROOT,
                             "val_loss %.3g is %s its lowest %.3g at step %d, and was %s at the validation before",
                             Math.exp(vals.valueAt(n - 1)),
-                            factor(vals.valueAt(n - 1) - v.bestLn, "above", "below"),
-                            Math.exp(v.bestLn),
-                            v.bestStep,
-                            factor(vals.valueAt(n - 2) - v.bestLn, "above", "below")));
+                            factor(vals.valueAt(n - 1) - v.farRefLn, "above", "below"),
+                            Math.exp(v.farRefLn),
+                            v.farRefStep,
+                            factor(vals.valueAt(n - 2) - v.farRefLn, "above", "below")));
                     ev.add(
-                            v.trainRiseLn <= 0
-                                    ? "training loss at its lowest of the last steps"
+                            v.trainRiseLn < MIN_SHOWN_RISE
+                                    ? "training loss at its lowest of the last " + LAST_STEPS + " steps"
                                     : String.format(
                                             Locale.ROOT,
-                                            "training loss %s above its lowest of the last steps",
-                                            percent(Math.exp(v.trainRiseLn) - 1)));
+                                            "training loss %s above its lowest of the last %d steps",
+                                            percent(Math.exp(v.trainRiseLn) - 1),
+                                            LAST_STEPS));
                     return;
                 }
                 ev.add(String.format(

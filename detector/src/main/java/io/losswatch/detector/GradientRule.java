@@ -168,7 +168,10 @@ final class GradientRule {
             used = null; // gradients that grow while the loss falls are a network learning, not exploding
         }
         gs.gradGrowthStreak = used != null && aboveEarly ? gs.gradGrowthStreak + 1 : 0;
-        boolean jumped = gs.jump.confirmed() && gs.jump.stillUp(gy) && aboveEarly && (firing || !fallingAway(gs.grad));
+        boolean jumped = gs.jump.confirmed()
+                && gs.jump.stillUp(gy)
+                && aboveEarly
+                && (firing || !fallingAway(gs.grad, s.loss.raw));
         boolean exploding = jumped || gs.gradGrowthStreak >= gg.confirmSteps();
         if (exploding) {
             AlertLifecycle.hold(st, TYPE);
@@ -236,13 +239,15 @@ final class GradientRule {
 
     /**
      * The gradient norm fell on each of its newest {@link #FALLING_STEPS} steps, by at least
-     * {@link #STEP_FALL} a step: a surge that is dying away geometrically, as after a first step
-     * too large that the optimiser then corrects. An explosion climbs or holds; this one is judged
-     * the step it stops falling, if it is still up then.
+     * {@link #STEP_FALL} a step, and the loss fell over those steps too: a surge dying away with the loss
+     * it threw up, as after a first step too large that the optimiser then corrects. An explosion climbs
+     * or holds, and one that broke the network leaves its loss up while the gradient fades; this one is
+     * judged the step it stops falling, if it is still up then.
      */
-    static boolean fallingAway(RollingFit grad) {
+    static boolean fallingAway(RollingFit grad, RollingFit loss) {
         int n = grad.size();
-        if (n <= FALLING_STEPS) {
+        int m = loss.size();
+        if (n <= FALLING_STEPS || m <= FALLING_STEPS) {
             return false;
         }
         for (int i = n - FALLING_STEPS; i < n; i++) {
@@ -250,7 +255,7 @@ final class GradientRule {
                 return false;
             }
         }
-        return true;
+        return loss.newestValue() - loss.valueAt(m - 1 - FALLING_STEPS) <= -STEP_FALL;
     }
 
     /** A value that was sent and is Inf or NaN. */

@@ -214,7 +214,8 @@ final class GrowthRule {
         RollingFit b = s.loss.blocks.blocks();
         int size = s.loss.blocks.blockSize();
         double low = Double.POSITIVE_INFINITY;
-        for (int i = b.size() - 1; i >= 0 && b.stepAt(i) - size + 1 >= f.learningRateRiseFromStep; i--) {
+        // blocks made only of steps since the climb began: the block before each closed at or after its start
+        for (int i = b.size() - 1; i >= 1 && b.stepAt(i - 1) >= f.learningRateRiseFromStep; i--) {
             low = Math.min(low, b.valueAt(i));
         }
         if (raw.size() < n || low == Double.POSITIVE_INFINITY) {
@@ -223,7 +224,12 @@ final class GrowthRule {
         double noise = raw.diffNoise(GrowthChecks.NOISE_LAG) * GrowthChecks.correlationFactor(raw);
         double error = Math.hypot(GrowthChecks.MEDIAN_EFFICIENCY * noise / Math.sqrt(n), noise / Math.sqrt(size));
         double rise = raw.medianNewest(n) - low;
-        return rise >= CLIMB_LOSS_RISE && rise >= CLIMB_SIGMAS * error ? raw.fitFrom(f.learningRateRiseFromStep) : null;
+        if (rise < CLIMB_LOSS_RISE || rise < CLIMB_SIGMAS * error) {
+            return null;
+        }
+        // the fit the alert reports: of the climb since the rate began to climb, when it does rise
+        LinearFit since = raw.fitFrom(f.learningRateRiseFromStep);
+        return since.slope() > 0 ? since : null;
     }
 
     /** Where block growth began: the middle of the lowest block before the climb, not before the run. */

@@ -6,7 +6,8 @@ import io.losswatch.events.Severity;
 
 /**
  * VALIDATION_DIVERGENCE: the validation loss climbs away from its minimum while the training loss
- * keeps falling ({@link ValidationTracker}, the rule's part of a run's state). Not while the training
+ * keeps falling ({@link ValidationTracker}, the rule's part of a run's state), or, however few the
+ * validations, two in a row stand twice the lowest before them while the training loss does not follow. Not while the training
  * loss climbs too, nor while the growth or blow-up rules see it grow: that run is diverging, not
  * overfitting. Resolved only when the
  * validation loss is back near its minimum for {@code resolvePoints} validations, not by a pause in
@@ -45,18 +46,21 @@ final class ValidationRule {
                 diverges,
                 s.facts.perEpoch,
                 lowest(s.loss),
+                s.growth.plannedSinceStep >= 0,
                 c,
                 t.validationMinRise);
         boolean firing = AlertLifecycle.firing(s, TYPE);
         if (rising) {
             vt.calmPoints = 0;
             if (!firing && vt.streak >= c.confirmPoints()) {
-                lifecycle.fire(st, TYPE, Severity.WARNING, vt.bestStep, vt.fit(), null);
+                vt.farAlert = vt.far;
+                lifecycle.fire(st, TYPE, Severity.WARNING, vt.far ? vt.farRefStep : vt.bestStep, vt.fit(), null);
             }
         } else if (firing) {
-            boolean back = vt.smoothLn - vt.bestLn < t.validationMinRise * BACK_SHARE;
+            boolean back = vt.farAlert ? vt.farBack() : vt.smoothLn - vt.bestLn < t.validationMinRise * BACK_SHARE;
             vt.calmPoints = back ? vt.calmPoints + 1 : 0;
             if (vt.calmPoints >= c.resolvePoints()) {
+                vt.farAlert = false;
                 lifecycle.resolve(st, TYPE);
             }
         }

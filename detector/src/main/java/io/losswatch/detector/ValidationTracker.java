@@ -66,10 +66,19 @@ final class ValidationTracker {
     // diagnosis of the same step, so not part of the stored state
     double trainLn = Double.NaN;
     double trainToleranceLn = Double.NaN;
-    // the newest validation is divergent only by farAbove: a jump, not a climb; and how far (ln) the training
-    // loss then stood above its lowest of late (read by the diagnosis)
-    boolean jumped;
+    // the newest validation is divergent only by farAbove; whether most of that rise came in one validation
+    // (a jump, not a climb); the lowest validation it is measured from and its step; the steps of the two
+    // validations the jump came between; how far (ln) the training loss stood above its lowest of late.
+    // Read by the diagnosis of the same step.
+    boolean far;
+    boolean sudden;
+    double farRefLn = Double.NaN;
+    long farRefStep = -1;
+    long jumpFromStep = -1;
+    long jumpToStep = -1;
     double trainRiseLn;
+    // the firing alert came from farAbove: it resolves when the validations are no longer far up (stored)
+    boolean farAlert;
 
     ValidationTracker(DetectorConfig.Validation c) {
         this.fitPoints = Math.max(CENTRED, c.points());
@@ -88,6 +97,8 @@ final class ValidationTracker {
      *     have climbed from its lowest level since the minimum
      * @param trainLowestLn the lowest the training loss has been lately (ln; the lowest block mean of its
      *     series), NaN when unknown
+     * @param restartBump a warm restart's planned bump is under way: it lifts the validation loss too, so
+     *     a jump of it is no divergence of its own
      * @return true when the divergence condition holds at this validation point
      */
     boolean onValidation(
@@ -98,11 +109,13 @@ final class ValidationTracker {
             boolean trainingDiverges,
             boolean perEpoch,
             double trainLowestLn,
+            boolean restartBump,
             DetectorConfig.Validation c,
             double lnMinRise) {
         this.trainLn = trainLn;
         this.trainToleranceLn = Double.NaN;
-        this.jumped = false;
+        this.far = false;
+        this.sudden = false;
         this.trainRiseLn = 0;
         values.add(step, v);
         smoothLn = Double.isNaN(smoothLn) ? v : smoothLn + c.smoothing() * (v - smoothLn);
@@ -130,8 +143,8 @@ final class ValidationTracker {
                 && !Double.isNaN(trainAtBestLn)
                 && !trainingDiverges
                 && trainingHolds(perEpoch, trainTolerance);
-        jumped = !rising && !trainingDiverges && !Double.isNaN(trainLn) && farAbove(trainLowestLn);
-        rising = rising || jumped;
+        far = !rising && !trainingDiverges && !restartBump && !Double.isNaN(trainLn) && farAbove(trainLowestLn);
+        rising = rising || far;
         trainPrev2Ln = trainPrevLn;
         trainPrevLn = trainLn;
         streak = rising ? streak + 1 : 0;
@@ -143,37 +156,49 @@ final class ValidationTracker {
      * training loss is less than half as far (in ln) above its own lowest of late: a validation loss that
      * doubled and stayed while the training loss did not follow is divergence however few validations
      * there are, where the smoothed test needs {@link #CENTRED} validations and {@code minPoints} more (a
-     * run validated every few hundred steps has only a handful). That lowest validation becomes the
-     * minimum the alert speaks of when it is lower than the centred one, or there is none yet. Asked
-     * before the training levels move on.
+     * run validated every few hundred steps has only a handful). {@link #sudden} when at least half of
+     * that rise (in ln) came from the validation before the two to the first of them. The minimum of the
+     * smoothed test is left as it is.
      */
     private boolean farAbove(double trainLowestLn) {
         int n = values.size();
         if (n < FAR_POINTS) {
             return false;
         }
-        int low = 0;
-        for (int i = 1; i < n - 2; i++) {
-            if (values.valueAt(i) < values.valueAt(low)) {
-                low = i;
-            }
-        }
+        int low = lowestBefore(n - 2);
         double ref = values.valueAt(low);
         double up = Math.min(values.valueAt(n - 1), values.valueAt(n - 2)) - ref;
         double trainUp = Double.isNaN(trainLowestLn) ? 0 : Math.max(0, trainLn - trainLowestLn);
         if (up < LN_FAR || trainUp > up / 2) {
             return false;
         }
+        sudden = values.valueAt(n - 2) - values.valueAt(n - 3) >= up / 2;
+        farRefLn = ref;
+        farRefStep = values.stepAt(low);
+        jumpFromStep = values.stepAt(n - 3);
+        jumpToStep = values.stepAt(n - 2);
         trainRiseLn = trainUp;
-        if (ref < bestLn) {
-            bestLn = ref;
-            bestStep = values.stepAt(low);
-            sinceBest = n - 1 - low;
-            // the training level at the validation before the newest two: at that lowest one, or after it
-            trainAtBestLn = Double.isNaN(trainPrev2Ln) ? trainLn : trainPrev2Ln;
-            trainLowLn = min(trainLn, trainAtBestLn);
-        }
         return true;
+    }
+
+    /** Index of the lowest validation among the oldest {@code count} kept. */
+    private int lowestBefore(int count) {
+        int low = 0;
+        for (int i = 1; i < count; i++) {
+            if (values.valueAt(i) < values.valueAt(low)) {
+                low = i;
+            }
+        }
+        return low;
+    }
+
+    /**
+     * A firing alert of {@link #farAbove} is over when the newest validation stands less than half as far
+     * (in ln) above the lowest before it as it had to be to fire: no longer even 1.4x.
+     */
+    boolean farBack() {
+        int n = values.size();
+        return n >= 2 && values.valueAt(n - 1) - values.valueAt(lowestBefore(n - 1)) < LN_FAR / 2;
     }
 
     /**
@@ -230,11 +255,15 @@ final class ValidationTracker {
         calmPoints = 0;
         trainLn = Double.NaN;
         trainToleranceLn = Double.NaN;
-        jumped = false;
+        far = false;
+        sudden = false;
         trainRiseLn = 0;
+        farAlert = false;
     }
 
     private static final int SMOOTH = 1, BEST = 2, TRAIN_AT_BEST = 4, TRAIN_LOW = 8, TRAIN_PREV = 16, TRAIN_PREV2 = 32;
+    /** A flag without bytes of its own: a release that does not know it reads the rest as before. */
+    private static final int FAR_ALERT = 64;
 
     /** Steps relative to {@code base}; the levels only once there are validations. */
     void writeTo(StateWriter w, long base) {
@@ -245,7 +274,8 @@ final class ValidationTracker {
                 | StateWriter.unlessNaN(trainAtBestLn, TRAIN_AT_BEST)
                 | StateWriter.unlessNaN(trainLowLn, TRAIN_LOW)
                 | StateWriter.unlessNaN(trainPrevLn, TRAIN_PREV)
-                | StateWriter.unlessNaN(trainPrev2Ln, TRAIN_PREV2);
+                | StateWriter.unlessNaN(trainPrev2Ln, TRAIN_PREV2)
+                | (farAlert ? FAR_ALERT : 0);
         w.u8(mask);
         if ((mask & SMOOTH) != 0) {
             w.f64(smoothLn);
@@ -271,6 +301,7 @@ final class ValidationTracker {
 
     void readFrom(StateReader r, long base) {
         int mask = r.u8();
+        farAlert = (mask & FAR_ALERT) != 0;
         smoothLn = r.f64(mask, SMOOTH, Double.NaN);
         bestLn = r.f64(mask, BEST, Double.POSITIVE_INFINITY);
         trainAtBestLn = r.f64(mask, TRAIN_AT_BEST, Double.NaN);

@@ -831,6 +831,13 @@ class DetectorTest {
         List<AlertEvent> grad = firing(runEvents(300, holding), AlertType.GRADIENT_EXPLOSION);
         assertThat(grad).hasSize(1);
         assertThat(grad.get(0).step()).isBetween(5L, 8L);
+        // the same falling surge while the loss it threw up stays up (the network broken, not recovering)
+        IntFunction<StepEvent> broken =
+                i -> StepEvent.of("run", i, i < 2 ? loss[i] : 40 * Math.exp(0.05 * r.nextGaussian()))
+                        .withGradNorm(i < surge.length ? surge[i] : 1.8 * Math.exp(0.3 * r.nextGaussian()))
+                        .withLearningRate(0.05)
+                        .withLabels(Map.of("optimizer", "adam"));
+        assertThat(firing(runEvents(40, broken), AlertType.GRADIENT_EXPLOSION)).isNotEmpty();
     }
 
     @Test
@@ -874,13 +881,13 @@ class DetectorTest {
     void shouldCallAValidationLossThatJumpsAndStaysUpWithFewValidationsADataIssueNotOverfitting() {
         // validated every 50 steps: 0.60, 0.55, 0.50 at step 149, then 1.5, 2.4, 2.5 (inputs drifting, or a
         // bad batch throwing off BatchNorm's running statistics) while the noisy training loss keeps falling
-        double[] noise = gaussian(31, 300, 0.1);
+        double[] noise = gaussian(31, 500, 0.1);
         double[] val = {0.60, 0.55, 0.50, 1.5, 2.4, 2.5};
         IntFunction<StepEvent> jump =
                 i -> StepEvent.of("run", i, (0.4 + 0.8 * Math.exp(-i / 80.0)) * Math.exp(noise[i]))
-                        .withGradNorm(1.0 * Math.exp(noise[(i + 7) % 300]))
+                        .withGradNorm(1.0 * Math.exp(noise[(i + 7) % 500]))
                         .withLearningRate(0.03)
-                        .withValLoss((i + 1) % 50 == 0 ? val[i / 50] : null)
+                        .withValLoss((i + 1) % 50 == 0 && i / 50 < val.length ? val[i / 50] : null)
                         .withLabels(Map.of("optimizer", "momentum"));
         List<AlertEvent> alerts = runEvents(300, jump);
         assertThat(firing(alerts)).hasSize(1);
@@ -905,6 +912,17 @@ class DetectorTest {
                         .withLabels(Map.of("optimizer", "momentum"));
         assertThat(firing(runEvents(300, both), AlertType.VALIDATION_DIVERGENCE))
                 .isEmpty();
+        // back near its lowest for three validations: resolved
+        double[] back = {0.60, 0.55, 0.50, 1.5, 2.4, 2.5, 0.52, 0.50, 0.51, 0.49};
+        IntFunction<StepEvent> recovers = i -> jump.apply(i).withValLoss((i + 1) % 50 == 0 ? back[i / 50] : null);
+        assertThat(resolved(runEvents(500, recovers), AlertType.VALIDATION_DIVERGENCE))
+                .hasSize(1);
+        // a climb over the same few validations, none of it at once, doubling in all: overfitting
+        double[] climb = {0.60, 0.55, 0.50, 0.75, 1.05, 1.2};
+        IntFunction<StepEvent> overfits = i -> jump.apply(i).withValLoss((i + 1) % 50 == 0 ? climb[i / 50] : null);
+        AlertEvent o = firing(runEvents(300, overfits), AlertType.VALIDATION_DIVERGENCE)
+                .get(0);
+        assertThat(o.diagnosis().cause()).isEqualTo(Cause.INSUFFICIENT_REGULARIZATION);
     }
 
     @Test

@@ -19,8 +19,8 @@ class ValidationTrackerTest {
         ValidationTracker t = new ValidationTracker(C);
         boolean[] rising = new boolean[v.length];
         for (int i = 0; i < v.length; i++) {
-            rising[i] =
-                    t.onValidation(100L * (i + 1), v[i], -0.01 * i, () -> FLAT, false, false, Double.NaN, C, MIN_RISE);
+            rising[i] = t.onValidation(
+                    100L * (i + 1), v[i], -0.01 * i, () -> FLAT, false, false, Double.NaN, false, C, MIN_RISE);
             if (i == 3) {
                 assertThat(t.bestLn).isInfinite(); // fewer than 5 validations: no minimum yet
             }
@@ -54,7 +54,7 @@ class ValidationTrackerTest {
         }
         ValidationTracker t = new ValidationTracker(C);
         for (int i = 0; i < y.length; i++) {
-            t.onValidation(10L * (i + 1), y[i], 0, () -> FLAT, false, false, Double.NaN, C, MIN_RISE);
+            t.onValidation(10L * (i + 1), y[i], 0, () -> FLAT, false, false, Double.NaN, false, C, MIN_RISE);
         }
         assertThat(t.values.curveNoiseNewest(8)).isCloseTo(0, within(1e-12));
         assertThat(t.rawNoise()).isCloseTo(1.4826 * g / Math.sqrt(6), within(1e-12));
@@ -73,14 +73,14 @@ class ValidationTrackerTest {
         }
         ValidationTracker t = new ValidationTracker(C);
         for (int i = 0; i < y.length; i++) {
-            t.onValidation(10L * (i + 1), y[i], 0, () -> FLAT, false, false, Double.NaN, C, MIN_RISE);
+            t.onValidation(10L * (i + 1), y[i], 0, () -> FLAT, false, false, Double.NaN, false, C, MIN_RISE);
         }
         assertThat(t.values.size()).isEqualTo(ValidationTracker.NOISE_POINTS);
         assertThat(t.values.curveNoiseNewest(16)).isCloseTo(0, within(1e-12));
         assertThat(t.rawNoise()).isCloseTo(1.4826 * g / Math.sqrt(6), within(1e-12));
         // a 33rd validation pushes the oldest out: 30 differences again, the oldest +g gone (7 x +g, 8 x -g, 15 x 0):
         // median 0, deviations 15 x g and 15 x 0, the 16th smallest is g
-        t.onValidation(330, 2 * y[31] - y[30], 0, () -> FLAT, false, false, Double.NaN, C, MIN_RISE);
+        t.onValidation(330, 2 * y[31] - y[30], 0, () -> FLAT, false, false, Double.NaN, false, C, MIN_RISE);
         assertThat(t.values.size()).isEqualTo(32);
         assertThat(t.rawNoise()).isCloseTo(1.4826 * g / Math.sqrt(6), within(1e-12));
     }
@@ -93,7 +93,7 @@ class ValidationTrackerTest {
         double y = 0;
         for (int i = 1; i <= 24; i++) {
             y += i <= 8 ? -0.1 : 0.02;
-            t.onValidation(10L * i, y, 0, () -> FLAT, false, false, Double.NaN, C, MIN_RISE);
+            t.onValidation(10L * i, y, 0, () -> FLAT, false, false, Double.NaN, false, C, MIN_RISE);
         }
         assertThat(t.values.size()).isEqualTo(24);
         assertThat(t.fit().n()).isEqualTo(16);
@@ -106,7 +106,7 @@ class ValidationTrackerTest {
         ValidationTracker t = new ValidationTracker(C);
         double[] v = {-0.8, -0.9, -1.0, -1.1, -1.0, -0.9};
         for (int i = 0; i < v.length; i++) {
-            t.onValidation(100L * (i + 1), v[i], -0.01 * i, () -> FLAT, false, false, Double.NaN, C, MIN_RISE);
+            t.onValidation(100L * (i + 1), v[i], -0.01 * i, () -> FLAT, false, false, Double.NaN, false, C, MIN_RISE);
         }
         io.losswatch.detector.codec.StateWriter w = new io.losswatch.detector.codec.StateWriter(64);
         t.writeTo(w, 600);
@@ -118,8 +118,8 @@ class ValidationTrackerTest {
         assertThat(r.bestStep).isEqualTo(t.bestStep);
         assertThat(r.sinceBest).isEqualTo(t.sinceBest);
         assertThat(r.smoothLn).isEqualTo(t.smoothLn);
-        assertThat(r.onValidation(700, -0.8, -0.07, () -> FLAT, false, false, Double.NaN, C, MIN_RISE))
-                .isEqualTo(t.onValidation(700, -0.8, -0.07, () -> FLAT, false, false, Double.NaN, C, MIN_RISE));
+        assertThat(r.onValidation(700, -0.8, -0.07, () -> FLAT, false, false, Double.NaN, false, C, MIN_RISE))
+                .isEqualTo(t.onValidation(700, -0.8, -0.07, () -> FLAT, false, false, Double.NaN, false, C, MIN_RISE));
         assertThat(r.bestLn).isEqualTo(t.bestLn);
     }
 }
