@@ -915,8 +915,17 @@ class DetectorTest {
         // back near its lowest for three validations: resolved
         double[] back = {0.60, 0.55, 0.50, 1.5, 2.4, 2.5, 0.52, 0.50, 0.51, 0.49};
         IntFunction<StepEvent> recovers = i -> jump.apply(i).withValLoss((i + 1) % 50 == 0 ? back[i / 50] : null);
-        assertThat(resolved(runEvents(500, recovers), AlertType.VALIDATION_DIVERGENCE))
-                .hasSize(1);
+        List<AlertEvent> straight = runEvents(500, recovers);
+        assertThat(resolved(straight, AlertType.VALIDATION_DIVERGENCE)).hasSize(1);
+        // the same with the run state through bytes every step: which test fired is kept
+        RunState s = detector.newState();
+        List<AlertEvent> viaBytes = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            s = RunState.fromBytes(s.toBytes(), detector.config());
+            viaBytes.addAll(detector.onStep(s, recovers.apply(i), Instant.EPOCH, Instant.EPOCH)
+                    .alerts());
+        }
+        assertThat(viaBytes).isEqualTo(straight);
         // a climb over the same few validations, none of it at once, doubling in all: overfitting
         double[] climb = {0.60, 0.55, 0.50, 0.75, 1.05, 1.2};
         IntFunction<StepEvent> overfits = i -> jump.apply(i).withValLoss((i + 1) % 50 == 0 ? climb[i / 50] : null);
