@@ -43,6 +43,17 @@ before any detector saw it, then scored once. In one process (about 9 minutes of
 
   OMP_NUM_THREADS=1 nice -n 10 python3 bench/corpus/record_pytorch_runs.py --set blind-2 --data DIR
   python3 bench/corpus/record_pytorch_runs.py --set blind-2 --relabel
+
+The third blind set (--set blind-3, written to pytorch-blind-3/): 48 runs of settings none of the
+earlier sets uses (label smoothing, a rate halved every 75 steps, RMSprop with momentum, a 30-step
+warm-up into a cosine, clipping at 0.1, weight decay on SGD, Adam's betas (0.9, 0.95), batches of 16;
+a staircase of rate raises, Adam at 0.02 with eps 1e-12, one batch handed out again and again, a
+decayed rate set 50x higher, one cycle peaking at 50x, targets mapped wrongly, gradients never zeroed,
+overfitting 128 examples with RMSprop), recorded after both blind sets had been used for tuning and
+labelled from the curves alone, to be scored once. In one process (about 9 minutes of one CPU core):
+
+  OMP_NUM_THREADS=1 nice -n 10 python3 bench/corpus/record_pytorch_runs.py --set blind-3 --data DIR
+  python3 bench/corpus/record_pytorch_runs.py --set blind-3 --relabel
 """
 
 import argparse
@@ -368,10 +379,72 @@ BLIND2_PLAN = {
     for i, arch in enumerate(ARCHS)
 }
 
+# ---------------------------------------------------------------------------- the third blind set
+#
+# A fourth set, recorded after both blind sets had been used for tuning and labelled from the curves
+# alone, to be scored once: settings none of the earlier sets use, given to the architectures by the
+# same rotation.
+
+BLIND3_HEALTHY = {
+    # cross-entropy against targets of 0.91 on the class and 0.01 on each other one: a loss that cannot
+    # fall below about 0.5
+    "momentum-label-smoothing": dict(opt="momentum", lr_scale=0.5, label_smoothing=0.1),
+    "adam-step-halving": dict(opt="adam", lr=1e-3, schedule="halving"),
+    "rmsprop-momentum": dict(opt="rmsprop", lr=1e-4, momentum=0.9),
+    "adamw-warmup-30-cosine": dict(opt="adamw", lr=2e-3, schedule="warmup-30-cosine"),
+    "adam-clip-0.1": dict(opt="adam", lr=3e-3, clip=0.1),
+    "momentum-cosine-wd": dict(opt="momentum", lr_scale=0.5, schedule="cosine", weight_decay=5e-4),
+    "adam-beta2-0.95": dict(opt="adam", lr=1e-3, betas=(0.9, 0.95), eps=1e-6),
+    # batches of 16 rather than 64: a noisier loss, and a quarter of the examples seen
+    "momentum-batch-16": dict(opt="momentum", lr_scale=0.25, batch=16),
+}
+
+BLIND3_FAILING = {
+    # the rate tripled every 50 steps from step 100 on (0.9x, 2.7x, 8.1x, 24x a healthy rate): a staircase
+    # of raises, each of which looked fine for a while; the trouble starts where the loss turns up
+    "lr-staircase": dict(
+        opt="momentum", lr_scale=0.3, stairs_from=100, stairs_every=50, stairs_by=3, cause="LEARNING_RATE_TOO_HIGH"
+    ),
+    # Adam at 0.02 with eps 1e-12: a rate that is too high, with nothing to damp the steps of weights
+    # whose gradients are nearly zero
+    "adam-tiny-eps-high-lr": dict(opt="adam", lr=0.02, eps=1e-12, cause="LEARNING_RATE_TOO_HIGH", onset=1),
+    # from step 150 on the loader hands out the same batch again and again, as an unshuffled loader's
+    # iterator built anew each step: the training loss falls on that batch while the model forgets the rest
+    "batch-repeated": dict(opt="adam", lr=1e-3, repeat_from=TROUBLE_AT, cause="DATA_ISSUE"),
+    # a rate halved every 75 steps and then, at step 150, set 50x higher (12.5x a healthy rate), as a
+    # rate restored wrongly from a checkpoint
+    "lr-decayed-raised-50x": dict(
+        opt="momentum", lr_scale=1.0, schedule="halving", raise_at=TROUBLE_AT, raise_by=50,
+        cause="LEARNING_RATE_TOO_HIGH",
+    ),
+    # a one-cycle schedule whose peak, reached at step 90, is 50x a healthy rate (it starts at 2x)
+    "onecycle-lr-too-high": dict(
+        opt="momentum", lr_scale=1.0, schedule="onecycle", peak=50, climbs=True, cause="LEARNING_RATE_TOO_HIGH"
+    ),
+    # from step 150 on the training targets go through a wrong mapping, the validation targets do not:
+    # each class becomes the next one (a label map off by one); a value is scaled 100x (a units bug)
+    "targets-remapped": dict(opt="momentum", lr_scale=0.3, remap_from=TROUBLE_AT, cause="DATA_ISSUE"),
+    # the gradients are never zeroed: each step adds its gradient to all the earlier ones, so the
+    # optimizer follows their running sum (and the recorded gradient norm is the sum's, as the optimizer
+    # saw it); no single cause fits, the fix is in the training loop; the step grows with the sum, so
+    # it is judged as a rate that climbs from the first step (see verdict)
+    "no-zero-grad": dict(opt="momentum", lr_scale=0.3, no_zero_grad=True, climbs=True),
+    "overfit-rmsprop-128": dict(
+        opt="rmsprop", lr=1e-3, big=True, train_subset=128, val_every=10, steps=400,
+        cause="INSUFFICIENT_REGULARIZATION",
+    ),
+}
+
+BLIND3_PLAN = {
+    arch: rotation(list(BLIND3_HEALTHY), i, 3) + rotation(list(BLIND3_FAILING), i, 3)
+    for i, arch in enumerate(ARCHS)
+}
+
 SETS = {
     "first": dict(plan=PLAN, out=OUT),
     "blind": dict(plan=BLIND_PLAN, out=os.path.join(RESOURCES, "pytorch-blind")),
     "blind-2": dict(plan=BLIND2_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-2")),
+    "blind-3": dict(plan=BLIND3_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-3")),
 }
 
 
@@ -389,28 +462,32 @@ def setting_of(name):
     for arch in sorted(ARCHS, key=len, reverse=True):
         if name.startswith(arch + "-"):
             setting = name[len(arch) + 1 :]
-            failing = {**FAILING, **BLIND_FAILING, **BLIND2_FAILING}
-            every = {**HEALTHY, **BLIND_HEALTHY, **BLIND2_HEALTHY, **failing}
+            failing = {**FAILING, **BLIND_FAILING, **BLIND2_FAILING, **BLIND3_FAILING}
+            every = {**HEALTHY, **BLIND_HEALTHY, **BLIND2_HEALTHY, **BLIND3_HEALTHY, **failing}
             return arch, setting, every[setting], setting in failing
     raise KeyError(name)
 
 
-def make_optimizer(kind, params, lr, weight_decay=None, momentum=None):
-    """weight_decay: AdamW's (default 0.05); momentum: SGD's with momentum (default 0.9)."""
+def make_optimizer(kind, params, lr, weight_decay=None, momentum=None, betas=None, eps=None):
+    """weight_decay: AdamW's (default 0.05) or SGD with momentum's (default none); momentum: SGD's with
+    momentum (default 0.9) or RMSprop's (default none); betas, eps: Adam's (default PyTorch's)."""
     if kind == "sgd":
         return torch.optim.SGD(params, lr=lr)
     if kind == "momentum":
-        return torch.optim.SGD(params, lr=lr, momentum=0.9 if momentum is None else momentum)
+        return torch.optim.SGD(
+            params, lr=lr, momentum=0.9 if momentum is None else momentum, weight_decay=weight_decay or 0
+        )
     if kind == "nesterov":
         return torch.optim.SGD(params, lr=lr, momentum=0.9, nesterov=True)
     if kind == "adagrad":
         return torch.optim.Adagrad(params, lr=lr)
     if kind == "adam":
-        return torch.optim.Adam(params, lr=lr)
+        extra = {k: v for k, v in (("betas", betas), ("eps", eps)) if v is not None}
+        return torch.optim.Adam(params, lr=lr, **extra)
     if kind == "adamw":
         return torch.optim.AdamW(params, lr=lr, weight_decay=0.05 if weight_decay is None else weight_decay)
     if kind == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr)
+        return torch.optim.RMSprop(params, lr=lr, momentum=momentum or 0)
     if kind == "nadam":
         return torch.optim.NAdam(params, lr=lr)
     if kind == "radam":
@@ -420,8 +497,9 @@ def make_optimizer(kind, params, lr, weight_decay=None, momentum=None):
     raise ValueError(kind)
 
 
-def make_schedule(kind, opt, lr, steps, cycle_low=0.1):
-    """cycle_low: the cyclic rate's lowest point, as a fraction of its top (lr)."""
+def make_schedule(kind, opt, lr, steps, cycle_low=0.1, peak=3):
+    """cycle_low: the cyclic rate's lowest point, as a fraction of its top (lr); peak: the one-cycle
+    rate's top, as a multiple of lr."""
     if kind is None:
         return None
     if kind == "step":
@@ -453,8 +531,14 @@ def make_schedule(kind, opt, lr, steps, cycle_low=0.1):
         return torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.99)
     if kind == "poly":
         return torch.optim.lr_scheduler.LambdaLR(opt, lambda t: (1 - t / steps) ** 2)
+    if kind == "halving":
+        return torch.optim.lr_scheduler.StepLR(opt, step_size=75, gamma=0.5)
+    if kind == "warmup-30-cosine":
+        return torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda t: (t + 1) / 30 if t < 30 else 0.5 * (1 + math.cos(math.pi * (t - 30) / (steps - 30)))
+        )
     if kind == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3 * lr, total_steps=steps, cycle_momentum=False)
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=peak * lr, total_steps=steps, cycle_momentum=False)
     raise ValueError(kind)
 
 
@@ -495,9 +579,14 @@ def train(name, images):
 
     model = a["make"](s.get("dropout", 0.0), s.get("big", False))
     lr = s["lr"] if "lr" in s else a["sgd_lr"] * s.get("lr_scale", 1.0)
-    opt = make_optimizer(s["opt"], model.parameters(), lr, s.get("weight_decay"), s.get("momentum"))
-    sched = make_schedule(s.get("schedule"), opt, lr, steps, s.get("cycle_low", 0.1))
+    opt = make_optimizer(
+        s["opt"], model.parameters(), lr, s.get("weight_decay"), s.get("momentum"), s.get("betas"), s.get("eps")
+    )
+    sched = make_schedule(s.get("schedule"), opt, lr, steps, s.get("cycle_low", 0.1), s.get("peak", 3))
     loss_fn = F.cross_entropy if task == "classify" else F.mse_loss
+    if task == "classify" and s.get("label_smoothing"):
+        loss_fn = lambda out, target: F.cross_entropy(out, target, label_smoothing=s["label_smoothing"])
+    batch = s.get("batch", BATCH)
     params = [p for p in model.parameters()]
 
     rows = []
@@ -506,10 +595,14 @@ def train(name, images):
     pos = 0
     start = time.process_time()
     for step in range(steps):
-        if pos + BATCH > len(x):
+        if pos + batch > len(x):
             order, pos = torch.randperm(len(x), generator=g), 0
-        idx = order[pos : pos + BATCH]
-        pos += BATCH
+        idx = order[pos : pos + batch]
+        pos += batch
+        if s.get("repeat_from") is not None and step >= s["repeat_from"]:
+            if step == s["repeat_from"]:
+                stuck = idx
+            idx = stuck  # the loader hands out the same batch again
         bx, by = x[idx], y[idx]
         if s.get("corrupt_at") is not None and s["corrupt_at"] <= step < s["corrupt_at"] + s.get("corrupt_for", 1):
             if s.get("corrupt_nan"):
@@ -525,6 +618,8 @@ def train(name, images):
                 by = bx
         if s.get("scramble_from") is not None and step >= s["scramble_from"]:
             by = torch.randint(0, 10, by.shape, generator=g)  # labels no longer match the inputs
+        if s.get("remap_from") is not None and step >= s["remap_from"]:
+            by = (by + 1) % 10 if task == "classify" else by * 100  # a label map off by one; a units bug
         if s.get("raise_at") == step:
             for group in opt.param_groups:
                 group["lr"] *= s["raise_by"]
@@ -533,8 +628,13 @@ def train(name, images):
         if s.get("ramp_from") is not None and step >= s["ramp_from"]:
             for group in opt.param_groups:
                 group["lr"] *= s["ramp_by"]
+        if s.get("stairs_from") is not None and step >= s["stairs_from"]:
+            if (step - s["stairs_from"]) % s["stairs_every"] == 0:
+                for group in opt.param_groups:
+                    group["lr"] *= s["stairs_by"]
         model.train()
-        opt.zero_grad(set_to_none=True)
+        if not s.get("no_zero_grad"):
+            opt.zero_grad(set_to_none=True)
         loss = loss_fn(model(bx), by)
         loss.backward()
         grad_norm = torch.sqrt(sum((p.grad.detach() ** 2).sum() for p in params if p.grad is not None)).item()
@@ -593,16 +693,17 @@ def verdict(name, rows):
     and a running median (10 steps) that ends above 0.8x the first loss (it never learned); for a run
     set to fail mid-run, a running median that stays above 2x its lowest before the trouble for the
     rest of the run; for validation runs, the last validation loss 1.25x above its lowest with the
-    training loss still falling; for a rate ramping or inputs drifting from a step on, or a rate that
-    climbs from the first step (a warm-up or a cycle to a rate too high), a running median that comes
-    to stand 2x above its lowest and stays there (or a non-finite loss), the onset being where the loss
-    turned up. Healthy otherwise.
+    training loss still falling; for a rate ramping, raised step by step or inputs drifting from a step
+    on, or a rate that climbs from the first step (a warm-up, a cycle or one cycle to a rate too high;
+    gradients never zeroed), a running median that comes to stand 2x above its lowest and stays there
+    (or a non-finite loss), the onset being where the loss turned up. Healthy otherwise.
     """
     arch, setting, s, meant_to_fail = setting_of(name)
     losses = [r[1] for r in rows]
     med = smooth(losses)
     first_bad = next((r[0] for r in rows if not math.isfinite(r[1])), -1)
     trouble = s.get("raise_at", s.get("corrupt_at", s.get("scramble_from", s.get("drift_from", s.get("onset", 1)))))
+    trouble = s.get("repeat_from", s.get("remap_from", trouble))
     if "val_every" in s:
         vals = [(r[0], r[4]) for r in rows if r[4] is not None]
         best_step, best = min(vals, key=lambda v: v[1])
@@ -612,13 +713,14 @@ def verdict(name, rows):
             return True, onset, f"val loss {best:.3g} at step {best_step} -> {vals[-1][1]:.3g}, train loss falling"
         return False, -1, f"val loss lowest {best:.3g} at {best_step}, last {vals[-1][1]:.3g}"
     centred = [med[min(len(med) - 1, i + 5)] for i in range(len(med))]
-    if "ramp_from" in s or "drift_from" in s:
+    if "ramp_from" in s or "drift_from" in s or "stairs_from" in s:
         # the rate grows (or the inputs drift) from a step on and the trouble starts where the loss turns
         # up: the onset is the lowest point (running median of 10, centred) between that step and where
         # the running median first stands 2x above its lowest before it, if it stays there (or turns
         # non-finite); a run that turns non-finite before that is judged as any other non-finite run, below
-        start = s.get("ramp_from", s.get("drift_from"))
-        what = "rate ramp" if "ramp_from" in s else "inputs drift"
+        start = s.get("ramp_from", s.get("drift_from", s.get("stairs_from")))
+        what = {"ramp_from": "rate ramp", "drift_from": "inputs drift", "stairs_from": "rate staircase"}
+        what = next(v for k, v in what.items() if k in s)
         before = min(med[:start])
         up = next((i for i in range(start, len(med)) if med[i] > 2 * before), None)
         if up is not None and (first_bad >= 0 or min(med[up:]) > 2 * before):
@@ -726,9 +828,16 @@ def read_recordings(out_dir):
 def write_recordings(out_dir, recordings, cmd, versions=None):
     """versions: the torch and numpy the runs were trained with (default: this process's)."""
     versions = versions or f"torch {torch.__version__}, numpy {np.__version__}"
+    # a setting with batches of its own size is named in the header
+    other = {}
+    for name in recordings:
+        s = setting_of(name)[2]
+        if s.get("batch", BATCH) != BATCH:
+            other.setdefault(s["batch"], []).append(setting_of(name)[1])
+    batches = "".join(f" ({b} in {', '.join(sorted(set(n)))})" for b, n in sorted(other.items()))
     with gzip.open(os.path.join(out_dir, "pytorch-runs.tsv.gz"), "wt", compresslevel=9) as f:
         f.write(f"# recorded by: OMP_NUM_THREADS=1 {cmd}\n")
-        f.write(f"# {versions}, one CPU thread, batch {BATCH}, ")
+        f.write(f"# {versions}, one CPU thread, batch {BATCH}{batches}, ")
         f.write("seed of each run: crc32 of its name (see the manifest)\n")
         f.write("# loss: the minibatch's training loss; grad_norm: L2 norm of the mean minibatch gradient before ")
         f.write("clipping; learning_rate: the rate of that step; val_loss: blank where not measured; 5 digits\n")
@@ -764,7 +873,7 @@ def main():
     p.add_argument("--data", help="folder of the four Fashion-MNIST IDX .gz files (train-images-idx3-ubyte.gz ...)")
     p.add_argument(
         "--set", choices=sorted(SETS), default="first",
-        help="which set of runs: the first, the blind one, or the second blind one (blind-2)",
+        help="which set of runs: the first, the blind one, the second blind one (blind-2) or the third (blind-3)",
     )
     p.add_argument("--out", help="where to write (default: the set's folder in the benchmark's resources)")
     p.add_argument("--only", help="comma-separated run names (a trial; the manifest lists only these)")
