@@ -322,10 +322,12 @@ def rotation(names, i, k):
     return [names[(k * i + j) % len(names)] for j in range(k)]
 
 
-BLIND_PLAN = {
-    arch: rotation(list(BLIND_HEALTHY), i, 3) + rotation(list(BLIND_FAILING), i, 3)
-    for i, arch in enumerate(ARCHS)
-}
+def rotated_plan(healthy, failing, k=3):
+    """Architecture i runs healthy settings k*i to k*i+k-1 and as many failing ones (modulo their counts)."""
+    return {arch: rotation(list(healthy), i, k) + rotation(list(failing), i, k) for i, arch in enumerate(ARCHS)}
+
+
+BLIND_PLAN = rotated_plan(BLIND_HEALTHY, BLIND_FAILING)
 
 # --------------------------------------------------------------------------- the second blind set
 #
@@ -374,10 +376,7 @@ BLIND2_FAILING = {
     ),
 }
 
-BLIND2_PLAN = {
-    arch: rotation(list(BLIND2_HEALTHY), i, 3) + rotation(list(BLIND2_FAILING), i, 3)
-    for i, arch in enumerate(ARCHS)
-}
+BLIND2_PLAN = rotated_plan(BLIND2_HEALTHY, BLIND2_FAILING)
 
 # ---------------------------------------------------------------------------- the third blind set
 #
@@ -435,10 +434,7 @@ BLIND3_FAILING = {
     ),
 }
 
-BLIND3_PLAN = {
-    arch: rotation(list(BLIND3_HEALTHY), i, 3) + rotation(list(BLIND3_FAILING), i, 3)
-    for i, arch in enumerate(ARCHS)
-}
+BLIND3_PLAN = rotated_plan(BLIND3_HEALTHY, BLIND3_FAILING)
 
 SETS = {
     "first": dict(plan=PLAN, out=OUT),

@@ -42,8 +42,6 @@ final class Diagnoser {
     static final double JUMP_TRAIN_RISE = Math.log(1.25);
     /** ln of the least rise worth a percentage (0.1%) in the evidence. */
     static final double MIN_SHOWN_RISE = Math.log(1.001);
-    /** Steps the training loss's lowest block mean looks back over: 32 blocks of 8. */
-    static final int LAST_STEPS = 256;
     /** A step-to-step zig-zag of ln(loss) at least this large, and this large against the noise. */
     static final double OSCILLATION_AMPLITUDE = 0.1;
 
@@ -176,8 +174,8 @@ final class Diagnoser {
                             "The validation loss jumped between steps %d and %d and the training loss rose too: check "
                                     + "the inputs of that stretch and the learning rate; restore the checkpoint from "
                                     + "step %d, where val_loss was lowest.",
-                            v.jumpFromStep,
-                            v.jumpToStep,
+                            v.values.stepAt(v.values.size() - 3),
+                            v.values.stepAt(v.values.size() - 2),
                             onset));
         }
         return new Diagnosis(
@@ -190,8 +188,8 @@ final class Diagnoser {
                                 + "overfitting, which is gradual. Check whether the inputs changed then (units, scale, "
                                 + "source); with BatchNorm, one bad batch in that stretch can also throw off its running "
                                 + "statistics. Restore the checkpoint from step %d, where val_loss was lowest.",
-                        v.jumpFromStep,
-                        v.jumpToStep,
+                        v.values.stepAt(v.values.size() - 3),
+                        v.values.stepAt(v.values.size() - 2),
                         onset));
     }
 
@@ -341,22 +339,23 @@ final class Diagnoser {
                 if (v.far) {
                     RollingFit vals = v.values;
                     int n = vals.size();
+                    int ref = v.farRef();
                     ev.add(String.format(
                             Locale.ROOT,
                             "val_loss %.3g is %s its lowest %.3g at step %d, and was %s at the validation before",
                             Math.exp(vals.valueAt(n - 1)),
-                            factor(vals.valueAt(n - 1) - v.farRefLn, "above", "below"),
-                            Math.exp(v.farRefLn),
-                            v.farRefStep,
-                            factor(vals.valueAt(n - 2) - v.farRefLn, "above", "below")));
+                            factor(vals.valueAt(n - 1) - vals.valueAt(ref), "above", "below"),
+                            Math.exp(vals.valueAt(ref)),
+                            vals.stepAt(ref),
+                            factor(vals.valueAt(n - 2) - vals.valueAt(ref), "above", "below")));
                     ev.add(
                             v.trainRiseLn < MIN_SHOWN_RISE
-                                    ? "training loss at its lowest of the last " + LAST_STEPS + " steps"
+                                    ? "training loss at its lowest of late"
                                     : String.format(
                                             Locale.ROOT,
-                                            "training loss %s above its lowest of the last %d steps",
+                                            "training loss %s above its lowest level of late, reached by step %d",
                                             percent(Math.exp(v.trainRiseLn) - 1),
-                                            LAST_STEPS));
+                                            s.loss.recentLowStep()));
                     return;
                 }
                 ev.add(String.format(

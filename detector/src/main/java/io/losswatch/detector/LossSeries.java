@@ -38,6 +38,24 @@ final class LossSeries {
         return true;
     }
 
+    /** The lowest the loss has been lately (ln): its lowest block mean, else its lowest point kept; NaN if none. */
+    double recentLowLn() {
+        RollingFit b = blocks.blocks();
+        return b.size() > 0 ? b.min() : raw.size() > 0 ? raw.min() : Double.NaN;
+    }
+
+    /** The step of {@link #recentLowLn()}: where its block closed, or its point; -1 if none. */
+    long recentLowStep() {
+        RollingFit w = blocks.blocks().size() > 0 ? blocks.blocks() : raw;
+        int low = -1;
+        for (int i = 0; i < w.size(); i++) {
+            if (low < 0 || w.valueAt(i) < w.valueAt(low)) {
+                low = i;
+            }
+        }
+        return low < 0 ? -1 : w.stepAt(low);
+    }
+
     void clear() {
         raw.clear();
         blocks.clear();

@@ -45,7 +45,7 @@ final class ValidationRule {
                 () -> trainTolerance(s.loss.raw, k),
                 diverges,
                 s.facts.perEpoch,
-                lowest(s.loss),
+                s.loss.recentLowLn(),
                 s.growth.plannedSinceStep >= 0,
                 c,
                 t.validationMinRise);
@@ -54,7 +54,13 @@ final class ValidationRule {
             vt.calmPoints = 0;
             if (!firing && vt.streak >= c.confirmPoints()) {
                 vt.farAlert = vt.far;
-                lifecycle.fire(st, TYPE, Severity.WARNING, vt.far ? vt.farRefStep : vt.bestStep, vt.fit(), null);
+                lifecycle.fire(
+                        st,
+                        TYPE,
+                        Severity.WARNING,
+                        vt.far ? vt.values.stepAt(vt.farRef()) : vt.bestStep,
+                        vt.fit(),
+                        null);
             }
         } else if (firing) {
             boolean back = vt.farAlert ? vt.farBack() : vt.smoothLn - vt.bestLn < t.validationMinRise * BACK_SHARE;
@@ -64,12 +70,6 @@ final class ValidationRule {
                 lifecycle.resolve(st, TYPE);
             }
         }
-    }
-
-    /** The lowest the training loss has been lately: its lowest block mean, else its lowest point kept; NaN if none. */
-    private static double lowest(LossSeries loss) {
-        RollingFit b = loss.blocks.blocks();
-        return b.size() > 0 ? b.min() : loss.raw.size() > 0 ? loss.raw.min() : Double.NaN;
     }
 
     /**

@@ -67,15 +67,10 @@ final class ValidationTracker {
     double trainLn = Double.NaN;
     double trainToleranceLn = Double.NaN;
     // the newest validation is divergent only by farAbove; whether most of that rise came in one validation
-    // (a jump, not a climb); the lowest validation it is measured from and its step; the steps of the two
-    // validations the jump came between; how far (ln) the training loss stood above its lowest of late.
-    // Read by the diagnosis of the same step.
+    // (a jump, not a climb: from the third newest to the second); how far (ln) the training loss stood above
+    // its lowest of late. Read by the diagnosis of the same step, with farRef().
     boolean far;
     boolean sudden;
-    double farRefLn = Double.NaN;
-    long farRefStep = -1;
-    long jumpFromStep = -1;
-    long jumpToStep = -1;
     double trainRiseLn;
     // the firing alert came from farAbove: it resolves when the validations are no longer far up (stored)
     boolean farAlert;
@@ -165,20 +160,20 @@ final class ValidationTracker {
         if (n < FAR_POINTS) {
             return false;
         }
-        int low = lowestBefore(n - 2);
-        double ref = values.valueAt(low);
+        double ref = values.valueAt(farRef());
         double up = Math.min(values.valueAt(n - 1), values.valueAt(n - 2)) - ref;
         double trainUp = Double.isNaN(trainLowestLn) ? 0 : Math.max(0, trainLn - trainLowestLn);
         if (up < LN_FAR || trainUp > up / 2) {
             return false;
         }
         sudden = values.valueAt(n - 2) - values.valueAt(n - 3) >= up / 2;
-        farRefLn = ref;
-        farRefStep = values.stepAt(low);
-        jumpFromStep = values.stepAt(n - 3);
-        jumpToStep = values.stepAt(n - 2);
         trainRiseLn = trainUp;
         return true;
+    }
+
+    /** Index of the lowest validation before the newest two: what {@link #farAbove} measures from. */
+    int farRef() {
+        return lowestBefore(values.size() - 2);
     }
 
     /** Index of the lowest validation among the oldest {@code count} kept. */
