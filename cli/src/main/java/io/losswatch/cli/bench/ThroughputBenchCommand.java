@@ -313,6 +313,14 @@ public final class ThroughputBenchCommand implements Callable<Integer> {
                 PerfSupport.rate(c),
                 c / a,
                 b / c);
+        // what half of (a) leaves for the monitor's own work, beyond what Kafka Streams takes (docs/decisions/0018)
+        double allowance = 2e6 / a - 1e6 / c;
+        out.printf(
+                Locale.ROOT,
+                allowance > 0
+                        ? "  half of (a) leaves %.2f us an event for everything the monitor does beyond parsing%n"
+                        : "  half of (a) is beyond Kafka Streams alone: (c) takes %.2f us an event more than it allows%n",
+                Math.abs(allowance));
         out.printf(
                 Locale.ROOT,
                 "  CPU per event of the threads doing the work: (a) %.1f us, (b) %.1f us, (c) %.1f us; "
