@@ -96,7 +96,11 @@ final class CollapseRule {
                         : loss.madNewest(c.pinnedAfterJump()) <= c.flatSpread()
                                 // asked to fire, not to hold: the blocks it reads stop reaching back to the jump
                                 && (firing || lossShowsCollapse(s, jumpAt, c.pinnedAfterJump())));
-        boolean dead = gradKnown && gradLevel <= grad.earlyLn() - t.deadGradient;
+        // dead units: gradients far below their early level; under a rate far too high for the optimizer,
+        // the fall a blow-up leaves behind is enough (the rate is what kills them)
+        boolean dead = gradKnown
+                && (gradLevel <= grad.earlyLn() - t.deadGradient
+                        || (gradLevel <= grad.earlyLn() - t.afterJumpGradient && Diagnoser.highForOptimizer(s)));
         boolean collapsed = pinned
                 && ((afterJump && cs.pinnedStreak >= c.pinnedAfterJump())
                         || (dead && cs.pinnedStreak >= c.pinnedWithDeadGradients()));

@@ -121,7 +121,9 @@ public record DetectorConfig(
      * once there is one) stays within [{@code bandLow}, {@code bandHigh}] x chance level (ln of
      * {@code num_classes}, else the median of the run's first losses) for {@code pinnedAfterJump} steps after a
      * blow-up jump (at most {@code jumpLookback} steps before), or for {@code pinnedWithDeadGradients}
-     * steps while the gradient norm is {@code deadGradientFactor} below its early level (dead units).
+     * steps while the gradient norm is {@code deadGradientFactor} below its early level (dead units), or
+     * {@code afterJumpGradientFactor} below it while the learning rate is far too high for the optimizer
+     * (0.01 for adaptive ones, 0.5 for SGD, 1 when the optimizer is not named).
      * When chance level is only the run's first loss (no {@code num_classes}), the jump must come within
      * {@code firstLossChanceSteps} of the start.
      * After a jump, gradients that are sent must also be {@code afterJumpGradientFactor} below it; without

@@ -686,12 +686,22 @@ class DetectorTest {
                         .withLearningRate(0.05));
         List<AlertEvent> collapsed = firing(alerts, AlertType.TRAINING_COLLAPSED);
         assertThat(collapsed).hasSize(1);
-        // early level: the median of the first 16 norms, 10^-0.24; the mean of ln over the last 16 is
-        // 20x below it once (i - 7.5) * 0.0691 >= 0.553 + 2.996, from step 59; the loss is judged
-        // before its own step's gradient norm arrives, so at step 60
-        assertThat(collapsed.get(0).step()).isEqualTo(60);
+        // early level: the median of the first 16 norms, 10^-0.24; at a rate far too high for Adam, dead
+        // once the mean of ln over the last 16 is 3x below it, (i - 7.5) * 0.0691 >= 0.553 + 1.099, from
+        // step 32; the loss is judged before its own step's gradient norm arrives, so at step 33
+        assertThat(collapsed.get(0).step()).isEqualTo(33);
         assertThat(collapsed.get(0).diagnosis().cause()).isEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
         assertThat(collapsed.get(0).diagnosis().evidence()).anyMatch(s -> s.contains("below its early level"));
+        // at no known rate, 20x below: (i - 7.5) * 0.0691 >= 0.553 + 2.996 from step 59, so at step 60
+        List<AlertEvent> unknownRate = runEvents(
+                400,
+                i -> StepEvent.of("run", i, Math.log(10) * (1 + 0.01 * Math.sin(i)))
+                        .withGradNorm(Math.pow(10, -3 * Math.min(1, i / 100.0)))
+                        .withLabels(labels));
+        assertThat(firing(unknownRate, AlertType.TRAINING_COLLAPSED))
+                .singleElement()
+                .extracting(AlertEvent::step)
+                .isEqualTo(60L);
     }
 
     @Test
@@ -704,6 +714,26 @@ class DetectorTest {
                         .withGradNorm(i < 300 ? 1 - 0.8 * Math.min(1, i / 50.0) : 1.0)
                         .withLabels(labels));
         assertThat(alerts).isEmpty();
+    }
+
+    @Test
+    void shouldCallAPlateauAtChanceLevelUnderARateFarTooHighForTheOptimizerCollapsed() {
+        // the plateau above, Adam: at 1e-3 a plateau that may still end; at 0.05 units killed by the rate
+        IntFunction<List<AlertEvent>> at = lr -> runEvents(
+                400,
+                i -> StepEvent.of("run", i, Math.log(10) * (1 + 0.01 * Math.sin(i)))
+                        .withGradNorm(1 - 0.8 * Math.min(1, i / 50.0))
+                        .withLabels(Map.of("num_classes", "10", "optimizer", "adam"))
+                        .withLearningRate(lr == 0 ? 0.001 : 0.05));
+        assertThat(at.apply(0)).isEmpty();
+        List<AlertEvent> collapsed = firing(at.apply(1), AlertType.TRAINING_COLLAPSED);
+        assertThat(collapsed).singleElement().satisfies(a -> {
+            // 3x below the early level (the median of the first 16 norms, 0.88) once the mean of the
+            // newest 16 logs is under ln 0.293, from step 52; the loss is judged before its own step's
+            // gradient norm arrives, so at step 53 (pinned at chance all along)
+            assertThat(a.step()).isEqualTo(53);
+            assertThat(a.diagnosis().cause()).isEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
+        });
     }
 
     @Test
@@ -752,7 +782,7 @@ class DetectorTest {
         // no num_classes; the first loss is 10% high (2.533), the next ones sit at 2.234 while the
         // gradient norm dies as in shouldCallARunWhoseGradientsDiedAtChanceLevelCollapsed. From the
         // first loss alone the band would start at 0.92 * 2.533 = 2.330, above the run; the median of
-        // the first 5 losses is 2.234, and the run is collapsed at the same step 60
+        // the first 5 losses is 2.234, and the run is collapsed at the same step 33
         List<AlertEvent> alerts = runEvents(
                 400,
                 i -> StepEvent.of("run", i, i == 0 ? 2.533 : 2.234)
@@ -761,7 +791,7 @@ class DetectorTest {
                         .withLabels(Map.of("optimizer", "adam")));
         List<AlertEvent> collapsed = firing(alerts, AlertType.TRAINING_COLLAPSED);
         assertThat(collapsed).hasSize(1);
-        assertThat(collapsed.get(0).step()).isEqualTo(60);
+        assertThat(collapsed.get(0).step()).isEqualTo(33);
         assertThat(collapsed.get(0).diagnosis().evidence()).anyMatch(s -> s.contains("chance level 2.23"));
     }
 
@@ -778,7 +808,7 @@ class DetectorTest {
                         .withLearningRate(0.05));
         List<AlertEvent> collapsed = firing(alerts, AlertType.TRAINING_COLLAPSED);
         assertThat(collapsed).hasSize(1);
-        assertThat(collapsed.get(0).step()).isEqualTo(60); // the gradients decide, as without the noisy steps
+        assertThat(collapsed.get(0).step()).isEqualTo(33); // the gradients decide, as without the noisy steps
     }
 
     // ------------------------------------------------------------------ gradient explosion
