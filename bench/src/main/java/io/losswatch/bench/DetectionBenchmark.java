@@ -155,8 +155,12 @@ public final class DetectionBenchmark {
                                 score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind())),
                         new BlindSet(
                                 "second blind set",
-                                "recorded after the rules, settings of its own: scored once, then used for the validation rule",
-                                score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind2())))
+                                "recorded after the rules, settings of its own: scored once, then used for two rules",
+                                score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind2())),
+                        new BlindSet(
+                                "third blind set",
+                                "recorded after every rule, settings of its own: scored once",
+                                score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind3())))
                 : List.of();
         return new Report(synthetic, scoreEach(detectors, halves, PytorchCorpus::part), blind);
     }

@@ -25,10 +25,11 @@ import java.util.zip.GZIPInputStream;
  * and checked as the manifest says. Stored under {@code resources/io/losswatch/bench/pytorch/}: one
  * gzip'd TSV of every step and the manifest of labels.
  *
- * <p>Three sets: the first; a blind one ({@link #blind()}) recorded after the rules for real runs
+ * <p>Four sets: the first; a blind one ({@link #blind()}) recorded after the rules for real runs
  * were written, with other settings, scored once as a whole and since then used for the rules too;
- * and a second blind one ({@link #blind2()}), recorded after those rules with settings neither
- * earlier set uses, scored once as a whole and since then used for one more rule.
+ * a second blind one ({@link #blind2()}), recorded after those rules with settings neither
+ * earlier set uses, scored once as a whole and since then used for more rules; and a third
+ * ({@link #blind3()}), recorded once those were in, with settings of its own.
  *
  * <p>The first set is split in two parts by a rule that looks at names and labels only, never at a detector's
  * output: within each architecture and label, the runs ordered by the CRC-32 of their name, every
@@ -49,6 +50,11 @@ public final class PytorchCorpus {
      * settings neither earlier set uses ({@code record_pytorch_runs.py --set blind-2}).
      */
     static final String BLIND_2 = "pytorch-blind-2";
+    /**
+     * The third blind set's folder: runs recorded once every rule for real runs was in, with settings
+     * no earlier set uses ({@code record_pytorch_runs.py --set blind-3}).
+     */
+    static final String BLIND_3 = "pytorch-blind-3";
 
     static final String MANIFEST = "manifest.tsv";
     static final String STEPS = "pytorch-runs.tsv.gz";
@@ -116,6 +122,11 @@ public final class PytorchCorpus {
     /** Every run of the second blind set, in manifest order. */
     public static List<BenchRun> blind2() {
         return all(BLIND_2);
+    }
+
+    /** Every run of the third blind set, in manifest order. */
+    public static List<BenchRun> blind3() {
+        return all(BLIND_3);
     }
 
     static List<BenchRun> all(String set) {

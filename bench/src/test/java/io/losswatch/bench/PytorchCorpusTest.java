@@ -16,6 +16,7 @@ class PytorchCorpusTest {
     private static final List<BenchRun> HELD_OUT = PytorchCorpus.part(Corpus.Half.HELD_OUT);
     private static final List<BenchRun> BLIND = PytorchCorpus.blind();
     private static final List<BenchRun> BLIND_2 = PytorchCorpus.blind2();
+    private static final List<BenchRun> BLIND_3 = PytorchCorpus.blind3();
 
     @Test
     void shouldHoldAtLeastSixtyRunsOfEightArchitectures() {
@@ -69,6 +70,22 @@ class PytorchCorpusTest {
         PytorchCorpus.manifest().forEach(e -> earlierSettings.add(e.setting()));
         PytorchCorpus.manifest(PytorchCorpus.BLIND).forEach(e -> earlierSettings.add(e.setting()));
         assertThat(PytorchCorpus.manifest(PytorchCorpus.BLIND_2)).noneMatch(e -> earlierSettings.contains(e.setting()));
+    }
+
+    @Test
+    void shouldRecordAThirdBlindSetOfRunsAndSettingsOfItsOwn() {
+        Set<String> earlier = new HashSet<>();
+        for (List<BenchRun> set : List.of(ALL, BLIND, BLIND_2)) {
+            set.forEach(r -> earlier.add(r.name()));
+        }
+        assertThat(BLIND_3).hasSizeGreaterThanOrEqualTo(40).noneMatch(r -> earlier.contains(r.name()));
+        assertThat(architectures(BLIND_3)).isEqualTo(architectures(ALL));
+        assertThat(BLIND_3).anyMatch(BenchRun::diverging).anyMatch(r -> !r.diverging());
+        Set<String> earlierSettings = new HashSet<>();
+        for (String set : List.of(PytorchCorpus.FIRST, PytorchCorpus.BLIND, PytorchCorpus.BLIND_2)) {
+            PytorchCorpus.manifest(set).forEach(e -> earlierSettings.add(e.setting()));
+        }
+        assertThat(PytorchCorpus.manifest(PytorchCorpus.BLIND_3)).noneMatch(e -> earlierSettings.contains(e.setting()));
     }
 
     @Test
@@ -134,6 +151,7 @@ class PytorchCorpusTest {
         List<BenchRun> all = new java.util.ArrayList<>(ALL);
         all.addAll(BLIND);
         all.addAll(BLIND_2);
+        all.addAll(BLIND_3);
         return all;
     }
 
