@@ -174,8 +174,8 @@ final class Diagnoser {
                             "The validation loss jumped between steps %d and %d and the training loss rose too: check "
                                     + "the inputs of that stretch and the learning rate; restore the checkpoint from "
                                     + "step %d, where val_loss was lowest.",
-                            v.values.stepAt(v.values.size() - 3),
-                            v.values.stepAt(v.values.size() - 2),
+                            v.values.stepAt(v.jumpFrom()),
+                            v.values.stepAt(v.jumpFrom() + 1),
                             onset));
         }
         return new Diagnosis(
@@ -188,8 +188,8 @@ final class Diagnoser {
                                 + "overfitting, which is gradual. Check whether the inputs changed then (units, scale, "
                                 + "source); with BatchNorm, one bad batch in that stretch can also throw off its running "
                                 + "statistics. Restore the checkpoint from step %d, where val_loss was lowest.",
-                        v.values.stepAt(v.values.size() - 3),
-                        v.values.stepAt(v.values.size() - 2),
+                        v.values.stepAt(v.jumpFrom()),
+                        v.values.stepAt(v.jumpFrom() + 1),
                         onset));
     }
 

@@ -49,6 +49,8 @@ final class ValidationTracker {
     static final double LN_FAR = Math.log(2);
     /** Validations that rise needs: the lowest one, then the two above it. */
     static final int FAR_POINTS = 3;
+    /** Validations of a climb to {@link #LN_FAR}: each above the one before, only the newest that far up. */
+    static final int CLIMB_POINTS = 3;
 
     final RollingFit values; // raw ln(val_loss) by step: the noise scale and the reported fit
     double smoothLn = Double.NaN;
@@ -66,10 +68,12 @@ final class ValidationTracker {
     // diagnosis of the same step, so not part of the stored state
     double trainLn = Double.NaN;
     double trainToleranceLn = Double.NaN;
-    // the newest validation is divergent only by farAbove; whether most of that rise came in one validation
-    // (a jump, not a climb: from the third newest to the second); how far (ln) the training loss stood above
-    // its lowest of late. Read by the diagnosis of the same step, with farRef().
+    // the newest validation is divergent only by farAbove; the first validation of the rise (the newest
+    // but one, or of a climb the newest but two); whether most of that rise came in one validation (a
+    // jump, not a climb: into that first one); how far (ln) the training loss stood above its lowest of
+    // late. Read by the diagnosis of the same step, with farRef() and jumpFrom().
     boolean far;
+    int firstUp;
     boolean sudden;
     double trainRiseLn;
     // the firing alert came from farAbove: it resolves when the validations are no longer far up (stored)
@@ -110,6 +114,7 @@ final class ValidationTracker {
         this.trainLn = trainLn;
         this.trainToleranceLn = Double.NaN;
         this.far = false;
+        this.firstUp = 0;
         this.sudden = false;
         this.trainRiseLn = 0;
         values.add(step, v);
@@ -147,33 +152,54 @@ final class ValidationTracker {
     }
 
     /**
-     * The newest two validations both stand {@link #LN_FAR} or more above the lowest before them, and the
-     * training loss is less than half as far (in ln) above its own lowest of late: a validation loss that
-     * doubled and stayed while the training loss did not follow is divergence however few validations
-     * there are, where the smoothed test needs {@link #CENTRED} validations and {@code minPoints} more (a
-     * run validated every few hundred steps has only a handful). {@link #sudden} when at least half of
-     * that rise (in ln) came from the validation before the two to the first of them. The minimum of the
-     * smoothed test is left as it is.
+     * The newest two validations both stand {@link #LN_FAR} or more above the lowest before them, or the
+     * newest does at the end of a climb ({@link #CLIMB_POINTS} validations in a row, each above the one
+     * before), and the training loss is less than half as far (in ln) above its own lowest of late: a
+     * validation loss that doubled and stayed, or kept climbing, while the training loss did not follow
+     * is divergence however few validations there are, where the smoothed test needs {@link #CENTRED}
+     * validations and {@code minPoints} more (a run validated every few hundred steps has only a
+     * handful). {@link #sudden} when at least half of that rise (in ln) came into the first validation of
+     * the rise from the one before it. The minimum of the smoothed test is left as it is.
      */
     private boolean farAbove(double trainLowestLn) {
         int n = values.size();
         if (n < FAR_POINTS) {
             return false;
         }
-        double ref = values.valueAt(farRef());
-        double up = Math.min(values.valueAt(n - 1), values.valueAt(n - 2)) - ref;
+        firstUp = n - 2;
+        double up = Math.min(values.valueAt(n - 1), values.valueAt(n - 2)) - values.valueAt(farRef());
+        if (up < LN_FAR && n > CLIMB_POINTS && climbing(n)) {
+            firstUp = n - CLIMB_POINTS;
+            up = values.valueAt(n - 1) - values.valueAt(farRef());
+        }
         double trainUp = Double.isNaN(trainLowestLn) ? 0 : Math.max(0, trainLn - trainLowestLn);
         if (up < LN_FAR || trainUp > up / 2) {
             return false;
         }
-        sudden = values.valueAt(n - 2) - values.valueAt(n - 3) >= up / 2;
+        sudden = values.valueAt(firstUp) - values.valueAt(firstUp - 1) >= up / 2;
         trainRiseLn = trainUp;
         return true;
     }
 
-    /** Index of the lowest validation before the newest two: what {@link #farAbove} measures from. */
+    /** The newest {@link #CLIMB_POINTS} validations each above the one before, the first above the lowest before them. */
+    private boolean climbing(int n) {
+        for (int i = n - CLIMB_POINTS; i < n; i++) {
+            double before = i == n - CLIMB_POINTS ? values.valueAt(lowestBefore(i)) : values.valueAt(i - 1);
+            if (values.valueAt(i) <= before) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Index of the lowest validation before the first of the rise: what {@link #farAbove} measures from. */
     int farRef() {
-        return lowestBefore(values.size() - 2);
+        return lowestBefore(firstUp);
+    }
+
+    /** Index of the validation the rise left from, the one before its first: where a jump began. */
+    int jumpFrom() {
+        return firstUp - 1;
     }
 
     /** Index of the lowest validation among the oldest {@code count} kept. */

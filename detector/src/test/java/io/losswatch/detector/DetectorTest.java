@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Function;
 import java.util.function.IntFunction;
 import java.util.function.IntToDoubleFunction;
 import org.junit.jupiter.api.Test;
@@ -962,6 +963,43 @@ class DetectorTest {
         AlertEvent o = firing(runEvents(300, overfits), AlertType.VALIDATION_DIVERGENCE)
                 .get(0);
         assertThat(o.diagnosis().cause()).isEqualTo(Cause.INSUFFICIENT_REGULARIZATION);
+    }
+
+    @Test
+    void shouldCallAValidationLossThatClimbsToTwiceItsLowestOverThreeValidationsDivergence() {
+        // validated every 50 steps, the training loss falling: three validations in a row each above the
+        // one before, only the last of them 2x above the lowest (a run that ends there has no second one)
+        double[] noise = gaussian(31, 500, 0.1);
+        Function<double[], List<AlertEvent>> validated = val -> firing(
+                runEvents(
+                        300,
+                        i -> StepEvent.of("run", i, (0.4 + 0.8 * Math.exp(-i / 80.0)) * Math.exp(noise[i]))
+                                .withGradNorm(1.0 * Math.exp(noise[(i + 7) % 500]))
+                                .withLearningRate(0.03)
+                                .withValLoss((i + 1) % 50 == 0 ? val[i / 50] : null)
+                                .withLabels(Map.of("optimizer", "momentum"))),
+                AlertType.VALIDATION_DIVERGENCE);
+        // 1.36x, 1.7x, 2.04x: a climb, none of it at once: overfitting
+        assertThat(validated.apply(new double[] {0.60, 0.55, 0.50, 0.68, 0.85, 1.02}))
+                .singleElement()
+                .satisfies(a -> {
+                    assertThat(a.step()).isEqualTo(299);
+                    assertThat(a.onsetStep()).isEqualTo(149);
+                    assertThat(a.diagnosis().cause()).isEqualTo(Cause.INSUFFICIENT_REGULARIZATION);
+                    assertThat(a.diagnosis().evidence())
+                            .anyMatch(e -> e.contains("val_loss 1.02 is 2.0x above its lowest 0.500 at step 149"));
+                });
+        // 1.8x at once, then higher twice (the rest of the data forgotten after a change of inputs): the
+        // jump into the climb is named
+        assertThat(validated.apply(new double[] {0.60, 0.55, 0.50, 0.90, 0.95, 1.02}))
+                .singleElement()
+                .satisfies(a -> {
+                    assertThat(a.diagnosis().cause()).isEqualTo(Cause.DATA_ISSUE);
+                    assertThat(a.diagnosis().suggestion()).contains("between steps 149 and 199");
+                });
+        // the same newest validation after one that fell back: no climb, and one validation 2x up is not enough
+        assertThat(validated.apply(new double[] {0.60, 0.55, 0.50, 0.68, 0.64, 1.02}))
+                .isEmpty();
     }
 
     @Test
