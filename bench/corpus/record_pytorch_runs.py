@@ -54,6 +54,17 @@ labelled from the curves alone, to be scored once. In one process (about 9 minut
 
   OMP_NUM_THREADS=1 nice -n 10 python3 bench/corpus/record_pytorch_runs.py --set blind-3 --data DIR
   python3 bench/corpus/record_pytorch_runs.py --set blind-3 --relabel
+
+The fourth blind set (--set blind-4, written to pytorch-blind-4/): 48 runs of settings none of the
+earlier sets uses (Adam with AMSGrad, a rate halved on a plateau, gradients accumulated over four
+batches, Adadelta, mixup, noisy inputs, momentum 0.5, batches of 256; gradients left scaled by 1000,
+gradient ascent, inputs zeroed, weights 30x at init, momentum above 1, a weight decay of 0.5 from a
+step on, batches of 2 at a rate for 64, data sorted by class), recorded after the third blind set had
+been scored and labelled from the curves alone, to be scored once. In one process (about 10 minutes of
+one CPU core):
+
+  OMP_NUM_THREADS=1 nice -n 10 python3 bench/corpus/record_pytorch_runs.py --set blind-4 --data DIR
+  python3 bench/corpus/record_pytorch_runs.py --set blind-4 --relabel
 """
 
 import argparse
@@ -82,6 +93,8 @@ TRAIN_SIZE = 12000
 VAL_SIZE = 500
 # the step where mid-run trouble starts: a raised rate, a corrupted batch, broken labels
 TROUBLE_AT = 150
+# a scheduler on a plateau is stepped with the mean training loss of this many steps, as once an epoch
+PLATEAU_EVERY = 25
 
 
 # ---------------------------------------------------------------------------------------- data
@@ -436,11 +449,75 @@ BLIND3_FAILING = {
 
 BLIND3_PLAN = rotated_plan(BLIND3_HEALTHY, BLIND3_FAILING)
 
+# --------------------------------------------------------------------------- the fourth blind set
+#
+# A fifth set, recorded after the third blind set had been scored and labelled from the curves alone,
+# to be scored once: settings none of the earlier sets use, given to the architectures by the same
+# rotation.
+
+BLIND4_HEALTHY = {
+    # Adam keeping the largest second moment seen so far (AMSGrad): steps that only shrink
+    "adam-amsgrad": dict(opt="adam", lr=1e-3, amsgrad=True),
+    # the rate halved whenever the mean training loss of 25 steps has not reached a new low for two
+    # windows in a row, as a scheduler stepped on a plateau each epoch
+    "nesterov-plateau": dict(opt="nesterov", lr_scale=0.5, schedule="plateau"),
+    # gradients accumulated over four batches of 64 before each step: one step, one logged loss (the
+    # mean of the four) and one gradient norm (of the mean gradient) per four batches
+    "momentum-accumulate-4": dict(opt="momentum", lr_scale=0.5, accumulate=4),
+    # Adadelta at its default rate of 1: steps scaled by the running size of the earlier steps
+    "adadelta": dict(opt="adadelta", lr=1.0),
+    # mixup: each batch trained on a blend of itself and a shuffled copy (a share drawn from Beta(0.4,
+    # 0.4)), the loss against both targets in the same shares; a loss that stays above a plain run's
+    "adamw-mixup": dict(opt="adamw", lr=1e-3, mixup=0.4),
+    # Gaussian noise of 0.5 (half a pixel's standard deviation) added to every training input, the
+    # validation inputs clean; the autoencoder learns to denoise (its targets stay clean)
+    "adam-input-noise": dict(opt="adam", lr=1e-3, input_noise=0.5),
+    # momentum 0.5 at a healthy rate: steps a fifth of momentum 0.9's (the step is rate / (1 - momentum))
+    "momentum-0.5": dict(opt="momentum", momentum=0.5, lr_scale=1.0),
+    # batches of 256 rather than 64: a smoother loss, four times the examples per step
+    "momentum-batch-256": dict(opt="momentum", lr_scale=0.5, batch=256),
+}
+
+BLIND4_FAILING = {
+    # from step 150 on the loss is scaled by 1000 for the backward pass and the gradients are never
+    # unscaled, as a loss scaler half wired in: every step 1000x too large; the loss logged is the
+    # unscaled one, the gradient norm the optimizer saw; no single cause fits, the fix is in the loop
+    "grads-unscaled-1000x": dict(opt="momentum", lr_scale=0.3, unscaled_from=TROUBLE_AT, unscaled_by=1000),
+    # from step 150 on every gradient's sign is flipped before the step (the optimizer climbs the loss,
+    # as a reward maximised with a minimiser's sign): no single cause fits, the fix is in the loop
+    "gradient-ascent": dict(opt="adam", lr=1e-3, ascent_from=TROUBLE_AT),
+    # from step 150 on the training inputs are all zero, as a pipeline whose decoder fails silently; the
+    # autoencoder's targets with them; the validation inputs stay real
+    "inputs-zeroed": dict(opt="momentum", lr_scale=0.3, zero_inputs_from=TROUBLE_AT, cause="DATA_ISSUE"),
+    # every weight matrix and kernel scaled 30x after its initialisation: outputs out of all scale from
+    # the first step; no single cause fits, the fix is the initialisation
+    "init-weights-30x": dict(opt="momentum", lr_scale=0.3, init_scale=30, onset=1),
+    # momentum 1.05 (0.95 mistyped): the velocity grows 5% a step even under a constant gradient, so
+    # the step grows from the first one; judged as a rate that climbs from the first step (see verdict)
+    "momentum-1.05": dict(opt="momentum", momentum=1.05, lr_scale=0.3, climbs=True, onset=1),
+    # from step 150 on a weight decay of 0.5 (5e-4 meant) on SGD with momentum, as a resumed job reading
+    # its settings wrongly: the penalty outweighs the loss and pulls every weight toward zero, the model
+    # back toward a constant output; no single cause fits. (AdamW with weight decay 5 from the first
+    # step trains: its steps keep the weights within 1 / decay, 0.2, of zero, not at zero.)
+    "weight-decay-0.5-from-150": dict(opt="momentum", lr_scale=0.3, decay_from=TROUBLE_AT, decay_to=0.5),
+    # from step 150 on the loader hands out batches of 2, the rate kept at one for batches of 64, as a
+    # batch size overridden on a resumed job: gradients 32x noisier in variance, batch statistics of two;
+    # no single cause fits (the rate is right for the batches it was set for)
+    "batch-2-from-150": dict(opt="momentum", lr_scale=0.5, shrink_from=TROUBLE_AT, shrink_to=2),
+    # from step 150 on the loader goes through the data sorted by class (regression: by target), as an
+    # unshuffled loader on a sorted file: twenty-odd batches of one class, then the next; the validation
+    # set stays mixed
+    "data-sorted-by-class": dict(opt="momentum", lr_scale=0.3, sorted_from=TROUBLE_AT, cause="DATA_ISSUE"),
+}
+
+BLIND4_PLAN = rotated_plan(BLIND4_HEALTHY, BLIND4_FAILING)
+
 SETS = {
     "first": dict(plan=PLAN, out=OUT),
     "blind": dict(plan=BLIND_PLAN, out=os.path.join(RESOURCES, "pytorch-blind")),
     "blind-2": dict(plan=BLIND2_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-2")),
     "blind-3": dict(plan=BLIND3_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-3")),
+    "blind-4": dict(plan=BLIND4_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-4")),
 }
 
 
@@ -458,15 +535,16 @@ def setting_of(name):
     for arch in sorted(ARCHS, key=len, reverse=True):
         if name.startswith(arch + "-"):
             setting = name[len(arch) + 1 :]
-            failing = {**FAILING, **BLIND_FAILING, **BLIND2_FAILING, **BLIND3_FAILING}
-            every = {**HEALTHY, **BLIND_HEALTHY, **BLIND2_HEALTHY, **BLIND3_HEALTHY, **failing}
+            failing = {**FAILING, **BLIND_FAILING, **BLIND2_FAILING, **BLIND3_FAILING, **BLIND4_FAILING}
+            healthy = {**HEALTHY, **BLIND_HEALTHY, **BLIND2_HEALTHY, **BLIND3_HEALTHY, **BLIND4_HEALTHY}
+            every = {**healthy, **failing}
             return arch, setting, every[setting], setting in failing
     raise KeyError(name)
 
 
-def make_optimizer(kind, params, lr, weight_decay=None, momentum=None, betas=None, eps=None):
+def make_optimizer(kind, params, lr, weight_decay=None, momentum=None, betas=None, eps=None, amsgrad=False):
     """weight_decay: AdamW's (default 0.05) or SGD with momentum's (default none); momentum: SGD's with
-    momentum (default 0.9) or RMSprop's (default none); betas, eps: Adam's (default PyTorch's)."""
+    momentum (default 0.9) or RMSprop's (default none); betas, eps, amsgrad: Adam's (default PyTorch's)."""
     if kind == "sgd":
         return torch.optim.SGD(params, lr=lr)
     if kind == "momentum":
@@ -479,7 +557,7 @@ def make_optimizer(kind, params, lr, weight_decay=None, momentum=None, betas=Non
         return torch.optim.Adagrad(params, lr=lr)
     if kind == "adam":
         extra = {k: v for k, v in (("betas", betas), ("eps", eps)) if v is not None}
-        return torch.optim.Adam(params, lr=lr, **extra)
+        return torch.optim.Adam(params, lr=lr, amsgrad=amsgrad, **extra)
     if kind == "adamw":
         return torch.optim.AdamW(params, lr=lr, weight_decay=0.05 if weight_decay is None else weight_decay)
     if kind == "rmsprop":
@@ -490,6 +568,8 @@ def make_optimizer(kind, params, lr, weight_decay=None, momentum=None, betas=Non
         return torch.optim.RAdam(params, lr=lr)
     if kind == "adamax":
         return torch.optim.Adamax(params, lr=lr)
+    if kind == "adadelta":
+        return torch.optim.Adadelta(params, lr=lr)
     raise ValueError(kind)
 
 
@@ -535,6 +615,9 @@ def make_schedule(kind, opt, lr, steps, cycle_low=0.1, peak=3):
         )
     if kind == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=peak * lr, total_steps=steps, cycle_momentum=False)
+    if kind == "plateau":
+        # stepped every PLATEAU_EVERY steps with the mean training loss of those steps (see train)
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=0.5, patience=1)
     raise ValueError(kind)
 
 
@@ -574,9 +657,15 @@ def train(name, images):
             y = y + noisy.float().view(-1, *[1] * (y.dim() - 1)) * torch.randn(y.shape, generator=g)
 
     model = a["make"](s.get("dropout", 0.0), s.get("big", False))
+    if s.get("init_scale"):
+        with torch.no_grad():
+            for p in model.parameters():
+                if p.dim() > 1:
+                    p.mul_(s["init_scale"])  # weight matrices and kernels, not biases or norms' scales
     lr = s["lr"] if "lr" in s else a["sgd_lr"] * s.get("lr_scale", 1.0)
     opt = make_optimizer(
-        s["opt"], model.parameters(), lr, s.get("weight_decay"), s.get("momentum"), s.get("betas"), s.get("eps")
+        s["opt"], model.parameters(), lr, s.get("weight_decay"), s.get("momentum"), s.get("betas"), s.get("eps"),
+        s.get("amsgrad", False),
     )
     sched = make_schedule(s.get("schedule"), opt, lr, steps, s.get("cycle_low", 0.1), s.get("peak", 3))
     loss_fn = F.cross_entropy if task == "classify" else F.mse_loss
@@ -584,6 +673,13 @@ def train(name, images):
         loss_fn = lambda out, target: F.cross_entropy(out, target, label_smoothing=s["label_smoothing"])
     batch = s.get("batch", BATCH)
     params = [p for p in model.parameters()]
+    micro = s.get("accumulate", 1)  # batches per step, their gradients accumulated
+    mix = np.random.default_rng(seed) if s.get("mixup") else None
+    if s.get("sorted_from") is not None:
+        # the order of a file sorted by class (regression: by target), ties in the file's order
+        key = (y if task == "regress" else labels).view(len(x), -1)[:, 0].numpy()
+        by_class = torch.from_numpy(np.argsort(key, kind="stable"))
+    plateau = []  # the training losses since the plateau scheduler was last stepped
 
     rows = []
     non_finite = 0
@@ -591,10 +687,17 @@ def train(name, images):
     pos = 0
     start = time.process_time()
     for step in range(steps):
-        if pos + batch > len(x):
-            order, pos = torch.randperm(len(x), generator=g), 0
-        idx = order[pos : pos + batch]
-        pos += batch
+        if s.get("shrink_from") is not None and step >= s["shrink_from"]:
+            batch = s["shrink_to"]  # the loader's batch size overridden, the rate kept
+        if s.get("sorted_from") == step:
+            order, pos = by_class, 0
+        if pos + micro * batch > len(x):
+            if s.get("sorted_from") is not None and step >= s["sorted_from"]:
+                order, pos = by_class, 0  # the sorted file read again from its start
+            else:
+                order, pos = torch.randperm(len(x), generator=g), 0
+        idx = order[pos : pos + micro * batch]
+        pos += micro * batch
         if s.get("repeat_from") is not None and step >= s["repeat_from"]:
             if step == s["repeat_from"]:
                 stuck = idx
@@ -616,6 +719,12 @@ def train(name, images):
             by = torch.randint(0, 10, by.shape, generator=g)  # labels no longer match the inputs
         if s.get("remap_from") is not None and step >= s["remap_from"]:
             by = (by + 1) % 10 if task == "classify" else by * 100  # a label map off by one; a units bug
+        if s.get("zero_inputs_from") is not None and step >= s["zero_inputs_from"]:
+            bx = torch.zeros_like(bx)  # the decoder fails silently
+            if task == "reconstruct":
+                by = bx
+        if s.get("input_noise"):
+            bx = bx + s["input_noise"] * torch.randn(bx.shape, generator=g)  # the targets stay clean
         if s.get("raise_at") == step:
             for group in opt.param_groups:
                 group["lr"] *= s["raise_by"]
@@ -624,6 +733,9 @@ def train(name, images):
         if s.get("ramp_from") is not None and step >= s["ramp_from"]:
             for group in opt.param_groups:
                 group["lr"] *= s["ramp_by"]
+        if s.get("decay_from") == step:
+            for group in opt.param_groups:
+                group["weight_decay"] = s["decay_to"]
         if s.get("stairs_from") is not None and step >= s["stairs_from"]:
             if (step - s["stairs_from"]) % s["stairs_every"] == 0:
                 for group in opt.param_groups:
@@ -631,14 +743,43 @@ def train(name, images):
         model.train()
         if not s.get("no_zero_grad"):
             opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(bx), by)
-        loss.backward()
+        if micro > 1:
+            # each batch's loss over the number of batches, so that the gradients add up to their mean
+            loss = 0.0
+            for cx, cy in zip(bx.chunk(micro), by.chunk(micro)):
+                part = loss_fn(model(cx), cy) / micro
+                part.backward()
+                loss = loss + part.detach()
+        elif mix is not None:
+            share = float(mix.beta(s["mixup"], s["mixup"]))
+            other = torch.randperm(len(bx), generator=g)
+            out = model(share * bx + (1 - share) * bx[other])
+            if task == "classify":
+                loss = share * loss_fn(out, by) + (1 - share) * loss_fn(out, by[other])
+            else:
+                loss = loss_fn(out, share * by + (1 - share) * by[other])
+            loss.backward()
+        else:
+            loss = loss_fn(model(bx), by)
+            if s.get("unscaled_from") is not None and step >= s["unscaled_from"]:
+                (loss * s["unscaled_by"]).backward()  # scaled for the backward pass, never unscaled
+            else:
+                loss.backward()
         grad_norm = torch.sqrt(sum((p.grad.detach() ** 2).sum() for p in params if p.grad is not None)).item()
         if s.get("clip"):
             torch.nn.utils.clip_grad_norm_(params, s["clip"])
+        if s.get("ascent_from") is not None and step >= s["ascent_from"]:
+            for p in params:
+                if p.grad is not None:
+                    p.grad.neg_()  # the update's sign flipped: the optimizer climbs the loss
         step_lr = opt.param_groups[0]["lr"]
         opt.step()
-        if sched is not None:
+        if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            plateau.append(loss.item())
+            if len(plateau) == PLATEAU_EVERY:
+                sched.step(sum(plateau) / len(plateau))
+                plateau = []
+        elif sched is not None:
             sched.step()
         val = None
         every = s.get("val_every", VAL_EVERY)
@@ -691,8 +832,8 @@ def verdict(name, rows):
     rest of the run; for validation runs, the last validation loss 1.25x above its lowest with the
     training loss still falling; for a rate ramping, raised step by step or inputs drifting from a step
     on, or a rate that climbs from the first step (a warm-up, a cycle or one cycle to a rate too high;
-    gradients never zeroed), a running median that comes to stand 2x above its lowest and stays there
-    (or a non-finite loss), the onset being where the loss turned up. Healthy otherwise.
+    gradients never zeroed; momentum above 1), a running median that comes to stand 2x above its lowest
+    and stays there (or a non-finite loss), the onset being where the loss turned up. Healthy otherwise.
     """
     arch, setting, s, meant_to_fail = setting_of(name)
     losses = [r[1] for r in rows]
@@ -700,6 +841,8 @@ def verdict(name, rows):
     first_bad = next((r[0] for r in rows if not math.isfinite(r[1])), -1)
     trouble = s.get("raise_at", s.get("corrupt_at", s.get("scramble_from", s.get("drift_from", s.get("onset", 1)))))
     trouble = s.get("repeat_from", s.get("remap_from", trouble))
+    for key in ("unscaled_from", "ascent_from", "zero_inputs_from", "decay_from", "shrink_from", "sorted_from"):
+        trouble = s.get(key, trouble)
     if "val_every" in s:
         vals = [(r[0], r[4]) for r in rows if r[4] is not None]
         best_step, best = min(vals, key=lambda v: v[1])
@@ -831,6 +974,16 @@ def write_recordings(out_dir, recordings, cmd, versions=None):
         if s.get("batch", BATCH) != BATCH:
             other.setdefault(s["batch"], []).append(setting_of(name)[1])
     batches = "".join(f" ({b} in {', '.join(sorted(set(n)))})" for b, n in sorted(other.items()))
+    # and so is a setting that accumulates batches or changes its batch size mid-run
+    for name in recordings:
+        setting, s = setting_of(name)[1:3]
+        note = None
+        if s.get("accumulate"):
+            note = f" ({s['accumulate']} accumulated per step in {setting})"
+        if s.get("shrink_from") is not None:
+            note = f" ({s['shrink_to']} from step {s['shrink_from']} in {setting})"
+        if note and note not in batches:
+            batches += note
     with gzip.open(os.path.join(out_dir, "pytorch-runs.tsv.gz"), "wt", compresslevel=9) as f:
         f.write(f"# recorded by: OMP_NUM_THREADS=1 {cmd}\n")
         f.write(f"# {versions}, one CPU thread, batch {BATCH}{batches}, ")
@@ -869,7 +1022,7 @@ def main():
     p.add_argument("--data", help="folder of the four Fashion-MNIST IDX .gz files (train-images-idx3-ubyte.gz ...)")
     p.add_argument(
         "--set", choices=sorted(SETS), default="first",
-        help="which set of runs: the first, the blind one, the second blind one (blind-2) or the third (blind-3)",
+        help="which set of runs: the first, the blind one, or the second, third or fourth blind one (blind-2 ...)",
     )
     p.add_argument("--out", help="where to write (default: the set's folder in the benchmark's resources)")
     p.add_argument("--only", help="comma-separated run names (a trial; the manifest lists only these)")
