@@ -159,8 +159,12 @@ public final class DetectionBenchmark {
                                 score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind2())),
                         new BlindSet(
                                 "third blind set",
+                                "recorded after the rules, settings of its own: scored once, then used for the validation climb",
+                                score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind3())),
+                        new BlindSet(
+                                "fourth blind set",
                                 "recorded after every rule, settings of its own: scored once",
-                                score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind3())))
+                                score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind4())))
                 : List.of();
         return new Report(synthetic, scoreEach(detectors, halves, PytorchCorpus::part), blind);
     }

@@ -25,11 +25,12 @@ import java.util.zip.GZIPInputStream;
  * and checked as the manifest says. Stored under {@code resources/io/losswatch/bench/pytorch/}: one
  * gzip'd TSV of every step and the manifest of labels.
  *
- * <p>Four sets: the first; a blind one ({@link #blind()}) recorded after the rules for real runs
+ * <p>Five sets: the first; a blind one ({@link #blind()}) recorded after the rules for real runs
  * were written, with other settings, scored once as a whole and since then used for the rules too;
  * a second blind one ({@link #blind2()}), recorded after those rules with settings neither
- * earlier set uses, scored once as a whole and since then used for more rules; and a third
- * ({@link #blind3()}), recorded once those were in, with settings of its own.
+ * earlier set uses, scored once as a whole and since then used for more rules; a third
+ * ({@link #blind3()}) and a fourth ({@link #blind4()}), each recorded once the rules of its day were
+ * in, with settings of its own, and scored once.
  *
  * <p>The first set is split in two parts by a rule that looks at names and labels only, never at a detector's
  * output: within each architecture and label, the runs ordered by the CRC-32 of their name, every
@@ -55,6 +56,11 @@ public final class PytorchCorpus {
      * no earlier set uses ({@code record_pytorch_runs.py --set blind-3}).
      */
     static final String BLIND_3 = "pytorch-blind-3";
+    /**
+     * The fourth blind set's folder: runs recorded once the third blind set had shaped the rules, with
+     * settings no earlier set uses ({@code record_pytorch_runs.py --set blind-4}).
+     */
+    static final String BLIND_4 = "pytorch-blind-4";
 
     static final String MANIFEST = "manifest.tsv";
     static final String STEPS = "pytorch-runs.tsv.gz";
@@ -127,6 +133,11 @@ public final class PytorchCorpus {
     /** Every run of the third blind set, in manifest order. */
     public static List<BenchRun> blind3() {
         return all(BLIND_3);
+    }
+
+    /** Every run of the fourth blind set, in manifest order. */
+    public static List<BenchRun> blind4() {
+        return all(BLIND_4);
     }
 
     static List<BenchRun> all(String set) {
