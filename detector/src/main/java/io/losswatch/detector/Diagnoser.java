@@ -164,7 +164,7 @@ final class Diagnoser {
         if (s.facts.learningRateRiseStep >= onset) {
             return learningRate(0.6, ev, s, describeRise(s, ev));
         }
-        if (v.trainRiseLn > JUMP_TRAIN_RISE) {
+        if (v.trainRiseLn > JUMP_TRAIN_RISE && !v.trainFarBelow) {
             return new Diagnosis(
                     Cause.UNKNOWN,
                     0.3,
@@ -184,12 +184,14 @@ final class Diagnoser {
                 ev,
                 String.format(
                         Locale.ROOT,
-                        "The validation loss jumped between steps %d and %d while the training loss stayed near its lowest: not "
+                        "The validation loss jumped between steps %d and %d while the training loss stayed %s: not "
                                 + "overfitting, which is gradual. Check whether the inputs changed then (units, scale, "
-                                + "source); with BatchNorm, one bad batch in that stretch can also throw off its running "
+                                + "source) or how batches are drawn (a loader that stopped shuffling, or repeats one batch); "
+                                + "with BatchNorm, one bad batch in that stretch can also throw off its running "
                                 + "statistics. Restore the checkpoint from step %d, where val_loss was lowest.",
                         v.values.stepAt(v.jumpFrom()),
                         v.values.stepAt(v.jumpFrom() + 1),
+                        v.trainRiseLn > JUMP_TRAIN_RISE ? "far under it" : "near its lowest",
                         onset));
     }
 
@@ -348,14 +350,23 @@ final class Diagnoser {
                             Math.exp(vals.valueAt(ref)),
                             vals.stepAt(ref),
                             factor(vals.valueAt(n - 2) - vals.valueAt(ref), "above", "below")));
+                    String training = v.trainRiseLn < MIN_SHOWN_RISE
+                            ? "training loss at its lowest of late"
+                            : String.format(
+                                    Locale.ROOT,
+                                    "training loss %s its lowest level of late, reached by step %d",
+                                    v.trainRiseLn < Math.log(2)
+                                            ? percent(Math.exp(v.trainRiseLn) - 1) + " above"
+                                            : factor(v.trainRiseLn, "above", "below"),
+                                    s.loss.recentLowStep());
                     ev.add(
-                            v.trainRiseLn < MIN_SHOWN_RISE
-                                    ? "training loss at its lowest of late"
-                                    : String.format(
+                            v.trainFarBelow && v.trainRiseLn > JUMP_TRAIN_RISE
+                                    ? String.format(
                                             Locale.ROOT,
-                                            "training loss %s above its lowest level of late, reached by step %d",
-                                            percent(Math.exp(v.trainRiseLn) - 1),
-                                            s.loss.recentLowStep()));
+                                            "%s, yet at %.3g still under half the lowest val_loss",
+                                            training,
+                                            Math.exp(v.trainLn))
+                                    : training);
                     return;
                 }
                 ev.add(String.format(

@@ -76,6 +76,7 @@ final class ValidationTracker {
     int firstUp;
     boolean sudden;
     double trainRiseLn;
+    boolean trainFarBelow;
     // the firing alert came from farAbove: it resolves when the validations are no longer far up (stored)
     boolean farAlert;
 
@@ -117,6 +118,7 @@ final class ValidationTracker {
         this.firstUp = 0;
         this.sudden = false;
         this.trainRiseLn = 0;
+        this.trainFarBelow = false;
         values.add(step, v);
         smoothLn = Double.isNaN(smoothLn) ? v : smoothLn + c.smoothing() * (v - smoothLn);
         int n = values.size();
@@ -173,7 +175,10 @@ final class ValidationTracker {
             up = values.valueAt(n - 1) - values.valueAt(farRef());
         }
         double trainUp = Double.isNaN(trainLowestLn) ? 0 : Math.max(0, trainLn - trainLowestLn);
-        if (up < LN_FAR || trainUp > up / 2) {
+        // a training loss still under half the lowest validation has not followed, however far it rose
+        // from a level near zero
+        trainFarBelow = trainLn < values.valueAt(farRef()) - LN_FAR;
+        if (up < LN_FAR || (trainUp > up / 2 && !trainFarBelow)) {
             return false;
         }
         sudden = values.valueAt(firstUp) - values.valueAt(firstUp - 1) >= up / 2;
@@ -279,6 +284,7 @@ final class ValidationTracker {
         far = false;
         sudden = false;
         trainRiseLn = 0;
+        trainFarBelow = false;
         farAlert = false;
     }
 

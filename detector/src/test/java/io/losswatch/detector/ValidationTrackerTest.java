@@ -122,4 +122,38 @@ class ValidationTrackerTest {
                 .isEqualTo(t.onValidation(700, -0.8, -0.07, () -> FLAT, false, false, Double.NaN, false, C, MIN_RISE));
         assertThat(r.bestLn).isEqualTo(t.bestLn);
     }
+
+    @Test
+    void shouldNotLetATrainingLossNearZeroThatRoseManyFoldHideAValidationJump() {
+        // validations 0.5, 0.5, 0.5, then 3.0 and 3.2 (6x up: ln 1.79); the training loss's lowest of late
+        // 1e-4, now 0.01 (100x: ln 4.6, more than half the validation's rise)
+        double low = Math.log(1e-4);
+        assertThat(jumpWithTrainingAt(Math.log(0.01), low).far).isTrue(); // still under half of 0.5
+        ValidationTracker t = jumpWithTrainingAt(Math.log(0.01), low);
+        assertThat(t.trainFarBelow).isTrue();
+        assertThat(t.sudden).isTrue();
+        // at 0.3 the training loss is above half the lowest validation: it followed, not the validation's own jump
+        assertThat(jumpWithTrainingAt(Math.log(0.3), low).far).isFalse();
+        // and from a low of 0.2, 0.3 is only 1.5x up: the validation's own jump again
+        assertThat(jumpWithTrainingAt(Math.log(0.3), Math.log(0.2)).far).isTrue();
+    }
+
+    private static ValidationTracker jumpWithTrainingAt(double trainLn, double trainLowestLn) {
+        double[] v = {0.5, 0.5, 0.5, 3.0, 3.2};
+        ValidationTracker t = new ValidationTracker(C);
+        for (int i = 0; i < v.length; i++) {
+            t.onValidation(
+                    50L * (i + 1),
+                    Math.log(v[i]),
+                    i < 3 ? trainLowestLn : trainLn,
+                    () -> FLAT,
+                    false,
+                    false,
+                    trainLowestLn,
+                    false,
+                    C,
+                    MIN_RISE);
+        }
+        return t;
+    }
 }
