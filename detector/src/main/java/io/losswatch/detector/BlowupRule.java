@@ -32,6 +32,10 @@ final class BlowupRule {
      * blow-up at once: its cause is in the events, and a rate that set one off keeps doing so.
      */
     static final int AFTER_RISE_STEPS = 5;
+    /** Points of each of the two levels in a row that {@link #lostGround} judges. */
+    static final int LOST_POINTS = LEVEL_POINTS;
+    /** How far (ln of 3x) above the level at the start of the window two levels in a row must stand: ground lost. */
+    static final double LN_LOST = Math.log(3);
 
     /** The rule's part of a run's state: the loss's jump tracker, which the collapse rule and the diagnosis read. */
     static final class State {
@@ -113,7 +117,7 @@ final class BlowupRule {
         if (mayFire
                 && !AlertLifecycle.firing(s, TYPE)
                 && !AlertLifecycle.firing(s, GrowthRule.TYPE)
-                && (earlyRise(s) || (s.facts.processedSteps % LEVEL_EVERY == 0 && levelShift(s)))) {
+                && (earlyRise(s) || (s.facts.processedSteps % LEVEL_EVERY == 0 && (levelShift(s) || lostGround(s))))) {
             lifecycle.fire(st, TYPE, Severity.CRITICAL, s.blowup.jump.jumpStep(), null, null);
         }
     }
@@ -166,6 +170,67 @@ final class BlowupRule {
         double sum = 0;
         double best = Double.NEGATIVE_INFINITY;
         for (int i = size - 1; i >= size - 2 * n; i--) {
+            sum += w.valueAt(i) > mid ? 1 : -1;
+            if (sum >= best) {
+                best = sum;
+                k = i;
+            }
+        }
+        jt.confirmRise(w.stepAt(k), before, level, before + Math.max(c.lnStay(), c.staySigmas() * sigma));
+        return true;
+    }
+
+    /**
+     * A run that lost the ground it had gained: the medians of the newest {@link #LOST_POINTS} points
+     * and of the {@link #LOST_POINTS} before them both stand {@link #LN_LOST} or more above the median
+     * of the window's oldest {@link #LOST_POINTS}, and {@code jumpSigmas} standard errors of that
+     * difference of medians (as in {@link #levelShift}). The slow counterpart of {@link #levelShift}: a
+     * loss that left its level over more steps than two adjacent levels span (a staircase, a drift of a
+     * few tens of steps), or whose noise grew as it did (batches of a few examples), has moved 3x and
+     * more, and held there for two levels; a spike, or a bump that turns back within half a level's
+     * points, moves no median. Needs the whole window, and the learning rate in the events: a warm
+     * restart's bump without it is as high and lasts as long (decision 0019). On a rise, the jump
+     * tracker holds it as a confirmed blow-up from where the move happened (the argmax of a CUSUM
+     * about the halfway mark).
+     */
+    private boolean lostGround(RunState s) {
+        RollingFit w = s.loss.raw;
+        JumpTracker jt = s.blowup.jump;
+        int n = LOST_POINTS;
+        int size = w.size();
+        if (jt.confirmed() || jt.jumpStep() >= 0 || !w.isFull() || size < 4 * n) {
+            return false;
+        }
+        // a warm restart's bump is as high and lasts as long: only with the learning rate in the events,
+        // which tells a planned bump (a rate raised on schedule) from ground lost
+        if (Double.isNaN(s.facts.lastLearningRate) || s.growth.plannedSinceStep >= 0) {
+            return false;
+        }
+        // cheap first, from the window's running sums: the mean of the newest points against the mean of
+        // all the older ones, which hold two levels' worth of the move when there is one
+        int all = w.capacity();
+        double newest = w.meanNewest(n);
+        double older = (all * w.meanNewest(all) - n * newest) / (all - n);
+        if (newest - older < LN_LOST / 2) {
+            return false;
+        }
+        double before = w.medianOf(0, n);
+        double level = Math.min(w.medianOf(size - 2 * n, size - n), w.medianNewest(n));
+        double rise = level - before;
+        if (rise < LN_LOST) {
+            return false;
+        }
+        double sigma = (w.madOf(0, n) + w.madNewest(n)) / 2;
+        double error = GrowthChecks.MEDIAN_EFFICIENCY * sigma * Math.sqrt(2.0 / n) * GrowthChecks.correlationFactor(w);
+        Thresholds.Jump c = t.lossJump;
+        if (rise < c.jumpSigmas() * error) {
+            return false;
+        }
+        double mid = before + rise / 2;
+        int k = size - 1;
+        double sum = 0;
+        double best = Double.NEGATIVE_INFINITY;
+        for (int i = size - 1; i >= 0; i--) {
             sum += w.valueAt(i) > mid ? 1 : -1;
             if (sum >= best) {
                 best = sum;

@@ -469,6 +469,39 @@ class DetectorTest {
     }
 
     @Test
+    void shouldCallALossThatLostItsGroundAndHeldItBelowTheJumpFactorABlowUpWhenTheRateIsSent() {
+        // at step 150 the loss moves 4x up (ln 1.39), under the 5x of a level shift, and its noise grows
+        // from sd 0.2 to 0.3 in ln (smaller batches): no jump, no growth fit until the block means see a slope
+        double[] e = gaussian(5, 400, 1);
+        IntFunction<StepEvent> step4x =
+                i -> StepEvent.of("run", i, 0.5 * Math.exp((i < 150 ? 0 : Math.log(4)) + e[i] * (i < 150 ? 0.2 : 0.3)));
+        List<AlertEvent> alerts = firing(runEvents(400, i -> step4x.apply(i).withLearningRate(0.05)));
+        // the window's oldest 16 points before the move, most of the 32 newest after it (a median needs
+        // only more than half), checked every 4 steps: at step 175; the blocks' growth fit came at 232
+        assertThat(alerts.get(0)).satisfies(a -> {
+            assertThat(a.type()).isEqualTo(AlertType.LOSS_BLOWUP);
+            assertThat(a.step()).isBetween(172L, 200L);
+            assertThat(a.onsetStep()).isBetween(145L, 155L);
+        });
+        // 2x up with the same noise: not ground lost
+        double[] small = gaussian(6, 400, 1);
+        assertThat(firing(
+                        runEvents(
+                                400,
+                                i -> StepEvent.of(
+                                                "run",
+                                                i,
+                                                0.5
+                                                        * Math.exp((i < 150 ? 0 : Math.log(2))
+                                                                + small[i] * (i < 150 ? 0.2 : 0.3)))
+                                        .withLearningRate(0.05)),
+                        AlertType.LOSS_BLOWUP))
+                .isEmpty();
+        // 4x without the learning rate in the events: a warm restart's bump could look the same
+        assertThat(firing(runEvents(400, step4x), AlertType.LOSS_BLOWUP)).isEmpty();
+    }
+
+    @Test
     void shouldCatchAFastClimbThatEndsBeforeTheShortWindowIsFull() {
         // ln(loss) rises 0.17 a step (doubling every 4.1 steps) and the owner stops the run after 15 steps,
         // 13x up. The very short window asks a 4x rise over 8 points (0.17 x 7 = 1.19 < ln 4); the short one
