@@ -162,20 +162,7 @@ final class BlowupRule {
         if (rise < c.jumpSigmas() * error) {
             return false;
         }
-        // the onset: where the move happened, the split that leaves the most points above the halfway mark
-        // after it and below it before it (the argmax of a CUSUM), so that one spike of the noise in the
-        // level before is not taken for the move
-        double mid = before + rise / 2;
-        int k = size - 1;
-        double sum = 0;
-        double best = Double.NEGATIVE_INFINITY;
-        for (int i = size - 1; i >= size - 2 * n; i--) {
-            sum += w.valueAt(i) > mid ? 1 : -1;
-            if (sum >= best) {
-                best = sum;
-                k = i;
-            }
-        }
+        int k = moveAt(w, size - 2 * n, before + rise / 2);
         jt.confirmRise(w.stepAt(k), before, level, before + Math.max(c.lnStay(), c.staySigmas() * sigma));
         return true;
     }
@@ -226,19 +213,28 @@ final class BlowupRule {
         if (rise < c.jumpSigmas() * error) {
             return false;
         }
-        double mid = before + rise / 2;
-        int k = size - 1;
+        int k = moveAt(w, 0, before + rise / 2);
+        jt.confirmRise(w.stepAt(k), before, level, before + Math.max(c.lnStay(), c.staySigmas() * sigma));
+        return true;
+    }
+
+    /**
+     * Where a move up happened among the points from index {@code from} on: the split that leaves the
+     * most points above the halfway mark {@code mid} after it and below it before it (the argmax of a
+     * CUSUM), so that one spike of the noise in the level before is not taken for the move.
+     */
+    private static int moveAt(RollingFit w, int from, double mid) {
+        int k = w.size() - 1;
         double sum = 0;
         double best = Double.NEGATIVE_INFINITY;
-        for (int i = size - 1; i >= 0; i--) {
+        for (int i = w.size() - 1; i >= from; i--) {
             sum += w.valueAt(i) > mid ? 1 : -1;
             if (sum >= best) {
                 best = sum;
                 k = i;
             }
         }
-        jt.confirmRise(w.stepAt(k), before, level, before + Math.max(c.lnStay(), c.staySigmas() * sigma));
-        return true;
+        return k;
     }
 
     /**
