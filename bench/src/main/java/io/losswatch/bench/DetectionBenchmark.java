@@ -163,7 +163,7 @@ public final class DetectionBenchmark {
                                 score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind3())),
                         new BlindSet(
                                 "fourth blind set",
-                                "recorded after every rule, settings of its own: scored once",
+                                "recorded after the rules, settings of its own: scored once, then used for two rules",
                                 score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind4())))
                 : List.of();
         return new Report(synthetic, scoreEach(detectors, halves, PytorchCorpus::part), blind);
