@@ -255,9 +255,12 @@ final class Diagnoser {
                         fit.r2()));
             case LOSS_BLOWUP -> {
                 JumpTracker jt = s.blowup.jump;
+                // a move over several steps (a climb, a level that moved) rose from the onset; one step jumped at it
                 String jumped = String.format(
                         Locale.ROOT,
-                        "loss jumped %sx above its level %.3g at step %d",
+                        jt.oneStep()
+                                ? "loss jumped %sx above its level %.3g at step %d"
+                                : "loss rose %sx above its level %.3g from step %d",
                         multiple(jt.peakLn() - jt.refLn()),
                         Math.exp(jt.refLn()),
                         onset);

@@ -527,7 +527,8 @@ class DetectorTest {
         assertThat(blowups.get(0).onsetStep()).isEqualTo(2); // ln 1.0, the first point past half the rise
         assertThat(blowups.get(0).step()).isEqualTo(16);
         assertThat(blowups.get(0).diagnosis().cause()).isEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
-        assertThat(blowups.get(0).diagnosis().evidence().get(0)).startsWith("loss jumped 7x above its level 1.00");
+        assertThat(blowups.get(0).diagnosis().evidence().get(0))
+                .startsWith("loss rose 7x above its level 1.00 from step 2");
         // the same climb under noise of +-0.35 (robust noise 1.04, six of it 6.2 > 1.9): no evidence
         assertThat(run(300, i -> Math.exp(i <= 4 ? 0.5 * i : 2.0 + (i % 2 == 0 ? 0.35 : -0.35)), null, null))
                 .isEmpty();

@@ -17,15 +17,15 @@ public final class AlertWording {
      */
     public static final double MEANINGFUL_FIT_R2 = 0.8;
 
-    private static final Pattern JUMP = Pattern.compile("jumped (\\d+(?:\\.\\d+)?)x");
+    private static final Pattern JUMP = Pattern.compile("(jumped|rose) (\\d+(?:\\.\\d+)?)x");
 
-    /** What is wrong with the run, with the size of a blow-up when the evidence gives it: "jumped 17x". */
+    /** What is wrong with the run, with the size of a blow-up when the evidence gives it: "jumped 17x", "rose 4x". */
     public static String what(AlertEvent a) {
         if (a.type() == AlertType.LOSS_BLOWUP && a.diagnosis() != null) {
             for (String ev : a.diagnosis().evidence()) {
                 Matcher m = JUMP.matcher(ev);
                 if (m.find()) {
-                    return "the loss jumped " + m.group(1) + "x above its recent level";
+                    return "the loss " + m.group(1) + " " + m.group(2) + "x above its recent level";
                 }
             }
         }

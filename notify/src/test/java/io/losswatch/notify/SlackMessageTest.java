@@ -204,6 +204,26 @@ class SlackMessageTest {
         assertThat(AlertWording.what(jumped))
                 .isEqualTo("the loss jumped 17x above its recent level")
                 .doesNotContain("orders of magnitude");
+        // a level that moved over several steps rose, it did not jump
+        AlertEvent rose = new AlertEvent(
+                a.schema(),
+                a.alertId(),
+                a.runId(),
+                a.type(),
+                a.status(),
+                a.severity(),
+                a.step(),
+                a.onsetStep(),
+                a.time(),
+                a.detectedAt(),
+                null,
+                null,
+                new AlertEvent.Diagnosis(
+                        a.diagnosis().cause(),
+                        0.8,
+                        java.util.List.of("loss rose 4x above its level 0.800 from step 158 and stayed above 1.70"),
+                        "Lower the learning rate."));
+        assertThat(AlertWording.what(rose)).isEqualTo("the loss rose 4x above its recent level");
     }
 
     @Test
