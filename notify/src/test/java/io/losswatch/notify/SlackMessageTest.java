@@ -182,30 +182,18 @@ class SlackMessageTest {
     @Test
     void shouldSayHowFarALossJumped() {
         AlertEvent a = TestAlerts.firing("r", AlertType.LOSS_BLOWUP, 1, T);
-        AlertEvent jumped = new AlertEvent(
-                a.schema(),
-                a.alertId(),
-                a.runId(),
-                a.type(),
-                a.status(),
-                a.severity(),
-                a.step(),
-                a.onsetStep(),
-                a.time(),
-                a.detectedAt(),
-                null,
-                null,
-                new AlertEvent.Diagnosis(
-                        a.diagnosis().cause(),
-                        0.8,
-                        java.util.List.of("loss jumped 17x above its level 2.30 at step 0 and stayed above 9.1"),
-                        "Lower the learning rate."));
+        AlertEvent jumped = withEvidence(a, "loss jumped 17x above its level 2.30 at step 0 and stayed above 9.1");
 
         assertThat(AlertWording.what(jumped))
                 .isEqualTo("the loss jumped 17x above its recent level")
                 .doesNotContain("orders of magnitude");
         // a level that moved over several steps rose, it did not jump
-        AlertEvent rose = new AlertEvent(
+        AlertEvent rose = withEvidence(a, "loss rose 4x above its level 0.800 from step 158 and stayed above 1.70");
+        assertThat(AlertWording.what(rose)).isEqualTo("the loss rose 4x above its recent level");
+    }
+
+    private static AlertEvent withEvidence(AlertEvent a, String evidence) {
+        return new AlertEvent(
                 a.schema(),
                 a.alertId(),
                 a.runId(),
@@ -219,11 +207,7 @@ class SlackMessageTest {
                 null,
                 null,
                 new AlertEvent.Diagnosis(
-                        a.diagnosis().cause(),
-                        0.8,
-                        java.util.List.of("loss rose 4x above its level 0.800 from step 158 and stayed above 1.70"),
-                        "Lower the learning rate."));
-        assertThat(AlertWording.what(rose)).isEqualTo("the loss rose 4x above its recent level");
+                        a.diagnosis().cause(), 0.8, java.util.List.of(evidence), "Lower the learning rate."));
     }
 
     @Test
