@@ -65,9 +65,22 @@ one CPU core):
 
   OMP_NUM_THREADS=1 nice -n 10 python3 bench/corpus/record_pytorch_runs.py --set blind-4 --data DIR
   python3 bench/corpus/record_pytorch_runs.py --set blind-4 --relabel
+
+The fifth blind set (--set blind-5, written to pytorch-blind-5/): 48 runs of settings none of the
+earlier sets uses (Rprop with its steps capped, the output layer at 10x the rate, gradients clipped by
+value, an average of the weights validated, Lookahead, sharpness-aware steps, annealed gradient noise,
+an inverse square root decay; from a step on: labels 80% wrong for good, dropout 0.9, the weights built
+anew, gradients in float16 under a growing loss scale, gradients 16 steps stale, gradient noise 64x
+too large, inputs inverted; Adam's rate 100x for 20 steps), recorded after the fourth blind set had been
+scored and labelled from the curves alone, to be scored once. In one process (about 10 minutes of one
+CPU core):
+
+  OMP_NUM_THREADS=1 nice -n 10 python3 bench/corpus/record_pytorch_runs.py --set blind-5 --data DIR
+  python3 bench/corpus/record_pytorch_runs.py --set blind-5 --relabel
 """
 
 import argparse
+import copy
 import gzip
 import math
 import os
@@ -512,12 +525,92 @@ BLIND4_FAILING = {
 
 BLIND4_PLAN = rotated_plan(BLIND4_HEALTHY, BLIND4_FAILING)
 
+# ---------------------------------------------------------------------------- the fifth blind set
+#
+# A sixth set, recorded after the fourth blind set had been scored and labelled from the curves alone,
+# to be scored once: settings none of the earlier sets use, given to the architectures by the same
+# rotation. Most of its mechanics act from a step on, as a resumed or reconfigured job would.
+
+BLIND5_HEALTHY = {
+    # Rprop on minibatches of 64: each weight's step grows 1.2x while its gradient keeps its sign and
+    # halves when it flips, the gradient's size unused; a first step of 1e-3 and no step above 1e-3 (at
+    # PyTorch's largest step, 50, the minibatches' sign flips let the mlp's steps run up and it diverged)
+    "rprop": dict(opt="rprop", lr=1e-3, step_max=1e-3),
+    # the output layer (the last linear one) at 10x the rate of the rest, as a head given its own rate;
+    # the rate logged is the rest's
+    "momentum-head-lr-10x": dict(opt="momentum", lr_scale=0.3, head_lr=10),
+    # every gradient's element clipped to [-0.1, 0.1] (clip_grad_value_, not the norm); the gradient norm
+    # logged is before the clip
+    "momentum-clip-value-0.1": dict(opt="momentum", lr_scale=0.5, clip_value=0.1),
+    # an exponential moving average of the weights (decay 0.99, lower at first) validated in the model's
+    # place; the training loss is the model's own
+    "adam-ema-validation": dict(opt="adam", lr=1e-3, ema=0.99),
+    # Lookahead around Adam: every 5 steps the slow weights move half way to the fast ones, and the fast
+    # ones start again from there
+    "adam-lookahead": dict(opt="adam", lr=1e-3, lookahead=(5, 0.5)),
+    # sharpness-aware minimisation: the step taken with the gradient at the weights moved 0.05 along the
+    # gradient; two passes a step, the loss and gradient norm logged those of the first
+    "momentum-sam": dict(opt="momentum", lr_scale=0.5, sam=0.05),
+    # Gaussian noise of variance 0.01 / (1 + t) ** 0.55 added to every gradient element, as annealed gradient
+    # noise (Neelakantan et al.); the gradient norm logged is before the noise
+    "momentum-annealed-grad-noise": dict(opt="momentum", lr_scale=0.5, grad_noise=(0.01, 0.55)),
+    # a warm-up over 20 steps to 2e-3, then the rate falling as 1 / sqrt(step) (0.5e-3 at step 300)
+    "adam-warmup-inverse-sqrt": dict(opt="adam", lr=2e-3, schedule="warmup-inverse-sqrt"),
+}
+
+BLIND5_FAILING = {
+    # from step 150 on the training targets come from a relabelled file in which 80% of the labels are a
+    # wrong class, each example's wrong for good; one in five stays right, so the true class is still the
+    # likeliest (20% against 9% for each other one). Unlike labels-scrambled (new random labels each
+    # step), the noise is fixed and some signal is left; the validation labels stay true
+    "label-noise-80-from-150": dict(
+        opt="momentum", lr_scale=0.3, label_noise_from=TROUBLE_AT, label_noise_to=0.8, cause="DATA_ISSUE"
+    ),
+    # from step 150 on every dropout at 0.9 (the model trained without it before), as a keep probability
+    # of 0.1 passed where a drop probability was meant; the validation runs without dropout, as always.
+    # No single cause fits: too much regularisation, not too little
+    "dropout-0.9-from-150": dict(opt="adam", lr=1e-3, dropout_from=TROUBLE_AT, dropout_to=0.9),
+    # at step 150 the weights are those of a model built anew, as a checkpoint restore that loaded
+    # nothing; Adam's moments are kept. The loss goes back to where it started; the label follows
+    # whether it comes down again
+    "weights-reset-at-150": dict(opt="adam", lr=1e-3, reset_at=TROUBLE_AT),
+    # from step 150 on the gradients held in float16 under a loss scale of 65536 that doubles every 10
+    # steps (a scaler with a short growth interval), unscaled in float32, and the optimizer stepped directly
+    # rather than through the scaler, so a step whose gradients overflowed (inf beyond 65504) is taken:
+    # the weights turn non-finite at the first overflow. The gradient norm logged is the one the optimizer
+    # saw; the trouble starts where it is first inf (see verdict). No single cause fits
+    "fp16-grads-from-150": dict(
+        opt="momentum", lr_scale=0.5, fp16_from=TROUBLE_AT, fp16_scale=2.0**16, fp16_growth=10
+    ),
+    # from step 150 on each step applies the gradient of 16 steps before, as asynchronous workers lagging
+    # behind a parameter server; with momentum the delayed feedback makes the steps overshoot. The loss
+    # and gradient norm logged are the current ones; no single cause fits
+    "stale-grads-from-150": dict(opt="momentum", lr_scale=0.5, stale_from=TROUBLE_AT, stale_by=16),
+    # Adam's rate set 100x (0.1 for 1e-3) at step 100 and put back at step 120, as a typo in a config
+    # reloaded and corrected: a transient that may or may not leave lasting damage; the label follows
+    # whether the curve recovered
+    "adam-lr-100x-steps-100-to-120": dict(
+        opt="adam", lr=1e-3, raise_at=100, raise_by=100, restore_at=120, cause="LEARNING_RATE_TOO_HIGH"
+    ),
+    # from step 150 on Gaussian noise of standard deviation 1 added to every gradient element, as
+    # differentially private noise not divided by the batch size (64x too large); the gradient norm logged
+    # is before the noise; no single cause fits
+    "grad-noise-from-150": dict(opt="momentum", lr_scale=0.3, grad_noise=(1.0, 0.0), noise_from=TROUBLE_AT),
+    # from step 150 on the training images inverted (255 - pixel, normalised as before), as a decoder
+    # switched to one with the other convention; regression features negated; the autoencoder's targets
+    # with them; the validation inputs stay as they were
+    "inputs-inverted-from-150": dict(opt="momentum", lr_scale=0.3, invert_from=TROUBLE_AT, cause="DATA_ISSUE"),
+}
+
+BLIND5_PLAN = rotated_plan(BLIND5_HEALTHY, BLIND5_FAILING)
+
 SETS = {
     "first": dict(plan=PLAN, out=OUT),
     "blind": dict(plan=BLIND_PLAN, out=os.path.join(RESOURCES, "pytorch-blind")),
     "blind-2": dict(plan=BLIND2_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-2")),
     "blind-3": dict(plan=BLIND3_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-3")),
     "blind-4": dict(plan=BLIND4_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-4")),
+    "blind-5": dict(plan=BLIND5_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-5")),
 }
 
 
@@ -535,16 +628,23 @@ def setting_of(name):
     for arch in sorted(ARCHS, key=len, reverse=True):
         if name.startswith(arch + "-"):
             setting = name[len(arch) + 1 :]
-            failing = {**FAILING, **BLIND_FAILING, **BLIND2_FAILING, **BLIND3_FAILING, **BLIND4_FAILING}
-            healthy = {**HEALTHY, **BLIND_HEALTHY, **BLIND2_HEALTHY, **BLIND3_HEALTHY, **BLIND4_HEALTHY}
+            failing = {
+                **FAILING, **BLIND_FAILING, **BLIND2_FAILING, **BLIND3_FAILING, **BLIND4_FAILING, **BLIND5_FAILING
+            }
+            healthy = {
+                **HEALTHY, **BLIND_HEALTHY, **BLIND2_HEALTHY, **BLIND3_HEALTHY, **BLIND4_HEALTHY, **BLIND5_HEALTHY
+            }
             every = {**healthy, **failing}
             return arch, setting, every[setting], setting in failing
     raise KeyError(name)
 
 
-def make_optimizer(kind, params, lr, weight_decay=None, momentum=None, betas=None, eps=None, amsgrad=False):
+def make_optimizer(
+    kind, params, lr, weight_decay=None, momentum=None, betas=None, eps=None, amsgrad=False, step_max=None
+):
     """weight_decay: AdamW's (default 0.05) or SGD with momentum's (default none); momentum: SGD's with
-    momentum (default 0.9) or RMSprop's (default none); betas, eps, amsgrad: Adam's (default PyTorch's)."""
+    momentum (default 0.9) or RMSprop's (default none); betas, eps, amsgrad: Adam's (default PyTorch's);
+    step_max: Rprop's largest step (default PyTorch's, 50)."""
     if kind == "sgd":
         return torch.optim.SGD(params, lr=lr)
     if kind == "momentum":
@@ -570,6 +670,8 @@ def make_optimizer(kind, params, lr, weight_decay=None, momentum=None, betas=Non
         return torch.optim.Adamax(params, lr=lr)
     if kind == "adadelta":
         return torch.optim.Adadelta(params, lr=lr)
+    if kind == "rprop":
+        return torch.optim.Rprop(params, lr=lr, step_sizes=(1e-6, 50 if step_max is None else step_max))
     raise ValueError(kind)
 
 
@@ -618,6 +720,9 @@ def make_schedule(kind, opt, lr, steps, cycle_low=0.1, peak=3):
     if kind == "plateau":
         # stepped every PLATEAU_EVERY steps with the mean training loss of those steps (see train)
         return torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=0.5, patience=1)
+    if kind == "warmup-inverse-sqrt":
+        # a linear warm-up over 20 steps, then the rate falling as 1 / sqrt(step), as for transformers
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda t: (t + 1) / 20 if t < 20 else math.sqrt(20 / (t + 1)))
     raise ValueError(kind)
 
 
@@ -655,6 +760,15 @@ def train(name, images):
             y = torch.where(noisy, torch.randint(0, 10, (len(y),), generator=g), y)
         else:
             y = y + noisy.float().view(-1, *[1] * (y.dim() - 1)) * torch.randn(y.shape, generator=g)
+    if s.get("label_noise_from") is not None:
+        # the targets of a second file, a share of them wrong and each example's wrong for good: a class
+        # other than its own (drawn apart from the loader's order, which stays a plain run's)
+        ng = torch.Generator().manual_seed(seed + 1)
+        noisy = torch.rand(len(y), generator=ng) < s["label_noise_to"]
+        if task == "classify":
+            y_noisy = torch.where(noisy, (y + torch.randint(1, 10, (len(y),), generator=ng)) % 10, y)
+        else:
+            y_noisy = y + noisy.float().view(-1, *[1] * (y.dim() - 1)) * torch.randn(y.shape, generator=ng)
 
     model = a["make"](s.get("dropout", 0.0), s.get("big", False))
     if s.get("init_scale"):
@@ -663,9 +777,15 @@ def train(name, images):
                 if p.dim() > 1:
                     p.mul_(s["init_scale"])  # weight matrices and kernels, not biases or norms' scales
     lr = s["lr"] if "lr" in s else a["sgd_lr"] * s.get("lr_scale", 1.0)
+    groups = model.parameters()
+    if s.get("head_lr"):
+        # the last linear layer (the output layer) in a group of its own, at head_lr times the rate
+        head = list([m for m in model.modules() if isinstance(m, nn.Linear)][-1].parameters())
+        rest = [p for p in model.parameters() if all(p is not h for h in head)]
+        groups = [{"params": rest}, {"params": head, "lr": lr * s["head_lr"]}]
     opt = make_optimizer(
-        s["opt"], model.parameters(), lr, s.get("weight_decay"), s.get("momentum"), s.get("betas"), s.get("eps"),
-        s.get("amsgrad", False),
+        s["opt"], groups, lr, s.get("weight_decay"), s.get("momentum"), s.get("betas"), s.get("eps"),
+        s.get("amsgrad", False), s.get("step_max"),
     )
     sched = make_schedule(s.get("schedule"), opt, lr, steps, s.get("cycle_low", 0.1), s.get("peak", 3))
     loss_fn = F.cross_entropy if task == "classify" else F.mse_loss
@@ -680,6 +800,10 @@ def train(name, images):
         key = (y if task == "regress" else labels).view(len(x), -1)[:, 0].numpy()
         by_class = torch.from_numpy(np.argsort(key, kind="stable"))
     plateau = []  # the training losses since the plateau scheduler was last stepped
+    ema = copy.deepcopy(model) if s.get("ema") else None  # the averaged weights, validated in the model's place
+    slow = [p.detach().clone() for p in params] if s.get("lookahead") else None  # Lookahead's slow weights
+    history = []  # the gradients of the last steps, for stale ones
+    noise_g = torch.Generator().manual_seed(seed + 1) if s.get("grad_noise") else None
 
     rows = []
     non_finite = 0
@@ -725,6 +849,13 @@ def train(name, images):
                 by = bx
         if s.get("input_noise"):
             bx = bx + s["input_noise"] * torch.randn(bx.shape, generator=g)  # the targets stay clean
+        if s.get("label_noise_from") is not None and step >= s["label_noise_from"]:
+            by = y_noisy[idx]
+        if s.get("invert_from") is not None and step >= s["invert_from"]:
+            # images as 255 - pixel (normalised as before); regression features negated
+            bx = (1 - 2 * 0.286) / 0.353 - bx if task != "regress" else -bx
+            if task == "reconstruct":
+                by = bx
         if s.get("raise_at") == step:
             for group in opt.param_groups:
                 group["lr"] *= s["raise_by"]
@@ -733,6 +864,20 @@ def train(name, images):
         if s.get("ramp_from") is not None and step >= s["ramp_from"]:
             for group in opt.param_groups:
                 group["lr"] *= s["ramp_by"]
+        if s.get("restore_at") == step:
+            for group in opt.param_groups:
+                group["lr"] /= s["raise_by"]
+            if sched is not None:
+                sched.base_lrs = [b / s["raise_by"] for b in sched.base_lrs]
+        if s.get("dropout_from") == step:
+            for m in model.modules():
+                if isinstance(m, nn.Dropout):
+                    m.p = s["dropout_to"]
+                if isinstance(m, nn.MultiheadAttention):
+                    m.dropout = s["dropout_to"]  # attention's dropout, a number rather than a module
+        if s.get("reset_at") == step:
+            # the weights of a model built anew (a restore that loaded nothing), the optimizer's state kept
+            model.load_state_dict(a["make"](s.get("dropout", 0.0), s.get("big", False)).state_dict())
         if s.get("decay_from") == step:
             for group in opt.param_groups:
                 group["weight_decay"] = s["decay_to"]
@@ -763,17 +908,66 @@ def train(name, images):
             loss = loss_fn(model(bx), by)
             if s.get("unscaled_from") is not None and step >= s["unscaled_from"]:
                 (loss * s["unscaled_by"]).backward()  # scaled for the backward pass, never unscaled
+            elif s.get("fp16_from") is not None and step >= s["fp16_from"]:
+                # scaled for the backward pass, the gradients held in float16 (inf beyond 65504), then unscaled
+                scale = s["fp16_scale"] * 2.0 ** ((step - s["fp16_from"]) // s["fp16_growth"])
+                (loss * scale).backward()
+                for p in params:
+                    if p.grad is not None:
+                        p.grad = p.grad.half().float() / scale
             else:
                 loss.backward()
         grad_norm = torch.sqrt(sum((p.grad.detach() ** 2).sum() for p in params if p.grad is not None)).item()
+        if s.get("sam"):
+            # sharpness-aware: the gradient taken again at the weights moved sam along the gradient's direction
+            with torch.no_grad():
+                shifts = [None if p.grad is None else p.grad * (s["sam"] / (grad_norm + 1e-12)) for p in params]
+                for p, e in zip(params, shifts):
+                    if e is not None:
+                        p.add_(e)
+            opt.zero_grad(set_to_none=True)
+            loss_fn(model(bx), by).backward()
+            with torch.no_grad():
+                for p, e in zip(params, shifts):
+                    if e is not None:
+                        p.sub_(e)
+        if s.get("stale_from") is not None:
+            grads = [None if p.grad is None else p.grad.detach().clone() for p in params]
+            history = history[-s["stale_by"] :] + [grads]
+            if step >= s["stale_from"]:
+                for p, old in zip(params, history[0]):
+                    p.grad = old  # the gradient of stale_by steps ago
         if s.get("clip"):
             torch.nn.utils.clip_grad_norm_(params, s["clip"])
+        if s.get("clip_value"):
+            torch.nn.utils.clip_grad_value_(params, s["clip_value"])
+        if s.get("grad_noise") and step >= s.get("noise_from", 0):
+            # Gaussian noise of variance eta / (1 + t) ** gamma on every gradient, t counted from noise_from
+            eta, gamma = s["grad_noise"]
+            std = math.sqrt(eta / (1 + step - s.get("noise_from", 0)) ** gamma)
+            for p in params:
+                if p.grad is not None:
+                    p.grad.add_(std * torch.randn(p.grad.shape, generator=noise_g))
         if s.get("ascent_from") is not None and step >= s["ascent_from"]:
             for p in params:
                 if p.grad is not None:
                     p.grad.neg_()  # the update's sign flipped: the optimizer climbs the loss
         step_lr = opt.param_groups[0]["lr"]
         opt.step()
+        if slow is not None and (step + 1) % s["lookahead"][0] == 0:
+            # Lookahead: every k steps the slow weights move alpha of the way to the fast ones, which restart there
+            with torch.no_grad():
+                for p, q in zip(params, slow):
+                    q.add_(p - q, alpha=s["lookahead"][1])
+                    p.copy_(q)
+        if ema is not None:
+            # the average's decay kept low at first, (1 + t) / (10 + t), as TensorFlow's with num_updates
+            d = min(s["ema"], (1 + step) / (10 + step))
+            with torch.no_grad():
+                for e, p in zip(ema.parameters(), model.parameters()):
+                    e.mul_(d).add_(p.detach(), alpha=1 - d)
+                for e, b in zip(ema.buffers(), model.buffers()):
+                    e.copy_(b)
         if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
             plateau.append(loss.item())
             if len(plateau) == PLATEAU_EVERY:
@@ -784,9 +978,10 @@ def train(name, images):
         val = None
         every = s.get("val_every", VAL_EVERY)
         if (step + 1) % every == 0:
-            model.eval()
+            judged = model if ema is None else ema
+            judged.eval()
             with torch.no_grad():
-                val = loss_fn(model(vx), vy).item()
+                val = loss_fn(judged(vx), vy).item()
         value = loss.item()
         rows.append((step, value, grad_norm, step_lr, val))
         if not math.isfinite(value):
@@ -833,7 +1028,9 @@ def verdict(name, rows):
     training loss still falling; for a rate ramping, raised step by step or inputs drifting from a step
     on, or a rate that climbs from the first step (a warm-up, a cycle or one cycle to a rate too high;
     gradients never zeroed; momentum above 1), a running median that comes to stand 2x above its lowest
-    and stays there (or a non-finite loss), the onset being where the loss turned up. Healthy otherwise.
+    and stays there (or a non-finite loss), the onset being where the loss turned up; for gradients held
+    in float16 from a step on, a non-finite loss with its onset where the gradient norm first overflowed.
+    Healthy otherwise.
     """
     arch, setting, s, meant_to_fail = setting_of(name)
     losses = [r[1] for r in rows]
@@ -842,6 +1039,8 @@ def verdict(name, rows):
     trouble = s.get("raise_at", s.get("corrupt_at", s.get("scramble_from", s.get("drift_from", s.get("onset", 1)))))
     trouble = s.get("repeat_from", s.get("remap_from", trouble))
     for key in ("unscaled_from", "ascent_from", "zero_inputs_from", "decay_from", "shrink_from", "sorted_from"):
+        trouble = s.get(key, trouble)
+    for key in ("label_noise_from", "dropout_from", "reset_at", "fp16_from", "stale_from", "noise_from", "invert_from"):
         trouble = s.get(key, trouble)
     if "val_every" in s:
         vals = [(r[0], r[4]) for r in rows if r[4] is not None]
@@ -883,6 +1082,10 @@ def verdict(name, rows):
         if end is not None:
             onset = min(range(1, max(1, end) + 1), key=lambda i: (centred[i], -i))
             return True, onset, f"rate climbing from step 0: lowest at {onset}, {how}"
+    if first_bad >= 0 and "fp16_from" in s:
+        # gradients held in float16 from a step on: the trouble starts where one first overflowed
+        onset = next((r[0] for r in rows if not math.isfinite(r[2])), first_bad)
+        return True, onset, f"gradient overflowed at step {onset}, non-finite loss at step {first_bad}"
     if first_bad >= 0:
         onset = trouble if 0 < trouble <= first_bad else first_bad
         return True, onset, f"non-finite loss at step {first_bad}"
@@ -1022,7 +1225,7 @@ def main():
     p.add_argument("--data", help="folder of the four Fashion-MNIST IDX .gz files (train-images-idx3-ubyte.gz ...)")
     p.add_argument(
         "--set", choices=sorted(SETS), default="first",
-        help="which set of runs: the first, the blind one, or the second, third or fourth blind one (blind-2 ...)",
+        help="which set of runs: the first, the blind one, or the second to fifth blind one (blind-2 ...)",
     )
     p.add_argument("--out", help="where to write (default: the set's folder in the benchmark's resources)")
     p.add_argument("--only", help="comma-separated run names (a trial; the manifest lists only these)")
