@@ -164,7 +164,11 @@ public final class DetectionBenchmark {
                         new BlindSet(
                                 "fourth blind set",
                                 "recorded after the rules, settings of its own: scored once, then used for two rules",
-                                score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind4())))
+                                score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind4())),
+                        new BlindSet(
+                                "fifth blind set",
+                                "recorded after every rule, settings of its own: scored once",
+                                score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind5())))
                 : List.of();
         return new Report(synthetic, scoreEach(detectors, halves, PytorchCorpus::part), blind);
     }

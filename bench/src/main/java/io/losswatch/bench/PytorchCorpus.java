@@ -25,12 +25,12 @@ import java.util.zip.GZIPInputStream;
  * and checked as the manifest says. Stored under {@code resources/io/losswatch/bench/pytorch/}: one
  * gzip'd TSV of every step and the manifest of labels.
  *
- * <p>Five sets: the first; a blind one ({@link #blind()}) recorded after the rules for real runs
+ * <p>Six sets: the first; a blind one ({@link #blind()}) recorded after the rules for real runs
  * were written, with other settings, scored once as a whole and since then used for the rules too;
  * a second blind one ({@link #blind2()}), recorded after those rules with settings neither
  * earlier set uses, scored once as a whole and since then used for more rules; a third
- * ({@link #blind3()}) and a fourth ({@link #blind4()}), each recorded once the rules of its day were
- * in, with settings of its own, and scored once.
+ * ({@link #blind3()}), a fourth ({@link #blind4()}) and a fifth ({@link #blind5()}), each recorded
+ * once the rules of its day were in, with settings of its own, and scored once.
  *
  * <p>The first set is split in two parts by a rule that looks at names and labels only, never at a detector's
  * output: within each architecture and label, the runs ordered by the CRC-32 of their name, every
@@ -61,6 +61,11 @@ public final class PytorchCorpus {
      * settings no earlier set uses ({@code record_pytorch_runs.py --set blind-4}).
      */
     static final String BLIND_4 = "pytorch-blind-4";
+    /**
+     * The fifth blind set's folder: runs recorded once the fourth blind set had shaped the rules, with
+     * settings no earlier set uses ({@code record_pytorch_runs.py --set blind-5}).
+     */
+    static final String BLIND_5 = "pytorch-blind-5";
 
     static final String MANIFEST = "manifest.tsv";
     static final String STEPS = "pytorch-runs.tsv.gz";
@@ -138,6 +143,11 @@ public final class PytorchCorpus {
     /** Every run of the fourth blind set, in manifest order. */
     public static List<BenchRun> blind4() {
         return all(BLIND_4);
+    }
+
+    /** Every run of the fifth blind set, in manifest order. */
+    public static List<BenchRun> blind5() {
+        return all(BLIND_5);
     }
 
     static List<BenchRun> all(String set) {

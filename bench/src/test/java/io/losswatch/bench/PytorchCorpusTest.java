@@ -18,6 +18,7 @@ class PytorchCorpusTest {
     private static final List<BenchRun> BLIND_2 = PytorchCorpus.blind2();
     private static final List<BenchRun> BLIND_3 = PytorchCorpus.blind3();
     private static final List<BenchRun> BLIND_4 = PytorchCorpus.blind4();
+    private static final List<BenchRun> BLIND_5 = PytorchCorpus.blind5();
 
     @Test
     void shouldHoldAtLeastSixtyRunsOfEightArchitectures() {
@@ -74,14 +75,15 @@ class PytorchCorpusTest {
     }
 
     @Test
-    void shouldRecordAThirdAndAFourthBlindSetOfRunsAndSettingsOfTheirOwn() {
-        List<List<BenchRun>> sets = List.of(ALL, BLIND, BLIND_2, BLIND_3, BLIND_4);
+    void shouldRecordTheLaterBlindSetsWithRunsAndSettingsOfTheirOwn() {
+        List<List<BenchRun>> sets = List.of(ALL, BLIND, BLIND_2, BLIND_3, BLIND_4, BLIND_5);
         List<String> folders = List.of(
                 PytorchCorpus.FIRST,
                 PytorchCorpus.BLIND,
                 PytorchCorpus.BLIND_2,
                 PytorchCorpus.BLIND_3,
-                PytorchCorpus.BLIND_4);
+                PytorchCorpus.BLIND_4,
+                PytorchCorpus.BLIND_5);
         for (int k = 3; k < sets.size(); k++) {
             Set<String> earlier = new HashSet<>();
             Set<String> earlierSettings = new HashSet<>();
@@ -163,6 +165,7 @@ class PytorchCorpusTest {
         all.addAll(BLIND_2);
         all.addAll(BLIND_3);
         all.addAll(BLIND_4);
+        all.addAll(BLIND_5);
         return all;
     }
 
