@@ -34,8 +34,8 @@ final class BlowupRule {
     static final int AFTER_RISE_STEPS = 5;
     /** Points of each of the two levels in a row that {@link #lostGround} judges. */
     static final int LOST_POINTS = LEVEL_POINTS;
-    /** How far (ln of 3x) above the level at the start of the window two levels in a row must stand: ground lost. */
-    static final double LN_LOST = Math.log(3);
+    /** How far (ln of 2x) above the level at the start of the window two levels in a row must stand: ground lost. */
+    static final double LN_LOST = Math.log(2);
 
     /** The rule's part of a run's state: the loss's jump tracker, which the collapse rule and the diagnosis read. */
     static final class State {
@@ -173,7 +173,7 @@ final class BlowupRule {
      * of the window's oldest {@link #LOST_POINTS}, and {@code jumpSigmas} standard errors of that
      * difference of medians (as in {@link #levelShift}). The slow counterpart of {@link #levelShift}: a
      * loss that left its level over more steps than two adjacent levels span (a staircase, a drift of a
-     * few tens of steps), or whose noise grew as it did (batches of a few examples), has moved 3x and
+     * few tens of steps), or whose noise grew as it did (batches of a few examples), has moved 2x and
      * more, and held there for two levels; a spike, or a bump that turns back within half a level's
      * points, moves no median. Needs the whole window, and the learning rate in the events: a warm
      * restart's bump without it is as high and lasts as long (decision 0019). On a rise, the jump

@@ -483,7 +483,7 @@ class DetectorTest {
             assertThat(a.step()).isBetween(172L, 200L);
             assertThat(a.onsetStep()).isBetween(145L, 155L);
         });
-        // 2x up with the same noise: not ground lost
+        // 1.5x up with the same noise: not ground lost
         double[] small = gaussian(6, 400, 1);
         assertThat(firing(
                         runEvents(
@@ -492,7 +492,7 @@ class DetectorTest {
                                                 "run",
                                                 i,
                                                 0.5
-                                                        * Math.exp((i < 150 ? 0 : Math.log(2))
+                                                        * Math.exp((i < 150 ? 0 : Math.log(1.5))
                                                                 + small[i] * (i < 150 ? 0.2 : 0.3)))
                                         .withLearningRate(0.05)),
                         AlertType.LOSS_BLOWUP))
