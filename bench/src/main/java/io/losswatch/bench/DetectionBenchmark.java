@@ -167,7 +167,7 @@ public final class DetectionBenchmark {
                                 score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind4())),
                         new BlindSet(
                                 "fifth blind set",
-                                "recorded after every rule, settings of its own: scored once",
+                                "recorded after the rules, settings of its own: scored once, then used for one rule",
                                 score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind5())))
                 : List.of();
         return new Report(synthetic, scoreEach(detectors, halves, PytorchCorpus::part), blind);
