@@ -55,6 +55,17 @@ public final class DetectionBenchmark {
      */
     public record BlindSet(String name, String note, HalfReport report) {}
 
+    /** How the tables name each blind set of {@link PytorchCorpus#BLIND_SETS}, and what it is for now. */
+    private static final List<String> BLIND_NAMES =
+            List.of("blind set", "second blind set", "third blind set", "fourth blind set", "fifth blind set");
+
+    private static final List<String> BLIND_NOTES = List.of(
+            "recorded after the first rules, scored once, then used for the rules",
+            "recorded after the rules, settings of its own: scored once, then used for two rules",
+            "recorded after the rules, settings of its own: scored once, then used for the validation climb",
+            "recorded after the rules, settings of its own: scored once, then used for two rules",
+            "recorded after the rules, settings of its own: scored once, then used for one rule");
+
     /**
      * Losswatch alone on the synthetic runs of consecutive seeds, added up: one half has about 50
      * NaN-ending runs and 174 healthy ones, so a single run more or less moves its rates by 0.6-2
@@ -147,29 +158,13 @@ public final class DetectionBenchmark {
         detectors.addAll(Baselines.spikeDetectors());
         List<HalfReport> synthetic =
                 scoreEach(detectors, halves, h -> h == Corpus.Half.TUNING ? tuning : Corpus.generate(h));
-        List<BlindSet> blind = halves.contains(Corpus.Half.HELD_OUT)
-                ? List.of(
-                        new BlindSet(
-                                "blind set",
-                                "recorded after the first rules, scored once, then used for the rules",
-                                score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind())),
-                        new BlindSet(
-                                "second blind set",
-                                "recorded after the rules, settings of its own: scored once, then used for two rules",
-                                score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind2())),
-                        new BlindSet(
-                                "third blind set",
-                                "recorded after the rules, settings of its own: scored once, then used for the validation climb",
-                                score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind3())),
-                        new BlindSet(
-                                "fourth blind set",
-                                "recorded after the rules, settings of its own: scored once, then used for two rules",
-                                score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind4())),
-                        new BlindSet(
-                                "fifth blind set",
-                                "recorded after the rules, settings of its own: scored once, then used for one rule",
-                                score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind5())))
-                : List.of();
+        List<BlindSet> blind = new ArrayList<>();
+        for (int k = 1; halves.contains(Corpus.Half.HELD_OUT) && k <= PytorchCorpus.BLIND_SETS.size(); k++) {
+            blind.add(new BlindSet(
+                    BLIND_NAMES.get(k - 1),
+                    BLIND_NOTES.get(k - 1),
+                    score(detectors, Corpus.Half.HELD_OUT, PytorchCorpus.blind(k))));
+        }
         return new Report(synthetic, scoreEach(detectors, halves, PytorchCorpus::part), blind);
     }
 

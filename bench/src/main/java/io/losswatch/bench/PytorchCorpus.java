@@ -25,12 +25,9 @@ import java.util.zip.GZIPInputStream;
  * and checked as the manifest says. Stored under {@code resources/io/losswatch/bench/pytorch/}: one
  * gzip'd TSV of every step and the manifest of labels.
  *
- * <p>Six sets: the first; a blind one ({@link #blind()}) recorded after the rules for real runs
- * were written, with other settings, scored once as a whole and since then used for the rules too;
- * a second blind one ({@link #blind2()}), recorded after those rules with settings neither
- * earlier set uses, scored once as a whole and since then used for more rules; a third
- * ({@link #blind3()}), a fourth ({@link #blind4()}) and a fifth ({@link #blind5()}), each recorded
- * once the rules of its day were in, with settings of its own, and scored once.
+ * <p>Six sets: the first, and five blind ones ({@link #blind(int)}), each recorded once the rules of
+ * its day were in, with settings no earlier set uses, and scored once as a whole; each has been used
+ * for rules since.
  *
  * <p>The first set is split in two parts by a rule that looks at names and labels only, never at a detector's
  * output: within each architecture and label, the runs ordered by the CRC-32 of their name, every
@@ -42,30 +39,12 @@ public final class PytorchCorpus {
     /** The first set's folder; the runs of its tuning and held-out parts. */
     static final String FIRST = "pytorch";
     /**
-     * The blind set's folder: runs recorded after the rules for real runs were written, with settings
-     * the first set does not use, scored once ({@code record_pytorch_runs.py --set blind}).
+     * The blind sets' folders, in the order they were recorded ({@code record_pytorch_runs.py --set
+     * blind}, {@code --set blind-2}, ...): each recorded once the rules of its day were in, with settings
+     * no earlier set uses, labelled from its curves, and scored once as a whole before any rule read it.
      */
-    static final String BLIND = "pytorch-blind";
-    /**
-     * The second blind set's folder: runs recorded once the first blind set had shaped the rules, with
-     * settings neither earlier set uses ({@code record_pytorch_runs.py --set blind-2}).
-     */
-    static final String BLIND_2 = "pytorch-blind-2";
-    /**
-     * The third blind set's folder: runs recorded once every rule for real runs was in, with settings
-     * no earlier set uses ({@code record_pytorch_runs.py --set blind-3}).
-     */
-    static final String BLIND_3 = "pytorch-blind-3";
-    /**
-     * The fourth blind set's folder: runs recorded once the third blind set had shaped the rules, with
-     * settings no earlier set uses ({@code record_pytorch_runs.py --set blind-4}).
-     */
-    static final String BLIND_4 = "pytorch-blind-4";
-    /**
-     * The fifth blind set's folder: runs recorded once the fourth blind set had shaped the rules, with
-     * settings no earlier set uses ({@code record_pytorch_runs.py --set blind-5}).
-     */
-    static final String BLIND_5 = "pytorch-blind-5";
+    static final List<String> BLIND_SETS =
+            List.of("pytorch-blind", "pytorch-blind-2", "pytorch-blind-3", "pytorch-blind-4", "pytorch-blind-5");
 
     static final String MANIFEST = "manifest.tsv";
     static final String STEPS = "pytorch-runs.tsv.gz";
@@ -125,29 +104,9 @@ public final class PytorchCorpus {
         return all(FIRST);
     }
 
-    /** Every run of the first blind set, in manifest order. */
-    public static List<BenchRun> blind() {
-        return all(BLIND);
-    }
-
-    /** Every run of the second blind set, in manifest order. */
-    public static List<BenchRun> blind2() {
-        return all(BLIND_2);
-    }
-
-    /** Every run of the third blind set, in manifest order. */
-    public static List<BenchRun> blind3() {
-        return all(BLIND_3);
-    }
-
-    /** Every run of the fourth blind set, in manifest order. */
-    public static List<BenchRun> blind4() {
-        return all(BLIND_4);
-    }
-
-    /** Every run of the fifth blind set, in manifest order. */
-    public static List<BenchRun> blind5() {
-        return all(BLIND_5);
+    /** Every run of blind set {@code k} (1 for the first, as in {@link #BLIND_SETS}), in manifest order. */
+    public static List<BenchRun> blind(int k) {
+        return all(BLIND_SETS.get(k - 1));
     }
 
     static List<BenchRun> all(String set) {

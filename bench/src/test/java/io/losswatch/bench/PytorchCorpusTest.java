@@ -8,17 +8,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 class PytorchCorpusTest {
     private static final List<BenchRun> ALL = PytorchCorpus.all();
     private static final List<BenchRun> TUNING = PytorchCorpus.part(Corpus.Half.TUNING);
     private static final List<BenchRun> HELD_OUT = PytorchCorpus.part(Corpus.Half.HELD_OUT);
-    private static final List<BenchRun> BLIND = PytorchCorpus.blind();
-    private static final List<BenchRun> BLIND_2 = PytorchCorpus.blind2();
-    private static final List<BenchRun> BLIND_3 = PytorchCorpus.blind3();
-    private static final List<BenchRun> BLIND_4 = PytorchCorpus.blind4();
-    private static final List<BenchRun> BLIND_5 = PytorchCorpus.blind5();
+    private static final List<List<BenchRun>> BLIND = IntStream.rangeClosed(1, PytorchCorpus.BLIND_SETS.size())
+            .mapToObj(PytorchCorpus::blind)
+            .toList();
 
     @Test
     void shouldHoldAtLeastSixtyRunsOfEightArchitectures() {
@@ -48,54 +47,21 @@ class PytorchCorpusTest {
     }
 
     @Test
-    void shouldRecordABlindSetOfOtherRunsOfEveryArchitectureAndBothLabels() {
-        Set<String> first = ALL.stream().map(BenchRun::name).collect(Collectors.toSet());
-        assertThat(BLIND).hasSizeGreaterThanOrEqualTo(40).noneMatch(r -> first.contains(r.name()));
-        assertThat(architectures(BLIND)).isEqualTo(architectures(ALL));
-        assertThat(BLIND).anyMatch(BenchRun::diverging).anyMatch(r -> !r.diverging());
-        // settings of its own: none of the first set's
-        Set<String> firstSettings = PytorchCorpus.manifest().stream()
+    void shouldRecordEachBlindSetWithRunsOfEveryArchitectureAndBothLabelsAndSettingsOfItsOwn() {
+        Set<String> earlier = ALL.stream().map(BenchRun::name).collect(Collectors.toCollection(HashSet::new));
+        Set<String> earlierSettings = PytorchCorpus.manifest().stream()
                 .map(PytorchCorpus.Entry::setting)
-                .collect(Collectors.toSet());
-        assertThat(PytorchCorpus.manifest(PytorchCorpus.BLIND)).noneMatch(e -> firstSettings.contains(e.setting()));
-    }
-
-    @Test
-    void shouldRecordASecondBlindSetOfRunsAndSettingsOfItsOwn() {
-        Set<String> earlier = new HashSet<>();
-        ALL.forEach(r -> earlier.add(r.name()));
-        BLIND.forEach(r -> earlier.add(r.name()));
-        assertThat(BLIND_2).hasSizeGreaterThanOrEqualTo(40).noneMatch(r -> earlier.contains(r.name()));
-        assertThat(architectures(BLIND_2)).isEqualTo(architectures(ALL));
-        assertThat(BLIND_2).anyMatch(BenchRun::diverging).anyMatch(r -> !r.diverging());
-        Set<String> earlierSettings = new HashSet<>();
-        PytorchCorpus.manifest().forEach(e -> earlierSettings.add(e.setting()));
-        PytorchCorpus.manifest(PytorchCorpus.BLIND).forEach(e -> earlierSettings.add(e.setting()));
-        assertThat(PytorchCorpus.manifest(PytorchCorpus.BLIND_2)).noneMatch(e -> earlierSettings.contains(e.setting()));
-    }
-
-    @Test
-    void shouldRecordTheLaterBlindSetsWithRunsAndSettingsOfTheirOwn() {
-        List<List<BenchRun>> sets = List.of(ALL, BLIND, BLIND_2, BLIND_3, BLIND_4, BLIND_5);
-        List<String> folders = List.of(
-                PytorchCorpus.FIRST,
-                PytorchCorpus.BLIND,
-                PytorchCorpus.BLIND_2,
-                PytorchCorpus.BLIND_3,
-                PytorchCorpus.BLIND_4,
-                PytorchCorpus.BLIND_5);
-        for (int k = 3; k < sets.size(); k++) {
-            Set<String> earlier = new HashSet<>();
-            Set<String> earlierSettings = new HashSet<>();
-            for (int j = 0; j < k; j++) {
-                sets.get(j).forEach(r -> earlier.add(r.name()));
-                PytorchCorpus.manifest(folders.get(j)).forEach(e -> earlierSettings.add(e.setting()));
-            }
-            List<BenchRun> set = sets.get(k);
-            assertThat(set).hasSizeGreaterThanOrEqualTo(40).noneMatch(r -> earlier.contains(r.name()));
-            assertThat(architectures(set)).isEqualTo(architectures(ALL));
-            assertThat(set).anyMatch(BenchRun::diverging).anyMatch(r -> !r.diverging());
-            assertThat(PytorchCorpus.manifest(folders.get(k))).noneMatch(e -> earlierSettings.contains(e.setting()));
+                .collect(Collectors.toCollection(HashSet::new));
+        for (int k = 0; k < BLIND.size(); k++) {
+            List<BenchRun> set = BLIND.get(k);
+            String folder = PytorchCorpus.BLIND_SETS.get(k);
+            assertThat(set).as(folder).hasSizeGreaterThanOrEqualTo(40).noneMatch(r -> earlier.contains(r.name()));
+            assertThat(architectures(set)).as(folder).isEqualTo(architectures(ALL));
+            assertThat(set).as(folder).anyMatch(BenchRun::diverging).anyMatch(r -> !r.diverging());
+            // settings of its own: none of any earlier set's
+            assertThat(PytorchCorpus.manifest(folder)).as(folder).noneMatch(e -> earlierSettings.contains(e.setting()));
+            set.forEach(r -> earlier.add(r.name()));
+            PytorchCorpus.manifest(folder).forEach(e -> earlierSettings.add(e.setting()));
         }
     }
 
@@ -161,11 +127,7 @@ class PytorchCorpusTest {
 
     private static List<BenchRun> union() {
         List<BenchRun> all = new java.util.ArrayList<>(ALL);
-        all.addAll(BLIND);
-        all.addAll(BLIND_2);
-        all.addAll(BLIND_3);
-        all.addAll(BLIND_4);
-        all.addAll(BLIND_5);
+        BLIND.forEach(all::addAll);
         return all;
     }
 

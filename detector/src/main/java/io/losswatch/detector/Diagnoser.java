@@ -164,6 +164,9 @@ final class Diagnoser {
         if (s.facts.learningRateRiseStep >= onset) {
             return learningRate(0.6, ev, s, describeRise(s, ev));
         }
+        // the two validations the jump came between
+        long from = v.values.stepAt(v.jumpFrom());
+        long to = v.values.stepAt(v.jumpFrom() + 1);
         if (v.trainRiseLn > JUMP_TRAIN_RISE && !v.trainFarBelow) {
             return new Diagnosis(
                     Cause.UNKNOWN,
@@ -174,8 +177,8 @@ final class Diagnoser {
                             "The validation loss jumped between steps %d and %d and the training loss rose too: check "
                                     + "the inputs of that stretch and the learning rate; restore the checkpoint from "
                                     + "step %d, where val_loss was lowest.",
-                            v.values.stepAt(v.jumpFrom()),
-                            v.values.stepAt(v.jumpFrom() + 1),
+                            from,
+                            to,
                             onset));
         }
         return new Diagnosis(
@@ -189,8 +192,8 @@ final class Diagnoser {
                                 + "source) or how batches are drawn (a loader that stopped shuffling, or repeats one batch); "
                                 + "with BatchNorm, one bad batch in that stretch can also throw off its running "
                                 + "statistics. Restore the checkpoint from step %d, where val_loss was lowest.",
-                        v.values.stepAt(v.jumpFrom()),
-                        v.values.stepAt(v.jumpFrom() + 1),
+                        from,
+                        to,
                         v.trainRiseLn > JUMP_TRAIN_RISE ? "far under it" : "near its lowest",
                         onset));
     }

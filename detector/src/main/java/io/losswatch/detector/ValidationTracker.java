@@ -174,10 +174,11 @@ final class ValidationTracker {
             firstUp = n - CLIMB_POINTS;
             up = values.valueAt(n - 1) - values.valueAt(farRef());
         }
+        double lowest = values.valueAt(farRef());
         double trainUp = Double.isNaN(trainLowestLn) ? 0 : Math.max(0, trainLn - trainLowestLn);
         // a training loss still under half the lowest validation has not followed, however far it rose
         // from a level near zero
-        trainFarBelow = trainLn < values.valueAt(farRef()) - LN_FAR;
+        trainFarBelow = trainLn < lowest - LN_FAR;
         if (up < LN_FAR || (trainUp > up / 2 && !trainFarBelow)) {
             return false;
         }
