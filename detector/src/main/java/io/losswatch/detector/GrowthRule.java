@@ -158,9 +158,10 @@ final class GrowthRule {
         }
         boolean growing = used != null;
         if (gs.plannedSinceStep >= 0) {
-            double level = loss.raw.meanNewest(g.shortScale().points());
-            if (y > gs.plannedCeilingLn
-                    || (step - gs.plannedSinceStep >= g.plannedSteps() && level <= gs.plannedFromLn)) {
+            int n = g.shortScale().points();
+            // the level, not one noisy step, has to break through the ceiling
+            if (loss.raw.medianNewest(n) > gs.plannedCeilingLn
+                    || (step - gs.plannedSinceStep >= g.plannedSteps() && loss.raw.meanNewest(n) <= gs.plannedFromLn)) {
                 gs.plannedSinceStep = -1; // above anything planned, or the bump is over
             } else if (growing) {
                 growing = false; // a warm restart's bump, back towards where the loss has already been

@@ -203,23 +203,45 @@ class DetectorTest {
                 .contains("no LOSS_EXPONENTIAL_GROWTH");
     }
 
+    /**
+     * Cosine cycles of 200 steps: after each restart the loss climbs 3x over 40 steps, then anneals;
+     * step {@code i}'s loss times {@code outlier}.
+     */
+    private static StepEvent warmRestarts(int i, double outlier) {
+        int k = i % 200;
+        double lr = 0.1 * 0.5 * (1 + Math.cos(Math.PI * k / 200));
+        double trend = 3.0 * Math.exp(-i / 300.0);
+        double bump = i < 200 ? 0 : k < 40 ? Math.log(3) * k / 40 : Math.log(3) * Math.pow(1 - (k - 40) / 160.0, 1.5);
+        return StepEvent.of("run", i, trend * Math.exp(bump) * outlier)
+                .withLearningRate(lr)
+                .withLabels(Map.of("optimizer", "sgd"));
+    }
+
     @Test
     void shouldTakeAWarmRestartsBumpForPlannedButNotGrowthPastWhereTheRunHasBeen() {
-        // cosine cycles of 200 steps: after each restart the loss climbs 3x over 40 steps, then anneals
-        IntFunction<StepEvent> restarts = i -> {
-            int k = i % 200;
-            double lr = 0.1 * 0.5 * (1 + Math.cos(Math.PI * k / 200));
-            double trend = 3.0 * Math.exp(-i / 300.0);
-            double bump =
-                    i < 200 ? 0 : k < 40 ? Math.log(3) * k / 40 : Math.log(3) * Math.pow(1 - (k - 40) / 160.0, 1.5);
-            return StepEvent.of("run", i, trend * Math.exp(bump))
-                    .withLearningRate(lr)
-                    .withLabels(Map.of("optimizer", "sgd"));
-        };
+        IntFunction<StepEvent> restarts = i -> warmRestarts(i, 1);
         assertThat(runEvents(1000, restarts)).isEmpty();
         // without the learning rate the same climb is only a climb
         assertThat(firing(runEvents(
                         1000, i -> StepEvent.of("run", i, restarts.apply(i).loss()))))
+                .isNotEmpty();
+    }
+
+    @Test
+    void shouldKeepAWarmRestartsBumpPlannedThroughSingleNoisyStepsAboveWhereTheRunHasBeen() {
+        // the same cycles under heavy-tailed noise: now and then one step 5x up, past the bump's ceiling
+        IntFunction<StepEvent> restarts = i -> warmRestarts(i, i % 200 == 20 || i % 200 == 33 ? 5 : 1);
+        assertThat(firing(runEvents(1000, restarts))).isEmpty();
+        // a bump whose level does go past the ceiling is growth again
+        IntFunction<StepEvent> runaway = i -> {
+            StepEvent e = restarts.apply(i);
+            return i < 400
+                    ? e
+                    : StepEvent.of("run", i, e.loss() * Math.exp((i - 400) / 12.0))
+                            .withLearningRate(e.learningRate())
+                            .withLabels(e.labels());
+        };
+        assertThat(firing(runEvents(600, runaway), AlertType.LOSS_EXPONENTIAL_GROWTH))
                 .isNotEmpty();
     }
 
