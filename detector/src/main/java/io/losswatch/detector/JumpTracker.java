@@ -35,6 +35,7 @@ final class JumpTracker {
     /** What one point did. */
     enum Event {
         NONE,
+        /** A jump began, or a fresh one came on top of a jump not yet confirmed (its step unchanged). */
         JUMP,
         CONFIRMED,
         RETURNED
@@ -70,8 +71,10 @@ final class JumpTracker {
                     confirmed = true;
                     return Event.CONFIRMED;
                 }
-                stay = 0; // a fresh spike on top: the clock starts again, so two spikes are not one blow-up
-                return Event.NONE;
+                // a fresh spike on top: the clock starts again, so two spikes are not one blow-up; reported
+                // as a jump, for a height no spike reaches (thousands of times the level) is one at once
+                stay = 0;
+                return Event.JUMP;
             }
             if (recovering) {
                 // a spike's excess falls away step after step: judged on the level of the steps since, so that

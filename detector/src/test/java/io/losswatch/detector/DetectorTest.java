@@ -413,6 +413,22 @@ class DetectorTest {
     }
 
     @Test
+    void shouldConfirmABlowUpWhenAFreshJumpOnTopOfItTakesTheLossThousandsOfTimesUp() {
+        // 8x at 50, easing to 6x, then 500x more at 53 (4000x the level) while still up: NaN from 56
+        double[] after = {8, 7, 6, 3000, 500, 9000};
+        List<AlertEvent> alerts =
+                run(60, i -> i < 50 ? 1.0 : i < 50 + after.length ? after[i - 50] : Double.NaN, null, null);
+        List<AlertEvent> blowups = firing(alerts, AlertType.LOSS_BLOWUP);
+        assertThat(blowups).hasSize(1);
+        assertThat(blowups.get(0).step()).isEqualTo(53);
+        assertThat(blowups.get(0).onsetStep()).isEqualTo(50);
+        // a second spike on top of a first, each falling back, is not one
+        double[] spikes = {8, 4, 300, 30, 3, 1.5, 1.2};
+        assertThat(run(100, i -> i >= 50 && i < 50 + spikes.length ? spikes[i - 50] : 1.0, null, null))
+                .isEmpty();
+    }
+
+    @Test
     void shouldTakeAClimbOverTheFirstStepsForOneJumpMeasuredFromWhereItBegan() {
         // 6.9 -> 24 -> 86 -> 305 (x3.5 a step), then down towards 9 and staying there: no single step is
         // 20x the one before, but the climb is 44x the first loss
