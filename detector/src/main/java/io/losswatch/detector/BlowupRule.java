@@ -36,6 +36,12 @@ final class BlowupRule {
     static final int LOST_POINTS = LEVEL_POINTS;
     /** How far (ln of 2x) above the level at the start of the window two levels in a row must stand: ground lost. */
     static final double LN_LOST = Math.log(2);
+    /** A classifier whose loss came down to this share (ln of 0.8) of chance level or below has learned. */
+    static final double LN_LEARNED = Math.log(0.8);
+    /** ...and one whose level then stands this far (ln of 1.5x) above chance level does worse than guessing. */
+    static final double LN_ABOVE_CHANCE = Math.log(1.5);
+    /** Standard errors of its median that level must stand above chance level, a constant known exactly. */
+    static final double CHANCE_SIGMAS = 3;
 
     /** The rule's part of a run's state: the loss's jump tracker, which the collapse rule and the diagnosis read. */
     static final class State {
@@ -117,7 +123,9 @@ final class BlowupRule {
         if (mayFire
                 && !AlertLifecycle.firing(s, TYPE)
                 && !AlertLifecycle.firing(s, GrowthRule.TYPE)
-                && (earlyRise(s) || (s.facts.processedSteps % LEVEL_EVERY == 0 && (levelShift(s) || lostGround(s))))) {
+                && (earlyRise(s)
+                        || (s.facts.processedSteps % LEVEL_EVERY == 0
+                                && (levelShift(s) || lostGround(s) || worseThanChance(s))))) {
             lifecycle.fire(st, TYPE, Severity.CRITICAL, s.blowup.jump.jumpStep(), null, null);
         }
     }
@@ -215,6 +223,45 @@ final class BlowupRule {
         }
         int k = moveAt(w, 0, before + rise / 2);
         jt.confirmRise(w.stepAt(k), before, level, before + Math.max(c.lnStay(), c.staySigmas() * sigma));
+        return true;
+    }
+
+    /**
+     * A classifier (its class count sent as {@code num_classes}) that had learned, its lowest block
+     * mean of late at most {@link #LN_LEARNED} of chance level, and whose loss now stands
+     * {@link #LN_ABOVE_CHANCE} above chance: the median of the newest {@link #LEVEL_POINTS} points that
+     * high, and {@link #CHANCE_SIGMAS} standard errors of that median above chance. At chance level the
+     * model guesses; well above it, it is confidently wrong, which training does not do: healthy runs,
+     * under label noise, smoothing, restarts or heavy regularisation, stay at or below chance once they
+     * have learned. Catches a climb too slow and noisy for the growth fits that has left all the ground
+     * the run gained and more (momentum 0.99 at a rate far too high climbs 1.4 -> 3.5 over 120 steps).
+     * The jump tracker holds it from the lowest block, and until the loss is back under chance.
+     */
+    private boolean worseThanChance(RunState s) {
+        double chance = s.facts.labelledChanceLn();
+        RollingFit w = s.loss.raw;
+        int n = LEVEL_POINTS;
+        JumpTracker jt = s.blowup.jump;
+        if (Double.isNaN(chance)
+                || jt.confirmed()
+                || jt.jumpStep() >= 0
+                || w.size() < n
+                || w.medianUpperBoundNewest(n) - chance < LN_ABOVE_CHANCE) {
+            return false;
+        }
+        double low = s.loss.recentLowLn();
+        double level = w.medianNewest(n);
+        double above = level - chance;
+        if (!(low - chance <= LN_LEARNED) || above < LN_ABOVE_CHANCE) {
+            return false;
+        }
+        // chance level is known exactly: only the newest median's own error counts
+        double error =
+                GrowthChecks.MEDIAN_EFFICIENCY * w.madNewest(n) / Math.sqrt(n) * GrowthChecks.correlationFactor(w);
+        if (above < CHANCE_SIGMAS * error) {
+            return false;
+        }
+        jt.confirmRise(s.loss.recentLowStep(), low, level, chance);
         return true;
     }
 

@@ -24,6 +24,7 @@ import java.util.Locale;
  * <li>dead units (a collapse, or the loss growing while the gradient norm falls) at a learning rate
  *     high for the optimizer: LEARNING_RATE_TOO_HIGH;
  * <li>plain SGD with the loss zig-zagging step to step: UNSTABLE_OPTIMIZER;
+ * <li>any other trouble at a learning rate high for the optimizer: LEARNING_RATE_TOO_HIGH;
  * <li>the loss grew or jumped while the gradient norm did not: DATA_ISSUE;
  * <li>else UNKNOWN: the evidence is too thin to guess.
  * </ol>
@@ -125,6 +126,11 @@ final class Diagnoser {
                     ev,
                     "Plain SGD is oscillating: add momentum 0.9 (or use Adam at lr 1e-3), lower the learning rate 2-5x "
                             + "or decay it, clip gradients.");
+        }
+        if (high) {
+            ev.add(String.format(
+                    Locale.ROOT, "learning rate %.3g is high for %s", s.facts.lastLearningRate, optimizerName(s)));
+            return learningRate(0.5, ev, s, "");
         }
         if (lossWithoutGradient(type, s, e, fit, onset, ev)) {
             return new Diagnosis(
@@ -271,6 +277,17 @@ final class Diagnoser {
                         jt.atOnce()
                                 ? jumped
                                 : jumped + String.format(Locale.ROOT, " and stayed above %.3g", Math.exp(jt.stayLn())));
+                // a level a few times chance is read against it; a loss thousands of times up needs no such reading
+                double chance = s.facts.labelledChanceLn();
+                if (jt.peakLn() - chance >= BlowupRule.LN_ABOVE_CHANCE && jt.peakLn() - chance < Math.log(10)) {
+                    ev.add(String.format(
+                            Locale.ROOT,
+                            "at %.3g the loss is %s chance level %.3g (%d classes): the model does worse than guessing",
+                            Math.exp(jt.peakLn()),
+                            factor(jt.peakLn() - chance, "above", "below"),
+                            Math.exp(chance),
+                            Math.round(Math.exp(Math.exp(chance)))));
+                }
             }
             case TRAINING_COLLAPSED -> {
                 ev.add(String.format(

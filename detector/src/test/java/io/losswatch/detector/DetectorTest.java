@@ -428,6 +428,55 @@ class DetectorTest {
                 .isEmpty();
     }
 
+    /**
+     * A 10-class classifier (SGD with momentum at lr {@code lr}) learning from chance to 1.0 over 60
+     * steps, then, from step 100, its level climbing in ln by {@code climb} a step, under a noise of
+     * sd 0.15 in ln.
+     */
+    private List<AlertEvent> classifierClimbing(double climb, double lr, boolean sendClasses, long seed) {
+        double[] e = gaussian(seed, 500, 0.15);
+        Map<String, String> labels =
+                sendClasses ? Map.of("num_classes", "10", "optimizer", "momentum") : Map.of("optimizer", "momentum");
+        return runEvents(500, i -> {
+            double level = Math.log(Math.log(10)) * Math.exp(-i / 20.0) + Math.max(0, i - 100) * climb;
+            return StepEvent.of("run", i, Math.exp(level + e[i]))
+                    .withLearningRate(lr)
+                    .withLabels(labels);
+        });
+    }
+
+    @Test
+    void shouldCallAClassifierThatLearnedAndNowDoesWorseThanGuessingABlowUp() {
+        // from 1.0 at step 100 to 3.5 at 400: 1.5x chance (2.30) and more, too slow and noisy for the fits
+        List<AlertEvent> alerts = classifierClimbing(Math.log(3.5) / 300, 0.05, true, 21);
+        List<AlertEvent> blowups = firing(alerts, AlertType.LOSS_BLOWUP);
+        assertThat(blowups).hasSize(1);
+        assertThat(blowups.get(0).step()).isBetween(360L, 450L);
+        // the onset is the lowest block of the 256 steps the block window holds: early in the climb
+        assertThat(blowups.get(0).onsetStep()).isBetween(60L, 200L);
+        assertThat(blowups.get(0).diagnosis().evidence())
+                .anySatisfy(line -> assertThat(line).contains("chance level 2.30 (10 classes)"));
+        // without the class count the same run is only a slow climb below the growth windows' reach
+        assertThat(firing(classifierClimbing(Math.log(3.5) / 300, 0.05, false, 21), AlertType.LOSS_BLOWUP))
+                .isEmpty();
+        // a classifier that rises back to chance (restarts, heavy label noise) and stays there is not one
+        assertThat(firing(classifierClimbing(Math.log(2.3) / 300, 0.05, true, 21), AlertType.LOSS_BLOWUP))
+                .isEmpty();
+    }
+
+    @Test
+    void shouldBlameARateHighForTheOptimizerWhenNothingElseExplainsTheTrouble() {
+        // SGD with momentum at lr 1.0 (0.5 and above is high for it), the rate never raised
+        AlertEvent blowup = firing(classifierClimbing(Math.log(3.5) / 300, 1.0, true, 21), AlertType.LOSS_BLOWUP)
+                .get(0);
+        assertThat(blowup.diagnosis().cause()).isEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
+        assertThat(blowup.diagnosis().evidence()).contains("learning rate 1.00 is high for momentum");
+        // at a usual rate the same climb has no named cause from the rate
+        AlertEvent usual = firing(classifierClimbing(Math.log(3.5) / 300, 0.05, true, 21), AlertType.LOSS_BLOWUP)
+                .get(0);
+        assertThat(usual.diagnosis().cause()).isNotEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
+    }
+
     @Test
     void shouldTakeAClimbOverTheFirstStepsForOneJumpMeasuredFromWhereItBegan() {
         // 6.9 -> 24 -> 86 -> 305 (x3.5 a step), then down towards 9 and staying there: no single step is
