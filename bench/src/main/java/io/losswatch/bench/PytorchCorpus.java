@@ -43,8 +43,13 @@ public final class PytorchCorpus {
      * blind}, {@code --set blind-2}, ...): each recorded once the rules of its day were in, with settings
      * no earlier set uses, labelled from its curves, and scored once as a whole before any rule read it.
      */
-    static final List<String> BLIND_SETS =
-            List.of("pytorch-blind", "pytorch-blind-2", "pytorch-blind-3", "pytorch-blind-4", "pytorch-blind-5");
+    static final List<String> BLIND_SETS = List.of(
+            "pytorch-blind",
+            "pytorch-blind-2",
+            "pytorch-blind-3",
+            "pytorch-blind-4",
+            "pytorch-blind-5",
+            "pytorch-blind-6");
 
     static final String MANIFEST = "manifest.tsv";
     static final String STEPS = "pytorch-runs.tsv.gz";
