@@ -9,7 +9,8 @@ import java.util.Arrays;
 
 /**
  * TRAINING_COLLAPSED: the loss level (median of its newest points) pinned at chance level after a
- * blow-up jump, or while the gradient norm has fallen far below its early level (dead units). Reads
+ * blow-up jump, while the gradient norm has fallen far below its early level (dead units), or after
+ * a classifier had learned to half of chance level or lower (it lost what it learned). Reads
  * the blow-up rule's jump and the gradient rule's levels as they were after the previous step (it
  * runs before the gradient rule).
  */
@@ -19,6 +20,13 @@ final class CollapseRule {
     static final int CHANCE_POINTS = 5;
     /** Newest points whose median is the loss level the collapse band judges. */
     static final int PIN_POINTS = 8;
+    /**
+     * How far below chance level (ln) a classifier's loss must have been lately for a return to chance
+     * level to mean it lost what it learned: half of it. Healthy runs of eight architectures that got
+     * there held a median of 8 steps in the collapse band for at most 5 steps in a row; the rule asks for
+     * twice the pin dead gradients need (32 steps with the defaults).
+     */
+    static final double LN_LEARNED_DEEP = Math.log(0.5);
 
     /** The rule's part of a run's state. */
     static final class State {
@@ -101,13 +109,27 @@ final class CollapseRule {
         boolean dead = gradKnown
                 && (gradLevel <= grad.earlyLn() - t.deadGradient
                         || (gradLevel <= grad.earlyLn() - t.afterJumpGradient && Diagnoser.highForOptimizer(s)));
+        // back at chance level after the loss had been far below it: whatever took it there, the model
+        // no longer knows what it had learned (a rate that crept up, a restore that lost the optimizer's state);
+        // a jump still pending is the blow-up rule's to judge first: it knows where the trouble began
+        JumpTracker jump = s.blowup.jump;
+        boolean fellBack = facts.chanceFromLabel
+                && (firing
+                        || (s.loss.recentLowLn() - facts.chanceLn <= LN_LEARNED_DEEP
+                                && (jump.jumpStep() < 0 || jump.confirmed())));
         boolean collapsed = pinned
                 && ((afterJump && cs.pinnedStreak >= c.pinnedAfterJump())
-                        || (dead && cs.pinnedStreak >= c.pinnedWithDeadGradients()));
+                        || (dead && cs.pinnedStreak >= c.pinnedWithDeadGradients())
+                        // nothing but the level says so: held twice as long
+                        || (fellBack && cs.pinnedStreak >= 2 * c.pinnedWithDeadGradients()));
         if (collapsed) {
             AlertLifecycle.hold(st, TYPE);
             if (!firing) {
-                lifecycle.fire(st, TYPE, Severity.CRITICAL, afterJump ? jumpAt : cs.pinnedSince, null, null);
+                // fallen back: from the lowest point, or from a blow-up since then
+                long onset = afterJump
+                        ? jumpAt
+                        : dead ? cs.pinnedSince : Math.max(Math.max(s.loss.recentLowStep(), facts.firstStep), jumpAt);
+                lifecycle.fire(st, TYPE, Severity.CRITICAL, onset, null, null);
             }
         } else {
             lifecycle.recover(st, TYPE);

@@ -303,6 +303,13 @@ final class Diagnoser {
                                     ? "after the blow-up at step %d"
                                     : "after the gradient explosion from step %d",
                             blowup));
+                } else if (s.facts.chanceFromLabel
+                        && s.loss.recentLowLn() - s.facts.chanceLn <= CollapseRule.LN_LEARNED_DEEP) {
+                    ev.add(String.format(
+                            Locale.ROOT,
+                            "after it had been down to %.3g at step %d: the model lost what it had learned",
+                            Math.exp(s.loss.recentLowLn()),
+                            s.loss.recentLowStep()));
                 }
                 if (s.gradient.points() >= config.gradient().earlyPoints()) {
                     double level = s.gradient

@@ -464,6 +464,44 @@ class DetectorTest {
                 .isEmpty();
     }
 
+    /**
+     * A classifier of 10 classes learning to {@code low} by step 100, then drifting back over 60 steps to
+     * chance level (2.30) and held there for {@code held} steps before it learns again.
+     */
+    private List<AlertEvent> classifierBackAtChance(double low, int held, boolean sendClasses) {
+        double[] e = gaussian(33, 400, 0.1);
+        double chance = Math.log(Math.log(10));
+        Map<String, String> labels =
+                sendClasses ? Map.of("num_classes", "10", "optimizer", "adam") : Map.of("optimizer", "adam");
+        return runEvents(400, i -> {
+            double lowLn = Math.log(low);
+            double level = i < 100
+                    ? chance + (lowLn - chance) * i / 100.0
+                    : i < 160 ? lowLn + (chance - lowLn) * (i - 100) / 60.0 : i < 160 + held ? chance : lowLn;
+            return StepEvent.of("run", i, Math.exp(level + e[i]))
+                    .withLearningRate(1e-3)
+                    .withLabels(labels);
+        });
+    }
+
+    @Test
+    void shouldCallAClassifierBackAtChanceLevelAfterItHadLearnedACollapse() {
+        List<AlertEvent> collapses = firing(classifierBackAtChance(0.9, 240, true), AlertType.TRAINING_COLLAPSED);
+        assertThat(collapses).hasSize(1);
+        // at chance from step 160: 32 steps of a pinned level, the first 8 to fill its median
+        assertThat(collapses.get(0).step()).isBetween(190L, 210L);
+        assertThat(collapses.get(0).onsetStep()).isBetween(80L, 130L);
+        assertThat(collapses.get(0).diagnosis().evidence())
+                .anySatisfy(line -> assertThat(line).contains("the model lost what it had learned"));
+        // not without the class count, not after learning only to 0.7x chance, not for 20 steps at chance
+        assertThat(firing(classifierBackAtChance(0.9, 240, false), AlertType.TRAINING_COLLAPSED))
+                .isEmpty();
+        assertThat(firing(classifierBackAtChance(1.6, 240, true), AlertType.TRAINING_COLLAPSED))
+                .isEmpty();
+        assertThat(firing(classifierBackAtChance(0.9, 20, true), AlertType.TRAINING_COLLAPSED))
+                .isEmpty();
+    }
+
     @Test
     void shouldBlameARateHighForTheOptimizerWhenNothingElseExplainsTheTrouble() {
         // SGD with momentum at lr 1.0 (0.5 and above is high for it), the rate never raised
