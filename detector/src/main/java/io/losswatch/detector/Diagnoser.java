@@ -296,15 +296,18 @@ final class Diagnoser {
                         Math.exp(s.facts.chanceLn),
                         s.collapse.pinnedStreak()));
                 long blowup = CollapseRule.blowupStep(s);
-                if (blowup >= 0 && blowup <= onset) {
+                // back at chance after it learned past any blow-up before: that is what to say, not the blow-up
+                boolean learnedSince = s.facts.chanceFromLabel
+                        && s.loss.recentLowLn() - s.facts.chanceLn <= CollapseRule.LN_LEARNED_DEEP
+                        && s.loss.recentLowStep() > blowup;
+                if (blowup >= 0 && blowup <= onset && !learnedSince) {
                     ev.add(String.format(
                             Locale.ROOT,
                             blowup == s.blowup.jump.lastJumpStep()
                                     ? "after the blow-up at step %d"
                                     : "after the gradient explosion from step %d",
                             blowup));
-                } else if (s.facts.chanceFromLabel
-                        && s.loss.recentLowLn() - s.facts.chanceLn <= CollapseRule.LN_LEARNED_DEEP) {
+                } else if (learnedSince) {
                     ev.add(String.format(
                             Locale.ROOT,
                             "after it had been down to %.3g at step %d: the model lost what it had learned",
