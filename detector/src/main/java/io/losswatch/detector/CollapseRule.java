@@ -114,7 +114,8 @@ final class CollapseRule {
         // no longer knows what it had learned (a rate that crept up, a restore that lost the optimizer's state);
         // a jump still pending is the blow-up rule's to judge first: it knows where the trouble began
         JumpTracker jump = s.blowup.jump;
-        boolean fellBack = facts.chanceFromLabel
+        boolean fellBack = pinned
+                && facts.chanceFromLabel
                 && (firing
                         || (s.loss.recentLowLn() - facts.chanceLn <= LN_LEARNED_DEEP
                                 && (jump.jumpStep() < 0 || jump.confirmed())));
