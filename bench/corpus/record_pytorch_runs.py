@@ -89,6 +89,18 @@ process (about 8 minutes of one CPU core):
 
   OMP_NUM_THREADS=1 nice -n 10 python3 bench/corpus/record_pytorch_runs.py --set blind-6 --data DIR
   python3 bench/corpus/record_pytorch_runs.py --set blind-6 --relabel
+
+The seventh blind set (--set blind-7, written to pytorch-blind-7/): 48 runs of settings none of the
+earlier sets uses (Adam with a coupled L2 penalty, batches of 128 at twice the rate, a rate cut 10x at
+milestones, Adam clipped at 5, averaged SGD, a cyclic rate whose height shrinks, cutout, the biases at
+twice the rate; Adagrad at a rate far too high, Adam's betas swapped, a linear decay run past its end,
+one class weighted 100x, the outputs scaled 100x, the weights shrunk by hand each step, the inputs'
+columns permuted or 2% of the records in other units from a step on), recorded after the sixth blind set
+had been scored and labelled from the curves alone, to be scored once. In one process (about 8 minutes
+of one CPU core):
+
+  OMP_NUM_THREADS=1 nice -n 10 python3 bench/corpus/record_pytorch_runs.py --set blind-7 --data DIR
+  python3 bench/corpus/record_pytorch_runs.py --set blind-7 --relabel
 """
 
 import argparse
@@ -695,6 +707,75 @@ BLIND6_FAILING = {
 
 BLIND6_PLAN = rotated_plan(BLIND6_HEALTHY, BLIND6_FAILING)
 
+# -------------------------------------------------------------------------- the seventh blind set
+#
+# An eighth set, recorded after the sixth blind set had been scored and labelled from the curves alone,
+# to be scored once: settings none of the earlier sets uses, given to the architectures by the same
+# rotation. Its failures are of a job's settings and its data: an optimizer's rate or betas, a schedule
+# run past its end, a loss reweighted or rescaled, a decay by hand, a schema, a shard of bad records.
+
+BLIND7_HEALTHY = {
+    # Adam with an L2 penalty of 1e-4 added to the gradient (its weight_decay, coupled: scaled by the
+    # second moments with the rest, unlike AdamW's)
+    "adam-coupled-l2-1e-4": dict(opt="adam", lr=1e-3, weight_decay=1e-4),
+    # batches of 128 at twice the rate set for 64 (the linear scaling rule)
+    "momentum-batch-128-lr-2x": dict(opt="momentum", lr_scale=1.0, batch=128),
+    # the rate cut 10x at steps 100 and 200, as the classic schedule of milestones
+    "momentum-milestones-0.1": dict(opt="momentum", lr_scale=0.5, schedule="milestones"),
+    # Adam with the gradient's norm clipped at 5, a ceiling hit only by the largest gradients
+    "adam-clip-5": dict(opt="adam", lr=1e-3, clip=5.0),
+    # averaged SGD at PyTorch's defaults but the rate: SGD steps with a rate decaying as (1 + 1e-4 rate
+    # t) ** -0.75 and the weights shrunk by 1e-4 of the rate each step; its average (from step 1e6) unused
+    "asgd": dict(opt="asgd", lr_scale=1.0),
+    # a cyclic rate between a tenth of a healthy rate and that rate every 100 steps, the cycle's height
+    # shrinking 0.5% a step (exp_range): a fifth of it left at the end
+    "momentum-cyclic-exp-range": dict(opt="momentum", lr_scale=1.0, schedule="cyclic-exp-range"),
+    # cutout: each training image, with probability 0.5, has a 10x10 square at a random place set to 0
+    # (the mean pixel); regression: 8 features in a row; the autoencoder's targets stay whole
+    "adam-cutout": dict(opt="adam", lr=1e-3, cutout=True),
+    # the biases (the tensors of one dimension) at twice the rate of the rest, as Caffe's lr_mult 2; the
+    # rate logged is the rest's
+    "momentum-bias-lr-2x": dict(opt="momentum", lr_scale=0.5, bias_lr=2),
+}
+
+BLIND7_FAILING = {
+    # Adagrad at 1.0, 100x the rate it trains at (adagrad): its first step moves every weight by about
+    # the rate
+    "adagrad-lr-too-high": dict(opt="adagrad", lr=1.0, cause="LEARNING_RATE_TOO_HIGH", onset=1),
+    # Adam's betas swapped, (0.999, 0.9) for (0.9, 0.999): a first moment averaged over a thousand steps
+    # against a second moment over ten, so steps that overshoot; no single cause fits, the fix is a typo
+    "adam-betas-swapped": dict(opt="adam", lr=1e-3, betas=(0.999, 0.9), onset=1),
+    # a linear decay written without its floor and for half the run's steps, 1 - t / 150 where max(0,
+    # 1 - t / 300) was meant: the rate reaches zero at step 150 and turns negative, -0.5x a healthy rate
+    # at the last step, the optimizer climbing the loss ever faster; judged as a rate that climbs from the
+    # first step (see verdict); no single cause fits, the fix is the schedule
+    "linear-decay-past-its-end": dict(opt="momentum", lr_scale=0.5, schedule="linear-past-end", climbs=True),
+    # from step 150 on the loss weighs one class (0; regression: the tenth of the examples with the
+    # largest targets; the autoencoder: the images of class 0) 100x, as class weights computed from a
+    # sample in which it was rare; the loss logged is the weighted mean, as a trainer prints it; the
+    # validation loss is unweighted; no single cause fits, the fix is the loss's weights
+    "class-weight-100x-from-150": dict(opt="momentum", lr_scale=0.3, weight_from=TROUBLE_AT, weight_by=100),
+    # from step 150 on the model's outputs multiplied by 100 before the loss, as a temperature of 0.01 used
+    # as a multiplier where it divides; the validation loss is on the outputs as they are; no single
+    # cause fits
+    "outputs-times-100-from-150": dict(opt="momentum", lr_scale=0.3, out_scale_from=TROUBLE_AT, out_scale=100),
+    # from step 150 on every parameter multiplied by 0.9 after each step, as weight decay applied by hand as
+    # p *= 1 - 0.1 with the rate left out (1e-4 meant): Adam's steps, of the size of the rate, cannot make
+    # up for it; no single cause fits
+    "weights-times-0.9-from-150": dict(opt="adam", lr=1e-3, shrink_weights_from=TROUBLE_AT, shrink_weights_by=0.9),
+    # from step 150 on the inputs' columns in another order, one fixed permutation (the images' 28 pixel
+    # columns; regression's 32 features), as a table whose schema changed upstream; the autoencoder's
+    # targets with them; the validation inputs stay as they were
+    "columns-permuted-from-150": dict(opt="momentum", lr_scale=0.3, permute_from=TROUBLE_AT, cause="DATA_ISSUE"),
+    # from step 150 on 2% of the training examples (fixed ones) in units 100x their own, as a shard of
+    # records from a source that stores them otherwise: about one in each batch; the validation set clean
+    "bad-records-from-150": dict(
+        opt="momentum", lr_scale=0.3, bad_from=TROUBLE_AT, bad_share=0.02, bad_by=100, cause="DATA_ISSUE"
+    ),
+}
+
+BLIND7_PLAN = rotated_plan(BLIND7_HEALTHY, BLIND7_FAILING)
+
 SETS = {
     "first": dict(plan=PLAN, out=OUT),
     "blind": dict(plan=BLIND_PLAN, out=os.path.join(RESOURCES, "pytorch-blind")),
@@ -703,6 +784,7 @@ SETS = {
     "blind-4": dict(plan=BLIND4_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-4")),
     "blind-5": dict(plan=BLIND5_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-5")),
     "blind-6": dict(plan=BLIND6_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-6")),
+    "blind-7": dict(plan=BLIND7_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-7")),
 }
 
 
@@ -722,11 +804,11 @@ def setting_of(name):
             setting = name[len(arch) + 1 :]
             failing = {
                 **FAILING, **BLIND_FAILING, **BLIND2_FAILING, **BLIND3_FAILING, **BLIND4_FAILING, **BLIND5_FAILING,
-                **BLIND6_FAILING,
+                **BLIND6_FAILING, **BLIND7_FAILING,
             }
             healthy = {
                 **HEALTHY, **BLIND_HEALTHY, **BLIND2_HEALTHY, **BLIND3_HEALTHY, **BLIND4_HEALTHY, **BLIND5_HEALTHY,
-                **BLIND6_HEALTHY,
+                **BLIND6_HEALTHY, **BLIND7_HEALTHY,
             }
             every = {**healthy, **failing}
             return arch, setting, every[setting], setting in failing
@@ -737,7 +819,7 @@ def make_optimizer(
     kind, params, lr, weight_decay=None, momentum=None, betas=None, eps=None, amsgrad=False, step_max=None,
     centered=False,
 ):
-    """weight_decay: AdamW's (default 0.05) or SGD with momentum's (default none); momentum: SGD's with
+    """weight_decay: AdamW's (default 0.05), SGD with momentum's or Adam's (default none); momentum: SGD's with
     momentum (default 0.9) or RMSprop's (default none); betas, eps, amsgrad: Adam's (default PyTorch's);
     step_max: Rprop's largest step (default PyTorch's, 50); centered: RMSprop's (default not)."""
     if kind == "sgd":
@@ -751,7 +833,7 @@ def make_optimizer(
     if kind == "adagrad":
         return torch.optim.Adagrad(params, lr=lr)
     if kind == "adam":
-        extra = {k: v for k, v in (("betas", betas), ("eps", eps)) if v is not None}
+        extra = {k: v for k, v in (("betas", betas), ("eps", eps), ("weight_decay", weight_decay)) if v is not None}
         return torch.optim.Adam(params, lr=lr, amsgrad=amsgrad, **extra)
     if kind == "adamw":
         return torch.optim.AdamW(params, lr=lr, weight_decay=0.05 if weight_decay is None else weight_decay)
@@ -767,6 +849,8 @@ def make_optimizer(
         return torch.optim.Adadelta(params, lr=lr)
     if kind == "rprop":
         return torch.optim.Rprop(params, lr=lr, step_sizes=(1e-6, 50 if step_max is None else step_max))
+    if kind == "asgd":
+        return torch.optim.ASGD(params, lr=lr)
     raise ValueError(kind)
 
 
@@ -827,6 +911,16 @@ def make_schedule(kind, opt, lr, steps, cycle_low=0.1, peak=3):
     if kind == "warmup-uncapped":
         # a 30-step linear warm-up without its cap: the rate grows on past lr for the whole run
         return torch.optim.lr_scheduler.LambdaLR(opt, lambda t: (t + 1) / 30)
+    if kind == "milestones":
+        return torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[100, 200], gamma=0.1)
+    if kind == "cyclic-exp-range":
+        # as cyclic, the cycle's height (lr minus its lowest point) shrinking by 0.5% a step
+        return torch.optim.lr_scheduler.CyclicLR(
+            opt, base_lr=0.1 * lr, max_lr=lr, step_size_up=50, mode="exp_range", gamma=0.995, cycle_momentum=False
+        )
+    if kind == "linear-past-end":
+        # a linear decay to zero at half the run's steps, without a floor: negative from there on
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1 - t / (steps / 2))
     raise ValueError(kind)
 
 
@@ -890,6 +984,12 @@ def train(name, images):
             {"params": [p for p in model.parameters() if p.dim() > 1]},
             {"params": [p for p in model.parameters() if p.dim() <= 1], "weight_decay": 0.0},
         ]
+    if s.get("bias_lr"):
+        # the tensors of one dimension (biases, norms' scales) at bias_lr times the rate
+        groups = [
+            {"params": [p for p in model.parameters() if p.dim() > 1]},
+            {"params": [p for p in model.parameters() if p.dim() <= 1], "lr": lr * s["bias_lr"]},
+        ]
     if s.get("head_only_until"):
         # the output layer (the last linear one) alone trains until head_only_until; the rest is frozen
         for p in model.parameters():
@@ -921,6 +1021,16 @@ def train(name, images):
     slow = [p.detach().clone() for p in params] if s.get("lookahead") else None  # Lookahead's slow weights
     history = []  # the gradients of the last steps, for stale ones
     noise_g = torch.Generator().manual_seed(seed + 1) if s.get("grad_noise") else None
+    if s.get("weight_from") is not None:
+        # the examples the loss weighs more: class 0 (the autoencoder: its images of class 0; regression:
+        # the tenth of the examples with the largest targets)
+        heavy = y.view(len(x), -1)[:, 0] > y.quantile(0.9) if task == "regress" else labels[: len(x)] == 0
+    if s.get("permute_from") is not None:
+        # one fixed order of the inputs' columns (drawn apart from the loader's order)
+        columns = torch.randperm(x.shape[-1], generator=torch.Generator().manual_seed(seed + 1))
+    if s.get("bad_from") is not None:
+        # the fixed examples stored in other units (drawn apart from the loader's order)
+        bad = torch.rand(len(x), generator=torch.Generator().manual_seed(seed + 1)) < s["bad_share"]
 
     rows = []
     non_finite = 0
@@ -981,6 +1091,25 @@ def train(name, images):
                 by = bx
         if s.get("input_noise"):
             bx = bx + s["input_noise"] * torch.randn(bx.shape, generator=g)  # the targets stay clean
+        if s.get("cutout"):
+            # half the examples with a square of 10x10 pixels (regression: 8 features in a row) set to 0
+            bx = bx.clone()
+            for i in torch.nonzero(torch.rand(len(bx), generator=g) < 0.5).view(-1).tolist():
+                if task == "regress":
+                    j = int(torch.randint(0, 32 - 8 + 1, (1,), generator=g))
+                    bx[i, j : j + 8] = 0
+                else:
+                    r, c = torch.randint(0, 28 - 10 + 1, (2,), generator=g).tolist()
+                    bx[i, :, r : r + 10, c : c + 10] = 0
+        if s.get("permute_from") is not None and step >= s["permute_from"]:
+            bx = bx[..., columns]  # the columns in another order
+            if task == "reconstruct":
+                by = bx
+        if s.get("bad_from") is not None and step >= s["bad_from"]:
+            # the bad examples' inputs in units bad_by times their own
+            bx = bx * torch.where(bad[idx], float(s["bad_by"]), 1.0).view(-1, *[1] * (bx.dim() - 1))
+            if task == "reconstruct":
+                by = bx
         if s.get("label_noise_from") is not None and step >= s["label_noise_from"]:
             by = y_noisy[idx]
         if s.get("invert_from") is not None and step >= s["invert_from"]:
@@ -1048,7 +1177,19 @@ def train(name, images):
                 loss = loss_fn(out, share * by + (1 - share) * by[other])
             loss.backward()
         else:
-            loss = loss_fn(model(bx), by)
+            out = model(bx)
+            if s.get("out_scale_from") is not None and step >= s["out_scale_from"]:
+                out = out * s["out_scale"]  # the outputs scaled before the loss
+            if s.get("weight_from") is not None and step >= s["weight_from"]:
+                # the examples' losses weighted, their weighted mean (as cross_entropy's class weights give)
+                w = torch.where(heavy[idx], float(s["weight_by"]), 1.0)
+                if task == "classify":
+                    each = F.cross_entropy(out, by, reduction="none")
+                else:
+                    each = F.mse_loss(out, by, reduction="none").view(len(out), -1).mean(dim=1)
+                loss = (w * each).sum() / w.sum()
+            else:
+                loss = loss_fn(out, by)
             if s.get("l2_flipped"):
                 # an L2 penalty on the weight matrices and kernels subtracted where it should be added
                 penalty = sum((p**2).sum() for p in params if p.dim() > 1)
@@ -1101,6 +1242,10 @@ def train(name, images):
                     p.grad.neg_()  # the update's sign flipped: the optimizer climbs the loss
         step_lr = opt.param_groups[0]["lr"]
         opt.step()
+        if s.get("shrink_weights_from") is not None and step >= s["shrink_weights_from"]:
+            with torch.no_grad():
+                for p in params:
+                    p.mul_(s["shrink_weights_by"])  # a decay by hand, the rate left out
         if slow is not None and (step + 1) % s["lookahead"][0] == 0:
             # Lookahead: every k steps the slow weights move alpha of the way to the fast ones, which restart there
             with torch.no_grad():
@@ -1196,6 +1341,8 @@ def verdict(name, rows):
     for key in ("label_noise_from", "dropout_from", "reset_at", "fp16_from", "stale_from", "noise_from", "invert_from"):
         trouble = s.get(key, trouble)
     for key in ("zero_v_at", "raw_from", "classes_from", "one_example_from", "swap_at"):
+        trouble = s.get(key, trouble)
+    for key in ("weight_from", "out_scale_from", "shrink_weights_from", "permute_from", "bad_from"):
         trouble = s.get(key, trouble)
     if "val_every" in s:
         vals = [(r[0], r[4]) for r in rows if r[4] is not None]
