@@ -49,7 +49,8 @@ public final class PytorchCorpus {
             "pytorch-blind-3",
             "pytorch-blind-4",
             "pytorch-blind-5",
-            "pytorch-blind-6");
+            "pytorch-blind-6",
+            "pytorch-blind-7");
 
     static final String MANIFEST = "manifest.tsv";
     static final String STEPS = "pytorch-runs.tsv.gz";

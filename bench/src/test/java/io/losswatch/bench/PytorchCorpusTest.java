@@ -85,7 +85,8 @@ class PytorchCorpusTest {
             for (int i = 0; i < ev.size(); i++) {
                 assertThat(ev.get(i).step()).as(r.name()).isEqualTo(i);
                 assertThat(ev.get(i).gradNorm()).as(r.name()).isNotNull();
-                assertThat(ev.get(i).learningRate()).as(r.name()).isPositive();
+                // finite; zero or below where a schedule ran past its end, as the trainer logged it
+                assertThat(ev.get(i).learningRate()).as(r.name()).isNotNull().isFinite();
             }
             // a trainer stops after a few non-finite losses
             long bad = ev.stream().filter(e -> !Double.isFinite(e.loss())).count();
