@@ -51,6 +51,15 @@ final class ValidationTracker {
     static final int FAR_POINTS = 3;
     /** Validations of a climb to {@link #LN_FAR}: each above the one before, only the newest that far up. */
     static final int CLIMB_POINTS = 3;
+    /**
+     * ln of the rise (1.75x) over the lowest validation before them that {@link #HELD_POINTS}
+     * validations in a row make divergence: one more validation, a lower bar. Of 257 healthy recorded
+     * runs, the highest three in a row stood was 1.50x (a rate raised 10x mid-run that trained on), not
+     * counting one whose BatchNorm statistics a bad batch had thrown off.
+     */
+    static final double LN_HELD = Math.log(1.75);
+    /** Validations in a row a rise of {@link #LN_HELD} must hold for. */
+    static final int HELD_POINTS = 3;
 
     final RollingFit values; // raw ln(val_loss) by step: the noise scale and the reported fit
     double smoothLn = Double.NaN;
@@ -156,8 +165,9 @@ final class ValidationTracker {
     /**
      * The newest two validations both stand {@link #LN_FAR} or more above the lowest before them, or the
      * newest does at the end of a climb ({@link #CLIMB_POINTS} validations in a row, each above the one
-     * before), and the training loss is less than half as far (in ln) above its own lowest of late: a
-     * validation loss that doubled and stayed, or kept climbing, while the training loss did not follow
+     * before), or the newest {@link #HELD_POINTS} all stand {@link #LN_HELD} above it, and the training
+     * loss is less than half as far (in ln) above its own lowest of late: a validation loss that doubled
+     * and stayed, kept climbing, or nearly doubled and held, while the training loss did not follow
      * is divergence however few validations there are, where the smoothed test needs {@link #CENTRED}
      * validations and {@code minPoints} more (a run validated every few hundred steps has only a
      * handful). {@link #sudden} when at least half of that rise (in ln) came into the first validation of
@@ -170,16 +180,30 @@ final class ValidationTracker {
         }
         firstUp = n - 2;
         double up = Math.min(values.valueAt(n - 1), values.valueAt(n - 2)) - values.valueAt(farRef());
+        double needed = LN_FAR;
         if (up < LN_FAR && n > CLIMB_POINTS && climbing(n)) {
             firstUp = n - CLIMB_POINTS;
             up = values.valueAt(n - 1) - values.valueAt(farRef());
+        }
+        if (up < LN_FAR && n > HELD_POINTS) {
+            int first = n - HELD_POINTS;
+            double lowestHeld = values.valueAt(first);
+            for (int i = first + 1; i < n; i++) {
+                lowestHeld = Math.min(lowestHeld, values.valueAt(i));
+            }
+            double held = lowestHeld - values.valueAt(lowestBefore(first));
+            if (held >= LN_HELD) {
+                firstUp = first;
+                up = held;
+                needed = LN_HELD;
+            }
         }
         double lowest = values.valueAt(farRef());
         double trainUp = Double.isNaN(trainLowestLn) ? 0 : Math.max(0, trainLn - trainLowestLn);
         // a training loss still under half the lowest validation has not followed, however far it rose
         // from a level near zero
         trainFarBelow = trainLn < lowest - LN_FAR;
-        if (up < LN_FAR || (trainUp > up / 2 && !trainFarBelow)) {
+        if (up < needed || (trainUp > up / 2 && !trainFarBelow)) {
             return false;
         }
         sudden = values.valueAt(firstUp) - values.valueAt(firstUp - 1) >= up / 2;

@@ -1145,12 +1145,13 @@ class DetectorTest {
         assertThat(o.diagnosis().cause()).isEqualTo(Cause.INSUFFICIENT_REGULARIZATION);
     }
 
-    @Test
-    void shouldCallAValidationLossThatClimbsToTwiceItsLowestOverThreeValidationsDivergence() {
-        // validated every 50 steps, the training loss falling: three validations in a row each above the
-        // one before, only the last of them 2x above the lowest (a run that ends there has no second one)
+    /**
+     * The VALIDATION_DIVERGENCE alerts of a 300-step run validated every 50 steps ({@code val}, six
+     * validations), the training loss falling in its noise throughout.
+     */
+    private List<AlertEvent> validatedEvery50(double[] val) {
         double[] noise = gaussian(31, 500, 0.1);
-        Function<double[], List<AlertEvent>> validated = val -> firing(
+        return firing(
                 runEvents(
                         300,
                         i -> StepEvent.of("run", i, (0.4 + 0.8 * Math.exp(-i / 80.0)) * Math.exp(noise[i]))
@@ -1159,6 +1160,33 @@ class DetectorTest {
                                 .withValLoss((i + 1) % 50 == 0 ? val[i / 50] : null)
                                 .withLabels(Map.of("optimizer", "momentum"))),
                 AlertType.VALIDATION_DIVERGENCE);
+    }
+
+    @Test
+    void shouldCallAValidationLossThatHoldsNearlyTwiceItsLowestForThreeValidationsDivergence() {
+        // 1.9x at once, then 1.8x and 1.9x (inputs changed upstream; the training loss recovers on them)
+        assertThat(validatedEvery50(new double[] {0.60, 0.55, 0.50, 0.95, 0.90, 0.95}))
+                .singleElement()
+                .satisfies(a -> {
+                    assertThat(a.step()).isEqualTo(299);
+                    assertThat(a.onsetStep()).isEqualTo(149);
+                    assertThat(a.diagnosis().cause()).isEqualTo(Cause.DATA_ISSUE);
+                    assertThat(a.diagnosis().evidence())
+                            .anyMatch(e -> e.contains("val_loss 0.950 is 1.9x above its lowest 0.500 at step 149"));
+                });
+        // held at 1.6x: within what healthy runs show
+        assertThat(validatedEvery50(new double[] {0.60, 0.55, 0.50, 0.80, 0.82, 0.80}))
+                .isEmpty();
+        // 1.9x twice, then back to 1.3x: it did not hold
+        assertThat(validatedEvery50(new double[] {0.60, 0.55, 0.50, 0.95, 0.95, 0.65}))
+                .isEmpty();
+    }
+
+    @Test
+    void shouldCallAValidationLossThatClimbsToTwiceItsLowestOverThreeValidationsDivergence() {
+        // validated every 50 steps, the training loss falling: three validations in a row each above the
+        // one before, only the last of them 2x above the lowest (a run that ends there has no second one)
+        Function<double[], List<AlertEvent>> validated = this::validatedEvery50;
         // 1.36x, 1.7x, 2.04x: a climb, none of it at once: overfitting
         assertThat(validated.apply(new double[] {0.60, 0.55, 0.50, 0.68, 0.85, 1.02}))
                 .singleElement()
