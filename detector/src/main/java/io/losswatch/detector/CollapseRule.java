@@ -22,7 +22,7 @@ final class CollapseRule {
     static final int PIN_POINTS = 8;
     /**
      * How far below chance level (ln) a classifier's loss must have been lately for a return to chance
-     * level to mean it lost what it learned: 0.7x. Healthy runs of eight architectures that got there
+     * level to mean it lost what it learned: 0.7x. Healthy classifiers of six architectures that got there
      * held a median of 8 steps in the collapse band for at most 12 steps in a row (a model built anew
      * that relearned, a cyclic rate at its top), at 0.8x for 17; the rule asks for twice the pin dead
      * gradients need (32 steps with the defaults).
