@@ -116,9 +116,7 @@ final class CollapseRule {
         JumpTracker jump = s.blowup.jump;
         boolean fellBack = pinned
                 && facts.chanceFromLabel
-                && (firing
-                        || (s.loss.recentLowLn() - facts.chanceLn <= LN_LEARNED_DEEP
-                                && (jump.jumpStep() < 0 || jump.confirmed())));
+                && (firing || (learnedDeep(s) && (jump.jumpStep() < 0 || jump.confirmed())));
         boolean collapsed = pinned
                 && ((afterJump && cs.pinnedStreak >= c.pinnedAfterJump())
                         || (dead && cs.pinnedStreak >= c.pinnedWithDeadGradients())
@@ -222,6 +220,14 @@ final class CollapseRule {
             }
         }
         return true;
+    }
+
+    /**
+     * A classifier ({@code num_classes} sent) whose loss has been at {@link #LN_LEARNED_DEEP} of chance
+     * level or lower lately: its lowest block mean, else its lowest point kept.
+     */
+    static boolean learnedDeep(RunState s) {
+        return s.facts.chanceFromLabel && s.loss.recentLowLn() - s.facts.chanceLn <= LN_LEARNED_DEEP;
     }
 
     /**

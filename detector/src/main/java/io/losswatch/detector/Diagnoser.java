@@ -297,9 +297,7 @@ final class Diagnoser {
                         s.collapse.pinnedStreak()));
                 long blowup = CollapseRule.blowupStep(s);
                 // back at chance after it learned past any blow-up before: that is what to say, not the blow-up
-                boolean learnedSince = s.facts.chanceFromLabel
-                        && s.loss.recentLowLn() - s.facts.chanceLn <= CollapseRule.LN_LEARNED_DEEP
-                        && s.loss.recentLowStep() > blowup;
+                boolean learnedSince = CollapseRule.learnedDeep(s) && s.loss.recentLowStep() > blowup;
                 if (blowup >= 0 && blowup <= onset && !learnedSince) {
                     ev.add(String.format(
                             Locale.ROOT,

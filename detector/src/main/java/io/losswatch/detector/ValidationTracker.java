@@ -179,21 +179,16 @@ final class ValidationTracker {
             return false;
         }
         firstUp = n - 2;
-        double up = Math.min(values.valueAt(n - 1), values.valueAt(n - 2)) - values.valueAt(farRef());
+        double up = heldAbove(2);
         double needed = LN_FAR;
         if (up < LN_FAR && n > CLIMB_POINTS && climbing(n)) {
             firstUp = n - CLIMB_POINTS;
             up = values.valueAt(n - 1) - values.valueAt(farRef());
         }
         if (up < LN_FAR && n > HELD_POINTS) {
-            int first = n - HELD_POINTS;
-            double lowestHeld = values.valueAt(first);
-            for (int i = first + 1; i < n; i++) {
-                lowestHeld = Math.min(lowestHeld, values.valueAt(i));
-            }
-            double held = lowestHeld - values.valueAt(lowestBefore(first));
+            double held = heldAbove(HELD_POINTS);
             if (held >= LN_HELD) {
-                firstUp = first;
+                firstUp = n - HELD_POINTS;
                 up = held;
                 needed = LN_HELD;
             }
@@ -209,6 +204,16 @@ final class ValidationTracker {
         sudden = values.valueAt(firstUp) - values.valueAt(firstUp - 1) >= up / 2;
         trainRiseLn = trainUp;
         return true;
+    }
+
+    /** ln of the lowest of the newest {@code k} validations over the lowest validation before them. */
+    private double heldAbove(int k) {
+        int first = values.size() - k;
+        double low = values.valueAt(first);
+        for (int i = first + 1; i < values.size(); i++) {
+            low = Math.min(low, values.valueAt(i));
+        }
+        return low - values.valueAt(lowestBefore(first));
     }
 
     /** The newest {@link #CLIMB_POINTS} validations each above the one before, the first above the lowest before them. */
