@@ -748,8 +748,10 @@ BLIND7_FAILING = {
     # a linear decay written without its floor and for half the run's steps, 1 - t / 150 where max(0,
     # 1 - t / 300) was meant: the rate reaches zero at step 150 and turns negative, -0.5x a healthy rate
     # at the last step, the optimizer climbing the loss ever faster; judged as a rate that climbs from the
-    # first step (see verdict); no single cause fits, the fix is the schedule
-    "linear-decay-past-its-end": dict(opt="momentum", lr_scale=0.5, schedule="linear-past-end", climbs=True),
+    # first step (see verdict); the cause is the rate below zero, the fix the schedule
+    "linear-decay-past-its-end": dict(
+        opt="momentum", lr_scale=0.5, schedule="linear-past-end", climbs=True, cause="LEARNING_RATE_NEGATIVE"
+    ),
     # from step 150 on the loss weighs one class (0; regression: the tenth of the examples with the
     # largest targets; the autoencoder: the images of class 0) 100x, as class weights computed from a
     # sample in which it was rare; the loss logged is the weighted mean, as a trainer prints it; the

@@ -94,7 +94,7 @@ final class AlertLifecycle {
         slot.healthySteps = 0;
         // same severity and cause as the firing: receivers (Alertmanager) match a resolve to its firing by labels
         Severity severity = Severity.values()[Math.min(slot.severity, Severity.values().length - 1)];
-        Cause cause = Cause.values()[Math.min(slot.cause, Cause.values().length - 1)];
+        Cause cause = slot.cause < Cause.values().length ? Cause.values()[slot.cause] : Cause.UNKNOWN;
         AlertEvent.Diagnosis d = new AlertEvent.Diagnosis(
                 cause, slot.confidencePercent / 100.0, List.of(why), "Resolved; nothing to do unless it fires again.");
         st.add(new AlertEvent(

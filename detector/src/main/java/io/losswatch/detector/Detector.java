@@ -150,6 +150,9 @@ public final class Detector {
                 f.learningRateClimbedTo(e.step(), lr); // step by step, as far as a jump would have gone
             }
             f.recordLearningRate(lr, e.step(), atOnce);
+            f.positiveLearningRate();
+        } else if (lrBox != null && Double.isFinite(lrBox)) {
+            f.recordNonPositiveLearningRate(lrBox, e.step());
         }
         Double ur = e.updateRatio();
         if (ur != null && Double.isFinite(ur)) {

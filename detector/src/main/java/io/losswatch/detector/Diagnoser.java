@@ -13,6 +13,7 @@ import java.util.Locale;
 /**
  * Names the likely cause of an alert from what the step events carry, first rule that applies:
  * <ol>
+ * <li>the newest learning rate sent below zero: LEARNING_RATE_NEGATIVE (each step climbs the loss);
  * <li>validation loss running away while training loss falls: INSUFFICIENT_REGULARIZATION; when it
  *     jumped instead (most of a 2x rise from one validation to the next) with the training loss near its
  *     lowest: LEARNING_RATE_TOO_HIGH if the rate rose to a new level since, else DATA_ISSUE;
@@ -58,6 +59,20 @@ final class Diagnoser {
         List<String> ev = new ArrayList<>();
         describe(type, s, e, fit, onset, ev);
 
+        if (s.facts.learningRateNegative()) {
+            ev.add(String.format(
+                    Locale.ROOT,
+                    "learning_rate is %.3g, below zero (0 or less since step %d): each step climbs the loss",
+                    s.facts.nonPositiveLearningRate,
+                    s.facts.nonPositiveSince));
+            return new Diagnosis(
+                    Cause.LEARNING_RATE_NEGATIVE,
+                    0.9,
+                    ev,
+                    "Fix the learning-rate schedule: a rate below zero turns descent into ascent (a decay run past "
+                            + "its end, or without a floor at 0; a sign flipped). Roll back to a checkpoint from before "
+                            + "step " + s.facts.nonPositiveSince + ".");
+        }
         if (type == AlertType.VALIDATION_DIVERGENCE) {
             return validation(s, ev, onset);
         }
@@ -491,9 +506,10 @@ final class Diagnoser {
         }
         ev.add(String.format(
                 Locale.ROOT,
-                "the loss jumped in one batch, at step %d, with the learning rate unchanged at %.3g",
+                "the loss jumped in one batch, at step %d, with the learning rate %s at %.3g",
                 onset,
-                s.facts.lastLearningRate));
+                s.facts.nonPositiveSince >= 0 ? "down" : "unchanged",
+                s.facts.nonPositiveSince >= 0 ? s.facts.nonPositiveLearningRate : s.facts.lastLearningRate));
         ev.add(
                 gradientOff == Double.POSITIVE_INFINITY
                         ? "grad_norm of that batch was not finite"
@@ -699,7 +715,7 @@ final class Diagnoser {
 
     /** Learning rates well above the usual range: 0.01 for adaptive optimizers, 0.5 for SGD, 1 when unknown. */
     static boolean highForOptimizer(RunState s) {
-        if (Double.isNaN(s.facts.lastLearningRate)) {
+        if (Double.isNaN(s.facts.lastLearningRate) || s.facts.nonPositiveSince >= 0) {
             return false;
         }
         double limit = isAdaptive(s.facts.optimizer) ? 0.01 : s.facts.optimizer.isEmpty() ? 1.0 : 0.5;

@@ -43,6 +43,8 @@ final class RunFacts {
     long learningRateRiseFromStep = -1; // the last rise to a new level came by a climb from this step
     double learningRateRiseFrom = Double.NaN; // and this rate; -1 and NaN for a rise at once
     double recentMaxUpdateRatio = Double.NaN;
+    double nonPositiveLearningRate = Double.NaN; // the newest rate sent, while it is 0 or below; NaN otherwise
+    long nonPositiveSince = -1; // where the rates sent went to 0 or below, this time
     String optimizer = "";
     /**
      * Every event so far carried an epoch, each one past the last: one point per epoch (a Keras
@@ -65,6 +67,28 @@ final class RunFacts {
         lastEpoch = epoch == null ? -1 : epoch;
         processedSteps++;
         lastSeenMillis = nowMillis;
+    }
+
+    /**
+     * A rate of 0 or below, which the rules that compare rates leave out: 0 (a warm-up's first step, a
+     * decay's last) stops the weights, below zero every step climbs the loss. Kept for the diagnosis.
+     */
+    void recordNonPositiveLearningRate(double lr, long step) {
+        if (nonPositiveSince < 0) {
+            nonPositiveSince = step;
+        }
+        nonPositiveLearningRate = lr;
+    }
+
+    /** A rate above 0 arrived: the stretch of rates at 0 or below, if any, is over. */
+    void positiveLearningRate() {
+        nonPositiveSince = -1;
+        nonPositiveLearningRate = Double.NaN;
+    }
+
+    /** The newest rate sent is below zero. */
+    boolean learningRateNegative() {
+        return nonPositiveLearningRate < 0;
     }
 
     /** A learning rate well above the last one: a warm restart of the schedule, or a new level. */
@@ -190,6 +214,8 @@ final class RunFacts {
         learningRateRiseFromStep = -1;
         learningRateRiseFrom = Double.NaN;
         recentMaxUpdateRatio = Double.NaN;
+        nonPositiveLearningRate = Double.NaN;
+        nonPositiveSince = -1;
         chanceLn = Double.NaN;
         chanceFromLabel = false;
         perEpoch = false;
@@ -205,7 +231,7 @@ final class RunFacts {
             PER_EPOCH = 32,
             RISE_LEVEL = 64,
             MORE = 128; // a second mask byte follows (format 7 on)
-    private static final int CLIMB = 1, RISE_FROM = 2;
+    private static final int CLIMB = 1, RISE_FROM = 2, NON_POSITIVE_LR = 4; // format 8 on
 
     /** First in the state: the other slices write their steps relative to {@link #lastStep}. */
     void writeTo(StateWriter w) {
@@ -218,7 +244,9 @@ final class RunFacts {
                 | (chanceFromLabel ? CHANCE_FROM_LABEL : 0)
                 | (perEpoch ? PER_EPOCH : 0)
                 | StateWriter.unlessNaN(learningRateRiseLevel, RISE_LEVEL);
-        int more = (learningRateClimbStep >= 0 ? CLIMB : 0) | (learningRateRiseFromStep >= 0 ? RISE_FROM : 0);
+        int more = (learningRateClimbStep >= 0 ? CLIMB : 0)
+                | (learningRateRiseFromStep >= 0 ? RISE_FROM : 0)
+                | (nonPositiveSince >= 0 ? NON_POSITIVE_LR : 0);
         w.u8(more != 0 ? mask | MORE : mask);
         if (more != 0) {
             w.u8(more);
@@ -247,6 +275,9 @@ final class RunFacts {
         if ((more & RISE_FROM) != 0) {
             w.f64(learningRateRiseFrom).step(learningRateRiseFromStep, lastStep);
         }
+        if ((more & NON_POSITIVE_LR) != 0) {
+            w.f64(nonPositiveLearningRate).step(nonPositiveSince, lastStep);
+        }
     }
 
     void readFrom(StateReader r) {
@@ -271,6 +302,8 @@ final class RunFacts {
         learningRateClimbStep = (more & CLIMB) != 0 ? r.step(lastStep) : -1;
         learningRateRiseFrom = r.f64(more, RISE_FROM, Double.NaN);
         learningRateRiseFromStep = (more & RISE_FROM) != 0 ? r.step(lastStep) : -1;
+        nonPositiveLearningRate = r.f64(more, NON_POSITIVE_LR, Double.NaN);
+        nonPositiveSince = (more & NON_POSITIVE_LR) != 0 ? r.step(lastStep) : -1;
     }
 
     // the form of run state formats 3 and 4, where these facts are spread among the rules' state

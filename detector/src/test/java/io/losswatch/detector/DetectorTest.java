@@ -362,6 +362,50 @@ class DetectorTest {
     }
 
     @Test
+    void shouldNameARateBelowZeroAsTheCauseAndNotTheUnchangedRateBeforeIt() {
+        // a linear decay written without its floor: 0 at step 150, below zero after, the loss climbing
+        double[] noise = gaussian(17, 300, 0.05);
+        IntFunction<StepEvent> decayPastItsEnd = i -> StepEvent.of(
+                        "run",
+                        i,
+                        (i < 150 ? 2.3 * Math.exp(-i / 60.0) : 0.19 * Math.exp(0.08 * (i - 150))) * Math.exp(noise[i]))
+                .withGradNorm(1.0 * Math.exp(noise[299 - i]))
+                .withLearningRate(0.01 * (1 - i / 150.0))
+                .withLabels(Map.of("optimizer", "momentum"));
+        List<AlertEvent> alerts = firing(runEvents(300, decayPastItsEnd));
+        assertThat(alerts).isNotEmpty();
+        AlertEvent first = alerts.get(0);
+        assertThat(first.onsetStep()).isBetween(145L, 175L);
+        assertThat(first.diagnosis().cause()).isEqualTo(Cause.LEARNING_RATE_NEGATIVE);
+        assertThat(first.diagnosis().evidence())
+                .anyMatch(x -> x.matches("learning_rate is -0\\.\\d+, below zero \\(0 or less since step 150\\).*"));
+        assertThat(first.diagnosis().suggestion()).contains("schedule").contains("before step 150");
+        // the rate, kept at 0 from step 150 instead, then one batch 1e7x: the data's, at a rate of 0, not
+        // "unchanged" at the last rate above 0
+        List<AlertEvent> zero = firing(runEvents(
+                300,
+                i -> StepEvent.of("run", i, i < 200 ? 0.53 + 0.01 * Math.sin(i) : 5.9e6)
+                        .withGradNorm(i < 200 ? 1.5 + 0.1 * Math.cos(i) : 2.3e5)
+                        .withLearningRate(i < 150 ? 0.015 : 0.0)
+                        .withLabels(Map.of("optimizer", "momentum"))));
+        assertThat(zero.get(0).diagnosis().cause()).isEqualTo(Cause.DATA_ISSUE);
+        assertThat(zero.get(0).diagnosis().evidence())
+                .contains("the loss jumped in one batch, at step 200, with the learning rate down at 0.00");
+        // a rate of 0 and then above it again (a warm-up from 0): nothing of it is kept
+        RunState s = detector.newState();
+        for (int i = 0; i < 20; i++) {
+            detector.onStep(s, StepEvent.of("run", i, 2.3).withLearningRate(i * 1e-4), Instant.EPOCH, Instant.EPOCH);
+        }
+        assertThat(s.facts.nonPositiveSince).isEqualTo(-1);
+        assertThat(RunState.fromBytes(s.toBytes(), detector.config()).facts.nonPositiveSince)
+                .isEqualTo(-1);
+        s.facts.recordNonPositiveLearningRate(-0.002, 20);
+        RunState back = RunState.fromBytes(s.toBytes(), detector.config());
+        assertThat(back.facts.nonPositiveSince).isEqualTo(20);
+        assertThat(back.facts.nonPositiveLearningRate).isEqualTo(-0.002);
+    }
+
+    @Test
     void shouldNotTakeTwoSpikesForABlowUp() {
         // 100x at 150 and again at 153, each falling back by 3x per step
         List<AlertEvent> alerts = run(

@@ -223,6 +223,39 @@ class EventJsonTest {
     }
 
     @Test
+    void shouldReadACauseItDoesNotKnowAsUnknownAndKeepTheRestOfTheAlert() throws Exception {
+        AlertEvent a = new AlertEvent(
+                1,
+                "r/LOSS_BLOWUP/3",
+                "r",
+                AlertType.LOSS_BLOWUP,
+                AlertStatus.FIRING,
+                Severity.CRITICAL,
+                9,
+                3,
+                null,
+                Instant.EPOCH,
+                null,
+                null,
+                new AlertEvent.Diagnosis(
+                        Cause.LEARNING_RATE_NEGATIVE, 0.9, List.of("learning_rate is -0.002"), "Fix it"));
+        String json = new String(EventJson.writeAlert(a), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(json).contains("\"cause\":\"LEARNING_RATE_NEGATIVE\"");
+        assertThat(EventJson.parseAlert(json.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .isEqualTo(a);
+        // from a later release: a cause not in this one's list
+        AlertEvent later = EventJson.parseAlert(json.replace("LEARNING_RATE_NEGATIVE", "A_CAUSE_OF_LATER")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(later.diagnosis().cause()).isEqualTo(Cause.UNKNOWN);
+        assertThat(later.diagnosis().evidence()).containsExactly("learning_rate is -0.002");
+        assertThat(later.runId()).isEqualTo("r");
+        // an alert type it does not know still does not parse: what the alert is about cannot be guessed
+        assertThatThrownBy(() -> EventJson.parseAlert(json.replace("LOSS_BLOWUP\",", "A_TYPE_OF_LATER\",")
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .isInstanceOf(InvalidEventException.class);
+    }
+
+    @Test
     void shouldWriteInfiniteDoublingStepsSoThatTheAlertStillParses() throws Exception {
         AlertEvent a = new AlertEvent(
                 1,

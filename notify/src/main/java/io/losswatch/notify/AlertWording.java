@@ -80,6 +80,7 @@ public final class AlertWording {
             case UNSTABLE_OPTIMIZER -> "the optimizer is unstable for this problem";
             case DATA_ISSUE -> "something in the data (a bad batch, bad labels or inputs)";
             case UNKNOWN -> "unclear from the metrics";
+            case LEARNING_RATE_NEGATIVE -> "the learning rate is below zero: each step climbs the loss";
         };
     }
 
