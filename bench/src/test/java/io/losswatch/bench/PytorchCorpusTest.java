@@ -124,6 +124,52 @@ class PytorchCorpusTest {
                 .collect(Collectors.partitioningBy(PytorchCorpus.Entry::diverging, Collectors.counting()));
         assertThat(byLabel.get(true)).isPositive();
         assertThat(byLabel.get(false)).isPositive();
+        // the parts as drawn and scored: a label reviewed since moves no run between them
+        // (DIVERGING_WHEN_SPLIT keeps the label each reviewed run had then)
+        assertThat(held)
+                .containsExactlyInAnyOrder(
+                        "autoencoder-corrupt-batch",
+                        "autoencoder-momentum-step-decay",
+                        "autoencoder-overfit",
+                        "autoencoder-sgd",
+                        "cnn-adamw-cosine-restarts",
+                        "cnn-bn-adamw-cosine-restarts",
+                        "cnn-bn-lr-too-high-adam",
+                        "cnn-bn-overfit",
+                        "cnn-bn-rmsprop-onecycle",
+                        "cnn-bn-sgd",
+                        "cnn-lr-raised",
+                        "cnn-momentum-warmup",
+                        "cnn-overfit",
+                        "lstm-adam-dropout",
+                        "lstm-labels-scrambled",
+                        "lstm-lr-too-high-sgd",
+                        "lstm-momentum-clip-label-noise",
+                        "lstm-rmsprop-onecycle",
+                        "mlp-momentum-step-decay",
+                        "mlp-no-normalization",
+                        "mlp-overfit",
+                        "mlp-rmsprop-onecycle",
+                        "regression-adam-dropout",
+                        "regression-corrupt-batch",
+                        "regression-no-normalization",
+                        "regression-overfit",
+                        "resnet-corrupt-batch",
+                        "resnet-labels-scrambled",
+                        "resnet-lr-too-high-adam",
+                        "resnet-momentum-step-decay",
+                        "transformer-adam-warmup-cosine",
+                        "transformer-adamw-cosine-restarts",
+                        "transformer-overfit");
+        for (String run : PytorchCorpus.DIVERGING_WHEN_SPLIT.keySet()) {
+            PytorchCorpus.Entry e = entries.stream()
+                    .filter(x -> x.run().equals(run))
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(e.diverging())
+                    .as(run + " was relabelled")
+                    .isNotEqualTo(PytorchCorpus.DIVERGING_WHEN_SPLIT.get(run));
+        }
     }
 
     private static List<BenchRun> union() {
