@@ -101,6 +101,19 @@ of one CPU core):
 
   OMP_NUM_THREADS=1 nice -n 10 python3 bench/corpus/record_pytorch_runs.py --set blind-7 --data DIR
   python3 bench/corpus/record_pytorch_runs.py --set blind-7 --relabel
+
+The eighth blind set (--set blind-8, written to pytorch-blind-8/): 48 runs of settings none of the
+earlier sets uses (images at half resolution until a step, Lion and LAMB written by hand, float16
+gradients under a dynamic loss scale with overflowing steps skipped, a job preempted and resumed from an
+older checkpoint with its warm-up run again, adaptive gradient clipping at twice the rate, a layer-wise
+rate decay, gradient centralization; a softmax's exponentials in float16, momentum 0.999, momentum
+applied twice, the loss summed over the batch; from a step on: a brightness augmentation wrapping around
+in uint8, the gradients below the output layer reversed, a restore of the weights only at 10x the rate,
+the same five batches over and over), recorded after the seventh blind set had been scored and labelled
+from the curves alone, to be scored once. In one process (about 8 minutes of one CPU core):
+
+  OMP_NUM_THREADS=1 nice -n 10 python3 bench/corpus/record_pytorch_runs.py --set blind-8 --data DIR
+  python3 bench/corpus/record_pytorch_runs.py --set blind-8 --relabel
 """
 
 import argparse
@@ -778,6 +791,106 @@ BLIND7_FAILING = {
 
 BLIND7_PLAN = rotated_plan(BLIND7_HEALTHY, BLIND7_FAILING)
 
+# --------------------------------------------------------------------------- the eighth blind set
+#
+# A ninth set, recorded after the seventh blind set had been scored and labelled from the curves alone,
+# to be scored once: settings none of the earlier sets uses, given to the architectures by the same
+# rotation. Its healthy settings are of jobs that look unusual or alarming (optimizers written by hand,
+# overflowing steps skipped, a resumed job warming up again, a resolution switched); its failures are of
+# a job's loss, optimizer, loop and data: a loss's precision or its reduction, a momentum, a restore, a
+# gradient reversed, a pixel type, a shard list.
+
+BLIND8_HEALTHY = {
+    # progressive resizing: the images at half resolution (2x2 pixels averaged, then repeated) until step
+    # 150 and whole from there, training and validation alike, as a job that trains fast on small images
+    # first; the loss may step at the switch. Images only (the rotation gives it no regression)
+    "momentum-low-res-until-150": dict(opt="momentum", lr_scale=0.5, low_res_until=TROUBLE_AT),
+    # Lion (Chen et al. 2023), written by hand: each weight moved by exactly the rate along the sign of a
+    # blend of its gradient and the gradient's running average, at a fifth of Adam's rate as the paper
+    # advises
+    "lion": dict(opt="lion", lr=2e-4),
+    # LAMB (You et al. 2019), written by hand: Adam's step for each tensor rescaled to the rate times the
+    # tensor's norm (a trust ratio), so every tensor changes by about 1% a step whatever its size
+    "lamb": dict(opt="lamb", lr=1e-2),
+    # mixed precision done right: the gradients held in float16 under a dynamic loss scale (65536 at
+    # first, doubled after 25 steps without overflow, halved at each overflow), unscaled in float32, and a
+    # step whose gradients overflowed skipped, as torch.cuda.amp's GradScaler with a short growth
+    # interval; the gradient norm logged is the unscaled one, inf on a skipped step
+    "momentum-amp-dynamic-scale": dict(opt="momentum", lr_scale=0.5, amp_scale=2.0**16, amp_growth=25),
+    # AdamW with a 30-step warm-up, checkpointed (weights and optimizer) every 25 steps; preempted at step
+    # 150 and resumed from the checkpoint of step 125, its scheduler not saved so the warm-up runs again
+    # and the loader reshuffled: the weights go back 25 steps and the rate dips to 1/30 and climbs back;
+    # the step count logged carries on
+    "adamw-resumed-warmup-again": dict(
+        opt="adamw", lr=1e-3, schedule="warmup-30", resume_at=TROUBLE_AT, checkpoint_every=25
+    ),
+    # adaptive gradient clipping (Brock et al. 2021) at 0.02: each unit's gradient (a row of a weight
+    # matrix, an output channel of a kernel) cut to 0.02 of the unit's weight norm, so SGD with momentum
+    # can run at twice a healthy rate; the gradient norm logged is before the clip
+    "momentum-agc-lr-2x": dict(opt="momentum", lr_scale=2.0, agc=0.02),
+    # layer-wise rate decay: the output layer at 2e-3, each layer below at 0.7x the rate of the one above
+    # (counted by weight matrices and kernels, in the model's order), as fine-tuning recipes do; the rate
+    # logged is the output layer's
+    "adamw-layer-decay-0.7": dict(opt="adamw", lr=2e-3, layer_decay=0.7),
+    # gradient centralization (Yong et al. 2020): each weight matrix's and kernel's gradient has its mean
+    # over each unit's inputs taken out before the step; the gradient norm logged is before
+    "adam-grad-centralization": dict(opt="adam", lr=1e-3, grad_centralize=True),
+}
+
+BLIND8_FAILING = {
+    # a cross-entropy written by hand with its softmax's exponentials held in float16, exp(z) / sum exp(z)
+    # without subtracting the largest logit first: a logit above 11.09 overflows to inf (and the loss to
+    # nan), one below -16.6 underflows to 0 (and the loss to inf if it is the true class's), so the run
+    # breaks once the model grows confident; the validation uses the same loss, as a trainer's does;
+    # classifiers only (the rotation gives it no other); no single cause fits, the fix is the loss
+    "softmax-in-float16": dict(opt="momentum", lr_scale=0.5, softmax_fp16=True, onset=1),
+    # SGD with momentum 0.999 (0.99 or 0.9 meant) at a healthy rate: the velocity builds over a thousand
+    # steps, so the step it takes grows toward 100x that of momentum 0.9; judged as a rate that climbs
+    # from the first step (see verdict); the fix is the optimizer's setting
+    "momentum-0.999": dict(
+        opt="momentum", momentum=0.999, lr_scale=1.0, climbs=True, onset=1, cause="UNSTABLE_OPTIMIZER"
+    ),
+    # from step 150 on the training images brightened by 60 (of 255) in uint8 arithmetic, which wraps: a
+    # pixel above 195 comes out as 0-59, as an augmentation added to a pipeline that holds raw bytes;
+    # normalised as before; the autoencoder's targets with them; the validation images stay as they were.
+    # Images only (the rotation gives it no regression)
+    "uint8-brightness-wrap-from-150": dict(
+        opt="momentum", lr_scale=0.3, wrap_from=TROUBLE_AT, wrap_add=60, cause="DATA_ISSUE"
+    ),
+    # from step 150 on the gradients of every layer but the output layer reversed, as a gradient reversal
+    # layer (for domain-adversarial training) put on the main path rather than on the domain branch: the
+    # output layer still descends the loss while the layers below it climb it; no single cause fits, the
+    # fix is where the layer sits
+    "grad-reversal-below-head-from-150": dict(opt="momentum", lr_scale=0.3, reverse_body_from=TROUBLE_AT),
+    # at step 150 the job restored from its checkpoint with the weights only: Adam built anew (its moments
+    # and step count lost) at 1e-2, the rate of a config written for a larger batch, 10x the 1e-3 it
+    # trained at
+    "adam-weights-only-restore-lr-10x-at-150": dict(
+        opt="adam", lr=1e-3, refresh_at=TROUBLE_AT, refresh_lr_by=10, cause="LEARNING_RATE_TOO_HIGH"
+    ),
+    # momentum applied twice: each gradient first summed into a hand-written momentum buffer (g' = 0.9 g' +
+    # g, as a training loop ported from code that did its own momentum) and then given to SGD with momentum
+    # 0.9 at half a healthy rate, so a steady gradient moves the weights by 100x the rate times it per step
+    # rather than 10x, with the lag of two averages; the gradient norm logged is before the buffer; the fix
+    # is the optimizer's setting
+    "momentum-applied-twice": dict(
+        opt="momentum", lr_scale=0.5, grad_ema=0.9, onset=1, cause="UNSTABLE_OPTIMIZER"
+    ),
+    # the training loss summed over the batch rather than averaged (reduction='sum'; for the autoencoder
+    # over every pixel), with plain SGD at the rate of a mean: each step 64x too large (the autoencoder's
+    # far more); the loss logged is the sum, as loss.item() gives it; the validation loss is the mean; no
+    # single cause fits, the fix is the reduction
+    "loss-summed-not-averaged": dict(opt="sgd", lr_scale=1.0, loss_summed=True, onset=1),
+    # from step 150 on the loader cycles through the same five batches (320 examples), as a shard list
+    # rebuilt with one shard listed over and over: the training loss falls on them while the model forgets
+    # the rest; the validation set keeps all of them
+    "duplicates-from-150": dict(
+        opt="adam", lr=1e-3, duplicates_from=TROUBLE_AT, duplicates_of=5, cause="DATA_ISSUE"
+    ),
+}
+
+BLIND8_PLAN = rotated_plan(BLIND8_HEALTHY, BLIND8_FAILING)
+
 SETS = {
     "first": dict(plan=PLAN, out=OUT),
     "blind": dict(plan=BLIND_PLAN, out=os.path.join(RESOURCES, "pytorch-blind")),
@@ -787,6 +900,7 @@ SETS = {
     "blind-5": dict(plan=BLIND5_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-5")),
     "blind-6": dict(plan=BLIND6_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-6")),
     "blind-7": dict(plan=BLIND7_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-7")),
+    "blind-8": dict(plan=BLIND8_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-8")),
 }
 
 
@@ -806,15 +920,60 @@ def setting_of(name):
             setting = name[len(arch) + 1 :]
             failing = {
                 **FAILING, **BLIND_FAILING, **BLIND2_FAILING, **BLIND3_FAILING, **BLIND4_FAILING, **BLIND5_FAILING,
-                **BLIND6_FAILING, **BLIND7_FAILING,
+                **BLIND6_FAILING, **BLIND7_FAILING, **BLIND8_FAILING,
             }
             healthy = {
                 **HEALTHY, **BLIND_HEALTHY, **BLIND2_HEALTHY, **BLIND3_HEALTHY, **BLIND4_HEALTHY, **BLIND5_HEALTHY,
-                **BLIND6_HEALTHY, **BLIND7_HEALTHY,
+                **BLIND6_HEALTHY, **BLIND7_HEALTHY, **BLIND8_HEALTHY,
             }
             every = {**healthy, **failing}
             return arch, setting, every[setting], setting in failing
     raise KeyError(name)
+
+
+class Lion(torch.optim.Optimizer):
+    """Lion (Chen et al. 2023): each weight moved by the rate along the sign of beta1 of its gradient's
+    running average and 1 - beta1 of its gradient; the average kept with beta2."""
+
+    def __init__(self, params, lr, betas=(0.9, 0.99)):
+        super().__init__(params, dict(lr=lr, betas=betas))
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            b1, b2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                m = self.state[p].setdefault("exp_avg", torch.zeros_like(p))
+                p.add_(torch.sign(b1 * m + (1 - b1) * p.grad), alpha=-group["lr"])
+                m.mul_(b2).add_(p.grad, alpha=1 - b2)
+
+
+class Lamb(torch.optim.Optimizer):
+    """LAMB (You et al. 2019), without weight decay: Adam's bias-corrected step for each tensor, scaled by
+    the trust ratio |w| / |step| (1 where either is zero), so that the tensor moves by the rate times |w|."""
+
+    def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-6):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            b1, b2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                st = self.state[p]
+                if not st:
+                    st["t"], st["m"], st["v"] = 0, torch.zeros_like(p), torch.zeros_like(p)
+                st["t"] += 1
+                st["m"].mul_(b1).add_(p.grad, alpha=1 - b1)
+                st["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                u = (st["m"] / (1 - b1 ** st["t"])) / ((st["v"] / (1 - b2 ** st["t"])).sqrt() + group["eps"])
+                w_norm, u_norm = p.norm().item(), u.norm().item()
+                trust = w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0
+                p.add_(u, alpha=-group["lr"] * trust)
 
 
 def make_optimizer(
@@ -853,6 +1012,10 @@ def make_optimizer(
         return torch.optim.Rprop(params, lr=lr, step_sizes=(1e-6, 50 if step_max is None else step_max))
     if kind == "asgd":
         return torch.optim.ASGD(params, lr=lr)
+    if kind == "lion":
+        return Lion(params, lr=lr)
+    if kind == "lamb":
+        return Lamb(params, lr=lr)
     raise ValueError(kind)
 
 
@@ -920,6 +1083,9 @@ def make_schedule(kind, opt, lr, steps, cycle_low=0.1, peak=3):
         return torch.optim.lr_scheduler.CyclicLR(
             opt, base_lr=0.1 * lr, max_lr=lr, step_size_up=50, mode="exp_range", gamma=0.995, cycle_momentum=False
         )
+    if kind == "warmup-30":
+        # a linear warm-up over 30 steps, then constant
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda t: min(1.0, (t + 1) / 30))
     if kind == "linear-past-end":
         # a linear decay to zero at half the run's steps, without a floor: negative from there on
         return torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1 - t / (steps / 2))
@@ -992,6 +1158,18 @@ def train(name, images):
             {"params": [p for p in model.parameters() if p.dim() > 1]},
             {"params": [p for p in model.parameters() if p.dim() <= 1], "lr": lr * s["bias_lr"]},
         ]
+    if s.get("layer_decay"):
+        # each tensor in a group of its own, the rate layer_decay ** d of the output layer's for a tensor d
+        # weight matrices or kernels below it (a tensor of one dimension goes with the matrix before it);
+        # the output layer's group first, so that its rate is the one logged
+        depth, layer_of = -1, []
+        for p in model.parameters():
+            depth += p.dim() > 1
+            layer_of.append(max(depth, 0))
+        groups = [
+            {"params": [p], "lr": lr * s["layer_decay"] ** (depth - layer)}
+            for p, layer in zip(model.parameters(), layer_of)
+        ][::-1]
     if s.get("head_only_until"):
         # the output layer (the last linear one) alone trains until head_only_until; the rest is frozen
         for p in model.parameters():
@@ -1004,6 +1182,18 @@ def train(name, images):
     loss_fn = F.cross_entropy if task == "classify" else F.mse_loss
     if task == "classify" and s.get("label_smoothing"):
         loss_fn = lambda out, target: F.cross_entropy(out, target, label_smoothing=s["label_smoothing"])
+    val_fn = loss_fn  # the validation's loss: the training's, but for a training loss summed
+    if s.get("loss_summed"):
+        summed = F.cross_entropy if task == "classify" else F.mse_loss
+        loss_fn = lambda out, target: summed(out, target, reduction="sum")  # over the batch (and pixels)
+    if task == "classify" and s.get("softmax_fp16"):
+
+        def loss_fn(out, target):
+            # the exponentials in float16 (inf above 65504, 0 below 6e-8), the largest logit not subtracted
+            e = torch.exp(out).half().float()
+            return -torch.log((e / e.sum(dim=1, keepdim=True)).gather(1, target.view(-1, 1))).mean()
+
+        val_fn = loss_fn
     batch = s.get("batch", BATCH)
     params = [p for p in model.parameters()]
     micro = s.get("accumulate", 1)  # batches per step, their gradients accumulated
@@ -1033,6 +1223,12 @@ def train(name, images):
     if s.get("bad_from") is not None:
         # the fixed examples stored in other units (drawn apart from the loader's order)
         bad = torch.rand(len(x), generator=torch.Generator().manual_seed(seed + 1)) < s["bad_share"]
+    if s.get("low_res_until") is not None:
+        # half resolution: each 2x2 square of pixels averaged and repeated
+        low_res = lambda images: F.interpolate(F.avg_pool2d(images, 2), scale_factor=2, mode="nearest")
+    amp_scale, amp_good = s.get("amp_scale"), 0  # the dynamic loss scale and the steps since it last moved
+    checkpoint = None  # the last saved (weights, optimizer state), for a resumed job
+    buffers = {}  # a hand-written momentum's buffers, by parameter
 
     rows = []
     non_finite = 0
@@ -1040,6 +1236,15 @@ def train(name, images):
     pos = 0
     start = time.process_time()
     for step in range(steps):
+        if s.get("resume_at") == step:
+            # preempted before this step's checkpoint: the job restarts from the last one saved, weights and
+            # optimizer state, with its scheduler built anew (the warm-up runs again) and a new shuffle
+            model.load_state_dict(checkpoint[0])
+            opt.load_state_dict(checkpoint[1])
+            sched = make_schedule(s.get("schedule"), opt, lr, steps)
+            pos = len(order)  # the loader shuffles anew
+        elif s.get("checkpoint_every") and step % s["checkpoint_every"] == 0:
+            checkpoint = (copy.deepcopy(model.state_dict()), copy.deepcopy(opt.state_dict()))
         if s.get("shrink_from") is not None and step >= s["shrink_from"]:
             batch = s["shrink_to"]  # the loader's batch size overridden, the rate kept
         if s.get("batch_doubling"):
@@ -1065,6 +1270,11 @@ def train(name, images):
             if step == s["one_example_from"]:
                 stuck_one = idx[:1]
             idx = stuck_one.repeat(len(idx))  # every place in the batch the same example
+        if s.get("duplicates_from") is not None and step >= s["duplicates_from"]:
+            if step == s["duplicates_from"]:
+                # the few batches the shard list still holds (drawn as the loader draws)
+                dups = torch.randperm(len(x), generator=g)[: s["duplicates_of"] * batch].view(-1, batch)
+            idx = dups[(step - s["duplicates_from"]) % len(dups)]  # the same batches over and over
         bx, by = x[idx], y[idx]
         if s.get("corrupt_at") is not None and s["corrupt_at"] <= step < s["corrupt_at"] + s.get("corrupt_for", 1):
             if s.get("corrupt_nan"):
@@ -1114,6 +1324,14 @@ def train(name, images):
                 by = bx
         if s.get("label_noise_from") is not None and step >= s["label_noise_from"]:
             by = y_noisy[idx]
+        if s.get("low_res_until") is not None and step < s["low_res_until"]:
+            bx = low_res(bx)
+        if s.get("wrap_from") is not None and step >= s["wrap_from"]:
+            # the raw bytes brightened by wrap_add modulo 256, as uint8 arithmetic wraps, then normalised
+            pixels = torch.round((bx * 0.353 + 0.286) * 255)
+            bx = ((pixels + s["wrap_add"]) % 256 / 255 - 0.286) / 0.353
+            if task == "reconstruct":
+                by = bx
         if s.get("invert_from") is not None and step >= s["invert_from"]:
             # images as 255 - pixel (normalised as before); regression features negated
             bx = (1 - 2 * 0.286) / 0.353 - bx if task != "regress" else -bx
@@ -1151,6 +1369,9 @@ def train(name, images):
             # Adam's second moments lost at a restore, its first moments and step count kept
             for state in opt.state.values():
                 state["exp_avg_sq"].zero_()
+        if s.get("refresh_at") == step:
+            # the weights kept, the optimizer built anew (its state lost) at refresh_lr_by times the rate
+            opt = make_optimizer(s["opt"], model.parameters(), lr * s["refresh_lr_by"], s.get("weight_decay"))
         if s.get("swap_at") == step:
             # the optimizer replaced by Adam at the rate of the one it replaces
             opt = torch.optim.Adam(model.parameters(), lr=opt.param_groups[0]["lr"])
@@ -1192,7 +1413,14 @@ def train(name, images):
                 loss = (w * each).sum() / w.sum()
             else:
                 loss = loss_fn(out, by)
-            if s.get("l2_flipped"):
+            if amp_scale is not None:
+                # scaled for the backward pass, the gradients held in float16 (inf beyond 65504), unscaled;
+                # a step whose gradients overflowed is skipped below and the scale halved
+                (loss * amp_scale).backward()
+                for p in params:
+                    if p.grad is not None:
+                        p.grad = p.grad.half().float() / amp_scale
+            elif s.get("l2_flipped"):
                 # an L2 penalty on the weight matrices and kernels subtracted where it should be added
                 penalty = sum((p**2).sum() for p in params if p.dim() > 1)
                 (loss - s["l2_flipped"] * penalty).backward()
@@ -1227,6 +1455,20 @@ def train(name, images):
             if step >= s["stale_from"]:
                 for p, old in zip(params, history[0]):
                     p.grad = old  # the gradient of stale_by steps ago
+        if s.get("grad_centralize"):
+            # each weight matrix's and kernel's gradient less its mean over each unit's inputs
+            for p in params:
+                if p.grad is not None and p.dim() > 1:
+                    p.grad.sub_(p.grad.mean(dim=tuple(range(1, p.dim())), keepdim=True))
+        if s.get("agc"):
+            # adaptive clipping: each unit's gradient (over all but the first dimension) cut to agc times
+            # the unit's weight norm (at least 1e-3); tensors of one dimension left as they are
+            for p in params:
+                if p.grad is not None and p.dim() > 1:
+                    dims = tuple(range(1, p.dim()))
+                    ceiling = s["agc"] * p.detach().pow(2).sum(dim=dims, keepdim=True).sqrt().clamp_min(1e-3)
+                    norm = p.grad.pow(2).sum(dim=dims, keepdim=True).sqrt()
+                    p.grad.mul_(torch.where(norm > ceiling, ceiling / norm.clamp_min(1e-12), torch.ones_like(norm)))
         if s.get("clip"):
             torch.nn.utils.clip_grad_norm_(params, s["clip"])
         if s.get("clip_value"):
@@ -1238,12 +1480,28 @@ def train(name, images):
             for p in params:
                 if p.grad is not None:
                     p.grad.add_(std * torch.randn(p.grad.shape, generator=noise_g))
+        if s.get("reverse_body_from") is not None and step >= s["reverse_body_from"]:
+            for p in params:
+                if p.grad is not None and all(p is not h for h in head):
+                    p.grad.neg_()  # every layer below the output layer climbs the loss
+        if s.get("grad_ema"):
+            # a hand-written momentum buffer of the gradients, itself handed to SGD with momentum
+            for p in params:
+                if p.grad is not None:
+                    p.grad = buffers.setdefault(p, torch.zeros_like(p)).mul_(s["grad_ema"]).add_(p.grad).clone()
         if s.get("ascent_from") is not None and step >= s["ascent_from"]:
             for p in params:
                 if p.grad is not None:
                     p.grad.neg_()  # the update's sign flipped: the optimizer climbs the loss
         step_lr = opt.param_groups[0]["lr"]
-        opt.step()
+        if amp_scale is not None and not math.isfinite(grad_norm):
+            amp_scale, amp_good = amp_scale / 2, 0  # an overflow: the step skipped, the scale halved
+        else:
+            opt.step()
+            if amp_scale is not None:
+                amp_good += 1
+                if amp_good == s["amp_growth"]:
+                    amp_scale, amp_good = amp_scale * 2, 0  # so many steps without overflow: the scale doubled
         if s.get("shrink_weights_from") is not None and step >= s["shrink_weights_from"]:
             with torch.no_grad():
                 for p in params:
@@ -1280,8 +1538,11 @@ def train(name, images):
                 torch.optim.swa_utils.update_bn([x[i * BATCH : (i + 1) * BATCH] for i in range(16)], swa)
                 judged = swa
             judged.eval()
+            vin = vx
+            if s.get("low_res_until") is not None and step < s["low_res_until"]:
+                vin = low_res(vx)  # validated at the resolution of the moment
             with torch.no_grad():
-                val = loss_fn(judged(vx), vy).item()
+                val = val_fn(judged(vin), vy).item()
         value = loss.item()
         rows.append((step, value, grad_norm, step_lr, val))
         if not math.isfinite(value):
@@ -1345,6 +1606,8 @@ def verdict(name, rows):
     for key in ("zero_v_at", "raw_from", "classes_from", "one_example_from", "swap_at"):
         trouble = s.get(key, trouble)
     for key in ("weight_from", "out_scale_from", "shrink_weights_from", "permute_from", "bad_from"):
+        trouble = s.get(key, trouble)
+    for key in ("wrap_from", "refresh_at", "duplicates_from", "reverse_body_from"):
         trouble = s.get(key, trouble)
     if "val_every" in s:
         vals = [(r[0], r[4]) for r in rows if r[4] is not None]
