@@ -44,6 +44,16 @@ def _norms(tensors: Sequence[torch.Tensor]) -> List[float]:
     return torch.stack(norms).tolist()
 
 
+def optimizer_name(optimizer: torch.optim.Optimizer) -> str:
+    """The optimizer's class name, lower case; SGD with momentum is ``momentum`` (``nesterov`` with
+    Nesterov's), as Losswatch's diagnosis reads ``sgd`` as plain SGD, whose oscillation momentum cures."""
+    name = type(optimizer).__name__.lower()
+    group = optimizer.param_groups[0] if optimizer.param_groups else {}
+    if name == "sgd" and group.get("momentum", 0):
+        return "nesterov" if group.get("nesterov") else "momentum"
+    return name
+
+
 class Watcher:
     """Measures each training step of ``model`` and reports it through ``reporter``; see :func:`watch`."""
 
@@ -56,7 +66,7 @@ class Watcher:
         self.optimizer = optimizer
         self.reporter = reporter
         self.param_every = param_every
-        self.labels = {"optimizer": type(optimizer).__name__.lower()}
+        self.labels = {"optimizer": optimizer_name(optimizer)}
         self._params: List[torch.nn.Parameter] = [p for p in model.parameters() if p.requires_grad]
         index = {id(p): i for i, p in enumerate(self._params)}
         # one block per top-level child module; parameters held by the model itself each count as one

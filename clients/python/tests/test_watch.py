@@ -186,3 +186,18 @@ def test_should_refuse_a_parameter_interval_below_one():
     opt = torch.optim.SGD(m.parameters(), lr=0.1)
     with pytest.raises(ValueError, match="param_every"):
         watch(m, opt, Captured(), param_every=0)
+
+
+def test_should_name_sgd_with_momentum_apart_from_plain_sgd():
+    m = model()
+    names = {}
+    for label, opt in {
+        "sgd": torch.optim.SGD(m.parameters(), lr=0.1),
+        "momentum": torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9),
+        "nesterov": torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9, nesterov=True),
+        "adamw": torch.optim.AdamW(m.parameters(), lr=1e-3),
+    }.items():
+        reporter = Captured()
+        watch(m, opt, reporter).step(0, train_step(m, opt))
+        names[label] = reporter.events[0]["labels"]["optimizer"]
+    assert names == {"sgd": "sgd", "momentum": "momentum", "nesterov": "nesterov", "adamw": "adamw"}
