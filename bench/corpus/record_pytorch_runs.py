@@ -1694,6 +1694,19 @@ def fmt(v):
     return f"{v:.5g}"
 
 
+def first_moment(s):
+    """The decay of the first moment a setting's optimizer runs with, as the Python client labels it
+    (``momentum``: SGD's or RMSprop's momentum, or an Adam-like optimizer's beta1); "" where it has none."""
+    kind = s["opt"]
+    if kind in ("momentum", "nesterov"):
+        return fmt(0.9 if s.get("momentum") is None or kind == "nesterov" else s["momentum"])
+    if kind == "rmsprop":
+        return fmt(s["momentum"]) if s.get("momentum") else ""
+    if kind in ("adam", "adamw", "nadam", "radam", "adamax", "lion", "lamb"):
+        return fmt(s["betas"][0] if s.get("betas") else 0.9)
+    return ""
+
+
 def write_manifest(out_dir, recordings):
     reviewed = read_reviewed()
     with open(os.path.join(out_dir, "manifest.tsv"), "w") as f:
@@ -1702,7 +1715,8 @@ def write_manifest(out_dir, recordings):
         f.write("# fair to ask for), checked: how the label was judged (auto: the script's rule on the curve;\n")
         f.write("# reviewed: a reader's judgement of the curve, overriding the rule). Every run's summary, as\n")
         f.write("# --relabel prints it, was read; where it disagreed with the rule, labels-reviewed.tsv says why.\n")
-        f.write("run\tarch\tsetting\toptimizer\tseed\tsteps\tlabel\tonset\tcause\tchecked\n")
+        f.write("# momentum: the optimizer's momentum or beta1, as the Python client labels it (empty: none).\n")
+        f.write("run\tarch\tsetting\toptimizer\tmomentum\tseed\tsteps\tlabel\tonset\tcause\tchecked\n")
         for name, rows in recordings.items():
             arch, setting, s, _ = setting_of(name)
             diverging, onset, why = verdict(name, rows)
@@ -1716,7 +1730,7 @@ def write_manifest(out_dir, recordings):
             if diverging and onset < 0:
                 raise SystemExit(f"{name}: diverging without an onset; add it to {REVIEWED}")
             f.write(
-                f"{name}\t{arch}\t{setting}\t{s['opt']}\t{seed_of(name)}\t{len(rows)}\t"
+                f"{name}\t{arch}\t{setting}\t{s['opt']}\t{first_moment(s)}\t{seed_of(name)}\t{len(rows)}\t"
                 f"{'diverging' if diverging else 'healthy'}\t{onset if diverging else -1}\t{cause}\t{checked}\n"
             )
 

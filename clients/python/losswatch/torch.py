@@ -1,7 +1,8 @@
 """PyTorch: the numbers of a training step, measured after ``optimizer.step()`` and reported.
 
 ``watch(model, optimizer, reporter).step(step, loss)`` adds to every step event the gradient norm, one
-gradient norm per top-level child module, the learning rate and the optimizer's name, and to every
+gradient norm per top-level child module, the learning rate, the optimizer's name and its momentum (or
+beta1), and to every
 ``param_every``-th event (and to any whose loss or gradient is not finite) the parameter norm and the
 update ratio. The gradient norms are one pass over the gradients; the parameter norm is a second full
 pass, which on every step would cost about as much again (bench/overhead.py), for a figure that moves
@@ -42,6 +43,21 @@ def _norms(tensors: Sequence[torch.Tensor]) -> List[float]:
         # after a small CNN's step: about 17 us against 37)
         return [t.item() for t in norms]
     return torch.stack(norms).tolist()
+
+
+def first_moment(optimizer: torch.optim.Optimizer) -> Optional[str]:
+    """The decay of the optimizer's first moment, as label text: SGD's or RMSprop's ``momentum`` when it
+    has one, else an Adam-like optimizer's beta1; None for none. Read at each step: a one-cycle schedule
+    moves it."""
+    if not optimizer.param_groups:
+        return None
+    group = optimizer.param_groups[0]
+    m = group.get("momentum")
+    if m is None and isinstance(group.get("betas"), (tuple, list)) and group["betas"]:
+        m = group["betas"][0]
+    if isinstance(m, bool) or not isinstance(m, (int, float)) or m == 0:
+        return None
+    return f"{float(m):.6g}"
 
 
 def optimizer_name(optimizer: torch.optim.Optimizer) -> str:
@@ -208,13 +224,19 @@ class Watcher:
             loss: the loss of this step (``loss.item()``), NaN allowed.
             val_loss: the validation loss, on steps where validation ran.
             epoch: the epoch, if the loop counts them.
-            labels: labels added to this event (the optimizer's name is added to every event).
+            labels: labels added to this event (the optimizer's name, and its momentum or beta1 as
+                ``momentum``, are added to every event).
 
         Returns:
             True when the event was queued for Kafka. Never raises a Kafka error.
         """
         fields = self.measure(loss)
-        merged = {**self.labels, **labels} if labels else self.labels
+        merged = self.labels
+        momentum = first_moment(self.optimizer)
+        if momentum is not None:
+            merged = {**merged, "momentum": momentum}
+        if labels:
+            merged = {**merged, **labels}
         return self.reporter.report(step, loss, val_loss=val_loss, epoch=epoch, labels=merged, **fields)
 
     def close(self) -> None:

@@ -62,7 +62,7 @@ def test_should_report_the_norms_of_the_mean_gradient_per_layer_and_of_the_param
     assert set(e["layer_grad_norms"]) == {"0", "3"}
     assert e["layer_grad_norms"]["0"] == pytest.approx(norm(grads[:2]), rel=1e-5)
     assert e["param_norm"] == pytest.approx(norm(m.parameters()), rel=1e-5)
-    assert e["learning_rate"] == 0.1 and e["labels"] == {"optimizer": "sgd"} and e["val_loss"] == 2.5
+    assert e["learning_rate"] == 0.1 and e["labels"] == {"optimizer": "sgd"} and e["val_loss"] == 2.5  # no momentum
 
 
 def test_should_measure_the_update_ratio_of_the_step_exactly():
@@ -75,7 +75,7 @@ def test_should_measure_the_update_ratio_of_the_step_exactly():
         watcher.step(step, train_step(m, opt, step))
         change = norm(p.detach() - b for p, b in zip(m.parameters(), before))
         assert reporter.events[-1]["update_ratio"] == pytest.approx(change / norm(m.parameters()), rel=1e-4)
-    assert reporter.events[-1]["labels"] == {"optimizer": "adam"}
+    assert reporter.events[-1]["labels"] == {"optimizer": "adam", "momentum": "0.9"}
 
 
 def test_should_estimate_a_large_layers_update_from_a_sample_within_a_few_percent():
@@ -201,3 +201,21 @@ def test_should_name_sgd_with_momentum_apart_from_plain_sgd():
         watch(m, opt, reporter).step(0, train_step(m, opt))
         names[label] = reporter.events[0]["labels"]["optimizer"]
     assert names == {"sgd": "sgd", "momentum": "momentum", "nesterov": "nesterov", "adamw": "adamw"}
+
+
+def test_should_label_the_momentum_or_beta1_each_step_as_a_schedule_moves_it():
+    m = model()
+    opt = torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.999)
+    reporter = Captured()
+    watcher = watch(m, opt, reporter)
+    watcher.step(0, train_step(m, opt))
+    opt.param_groups[0]["momentum"] = 0.95  # as OneCycleLR cycles it
+    watcher.step(1, train_step(m, opt), labels={"model": "cnn"})
+    assert [e["labels"] for e in reporter.events] == [
+        {"optimizer": "momentum", "momentum": "0.999"},
+        {"optimizer": "momentum", "momentum": "0.95", "model": "cnn"},
+    ]
+    adam = torch.optim.Adam(m.parameters(), lr=1e-3, betas=(0.999, 0.9))
+    reporter = Captured()
+    watch(m, adam, reporter).step(0, train_step(m, adam))
+    assert reporter.events[0]["labels"]["momentum"] == "0.999"

@@ -71,6 +71,7 @@ public final class PytorchCorpus {
      * @param arch the architecture
      * @param setting what the run was set up to do (healthy or failing); the label says what it did
      * @param optimizer sgd, momentum, adam, adamw or rmsprop
+     * @param momentum the optimizer's momentum or beta1 as the Python client labels it, empty for none
      * @param diverging the label
      * @param onset the step the trouble began, -1 for a healthy run
      * @param cause the cause a diagnosis should give, null where none is fair to ask for
@@ -81,6 +82,7 @@ public final class PytorchCorpus {
             String arch,
             String setting,
             String optimizer,
+            String momentum,
             boolean diverging,
             long onset,
             Cause cause,
@@ -104,10 +106,11 @@ public final class PytorchCorpus {
                     f[1],
                     f[2],
                     f[3],
-                    f[6].equals("diverging"),
-                    Long.parseLong(f[7]),
-                    f[8].equals("-") ? null : Cause.valueOf(f[8]),
-                    f[9]));
+                    f[4],
+                    f[7].equals("diverging"),
+                    Long.parseLong(f[8]),
+                    f[9].equals("-") ? null : Cause.valueOf(f[9]),
+                    f[10]));
         }
         return out;
     }
@@ -191,12 +194,21 @@ public final class PytorchCorpus {
         return set + "/" + file;
     }
 
-    /** What a trainer attaching through a client would send: the optimizer, and the class count of a classifier. */
+    /**
+     * What a trainer attaching through a client would send: the optimizer, its momentum (or beta1), and
+     * the class count of a classifier.
+     */
     private static Map<String, String> labels(Entry e) {
-        boolean classifier = !e.arch().equals("autoencoder") && !e.arch().equals("regression");
-        return classifier
-                ? Map.of("optimizer", e.optimizer(), "model", e.arch(), "num_classes", "10")
-                : Map.of("optimizer", e.optimizer(), "model", e.arch());
+        Map<String, String> labels = new LinkedHashMap<>();
+        labels.put("optimizer", e.optimizer());
+        labels.put("model", e.arch());
+        if (!e.momentum().isEmpty()) {
+            labels.put("momentum", e.momentum());
+        }
+        if (!e.arch().equals("autoencoder") && !e.arch().equals("regression")) {
+            labels.put("num_classes", "10");
+        }
+        return Map.copyOf(labels);
     }
 
     static long crc32(String s) {

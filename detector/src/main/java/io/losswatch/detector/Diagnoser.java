@@ -19,6 +19,7 @@ import java.util.Locale;
  *     lowest: LEARNING_RATE_TOO_HIGH if the rate rose to a new level since, else DATA_ISSUE;
  * <li>update ratio above 0.1 or the learning rate raised to a new level just before the onset (at once,
  *     or step by step to twice where its climb began): LEARNING_RATE_TOO_HIGH;
+ * <li>a momentum (labels.momentum: SGD's or RMSprop's, or Adam's beta1) above 0.99: UNSTABLE_OPTIMIZER;
  * <li>a non-finite loss out of a steady run (no growth, no jump before it): DATA_ISSUE (a bad batch);
  * <li>trouble within the first 20 steps (of a per-epoch series: at its first epoch): LEARNING_RATE_TOO_HIGH;
  * <li>a blow-up of one batch at a known, unraised learning rate, that batch's gradient out of line: DATA_ISSUE;
@@ -37,6 +38,12 @@ import java.util.Locale;
  */
 final class Diagnoser {
     static final double HIGH_UPDATE_RATIO = 0.1;
+    /**
+     * A momentum (or Adam's beta1) above this: 0.99 is the highest in common use; at 0.999 each step
+     * carries the gradients of about a thousand before it, and at 1 or more the velocity never decays.
+     */
+    static final double HIGH_MOMENTUM = 0.99;
+
     static final int EARLY_STEPS = 20;
     /** A learning-rate rise explains trouble noticed up to this many steps later. */
     static final int RISE_HORIZON = 512;
@@ -88,6 +95,27 @@ final class Diagnoser {
                 && s.facts.learningRateRiseStep >= onset - 64
                 && e.step() - s.facts.learningRateRiseStep <= RISE_HORIZON) {
             return learningRate(0.75, ev, s, describeRise(s, ev));
+        }
+        if (s.facts.momentum > HIGH_MOMENTUM) {
+            String m = new java.math.BigDecimal(s.facts.momentum)
+                    .round(new java.math.MathContext(4))
+                    .stripTrailingZeros()
+                    .toPlainString();
+            ev.add(
+                    s.facts.momentum >= 1
+                            ? "momentum " + m
+                                    + ": the optimizer's velocity never decays, each step adds to all before it"
+                            : String.format(
+                                    Locale.ROOT,
+                                    "momentum %s: each step carries the gradients of about %.0f steps before it",
+                                    m,
+                                    1 / (1 - s.facts.momentum)));
+            return new Diagnosis(
+                    Cause.UNSTABLE_OPTIMIZER,
+                    0.7,
+                    ev,
+                    "Lower the momentum to 0.9 (Adam: beta1 0.9): above 0.99 the optimizer overshoots and swings; "
+                            + "with momentum, the step is about the learning rate / (1 - momentum).");
         }
         if (type == AlertType.LOSS_NON_FINITE && quietBefore(s, onset)) {
             ev.add("the loss was steady right before (no growth, no jump, not the first steps)");

@@ -45,6 +45,8 @@ final class RunFacts {
     double recentMaxUpdateRatio = Double.NaN;
     double nonPositiveLearningRate = Double.NaN; // the newest rate sent, while it is 0 or below; NaN otherwise
     long nonPositiveSince = -1; // where the rates sent went to 0 or below, this time
+    double momentum = Double.NaN; // the optimizer's momentum or beta1 from labels.momentum, NaN when not sent
+    private String momentumLabel; // the label it was read from (not stored: read again after a restore)
     String optimizer = "";
     /**
      * Every event so far carried an epoch, each one past the last: one point per epoch (a Keras
@@ -176,6 +178,16 @@ final class RunFacts {
         if (opt != null && opt.length() <= MAX_OPTIMIZER_LABEL && !opt.equals(optimizer)) {
             optimizer = opt;
         }
+        String m = e.labels().get("momentum");
+        if (m != null && !m.equals(momentumLabel)) { // parsed once per value, not on every event
+            momentumLabel = m;
+            try {
+                double v = Double.parseDouble(m.trim());
+                momentum = Double.isFinite(v) ? v : Double.NaN;
+            } catch (NumberFormatException ignored) {
+                // a label, not a contract: a bad one only leaves the momentum unknown
+            }
+        }
         String classes = processedSteps <= 1 ? e.labels().get("num_classes") : null;
         if (classes != null) {
             try {
@@ -200,7 +212,7 @@ final class RunFacts {
         return chanceFromLabel ? chanceLn : Double.NaN;
     }
 
-    /** Forgets the attempt's facts: the run started over. The optimizer stays. */
+    /** Forgets the attempt's facts: the run started over. The optimizer and its momentum stay. */
     void startNewAttempt() {
         lastStep = -1;
         firstStep = -1;
@@ -231,7 +243,7 @@ final class RunFacts {
             PER_EPOCH = 32,
             RISE_LEVEL = 64,
             MORE = 128; // a second mask byte follows (format 7 on)
-    private static final int CLIMB = 1, RISE_FROM = 2, NON_POSITIVE_LR = 4; // format 8 on
+    private static final int CLIMB = 1, RISE_FROM = 2, NON_POSITIVE_LR = 4, MOMENTUM = 8; // 4 and 8: format 8 on
 
     /** First in the state: the other slices write their steps relative to {@link #lastStep}. */
     void writeTo(StateWriter w) {
@@ -246,7 +258,8 @@ final class RunFacts {
                 | StateWriter.unlessNaN(learningRateRiseLevel, RISE_LEVEL);
         int more = (learningRateClimbStep >= 0 ? CLIMB : 0)
                 | (learningRateRiseFromStep >= 0 ? RISE_FROM : 0)
-                | (nonPositiveSince >= 0 ? NON_POSITIVE_LR : 0);
+                | (nonPositiveSince >= 0 ? NON_POSITIVE_LR : 0)
+                | StateWriter.unlessNaN(momentum, MOMENTUM);
         w.u8(more != 0 ? mask | MORE : mask);
         if (more != 0) {
             w.u8(more);
@@ -278,6 +291,9 @@ final class RunFacts {
         if ((more & NON_POSITIVE_LR) != 0) {
             w.f64(nonPositiveLearningRate).step(nonPositiveSince, lastStep);
         }
+        if ((more & MOMENTUM) != 0) {
+            w.f64(momentum);
+        }
     }
 
     void readFrom(StateReader r) {
@@ -304,6 +320,7 @@ final class RunFacts {
         learningRateRiseFromStep = (more & RISE_FROM) != 0 ? r.step(lastStep) : -1;
         nonPositiveLearningRate = r.f64(more, NON_POSITIVE_LR, Double.NaN);
         nonPositiveSince = (more & NON_POSITIVE_LR) != 0 ? r.step(lastStep) : -1;
+        momentum = r.f64(more, MOMENTUM, Double.NaN);
     }
 
     // the form of run state formats 3 and 4, where these facts are spread among the rules' state

@@ -406,6 +406,39 @@ class DetectorTest {
     }
 
     @Test
+    void shouldNameAMomentumAbove099TheOptimizersFaultFromItsLabel() {
+        // healthy for 150 steps, then growth doubling every 10 steps, at an unchanged ordinary rate
+        double[] noise = gaussian(23, 400, 0.05);
+        java.util.function.Function<String, List<AlertEvent>> withMomentum = m -> firing(runEvents(
+                400,
+                i -> StepEvent.of("run", i, (i < 150 ? 1.0 : Math.exp(0.069 * (i - 150))) * Math.exp(noise[i]))
+                        .withLearningRate(0.01)
+                        .withLabels(
+                                m == null
+                                        ? Map.of("optimizer", "momentum")
+                                        : Map.of("optimizer", "momentum", "momentum", m))));
+        AlertEvent high = withMomentum.apply("0.999").get(0);
+        assertThat(high.diagnosis().cause()).isEqualTo(Cause.UNSTABLE_OPTIMIZER);
+        assertThat(high.diagnosis().evidence())
+                .contains("momentum 0.999: each step carries the gradients of about 1000 steps before it");
+        assertThat(high.diagnosis().suggestion()).startsWith("Lower the momentum to 0.9");
+        assertThat(withMomentum.apply("1.05").get(0).diagnosis().evidence())
+                .anyMatch(x -> x.startsWith("momentum 1.05: the optimizer's velocity never decays"));
+        // 0.99 and 0.9 are in common use, and an unparsable or absent label is no evidence
+        for (String m : new String[] {"0.99", "0.9", "high", null}) {
+            AlertEvent a = withMomentum.apply(m).get(0);
+            assertThat(a.step()).isEqualTo(high.step());
+            assertThat(a.diagnosis().cause()).as(m).isNotEqualTo(Cause.UNSTABLE_OPTIMIZER);
+        }
+        // kept with the run's state
+        RunState s = detector.newState();
+        detector.onStep(
+                s, StepEvent.of("run", 0, 1.0).withLabels(Map.of("momentum", "0.995")), Instant.EPOCH, Instant.EPOCH);
+        assertThat(RunState.fromBytes(s.toBytes(), detector.config()).facts.momentum)
+                .isEqualTo(0.995);
+    }
+
+    @Test
     void shouldNotTakeTwoSpikesForABlowUp() {
         // 100x at 150 and again at 153, each falling back by 3x per step
         List<AlertEvent> alerts = run(

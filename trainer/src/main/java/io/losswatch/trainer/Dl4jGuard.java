@@ -22,6 +22,12 @@ import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.learning.config.AMSGrad;
+import org.nd4j.linalg.learning.config.AdaMax;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Nadam;
+import org.nd4j.linalg.learning.config.Nesterovs;
 
 /**
  * Losswatch for any DL4J network, in two lines: publishes every step to the metrics topic and acts on
@@ -82,6 +88,10 @@ public final class Dl4jGuard extends BaseTrainingListener implements AutoCloseab
         if (optimizer != null) {
             all.putIfAbsent("optimizer", optimizer);
         }
+        Double momentum = momentum(net);
+        if (momentum != null) {
+            all.putIfAbsent("momentum", Double.toString(momentum));
+        }
         Integer classes = numClasses(net);
         if (classes != null) {
             all.putIfAbsent("num_classes", Integer.toString(classes));
@@ -110,12 +120,38 @@ public final class Dl4jGuard extends BaseTrainingListener implements AutoCloseab
 
     /** The updater of the first layer that has one, by name: adam, sgd, nesterovs, ... */
     static String optimizerName(Model net) {
+        IUpdater u = updater(net);
+        return u == null ? null : u.getClass().getSimpleName().toLowerCase(Locale.ROOT);
+    }
+
+    /** That updater's momentum (Nesterovs) or beta1 (Adam and its kin), null when it has none. */
+    static Double momentum(Model net) {
+        IUpdater u = updater(net);
+        if (u instanceof Nesterovs n) {
+            return n.getMomentum();
+        }
+        if (u instanceof Adam a) {
+            return a.getBeta1();
+        }
+        if (u instanceof Nadam a) {
+            return a.getBeta1();
+        }
+        if (u instanceof AdaMax a) {
+            return a.getBeta1();
+        }
+        if (u instanceof AMSGrad a) {
+            return a.getBeta1();
+        }
+        return null;
+    }
+
+    private static IUpdater updater(Model net) {
         List<org.deeplearning4j.nn.api.Layer> layers = net instanceof MultiLayerNetwork m
                 ? List.of(m.getLayers())
                 : net instanceof ComputationGraph g ? List.of(g.getLayers()) : List.of();
         for (var layer : layers) {
             if (layer.conf().getLayer() instanceof BaseLayer b && b.getIUpdater() != null && layer.numParams() > 0) {
-                return b.getIUpdater().getClass().getSimpleName().toLowerCase(Locale.ROOT);
+                return b.getIUpdater();
             }
         }
         return null;

@@ -182,6 +182,7 @@ class Dl4jGuardIT {
                         && e.resumedFrom() == acts.get(0).checkpointStep());
         assertThat(steps.get(0).labels())
                 .containsEntry("optimizer", "adam")
+                .containsEntry("momentum", "0.9")
                 .containsEntry("num_classes", "10")
                 .containsEntry("model", "cnn");
         if (acts.get(acts.size() - 1).kind() == GuardAct.Kind.ROLLBACK) {
