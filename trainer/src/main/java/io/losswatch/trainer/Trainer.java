@@ -177,7 +177,12 @@ public final class Trainer {
     private TrainResult train(TrainingData data, MetricsPublisher publisher) {
         MultiLayerNetwork net = config.architecture().build(config.networkSpec());
         StepTracker tracker = new StepTracker(publisher, progress);
-        MetricsListener listener = new MetricsListener(config.runId(), labels(config), tracker);
+        Map<String, String> eventLabels = labels(config);
+        Double momentum = Dl4jGuard.momentum(net);
+        if (momentum != null) {
+            eventLabels.put("momentum", Double.toString(momentum));
+        }
+        MetricsListener listener = new MetricsListener(config.runId(), eventLabels, tracker);
         if (data.validation() != null) {
             listener.withValidation(data.validation(), config.validateEvery());
         }

@@ -61,6 +61,7 @@ class TrainerIT {
             assertThat(e.layerGradNorms()).containsKeys("0_W", "0_b", "2_W", "4_W", "5_W");
             assertThat(e.labels())
                     .containsEntry("optimizer", "adam")
+                    .containsEntry("momentum", "0.9")
                     .containsEntry("model", "lenet5")
                     .containsEntry("num_classes", "10");
         });
