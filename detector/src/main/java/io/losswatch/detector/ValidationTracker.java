@@ -49,8 +49,20 @@ final class ValidationTracker {
     static final double LN_FAR = Math.log(2);
     /** Validations that rise needs: the lowest one, then the two above it. */
     static final int FAR_POINTS = 3;
-    /** Validations of a climb to {@link #LN_FAR}: each above the one before, only the newest that far up. */
+    /** Validations of a climb: each above the one before, only the newest {@link #LN_FAR} (or {@link #LN_CLIMB}) up. */
     static final int CLIMB_POINTS = 3;
+    /**
+     * ln of the rise (1.25x) that such a climb makes divergence, measured from the validation before its
+     * first (not from a dip of the noise further back), when it is also {@link #CLIMB_SIGMAS} of the
+     * validation loss's own noise and the training loss is no higher than at the climb's first
+     * validation. Of the healthy recorded runs, none climbed three validations in a row
+     * by more than 1.15x while the training loss stayed down; validations on a few batches, noisy, do
+     * (the synthetic corpus's healthy validation runs climb 1.3x out of their noise): the noise bar is
+     * for them.
+     */
+    static final double LN_CLIMB = Math.log(1.25);
+    /** Standard deviations of a validation's noise (from second differences) that climb must also clear. */
+    static final double CLIMB_SIGMAS = 6;
     /**
      * ln of the rise (1.75x) over the lowest validation before them that {@link #HELD_POINTS}
      * validations in a row make divergence: one more validation, a lower bar. Of 257 healthy recorded
@@ -184,8 +196,17 @@ final class ValidationTracker {
         if (up < LN_FAR && n > CLIMB_POINTS && climbing(n)) {
             firstUp = n - CLIMB_POINTS;
             up = values.valueAt(n - 1) - values.valueAt(farRef());
+            // a climb of a quarter from the validation before it, far outside the noise, while the training
+            // loss went down over it (not up with it): divergence too
+            if (n > CLIMB_POINTS + 1 && trainLn <= trainPrev2Ln) {
+                double climb = values.valueAt(n - 1) - values.valueAt(n - 1 - CLIMB_POINTS);
+                double noise = rawNoise();
+                if (climb >= LN_CLIMB && climb >= CLIMB_SIGMAS * (Double.isFinite(noise) ? noise : 0)) {
+                    needed = LN_CLIMB;
+                }
+            }
         }
-        if (up < LN_FAR && n > HELD_POINTS) {
+        if (up < needed && n > HELD_POINTS) {
             double held = heldAbove(HELD_POINTS);
             if (held >= LN_HELD) {
                 firstUp = n - HELD_POINTS;

@@ -39,7 +39,10 @@ class ValidationTrackerTest {
         // -0.8977, -0.8285 at 600-800: 800 is the first validation 4 after the minimum, and it has risen
         // 0.1515 > ln 1.08 + 3 x 0 noise. (The average's own minimum would have waited for step 900.)
         assertThat(t.smoothLn).isCloseTo(-0.828516, within(1e-6));
-        assertThat(rising).containsExactly(false, false, false, false, false, false, false, true);
+        // 700 already: three validations each above the one before, 0.3 (1.35x) up from the vertex without
+        // noise, the training loss falling: the climb test
+        assertThat(rising).containsExactly(false, false, false, false, false, false, true, true);
+        assertThat(t.far).isFalse(); // 800 is the smoothed test's
     }
 
     @Test
