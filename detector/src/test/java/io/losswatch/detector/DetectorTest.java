@@ -1259,21 +1259,25 @@ class DetectorTest {
                 .isEmpty();
     }
 
+    /** One overfitting alert, at the last validation of {@link #validatedEvery50}, from the lowest at 149. */
+    private static void overfitAtTheLastValidation(List<AlertEvent> alerts, String evidence) {
+        assertThat(alerts).singleElement().satisfies(a -> {
+            assertThat(a.step()).isEqualTo(299);
+            assertThat(a.onsetStep()).isEqualTo(149);
+            assertThat(a.diagnosis().cause()).isEqualTo(Cause.INSUFFICIENT_REGULARIZATION);
+            assertThat(a.diagnosis().evidence()).anyMatch(e -> e.contains(evidence));
+        });
+    }
+
     @Test
     void shouldCallAValidationLossThatClimbsToTwiceItsLowestOverThreeValidationsDivergence() {
         // validated every 50 steps, the training loss falling: three validations in a row each above the
         // one before, only the last of them 2x above the lowest (a run that ends there has no second one)
         Function<double[], List<AlertEvent>> validated = this::validatedEvery50;
         // 1.36x, 1.7x, 2.04x: a climb, none of it at once: overfitting
-        assertThat(validated.apply(new double[] {0.60, 0.55, 0.50, 0.68, 0.85, 1.02}))
-                .singleElement()
-                .satisfies(a -> {
-                    assertThat(a.step()).isEqualTo(299);
-                    assertThat(a.onsetStep()).isEqualTo(149);
-                    assertThat(a.diagnosis().cause()).isEqualTo(Cause.INSUFFICIENT_REGULARIZATION);
-                    assertThat(a.diagnosis().evidence())
-                            .anyMatch(e -> e.contains("val_loss 1.02 is 2.0x above its lowest 0.500 at step 149"));
-                });
+        overfitAtTheLastValidation(
+                validated.apply(new double[] {0.60, 0.55, 0.50, 0.68, 0.85, 1.02}),
+                "val_loss 1.02 is 2.0x above its lowest 0.500 at step 149");
         // 1.8x at once, then higher twice (the rest of the data forgotten after a change of inputs): the
         // jump into the climb is named
         assertThat(validated.apply(new double[] {0.60, 0.55, 0.50, 0.90, 0.95, 1.02}))
@@ -1293,15 +1297,9 @@ class DetectorTest {
         // the same few batches over and over from step 150: 0.50 -> 0.55 -> 0.61 -> 0.67, 1.34x over the
         // validation before the climb, each above the one before; the noise of the first three (second
         // differences) is far under a sixth of the climb
-        assertThat(validated.apply(new double[] {0.60, 0.55, 0.50, 0.55, 0.61, 0.67}))
-                .singleElement()
-                .satisfies(a -> {
-                    assertThat(a.step()).isEqualTo(299);
-                    assertThat(a.onsetStep()).isEqualTo(149);
-                    assertThat(a.diagnosis().cause()).isEqualTo(Cause.INSUFFICIENT_REGULARIZATION);
-                    assertThat(a.diagnosis().evidence())
-                            .anyMatch(e -> e.contains("val_loss 0.670 is 1.3x above its lowest 0.500 at step 149"));
-                });
+        overfitAtTheLastValidation(
+                validated.apply(new double[] {0.60, 0.55, 0.50, 0.55, 0.61, 0.67}),
+                "val_loss 0.670 is 1.3x above its lowest 0.500 at step 149");
         // 1.2x over the three: within what healthy runs climb
         assertThat(validated.apply(new double[] {0.60, 0.55, 0.50, 0.53, 0.56, 0.60}))
                 .isEmpty();
