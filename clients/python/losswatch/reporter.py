@@ -155,7 +155,8 @@ class Reporter:
 
         The fields are those of :func:`losswatch.events.step_event`; the event is built and
         validated on the sending thread (a field that does not validate is counted in
-        :attr:`invalid`). Never blocks, never raises.
+        :attr:`invalid`). A learning rate below zero is sent as it is, and logged once: it is
+        always a bug. Never blocks, never raises.
         """
         if self._closed:
             self._warn_once("closed", "report() after close(): the step is not sent")
@@ -171,6 +172,9 @@ class Reporter:
             resumed_from = resume[0]
             skipped_batches = resume[1] if skipped_batches is None else skipped_batches
         self._pending_resume = None
+        if isinstance(learning_rate, (int, float)) and not isinstance(learning_rate, bool) and learning_rate < 0:
+            self._warn_once("negative-lr", f"run {self.run_id}: learning_rate {learning_rate:g} at step {step} is "
+                                           "below zero: every step climbs the loss (a schedule run past its end?)")
         fields = {"grad_norm": grad_norm, "layer_grad_norms": layer_grad_norms, "learning_rate": learning_rate,
                   "param_norm": param_norm, "update_ratio": update_ratio, "val_loss": val_loss, "epoch": epoch,
                   "resumed_from": resumed_from, "skipped_batches": skipped_batches,

@@ -114,3 +114,15 @@ def test_should_close_a_reporter_left_open_when_the_interpreter_exits():
                           env=dict(os.environ, PYTHONPATH=PACKAGE_ROOT))
     assert done.returncode == 0
     assert "losswatch: run left-open: 1 step not sent to Kafka" in done.stderr, done.stderr
+
+
+def test_should_send_a_learning_rate_below_zero_and_say_so_once(fake_kafka, caplog):
+    caplog.set_level(logging.WARNING, logger="losswatch")
+    with losswatch.Reporter("decay", connect_timeout=None) as r:
+        r.report(149, 1.0, learning_rate=0.0)
+        r.report(150, 1.1, learning_rate=-0.0002)
+        r.report(151, 1.2, learning_rate=-0.0004)
+    assert [e["learning_rate"] for _, _, e in fake_kafka[0].records] == [0.0, -0.0002, -0.0004]
+    said = [m for m in caplog.messages if "below zero" in m]
+    assert said == ["losswatch: run decay: learning_rate -0.0002 at step 150 is below zero: every step climbs "
+                    "the loss (a schedule run past its end?)"]
