@@ -2,9 +2,8 @@
 
 ``watch(model, optimizer, reporter).step(step, loss)`` adds to every step event the gradient norm, one
 gradient norm per top-level child module, the learning rate, the optimizer's name and its momentum (or
-beta1), and to every
-``param_every``-th event (and to any whose loss or gradient is not finite) the parameter norm and the
-update ratio. The gradient norms are one pass over the gradients; the parameter norm is a second full
+beta1), and to every ``param_every``-th event (and to any whose loss or gradient is not finite) the
+parameter norm and the update ratio. The gradient norms are one pass over the gradients; the parameter norm is a second full
 pass, which on every step would cost about as much again (bench/overhead.py), for a figure that moves
 slowly. The update ratio needs the parameters from before the step: before each step it measures, the
 watcher copies them (inside ``optimizer.step``, which it wraps) into buffers it allocates once, so the
@@ -45,10 +44,9 @@ def _norms(tensors: Sequence[torch.Tensor]) -> List[float]:
     return torch.stack(norms).tolist()
 
 
-def first_moment(optimizer: torch.optim.Optimizer) -> Optional[str]:
-    """The decay of the optimizer's first moment, as label text: SGD's or RMSprop's ``momentum`` when it
-    has one, else an Adam-like optimizer's beta1; None for none. Read at each step: a one-cycle schedule
-    moves it."""
+def first_moment(optimizer: torch.optim.Optimizer) -> Optional[float]:
+    """The decay of the optimizer's first moment: SGD's or RMSprop's ``momentum`` when it has one, else an
+    Adam-like optimizer's beta1; None for none. Read at each step: a one-cycle schedule moves it."""
     if not optimizer.param_groups:
         return None
     group = optimizer.param_groups[0]
@@ -57,7 +55,7 @@ def first_moment(optimizer: torch.optim.Optimizer) -> Optional[str]:
         m = group["betas"][0]
     if isinstance(m, bool) or not isinstance(m, (int, float)) or m == 0:
         return None
-    return f"{float(m):.6g}"
+    return float(m)
 
 
 def optimizer_name(optimizer: torch.optim.Optimizer) -> str:
@@ -83,6 +81,8 @@ class Watcher:
         self.reporter = reporter
         self.param_every = param_every
         self.labels = {"optimizer": optimizer_name(optimizer)}
+        self._momentum: Optional[float] = None  # the first moment the step labels below were made for
+        self._step_labels: Dict[str, str] = self.labels  # self.labels and the momentum, remade when it moves
         self._params: List[torch.nn.Parameter] = [p for p in model.parameters() if p.requires_grad]
         index = {id(p): i for i, p in enumerate(self._params)}
         # one block per top-level child module; parameters held by the model itself each count as one
@@ -231,12 +231,11 @@ class Watcher:
             True when the event was queued for Kafka. Never raises a Kafka error.
         """
         fields = self.measure(loss)
-        merged = self.labels
         momentum = first_moment(self.optimizer)
-        if momentum is not None:
-            merged = {**merged, "momentum": momentum}
-        if labels:
-            merged = {**merged, **labels}
+        if momentum != self._momentum:
+            self._momentum = momentum
+            self._step_labels = self.labels if momentum is None else {**self.labels, "momentum": f"{momentum:.6g}"}
+        merged = {**self._step_labels, **labels} if labels else self._step_labels
         return self.reporter.report(step, loss, val_loss=val_loss, epoch=epoch, labels=merged, **fields)
 
     def close(self) -> None:
