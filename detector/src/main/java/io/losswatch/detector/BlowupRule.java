@@ -77,7 +77,10 @@ final class BlowupRule {
     boolean beforePoint(Step st, double y) {
         RunState s = st.state;
         JumpTracker jt = s.blowup.jump;
-        JumpTracker.Event jump = jt.onPoint(st.step(), y, s.loss.raw, t.lossJump, s.facts.labelledChanceLn());
+        // asked only over the run's first points: the common path stays O(1)
+        boolean startHigh = s.loss.raw.size() < JumpTracker.WEAK_REFERENCE && Diagnoser.highForOptimizer(s);
+        JumpTracker.Event jump =
+                jt.onPoint(st.step(), y, s.loss.raw, t.lossJump, s.facts.labelledChanceLn(), startHigh);
         if (jump == JumpTracker.Event.JUMP && blowsUpAtOnce(s, y)) {
             jump = jt.confirmNow();
         }

@@ -132,7 +132,7 @@ final class GradientRule {
         DetectorConfig.Gradient gc = config.gradient();
         DetectorConfig.Growth gg = config.gradientGrowth();
         gs.nonFiniteGradStreak = 0;
-        gs.jump.onPoint(step, gy, gs.grad, t.gradJump, Double.NaN);
+        gs.jump.onPoint(step, gy, gs.grad, t.gradJump, Double.NaN, false);
         gs.grad.add(step, gy);
         if (gs.gradPoints == 0) {
             gs.gradFastLn = gy;

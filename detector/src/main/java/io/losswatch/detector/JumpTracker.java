@@ -58,8 +58,11 @@ final class JumpTracker {
      * @param before the series' window, not yet holding {@code y}
      * @param quietLn ln of a level at which the series is known to be quiet (a classifier's chance
      *     level from {@code num_classes}: at initialisation every batch scores about ln C), NaN if none
+     * @param rateHigh the learning rate is far above its optimizer's usual range: a jump out of the run's
+     *     first points needs only the jump factor, as out of a quiet level (a rate that high throws the
+     *     loss up at once; noise seldom does)
      */
-    Event onPoint(long step, double y, RollingFit before, Thresholds.Jump c, double quietLn) {
+    Event onPoint(long step, double y, RollingFit before, Thresholds.Jump c, double quietLn, boolean rateHigh) {
         if (jumpStep >= 0 && !confirmed) {
             double previousPeak = peakLn;
             peakLn = Math.max(peakLn, y);
@@ -117,7 +120,7 @@ final class JumpTracker {
         double sigma = before.madNewest(c.referencePoints());
         // with only a few steps before, their noise is unknown: ask for a jump no noise explains, unless
         // they sat at a level known to be quiet
-        boolean weak = before.size() < WEAK_REFERENCE && !(Math.abs(ref - quietLn) <= QUIET_MATCH);
+        boolean weak = before.size() < WEAK_REFERENCE && !(Math.abs(ref - quietLn) <= QUIET_MATCH) && !rateHigh;
         double needed = weak ? weakJump(before, 0, before.size(), c) : Math.max(lnJump, c.jumpSigmas() * sigma);
         if (!weak && y - ref >= needed) {
             // the noise is the larger of the reference points' robust spread and that of the whole window at
@@ -139,7 +142,7 @@ final class JumpTracker {
             }
             // a climb starts from the run's level, not from a dip below the points before it
             double base = k > 0 ? Math.max(before.valueAt(k), before.medianOf(0, k)) : before.valueAt(k);
-            boolean quietBase = Math.abs(base - quietLn) <= QUIET_MATCH;
+            boolean quietBase = Math.abs(base - quietLn) <= QUIET_MATCH || rateHigh;
             if (k == n - 1
                     || k + 1 >= WEAK_REFERENCE
                     || !(y > before.newestValue())

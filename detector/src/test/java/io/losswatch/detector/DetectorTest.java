@@ -314,6 +314,31 @@ class DetectorTest {
     }
 
     @Test
+    void shouldAskAJumpOutOfTheFirstLossAtARateFarTooHighOnlyForTheJumpFactor() {
+        // SGD at 3.9 (over the 0.5 it usually takes): 4.64 -> 30 -> 64, 14x out of the first loss in two
+        // steps, short of the 20x a one-point reference asks when nothing is known, then down towards 9,
+        // more than 2x the first loss for the 5 steps a jump must stay up
+        double[] start = {4.64, 30, 64, 40, 28, 17.5, 15.1, 12.4, 12.4, 9.5};
+        IntToDoubleFunction loss = i -> i < start.length ? start[i] : 9 + 0.3 * Math.sin(i);
+        assertThat(firing(run(100, loss, 3.9, "sgd"), AlertType.LOSS_BLOWUP))
+                .singleElement()
+                .satisfies(a -> {
+                    assertThat(a.onsetStep()).isEqualTo(1);
+                    assertThat(a.step()).isEqualTo(6);
+                    assertThat(a.diagnosis().cause()).isEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
+                });
+        // at the rate the optimizer usually takes, 14x out of one first loss may be its noise: not yet
+        assertThat(firing(run(7, loss, 0.05, "sgd"), AlertType.LOSS_BLOWUP)).isEmpty();
+        // and at a rate far too high, a jump that falls back under 2x the first loss within the 5 steps is
+        // still no blow-up (a run that recovers from its first steps is judged by what it does next)
+        double[] back = {2.3, 48, 92, 37, 18, 6.2, 3.7, 3.2, 2.3};
+        assertThat(firing(
+                        run(100, i -> i < back.length ? back[i] : 2.0 - 0.005 * i, 0.05, "adam"),
+                        AlertType.LOSS_BLOWUP))
+                .isEmpty();
+    }
+
+    @Test
     void shouldCallAJumpRightAfterTheLearningRateRoseToANewLevelABlowUpAtOnce() {
         // the rate raised 100x at step 150; the loss jumps 12x at 151 (momentum SGD on an LSTM)
         IntToDoubleFunction loss = i -> i <= 150 ? 0.7 + 0.01 * Math.sin(i) : 8.5 - 0.02 * (i - 151);
