@@ -114,6 +114,19 @@ from the curves alone, to be scored once. In one process (about 8 minutes of one
 
   OMP_NUM_THREADS=1 nice -n 10 python3 bench/corpus/record_pytorch_runs.py --set blind-8 --data DIR
   python3 bench/corpus/record_pytorch_runs.py --set blind-8 --relabel
+
+The ninth blind set (--set blind-9, written to pytorch-blind-9/): 48 runs of settings none of the
+earlier sets uses (a focal loss, the hardest half of each batch, images shifted by up to two pixels,
+CutMix, Adafactor written by hand, the output layer set to zero at the start, a warm-up, stable, decay
+schedule, AutoClip; a negative log likelihood without its log_softmax, a clip written by hand with its
+ratio upside down, Adam's beta2 at 0.5, Adam written by hand without its square root or with its bias
+corrections swapped; from a step on: the images transposed, adversarial training with its budget in
+pixel units, Adam given a coupled weight decay of 1.0), recorded after the eighth blind set had been
+scored and labelled from the curves alone, to be scored once. In one process (about 8 minutes of one
+CPU core):
+
+  OMP_NUM_THREADS=1 nice -n 10 python3 bench/corpus/record_pytorch_runs.py --set blind-9 --data DIR
+  python3 bench/corpus/record_pytorch_runs.py --set blind-9 --relabel
 """
 
 import argparse
@@ -891,6 +904,95 @@ BLIND8_FAILING = {
 
 BLIND8_PLAN = rotated_plan(BLIND8_HEALTHY, BLIND8_FAILING)
 
+# ---------------------------------------------------------------------------- the ninth blind set
+#
+# A tenth set, recorded after the eighth blind set had been scored and labelled from the curves alone,
+# to be scored once: settings none of the earlier sets uses, given to the architectures by the same
+# rotation. Its healthy settings reshape the loss, the batch or the step (a loss that weighs hard
+# examples, half of each batch, images shifted or pasted together, a factored optimizer, a clip that
+# follows the norms); its failures are slips in code written by hand (a loss, a clip, an optimizer), in
+# a setting, and in the inputs from a step on.
+
+BLIND9_HEALTHY = {
+    # focal loss (Lin et al. 2017) with gamma 2: each example's cross-entropy weighted by (1 - p) ** 2, p
+    # the probability of its true class, so that the examples already right count little; the validation
+    # uses the same loss, as a trainer's does. Classifiers only (the rotation gives it no other)
+    "momentum-focal-loss": dict(opt="momentum", lr_scale=0.5, focal=2.0),
+    # online hard example mining: the loss backpropagated, and logged, is the mean of the 32 largest of the
+    # batch's 64 losses; the validation loss is the mean over every example. Classifiers only
+    "adam-hardest-half": dict(opt="adam", lr=1e-3, hardest=0.5),
+    # each training image shifted by up to 2 pixels each way (padded with the background, then cropped
+    # back to 28x28), as the usual random-crop augmentation; the autoencoder's targets with them; the
+    # validation images as they are. Images only
+    "momentum-random-shift": dict(opt="momentum", lr_scale=0.5, shift=2),
+    # CutMix (Yun et al. 2019): a box of a shuffled copy of the batch pasted into each image, its area a
+    # share drawn from U(0, 1), the loss against both targets in the shares of area; the autoencoder
+    # reconstructs the pasted images. Images only
+    "adamw-cutmix": dict(opt="adamw", lr=1e-3, cutmix=True),
+    # Adafactor (Shazeer and Stern 2018), written by hand as transformers' at a fixed rate of 1e-3: no
+    # first moment, factored second moments, each update cut to a root mean square of 1
+    "adafactor": dict(opt="adafactor", lr=1e-3),
+    # the output layer's weights and bias set to zero before the first step, as recipes for transformers and
+    # residual networks do: the first loss is exactly that of a constant output (ln 10 for a classifier)
+    "nesterov-zero-init-head": dict(opt="nesterov", lr_scale=0.5, zero_head=True),
+    # warm-up, stable, decay (as for language models of late): a linear warm-up over 30 steps to 2e-3,
+    # the rate constant to step 240, then falling in a straight line over the last 60 steps (1/60 of it at
+    # the last one, zero the step after)
+    "adam-warmup-stable-decay": dict(opt="adam", lr=2e-3, schedule="warmup-stable-decay"),
+    # AutoClip (Seetharaman et al. 2020): the gradient's norm clipped at the 10th percentile of the norms
+    # seen so far, at a healthy rate; the gradient norm logged is before the clip
+    "momentum-autoclip": dict(opt="momentum", lr_scale=1.0, autoclip=10),
+}
+
+BLIND9_FAILING = {
+    # log_softmax left out before the negative log likelihood (F.nll_loss on the raw logits): the loss is
+    # minus the true class's logit, which has no floor, so the logits are pushed up without bound and the
+    # loss falls below zero toward minus infinity; the validation uses the same loss, as a trainer's does.
+    # Classifiers only (the rotation gives it no other); no single cause fits, the fix is the loss
+    "log-softmax-forgotten": dict(opt="momentum", lr_scale=0.5, nll_on_logits=True, onset=1),
+    # gradient clipping at 1.0 written by hand with its ratio upside down: a gradient whose norm is above
+    # 1 multiplied by norm / 1 where 1 / norm was meant, so the larger a gradient, the larger it is made
+    # (its norm squared); the gradient norm logged is before the clip; judged as a rate that climbs from
+    # the first step (see verdict); no single cause fits, the fix is in the loop
+    "clip-ratio-inverted": dict(opt="momentum", lr_scale=0.5, clip_inverted=1.0, climbs=True),
+    # from step 150 on the training images transposed (rows for columns), as a loader switched to a
+    # decoder that stores images the other way round and reshapes where it should permute; the
+    # autoencoder's targets with them; the validation images stay as they were. Images only
+    "images-transposed-from-150": dict(
+        opt="momentum", lr_scale=0.3, transpose_from=TROUBLE_AT, cause="DATA_ISSUE"
+    ),
+    # from step 150 on adversarial training (FGSM) with its budget in the wrong units: each training
+    # image moved along the sign of the loss's gradient with respect to it by 8 (meant 8/255) on the [0, 1]
+    # pixel scale, 22.7 in the normalised units, so the images trained on are noise of the gradient's
+    # sign; the loss logged is on them; the autoencoder's targets stay clean; the validation images are
+    # clean. Images only
+    "fgsm-eps-in-pixel-units-from-150": dict(
+        opt="momentum", lr_scale=0.3, fgsm_from=TROUBLE_AT, fgsm_eps=8 / 0.353, cause="DATA_ISSUE"
+    ),
+    # Adam with beta2 0.5 (0.95 or 0.999 meant): a second moment averaged over about two steps against a
+    # first over ten, so where the gradients shrink for a step or two the first moment is divided by a
+    # small root and the step comes out many times the rate (beta1 ** 2 / sqrt(beta2) is 1.15, above the 1
+    # Adam's convergence proof asks for); the fix is the optimizer's setting
+    "adam-beta2-0.5": dict(opt="adam", lr=1e-3, betas=(0.9, 0.5), onset=1, cause="UNSTABLE_OPTIMIZER"),
+    # Adam written by hand without the square root: the step is m / (v + eps) where m / (sqrt(v) + eps)
+    # was meant, about the rate over the gradient rather than the rate, so a gradient of 1e-3 moves its
+    # weight by 1; no single cause fits, the fix is the optimizer's code
+    "adam-without-sqrt": dict(opt="adam-no-sqrt", lr=1e-3, onset=1),
+    # from step 150 on Adam given a weight decay of 1.0 (its coupled L2, added to the gradient), as a
+    # resumed job reading a decay meant for AdamW with a large rate: the decay's pull outweighs the loss's
+    # gradient and, Adam's step being about the rate whatever the gradient's size, moves every weight
+    # toward zero by about 1e-3 a step; unlike weight-decay-0.5-from-150's SGD (blind-4), whose pull is
+    # the rate times the weight; no single cause fits
+    "adam-coupled-l2-1.0-from-150": dict(opt="adam", lr=1e-3, decay_from=TROUBLE_AT, decay_to=1.0),
+    # Adam written by hand with its bias corrections swapped: the first moment divided by 1 - beta2 ** t
+    # and the second by 1 - beta1 ** t, so each step is ((1 - beta1 ** t) / (1 - beta2 ** t)) ** 1.5 times
+    # Adam's: 1000x at the first step, 34x at step 100, 7.6x at the last; no single cause fits, the fix is
+    # the optimizer's code
+    "adam-bias-corrections-swapped": dict(opt="adam-corrections-swapped", lr=1e-3, onset=1),
+}
+
+BLIND9_PLAN = rotated_plan(BLIND9_HEALTHY, BLIND9_FAILING)
+
 SETS = {
     "first": dict(plan=PLAN, out=OUT),
     "blind": dict(plan=BLIND_PLAN, out=os.path.join(RESOURCES, "pytorch-blind")),
@@ -901,6 +1003,7 @@ SETS = {
     "blind-6": dict(plan=BLIND6_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-6")),
     "blind-7": dict(plan=BLIND7_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-7")),
     "blind-8": dict(plan=BLIND8_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-8")),
+    "blind-9": dict(plan=BLIND9_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-9")),
 }
 
 
@@ -920,11 +1023,11 @@ def setting_of(name):
             setting = name[len(arch) + 1 :]
             failing = {
                 **FAILING, **BLIND_FAILING, **BLIND2_FAILING, **BLIND3_FAILING, **BLIND4_FAILING, **BLIND5_FAILING,
-                **BLIND6_FAILING, **BLIND7_FAILING, **BLIND8_FAILING,
+                **BLIND6_FAILING, **BLIND7_FAILING, **BLIND8_FAILING, **BLIND9_FAILING,
             }
             healthy = {
                 **HEALTHY, **BLIND_HEALTHY, **BLIND2_HEALTHY, **BLIND3_HEALTHY, **BLIND4_HEALTHY, **BLIND5_HEALTHY,
-                **BLIND6_HEALTHY, **BLIND7_HEALTHY, **BLIND8_HEALTHY,
+                **BLIND6_HEALTHY, **BLIND7_HEALTHY, **BLIND8_HEALTHY, **BLIND9_HEALTHY,
             }
             every = {**healthy, **failing}
             return arch, setting, every[setting], setting in failing
@@ -976,6 +1079,72 @@ class Lamb(torch.optim.Optimizer):
                 p.add_(u, alpha=-group["lr"] * trust)
 
 
+class Adafactor(torch.optim.Optimizer):
+    """Adafactor (Shazeer and Stern 2018) at a fixed rate, as transformers' Adafactor(lr, relative_step=False,
+    scale_parameter=False, warmup_init=False): no first moment; the second moment of a tensor of two or
+    more dimensions kept factored, as running means of the squared gradient over its last dimension and
+    over the one before, the decay 1 - t ** -0.8; each update the gradient over the moment's root, cut to
+    a root mean square of at most 1."""
+
+    def __init__(self, params, lr, eps=1e-30, clip=1.0, decay=-0.8):
+        super().__init__(params, dict(lr=lr, eps=eps, clip=clip, decay=decay))
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                st = self.state[p]
+                st["t"] = st.get("t", 0) + 1
+                beta2 = 1 - st["t"] ** group["decay"]
+                sq = p.grad**2 + group["eps"]
+                if p.dim() >= 2:
+                    if "row" not in st:
+                        st["row"] = torch.zeros(p.shape[:-1])
+                        st["col"] = torch.zeros(p.shape[:-2] + p.shape[-1:])
+                    st["row"].mul_(beta2).add_(sq.mean(dim=-1), alpha=1 - beta2)
+                    st["col"].mul_(beta2).add_(sq.mean(dim=-2), alpha=1 - beta2)
+                    # the moment's inverse root, from its row and column factors' roots as transformers' does
+                    row = (st["row"] / st["row"].mean(dim=-1, keepdim=True)).rsqrt()
+                    inv_root = row.unsqueeze(-1) * st["col"].rsqrt().unsqueeze(-2)
+                else:
+                    v = st.setdefault("v", torch.zeros_like(p)).mul_(beta2).add_(sq, alpha=1 - beta2)
+                    inv_root = v.rsqrt()
+                u = p.grad * inv_root
+                u.div_((u.pow(2).mean().sqrt() / group["clip"]).clamp_min(1.0))
+                p.add_(u, alpha=-group["lr"])
+
+
+class BrokenAdam(torch.optim.Optimizer):
+    """Adam written by hand with a slip: "no-sqrt", the bias-corrected first moment divided by the
+    bias-corrected second moment itself, m / (v + eps) where m / (sqrt(v) + eps) was meant;
+    "corrections-swapped", the first moment corrected by 1 - beta2 ** t and the second by 1 - beta1 ** t."""
+
+    def __init__(self, params, lr, slip, betas=(0.9, 0.999), eps=1e-8):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
+        self.slip = slip
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            b1, b2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                st = self.state[p]
+                if not st:
+                    st["t"], st["m"], st["v"] = 0, torch.zeros_like(p), torch.zeros_like(p)
+                st["t"] += 1
+                st["m"].mul_(b1).add_(p.grad, alpha=1 - b1)
+                st["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                if self.slip == "no-sqrt":
+                    u = (st["m"] / (1 - b1 ** st["t"])) / (st["v"] / (1 - b2 ** st["t"]) + group["eps"])
+                else:
+                    u = (st["m"] / (1 - b2 ** st["t"])) / ((st["v"] / (1 - b1 ** st["t"])).sqrt() + group["eps"])
+                p.add_(u, alpha=-group["lr"])
+
+
 def make_optimizer(
     kind, params, lr, weight_decay=None, momentum=None, betas=None, eps=None, amsgrad=False, step_max=None,
     centered=False,
@@ -1016,6 +1185,12 @@ def make_optimizer(
         return Lion(params, lr=lr)
     if kind == "lamb":
         return Lamb(params, lr=lr)
+    if kind == "adafactor":
+        return Adafactor(params, lr=lr)
+    if kind == "adam-no-sqrt":
+        return BrokenAdam(params, lr=lr, slip="no-sqrt")
+    if kind == "adam-corrections-swapped":
+        return BrokenAdam(params, lr=lr, slip="corrections-swapped")
     raise ValueError(kind)
 
 
@@ -1086,6 +1261,12 @@ def make_schedule(kind, opt, lr, steps, cycle_low=0.1, peak=3):
     if kind == "warmup-30":
         # a linear warm-up over 30 steps, then constant
         return torch.optim.lr_scheduler.LambdaLR(opt, lambda t: min(1.0, (t + 1) / 30))
+    if kind == "warmup-stable-decay":
+        # warm-up, stable, decay: a linear warm-up over 30 steps, the rate constant to 80% of the run, then a
+        # straight line to zero at its end (the step after the last)
+        return torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda t: min((t + 1) / 30, 1.0, (steps - t) / (0.2 * steps))
+        )
     if kind == "linear-past-end":
         # a linear decay to zero at half the run's steps, without a floor: negative from there on
         return torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1 - t / (steps / 2))
@@ -1142,6 +1323,10 @@ def train(name, images):
     lr = s["lr"] if "lr" in s else a["sgd_lr"] * s.get("lr_scale", 1.0)
     groups = model.parameters()
     head = list([m for m in model.modules() if isinstance(m, nn.Linear)][-1].parameters())  # the output layer's
+    if s.get("zero_head"):
+        with torch.no_grad():
+            for p in head:
+                p.zero_()  # the output layer's weights and bias start at zero
     if s.get("head_lr"):
         # the last linear layer (the output layer) in a group of its own, at head_lr times the rate
         rest = [p for p in model.parameters() if all(p is not h for h in head)]
@@ -1194,6 +1379,18 @@ def train(name, images):
             return -torch.log((e / e.sum(dim=1, keepdim=True)).gather(1, target.view(-1, 1))).mean()
 
         val_fn = loss_fn
+    if task == "classify" and s.get("focal"):
+
+        def loss_fn(out, target):
+            # focal loss: each example's cross-entropy weighted by (1 - p) ** focal, p its true class's probability
+            each = F.cross_entropy(out, target, reduction="none")
+            return ((1 - torch.exp(-each)) ** s["focal"] * each).mean()
+
+        val_fn = loss_fn
+    if task == "classify" and s.get("nll_on_logits"):
+        # the negative log likelihood of the raw logits, log_softmax left out: -logit of the true class
+        loss_fn = lambda out, target: F.nll_loss(out, target)
+        val_fn = loss_fn
     batch = s.get("batch", BATCH)
     params = [p for p in model.parameters()]
     micro = s.get("accumulate", 1)  # batches per step, their gradients accumulated
@@ -1229,6 +1426,7 @@ def train(name, images):
     amp_scale, amp_good = s.get("amp_scale"), 0  # the dynamic loss scale and the steps since it last moved
     checkpoint = None  # the last saved (weights, optimizer state), for a resumed job
     buffers = {}  # a hand-written momentum's buffers, by parameter
+    norms_seen = []  # the gradient norms so far, for AutoClip
 
     rows = []
     non_finite = 0
@@ -1332,6 +1530,17 @@ def train(name, images):
             bx = ((pixels + s["wrap_add"]) % 256 / 255 - 0.286) / 0.353
             if task == "reconstruct":
                 by = bx
+        if s.get("transpose_from") is not None and step >= s["transpose_from"]:
+            bx = bx.transpose(-1, -2)  # rows for columns
+            if task == "reconstruct":
+                by = bx
+        if s.get("shift"):
+            # each image moved by up to shift pixels each way, the border filled with the background
+            pad = F.pad(bx, [s["shift"]] * 4, value=-0.286 / 0.353)
+            moves = torch.randint(0, 2 * s["shift"] + 1, (len(bx), 2), generator=g).tolist()
+            bx = torch.stack([pad[i, :, r : r + 28, c : c + 28] for i, (r, c) in enumerate(moves)])
+            if task == "reconstruct":
+                by = bx
         if s.get("invert_from") is not None and step >= s["invert_from"]:
             # images as 255 - pixel (normalised as before); regression features negated
             bx = (1 - 2 * 0.286) / 0.353 - bx if task != "regress" else -bx
@@ -1383,6 +1592,12 @@ def train(name, images):
         if not s.get("no_zero_grad") and step % s.get("zero_every", 1) == 0:
             # (zeroed only every zero_every steps, the gradients of the steps between add up)
             opt.zero_grad(set_to_none=True)
+        if s.get("fgsm_from") is not None and step >= s["fgsm_from"]:
+            # adversarial training (FGSM): each input moved by fgsm_eps along the sign of the loss's gradient
+            # with respect to it; the autoencoder's targets stay clean
+            probe = bx.clone().requires_grad_(True)
+            (push,) = torch.autograd.grad(loss_fn(model(probe), by), probe)
+            bx = (bx + s["fgsm_eps"] * push.sign()).detach()
         if micro > 1:
             # each batch's loss over the number of batches, so that the gradients add up to their mean
             loss = 0.0
@@ -1390,6 +1605,28 @@ def train(name, images):
                 part = loss_fn(model(cx), cy) / micro
                 part.backward()
                 loss = loss + part.detach()
+        elif s.get("cutmix"):
+            # CutMix: a box of a shuffled copy pasted into each image, its side sqrt(1 - share) of the image's
+            # with share drawn from U(0, 1); the loss against both targets by area
+            share = float(torch.rand(1, generator=g))
+            side = int(round(28 * math.sqrt(1 - share)))
+            r, c = torch.randint(0, 28 - side + 1, (2,), generator=g).tolist()
+            other = torch.randperm(len(bx), generator=g)
+            bx = bx.clone()
+            bx[:, :, r : r + side, c : c + side] = bx[other][:, :, r : r + side, c : c + side]
+            kept = 1 - side * side / 784
+            out = model(bx)
+            if task == "classify":
+                loss = kept * loss_fn(out, by) + (1 - kept) * loss_fn(out, by[other])
+            else:
+                loss = loss_fn(out, bx)
+            loss.backward()
+        elif s.get("hardest"):
+            # online hard example mining: the loss of the hardest share of the batch's examples alone
+            out = model(bx)
+            each = F.cross_entropy(out, by, reduction="none")
+            loss = each.topk(int(len(each) * s["hardest"])).values.mean()
+            loss.backward()
         elif mix is not None:
             share = float(mix.beta(s["mixup"], s["mixup"]))
             other = torch.randperm(len(bx), generator=g)
@@ -1469,6 +1706,17 @@ def train(name, images):
                     ceiling = s["agc"] * p.detach().pow(2).sum(dim=dims, keepdim=True).sqrt().clamp_min(1e-3)
                     norm = p.grad.pow(2).sum(dim=dims, keepdim=True).sqrt()
                     p.grad.mul_(torch.where(norm > ceiling, ceiling / norm.clamp_min(1e-12), torch.ones_like(norm)))
+        if s.get("autoclip"):
+            # AutoClip (Seetharaman et al. 2020): the norm clipped at the autoclip-th percentile of the norms
+            # seen so far, this one included
+            norms_seen.append(grad_norm)
+            torch.nn.utils.clip_grad_norm_(params, float(np.percentile(norms_seen, s["autoclip"])))
+        if s.get("clip_inverted") and grad_norm > s["clip_inverted"]:
+            # a clip written by hand with its ratio upside down: a norm above the ceiling multiplied by
+            # norm / ceiling where ceiling / norm was meant
+            for p in params:
+                if p.grad is not None:
+                    p.grad.mul_(grad_norm / s["clip_inverted"])
         if s.get("clip"):
             torch.nn.utils.clip_grad_norm_(params, s["clip"])
         if s.get("clip_value"):
@@ -1609,6 +1857,8 @@ def verdict(name, rows):
         trouble = s.get(key, trouble)
     for key in ("wrap_from", "refresh_at", "duplicates_from", "reverse_body_from"):
         trouble = s.get(key, trouble)
+    for key in ("transpose_from", "fgsm_from"):
+        trouble = s.get(key, trouble)
     if "val_every" in s:
         vals = [(r[0], r[4]) for r in rows if r[4] is not None]
         best_step, best = min(vals, key=lambda v: v[1])
@@ -1702,7 +1952,8 @@ def first_moment(s):
         return fmt(0.9 if s.get("momentum") is None or kind == "nesterov" else s["momentum"])
     if kind == "rmsprop":
         return fmt(s["momentum"]) if s.get("momentum") else ""
-    if kind in ("adam", "adamw", "nadam", "radam", "adamax", "lion", "lamb"):
+    if kind in ("adam", "adamw", "nadam", "radam", "adamax", "lion", "lamb", "adam-no-sqrt",
+                "adam-corrections-swapped"):
         return fmt(s["betas"][0] if s.get("betas") else 0.9)
     return ""
 
