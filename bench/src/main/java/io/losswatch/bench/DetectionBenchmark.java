@@ -64,7 +64,8 @@ public final class DetectionBenchmark {
             "fifth blind set",
             "sixth blind set",
             "seventh blind set",
-            "eighth blind set");
+            "eighth blind set",
+            "ninth blind set");
 
     private static final List<String> BLIND_NOTES = List.of(
             "recorded after the first rules, scored once, then used for the rules",
@@ -74,7 +75,8 @@ public final class DetectionBenchmark {
             "recorded after the rules, settings of its own: scored once, then used for one rule",
             "recorded after the rules, settings of its own: scored once, then used for one rule",
             "recorded after the rules, settings of its own: scored once, then used for one rule",
-            "recorded after the rules, settings of its own: scored once, then used for one rule");
+            "recorded after the rules, settings of its own: scored once, then used for one rule",
+            "recorded after the rules, settings of its own: score once");
 
     /**
      * Losswatch alone on the synthetic runs of consecutive seeds, added up: one half has about 50
