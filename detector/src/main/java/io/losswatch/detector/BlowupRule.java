@@ -119,6 +119,24 @@ final class BlowupRule {
         return rise >= 0 && !s.facts.roseByClimb() && jt.jumpStep() - rise <= AFTER_RISE_STEPS && jt.jumpStep() >= rise;
     }
 
+    /**
+     * A loss below zero, which the rules of ln(loss) cannot read: a blow-up when it has fallen to
+     * {@link RunFacts#UNBOUNDED_FACTOR} times the size of the attempt's first loss, a loss with no lower
+     * bound (a negative log-likelihood of raw outputs, a sign flipped), dated from where it went below
+     * zero; held while it stays that far down, resolved as any blow-up once it no longer is.
+     */
+    void belowZero(Step st) {
+        RunState s = st.state;
+        if (s.facts.unboundedBelow(st.event.loss())) {
+            AlertLifecycle.hold(st, TYPE);
+            if (!AlertLifecycle.firing(s, TYPE)) {
+                lifecycle.fire(st, TYPE, Severity.CRITICAL, s.facts.negativeLossSince, null, null);
+            }
+        } else if (AlertLifecycle.firing(s, TYPE) && !s.blowup.jump.confirmed()) {
+            lifecycle.recover(st, TYPE);
+        }
+    }
+
     /** The climbs, once the point is in the series. */
     void afterPoint(Step st, boolean mayFire) {
         RunState s = st.state;

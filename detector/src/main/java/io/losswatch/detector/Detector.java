@@ -107,7 +107,11 @@ public final class Detector {
                     st.alerts(),
                     s.loss.raw.fitNewest(config.growth().shortScale().points()));
         }
+        s.facts.recordLoss(e.loss(), e.step());
         LinearFit fit = LinearFit.EMPTY;
+        if (e.loss() < 0) {
+            blowup.belowZero(st);
+        }
         if (e.loss() > 0) {
             double y = Math.log(e.loss());
             if (Double.isNaN(s.facts.chanceLn) && s.loss.raw.size() == 0 && e.step() <= 1) {

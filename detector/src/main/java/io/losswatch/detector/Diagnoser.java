@@ -80,6 +80,18 @@ final class Diagnoser {
                             + "its end, or without a floor at 0; a sign flipped). Roll back to a checkpoint from before "
                             + "step " + s.facts.nonPositiveSince + ".");
         }
+        if (s.facts.unboundedBelow(e.loss())) {
+            if (type != AlertType.LOSS_BLOWUP) {
+                ev.add(unboundedEvidence(s, e));
+            }
+            return new Diagnosis(
+                    Cause.UNKNOWN,
+                    0.7,
+                    ev,
+                    "Check how the loss is computed: it has no lower bound (NLLLoss expects log-probabilities, apply "
+                            + "log_softmax first; a sign flipped; a term that rewards ever larger outputs). Roll back to "
+                            + "a checkpoint from before step " + s.facts.negativeLossSince + ".");
+        }
         if (type == AlertType.VALIDATION_DIVERGENCE) {
             return validation(s, ev, onset);
         }
@@ -306,6 +318,10 @@ final class Diagnoser {
                         onset,
                         fit.r2()));
             case LOSS_BLOWUP -> {
+                if (s.facts.unboundedBelow(e.loss())) {
+                    ev.add(unboundedEvidence(s, e));
+                    return;
+                }
                 JumpTracker jt = s.blowup.jump;
                 // a move over several steps (a climb, a level that moved) rose from the onset; one step jumped at it
                 String jumped = String.format(
@@ -748,6 +764,23 @@ final class Diagnoser {
         }
         double limit = isAdaptive(s.facts.optimizer) ? 0.01 : s.facts.optimizer.isEmpty() ? 1.0 : 0.5;
         return s.facts.lastLearningRate >= limit;
+    }
+
+    /** A loss below zero that fell to many times the size of its first. */
+    private static String unboundedEvidence(RunState s, StepEvent e) {
+        if (!Double.isFinite(e.loss())) {
+            return String.format(
+                    Locale.ROOT, "below zero since step %d: it fell without a lower bound", s.facts.negativeLossSince);
+        }
+        return String.format(
+                Locale.ROOT,
+                "loss %.3g at step %d, below zero since step %d and %sx the size of the first loss (%.3g): it falls "
+                        + "without a lower bound",
+                e.loss(),
+                e.step(),
+                s.facts.negativeLossSince,
+                multiple(Math.log(-e.loss()) - s.facts.firstLossSizeLn),
+                Math.exp(s.facts.firstLossSizeLn));
     }
 
     private static String optimizerName(RunState s) {

@@ -46,6 +46,8 @@ final class RunFacts {
     double nonPositiveLearningRate = Double.NaN; // the newest rate sent, while it is 0 or below; NaN otherwise
     long nonPositiveSince = -1; // where the rates sent went to 0 or below, this time
     double momentum = Double.NaN; // the optimizer's momentum or beta1 from labels.momentum, NaN when not sent
+    double firstLossSizeLn = Double.NaN; // ln of the size of the attempt's first finite loss other than 0
+    long negativeLossSince = -1; // where the loss went below zero this time, -1 while it is 0 or above
     private String momentumLabel; // the label it was read from (not stored: read again after a restore)
     String optimizer = "";
     /**
@@ -202,6 +204,35 @@ final class RunFacts {
         }
     }
 
+    /** The sign and size of a finite loss: the attempt's first size, and where the loss went below zero. */
+    void recordLoss(double loss, long step) {
+        if (loss != 0 && Double.isNaN(firstLossSizeLn)) {
+            firstLossSizeLn = Math.log(Math.abs(loss));
+        }
+        if (loss >= 0) {
+            negativeLossSince = -1;
+        } else if (negativeLossSince < 0) {
+            negativeLossSince = step;
+        }
+    }
+
+    /**
+     * The newest loss, {@code loss}, is below zero and {@link #UNBOUNDED_FACTOR} times the size of the
+     * attempt's first, or minus infinity after the loss went below zero: a loss that falls without a
+     * lower bound.
+     */
+    boolean unboundedBelow(double loss) {
+        if (loss == Double.NEGATIVE_INFINITY) {
+            return negativeLossSince >= 0; // the end of such a fall: below zero before, minus infinity now
+        }
+        return loss < 0 && Math.log(-loss) - firstLossSizeLn >= LN_UNBOUNDED;
+    }
+
+    /** How many times the size of its first a loss below zero must be to have no lower bound. */
+    static final double UNBOUNDED_FACTOR = 1000;
+
+    private static final double LN_UNBOUNDED = Math.log(UNBOUNDED_FACTOR);
+
     /** A classifier starts at chance level: the run's first ln(loss), until a better estimate. */
     void estimateChance(double ln) {
         chanceLn = ln;
@@ -230,6 +261,8 @@ final class RunFacts {
         nonPositiveSince = -1;
         chanceLn = Double.NaN;
         chanceFromLabel = false;
+        firstLossSizeLn = Double.NaN;
+        negativeLossSince = -1;
         perEpoch = false;
         lastEpoch = -1;
         attempt++;
@@ -244,6 +277,7 @@ final class RunFacts {
             RISE_LEVEL = 64,
             MORE = 128; // a second mask byte follows (format 7 on)
     private static final int CLIMB = 1, RISE_FROM = 2, NON_POSITIVE_LR = 4, MOMENTUM = 8; // 4 and 8: format 8 on
+    private static final int FIRST_SIZE = 16, NEGATIVE_LOSS = 32; // format 9 on
 
     /** First in the state: the other slices write their steps relative to {@link #lastStep}. */
     void writeTo(StateWriter w) {
@@ -259,7 +293,9 @@ final class RunFacts {
         int more = (learningRateClimbStep >= 0 ? CLIMB : 0)
                 | (learningRateRiseFromStep >= 0 ? RISE_FROM : 0)
                 | (nonPositiveSince >= 0 ? NON_POSITIVE_LR : 0)
-                | StateWriter.unlessNaN(momentum, MOMENTUM);
+                | StateWriter.unlessNaN(momentum, MOMENTUM)
+                | StateWriter.unlessNaN(firstLossSizeLn, FIRST_SIZE)
+                | (negativeLossSince >= 0 ? NEGATIVE_LOSS : 0);
         w.u8(more != 0 ? mask | MORE : mask);
         if (more != 0) {
             w.u8(more);
@@ -294,6 +330,12 @@ final class RunFacts {
         if ((more & MOMENTUM) != 0) {
             w.f64(momentum);
         }
+        if ((more & FIRST_SIZE) != 0) {
+            w.f64(firstLossSizeLn);
+        }
+        if ((more & NEGATIVE_LOSS) != 0) {
+            w.step(negativeLossSince, lastStep);
+        }
     }
 
     void readFrom(StateReader r) {
@@ -321,6 +363,8 @@ final class RunFacts {
         nonPositiveLearningRate = r.f64(more, NON_POSITIVE_LR, Double.NaN);
         nonPositiveSince = (more & NON_POSITIVE_LR) != 0 ? r.step(lastStep) : -1;
         momentum = r.f64(more, MOMENTUM, Double.NaN);
+        firstLossSizeLn = r.f64(more, FIRST_SIZE, Double.NaN);
+        negativeLossSince = (more & NEGATIVE_LOSS) != 0 ? r.step(lastStep) : -1;
     }
 
     // the form of run state formats 3 and 4, where these facts are spread among the rules' state

@@ -18,11 +18,19 @@ public final class AlertWording {
     public static final double MEANINGFUL_FIT_R2 = 0.8;
 
     private static final Pattern JUMP = Pattern.compile("(jumped|rose) (\\d+(?:\\.\\d+)?)x");
+    /** How the detector's evidence ends for a loss below zero that falls on and on. */
+    private static final String WITHOUT_LOWER_BOUND = "without a lower bound";
 
-    /** What is wrong with the run, with the size of a blow-up when the evidence gives it: "jumped 17x", "rose 4x". */
+    /**
+     * What is wrong with the run, with the size of a blow-up when the evidence gives it: "jumped 17x", "rose
+     * 4x"; a loss falling below zero on and on said as such.
+     */
     public static String what(AlertEvent a) {
         if (a.type() == AlertType.LOSS_BLOWUP && a.diagnosis() != null) {
             for (String ev : a.diagnosis().evidence()) {
+                if (ev.endsWith(WITHOUT_LOWER_BOUND)) {
+                    return "the loss fell below zero without a lower bound";
+                }
                 Matcher m = JUMP.matcher(ev);
                 if (m.find()) {
                     return "the loss " + m.group(1) + " " + m.group(2) + "x above its recent level";

@@ -190,6 +190,12 @@ class SlackMessageTest {
         // a level that moved over several steps rose, it did not jump
         AlertEvent rose = withEvidence(a, "loss rose 4x above its level 0.800 from step 158 and stayed above 1.70");
         assertThat(AlertWording.what(rose)).isEqualTo("the loss rose 4x above its recent level");
+        // a loss below zero that falls on and on did not jump above anything
+        AlertEvent fell = withEvidence(
+                a,
+                "loss -74.0 at step 8, below zero since step 0 and 1136x the size of the first loss (0.0652): it falls "
+                        + "without a lower bound");
+        assertThat(AlertWording.what(fell)).isEqualTo("the loss fell below zero without a lower bound");
     }
 
     private static AlertEvent withEvidence(AlertEvent a, String evidence) {
