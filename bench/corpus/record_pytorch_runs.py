@@ -127,6 +127,20 @@ CPU core):
 
   OMP_NUM_THREADS=1 nice -n 10 python3 bench/corpus/record_pytorch_runs.py --set blind-9 --data DIR
   python3 bench/corpus/record_pytorch_runs.py --set blind-9 --relabel
+
+The tenth blind set (--set blind-10, written to pytorch-blind-10/): 48 runs of settings none of the
+earlier sets uses (class-balanced batches, a z-loss, images flipped left to right, inputs standardised
+per batch, Adagrad with its sums started at 0.1, the input layer frozen, activation checkpointing, an
+orthogonal initialisation; a gradient divided by its norm squared, Adam's second moments in float16, a
+warm-up factor upside down, the input layer at 100x the rate, the perplexity minimised, a clip given max
+norm -1; from a step on: one class alone, 90% of the inputs masked), recorded after the ninth blind set
+had been scored and labelled from the curves alone, to be scored once. On two cores, half of it in each
+of two processes, then joined (about 9 minutes of one CPU core):
+
+  OMP_NUM_THREADS=1 nice -n 10 python3 bench/corpus/record_pytorch_runs.py --set blind-10 --data DIR --only A --out PART_A
+  OMP_NUM_THREADS=1 nice -n 10 python3 bench/corpus/record_pytorch_runs.py --set blind-10 --data DIR --only B --out PART_B
+  python3 bench/corpus/record_pytorch_runs.py --set blind-10 --merge PART_A,PART_B
+  python3 bench/corpus/record_pytorch_runs.py --set blind-10 --relabel
 """
 
 import argparse
@@ -142,6 +156,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+import torch.utils.checkpoint
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESOURCES = os.path.join(HERE, "..", "src", "main", "resources", "io", "losswatch", "bench")
@@ -993,6 +1008,88 @@ BLIND9_FAILING = {
 
 BLIND9_PLAN = rotated_plan(BLIND9_HEALTHY, BLIND9_FAILING)
 
+# ---------------------------------------------------------------------------- the tenth blind set
+#
+# An eleventh set, recorded after the ninth blind set had been scored and labelled from the curves alone,
+# to be scored once: settings none of the earlier sets uses, given to the architectures by the same
+# rotation. Its healthy settings change what a batch holds, the loss, the initialisation or what trains,
+# or nothing the curve can show (activations recomputed); its failures are slips in an optimizer's
+# precision, a gradient's normalisation, a schedule's factor, a layer's rate, a loss, a sentinel value,
+# and in the loader and the inputs from a step on.
+
+BLIND10_HEALTHY = {
+    # class-balanced sampling: each example of a batch drawn by first drawing its class uniformly, then an
+    # example of that class, with replacement, as a balanced sampler does. Classifiers only (the rotation
+    # gives it no other)
+    "momentum-class-balanced-batches": dict(opt="momentum", lr_scale=0.5, balanced=True),
+    # a z-loss (as PaLM's): 1e-4 times the square of the logits' log-sum-exp added to the cross-entropy,
+    # keeping the logits from drifting; the loss logged, and the validation's, is the sum. Classifiers only
+    "adam-z-loss": dict(opt="adam", lr=1e-3, z_loss=1e-4),
+    # each training image flipped left to right with probability 0.5; the autoencoder's targets with them;
+    # the validation images as they are. Images only
+    "momentum-horizontal-flip": dict(opt="momentum", lr_scale=0.5, hflip=True),
+    # the inputs standardised per batch: each batch less its own mean, over its own standard deviation (one
+    # of each over all its values), the validation set by its own as a whole; the autoencoder's targets
+    # with them
+    "adam-inputs-standardised-per-batch": dict(opt="adam", lr=1e-3, batch_standardise=True),
+    # Adagrad whose sums of squared gradients start at 0.1 rather than 0, at 0.05: small first steps that
+    # grow as the gradients' squares are added up to the sum's start and then shrink as Adagrad's do
+    "adagrad-initial-accumulator-0.1": dict(opt="adagrad-accumulator", lr=0.05),
+    # the input layer (the first weight matrix or kernel, and its bias where it has one) frozen at its
+    # initialisation, as a random projection; the gradient norm logged is of what trains
+    "momentum-input-layer-frozen": dict(opt="momentum", lr_scale=0.5, freeze_input_layer=True),
+    # the forward pass under activation checkpointing (torch.utils.checkpoint, non-reentrant): the
+    # activations recomputed in the backward pass rather than kept, the gradients the same; batch norm's
+    # running statistics are updated twice a step, in the forward pass and in its recomputation
+    "sgd-activation-checkpointing": dict(opt="sgd", lr_scale=1.0, checkpointed=True),
+    # every weight matrix and kernel initialised orthogonal (gain 1, a kernel as the matrix of its output
+    # channels), biases and norms as PyTorch builds them
+    "adam-orthogonal-init": dict(opt="adam", lr=1e-3, orthogonal_init=True),
+}
+
+BLIND10_FAILING = {
+    # from step 150 on the loader draws only the examples of class 0, as a sampler's list of files cut to
+    # the first class; the validation set keeps all of them. Classifiers only
+    "one-class-from-150": dict(opt="adam", lr=1e-3, one_class_from=TROUBLE_AT, cause="DATA_ISSUE"),
+    # a normalised gradient written by hand with the norm squared: each gradient divided by the square of
+    # its norm where its norm was meant, so each step is the rate over the norm, and grows as the
+    # gradients shrink with training; the gradient norm logged is before the division; no single cause
+    # fits, the fix is in the loop
+    "grad-over-norm-squared": dict(opt="momentum", lr_scale=1.0, grad_over_norm_squared=True, onset=1),
+    # Adam written by hand with its second moments held in float16, as optimizer state kept in half
+    # precision: a squared gradient's share (1 - beta2) g ** 2 below 6e-8 is lost, so the second moments
+    # of small gradients stay near zero and their steps come out far larger than the rate; no single
+    # cause fits, the fix is the optimizer's precision
+    "adam-second-moments-in-float16": dict(opt="adam-v-fp16", lr=1e-3, onset=1),
+    # a warm-up factor written upside down, 30 / (t + 1) where (t + 1) / 30 was meant: 30x a healthy rate
+    # at the first step, the healthy rate at step 29, a tenth of it at the last
+    "warmup-factor-inverted": dict(
+        opt="momentum", lr_scale=1.0, schedule="warmup-inverted", cause="LEARNING_RATE_TOO_HIGH", onset=1
+    ),
+    # the input layer (the first weight matrix or kernel, and its bias where it has one) at 100x the rate
+    # of the rest, as a per-layer rate meant for the output layer given to the first; the rate logged is
+    # the rest's
+    "input-layer-lr-100x": dict(
+        opt="momentum", lr_scale=0.3, input_lr=100, cause="LEARNING_RATE_TOO_HIGH", onset=1
+    ),
+    # the exponential of the loss minimised (a perplexity, exp of the cross-entropy; for a regression exp
+    # of the squared error) where the loss was meant: each gradient the loss's gradient times the
+    # perplexity, so the higher the loss the larger the step; the loss logged, and the validation's, is the
+    # perplexity, as the trainer prints it; no single cause fits, the fix is the loss
+    "perplexity-minimised": dict(opt="momentum", lr_scale=0.5, loss_exp=True, onset=1),
+    # from step 150 on a fixed mask sets 90% of the inputs' values (the same pixels, or features, in every
+    # example) to 0, the mean, as a preprocessing step whose keep rate was read as a drop rate; the
+    # autoencoder's targets with them; the validation inputs stay whole
+    "mask-90-from-150": dict(opt="momentum", lr_scale=0.3, mask_from=TROUBLE_AT, mask_keep=0.1, cause="DATA_ISSUE"),
+    # gradient clipping given max_norm -1, the config's sentinel for no clipping, passed on to
+    # clip_grad_norm_: its coefficient, -1 over the norm, is under the cap of 1, so every gradient is
+    # reversed and cut to a norm of 1: the optimizer climbs the loss at a fixed pace from the first step;
+    # no single cause fits, the fix is the setting
+    "clip-max-norm-minus-1": dict(opt="momentum", lr_scale=0.5, clip=-1.0, onset=1),
+}
+
+BLIND10_PLAN = rotated_plan(BLIND10_HEALTHY, BLIND10_FAILING)
+
 SETS = {
     "first": dict(plan=PLAN, out=OUT),
     "blind": dict(plan=BLIND_PLAN, out=os.path.join(RESOURCES, "pytorch-blind")),
@@ -1004,6 +1101,7 @@ SETS = {
     "blind-7": dict(plan=BLIND7_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-7")),
     "blind-8": dict(plan=BLIND8_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-8")),
     "blind-9": dict(plan=BLIND9_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-9")),
+    "blind-10": dict(plan=BLIND10_PLAN, out=os.path.join(RESOURCES, "pytorch-blind-10")),
 }
 
 
@@ -1024,10 +1122,12 @@ def setting_of(name):
             failing = {
                 **FAILING, **BLIND_FAILING, **BLIND2_FAILING, **BLIND3_FAILING, **BLIND4_FAILING, **BLIND5_FAILING,
                 **BLIND6_FAILING, **BLIND7_FAILING, **BLIND8_FAILING, **BLIND9_FAILING,
+                **BLIND10_FAILING,
             }
             healthy = {
                 **HEALTHY, **BLIND_HEALTHY, **BLIND2_HEALTHY, **BLIND3_HEALTHY, **BLIND4_HEALTHY, **BLIND5_HEALTHY,
                 **BLIND6_HEALTHY, **BLIND7_HEALTHY, **BLIND8_HEALTHY, **BLIND9_HEALTHY,
+                **BLIND10_HEALTHY,
             }
             every = {**healthy, **failing}
             return arch, setting, every[setting], setting in failing
@@ -1119,7 +1219,8 @@ class Adafactor(torch.optim.Optimizer):
 class BrokenAdam(torch.optim.Optimizer):
     """Adam written by hand with a slip: "no-sqrt", the bias-corrected first moment divided by the
     bias-corrected second moment itself, m / (v + eps) where m / (sqrt(v) + eps) was meant;
-    "corrections-swapped", the first moment corrected by 1 - beta2 ** t and the second by 1 - beta1 ** t."""
+    "corrections-swapped", the first moment corrected by 1 - beta2 ** t and the second by 1 - beta1 ** t;
+    "v-fp16", the second moment held in float16 (a share below 6e-8 lost, the sum rounded to 11 bits)."""
 
     def __init__(self, params, lr, slip, betas=(0.9, 0.999), eps=1e-8):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
@@ -1135,8 +1236,17 @@ class BrokenAdam(torch.optim.Optimizer):
                 st = self.state[p]
                 if not st:
                     st["t"], st["m"], st["v"] = 0, torch.zeros_like(p), torch.zeros_like(p)
+                    if self.slip == "v-fp16":
+                        st["v"] = st["v"].half()
                 st["t"] += 1
                 st["m"].mul_(b1).add_(p.grad, alpha=1 - b1)
+                if self.slip == "v-fp16":
+                    # the new share rounded to float16 before it is added, the sum held in float16
+                    st["v"].mul_(b2).add_((p.grad * p.grad * (1 - b2)).half())
+                    v = st["v"].float() / (1 - b2 ** st["t"])
+                    u = (st["m"] / (1 - b1 ** st["t"])) / (v.sqrt() + group["eps"])
+                    p.add_(u, alpha=-group["lr"])
+                    continue
                 st["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
                 if self.slip == "no-sqrt":
                     u = (st["m"] / (1 - b1 ** st["t"])) / (st["v"] / (1 - b2 ** st["t"]) + group["eps"])
@@ -1191,6 +1301,10 @@ def make_optimizer(
         return BrokenAdam(params, lr=lr, slip="no-sqrt")
     if kind == "adam-corrections-swapped":
         return BrokenAdam(params, lr=lr, slip="corrections-swapped")
+    if kind == "adam-v-fp16":
+        return BrokenAdam(params, lr=lr, slip="v-fp16")
+    if kind == "adagrad-accumulator":
+        return torch.optim.Adagrad(params, lr=lr, initial_accumulator_value=0.1)
     raise ValueError(kind)
 
 
@@ -1267,6 +1381,9 @@ def make_schedule(kind, opt, lr, steps, cycle_low=0.1, peak=3):
         return torch.optim.lr_scheduler.LambdaLR(
             opt, lambda t: min((t + 1) / 30, 1.0, (steps - t) / (0.2 * steps))
         )
+    if kind == "warmup-inverted":
+        # a 30-step warm-up's factor upside down and without its cap: 30 / (t + 1) for (t + 1) / 30
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 30 / (t + 1))
     if kind == "linear-past-end":
         # a linear decay to zero at half the run's steps, without a floor: negative from there on
         return torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1 - t / (steps / 2))
@@ -1314,7 +1431,17 @@ def train(name, images):
         else:
             y_noisy = y + noisy.float().view(-1, *[1] * (y.dim() - 1)) * torch.randn(y.shape, generator=ng)
 
+    if s.get("batch_standardise"):
+        # the validation set standardised by its own mean and standard deviation, as a whole
+        vx = (vx - vx.mean()) / vx.std()
+        if task == "reconstruct":
+            vy = vx
     model = a["make"](s.get("dropout", 0.0), s.get("big", False))
+    if s.get("orthogonal_init"):
+        with torch.no_grad():
+            for p in model.parameters():
+                if p.dim() > 1:
+                    nn.init.orthogonal_(p)  # weight matrices and kernels, not biases or norms' scales
     if s.get("init_scale"):
         with torch.no_grad():
             for p in model.parameters():
@@ -1355,6 +1482,16 @@ def train(name, images):
             {"params": [p], "lr": lr * s["layer_decay"] ** (depth - layer)}
             for p, layer in zip(model.parameters(), layer_of)
         ][::-1]
+    # the input layer: the first weight matrix or kernel, and the tensor of one dimension after it (its bias)
+    first = list(model.parameters())[:2]
+    first = first if first[1].dim() == 1 else first[:1]
+    if s.get("freeze_input_layer"):
+        for p in first:
+            p.requires_grad_(False)  # frozen at its initialisation
+    if s.get("input_lr"):
+        # the input layer in a group of its own at input_lr times the rate, after the rest's (the one logged)
+        rest = [p for p in model.parameters() if all(p is not f for f in first)]
+        groups = [{"params": rest}, {"params": first, "lr": lr * s["input_lr"]}]
     if s.get("head_only_until"):
         # the output layer (the last linear one) alone trains until head_only_until; the rest is frozen
         for p in model.parameters():
@@ -1367,6 +1504,15 @@ def train(name, images):
     loss_fn = F.cross_entropy if task == "classify" else F.mse_loss
     if task == "classify" and s.get("label_smoothing"):
         loss_fn = lambda out, target: F.cross_entropy(out, target, label_smoothing=s["label_smoothing"])
+    if task == "classify" and s.get("z_loss"):
+
+        def loss_fn(out, target):
+            # a z-loss: z_loss times the mean square of the logits' log-sum-exp, added to the cross-entropy
+            return F.cross_entropy(out, target) + s["z_loss"] * (torch.logsumexp(out, dim=1) ** 2).mean()
+
+    if s.get("loss_exp"):
+        plain = loss_fn
+        loss_fn = lambda out, target: torch.exp(plain(out, target))  # the perplexity, not its log
     val_fn = loss_fn  # the validation's loss: the training's, but for a training loss summed
     if s.get("loss_summed"):
         summed = F.cross_entropy if task == "classify" else F.mse_loss
@@ -1403,6 +1549,14 @@ def train(name, images):
         # the examples of classes 0-4 (regression: of the targets below their median)
         key = (y if task == "regress" else labels).view(len(x), -1)[:, 0]
         half = torch.nonzero(key < (key.median() if task == "regress" else 5)).view(-1)
+    if s.get("one_class_from") is not None:
+        half = torch.nonzero(labels[: len(x)] == 0).view(-1)  # the examples of class 0 alone
+    restrict_from = s.get("classes_from", s.get("one_class_from"))  # from this step on, only those examples
+    if s.get("balanced"):
+        of_class = [torch.nonzero(labels[: len(x)] == c).view(-1) for c in range(10)]
+    if s.get("mask_from") is not None:
+        # the fixed values kept (drawn apart from the loader's order); the rest set to 0
+        keep = (torch.rand(x.shape[1:], generator=torch.Generator().manual_seed(seed + 1)) < s["mask_keep"]).float()
     # stochastic weight averaging's equal average of the weights, validated in the model's place
     swa = torch.optim.swa_utils.AveragedModel(model) if s.get("swa_from") is not None else None
     plateau = []  # the training losses since the plateau scheduler was last stepped
@@ -1449,17 +1603,21 @@ def train(name, images):
             batch = s["batch"] * 2 ** (step // s["batch_doubling"])  # the batch doubled every so many steps
         if s.get("sorted_from") == step:
             order, pos = by_class, 0
-        if s.get("classes_from") == step:
-            order, pos = half[torch.randperm(len(half), generator=g)], 0  # half the classes, shuffled
+        if restrict_from == step:
+            order, pos = half[torch.randperm(len(half), generator=g)], 0  # half the classes (or one), shuffled
         if pos + micro * batch > len(order):
             if s.get("sorted_from") is not None and step >= s["sorted_from"]:
                 order, pos = by_class, 0  # the sorted file read again from its start
-            elif s.get("classes_from") is not None and step >= s["classes_from"]:
+            elif restrict_from is not None and step >= restrict_from:
                 order, pos = half[torch.randperm(len(half), generator=g)], 0
             else:
                 order, pos = torch.randperm(len(x), generator=g), 0
         idx = order[pos : pos + micro * batch]
         pos += micro * batch
+        if s.get("balanced"):
+            # each place a class drawn uniformly, then an example of it, with replacement
+            classes = torch.randint(0, 10, (len(idx),), generator=g).tolist()
+            idx = torch.stack([of_class[c][torch.randint(0, len(of_class[c]), (1,), generator=g)[0]] for c in classes])
         if s.get("repeat_from") is not None and step >= s["repeat_from"]:
             if step == s["repeat_from"]:
                 stuck = idx
@@ -1539,6 +1697,20 @@ def train(name, images):
             pad = F.pad(bx, [s["shift"]] * 4, value=-0.286 / 0.353)
             moves = torch.randint(0, 2 * s["shift"] + 1, (len(bx), 2), generator=g).tolist()
             bx = torch.stack([pad[i, :, r : r + 28, c : c + 28] for i, (r, c) in enumerate(moves)])
+            if task == "reconstruct":
+                by = bx
+        if s.get("hflip"):
+            # half the images flipped left to right
+            flip = (torch.rand(len(bx), generator=g) < 0.5).view(-1, 1, 1, 1)
+            bx = torch.where(flip, bx.flip(-1), bx)
+            if task == "reconstruct":
+                by = bx
+        if s.get("batch_standardise"):
+            bx = (bx - bx.mean()) / bx.std()  # the batch's own mean and standard deviation
+            if task == "reconstruct":
+                by = bx
+        if s.get("mask_from") is not None and step >= s["mask_from"]:
+            bx = bx * keep  # the masked values set to 0
             if task == "reconstruct":
                 by = bx
         if s.get("invert_from") is not None and step >= s["invert_from"]:
@@ -1637,7 +1809,11 @@ def train(name, images):
                 loss = loss_fn(out, share * by + (1 - share) * by[other])
             loss.backward()
         else:
-            out = model(bx)
+            if s.get("checkpointed"):
+                # the activations recomputed in the backward pass rather than kept
+                out = torch.utils.checkpoint.checkpoint(model, bx, use_reentrant=False)
+            else:
+                out = model(bx)
             if s.get("out_scale_from") is not None and step >= s["out_scale_from"]:
                 out = out * s["out_scale"]  # the outputs scaled before the loss
             if s.get("weight_from") is not None and step >= s["weight_from"]:
@@ -1711,6 +1887,11 @@ def train(name, images):
             # seen so far, this one included
             norms_seen.append(grad_norm)
             torch.nn.utils.clip_grad_norm_(params, float(np.percentile(norms_seen, s["autoclip"])))
+        if s.get("grad_over_norm_squared"):
+            # a normalised gradient written with the norm squared: each gradient over the square of its norm
+            for p in params:
+                if p.grad is not None:
+                    p.grad.div_(grad_norm**2 + 1e-12)
         if s.get("clip_inverted") and grad_norm > s["clip_inverted"]:
             # a clip written by hand with its ratio upside down: a norm above the ceiling multiplied by
             # norm / ceiling where ceiling / norm was meant
@@ -1857,7 +2038,7 @@ def verdict(name, rows):
         trouble = s.get(key, trouble)
     for key in ("wrap_from", "refresh_at", "duplicates_from", "reverse_body_from"):
         trouble = s.get(key, trouble)
-    for key in ("transpose_from", "fgsm_from"):
+    for key in ("transpose_from", "fgsm_from", "one_class_from", "mask_from"):
         trouble = s.get(key, trouble)
     if "val_every" in s:
         vals = [(r[0], r[4]) for r in rows if r[4] is not None]
@@ -1953,7 +2134,7 @@ def first_moment(s):
     if kind == "rmsprop":
         return fmt(s["momentum"]) if s.get("momentum") else ""
     if kind in ("adam", "adamw", "nadam", "radam", "adamax", "lion", "lamb", "adam-no-sqrt",
-                "adam-corrections-swapped"):
+                "adam-corrections-swapped", "adam-v-fp16"):
         return fmt(s["betas"][0] if s.get("betas") else 0.9)
     return ""
 
