@@ -65,7 +65,8 @@ public final class DetectionBenchmark {
             "sixth blind set",
             "seventh blind set",
             "eighth blind set",
-            "ninth blind set");
+            "ninth blind set",
+            "tenth blind set");
 
     private static final List<String> BLIND_NOTES = List.of(
             "recorded after the first rules, scored once, then used for the rules",
@@ -76,7 +77,8 @@ public final class DetectionBenchmark {
             "recorded after the rules, settings of its own: scored once, then used for one rule",
             "recorded after the rules, settings of its own: scored once, then used for one rule",
             "recorded after the rules, settings of its own: scored once, then used for one rule",
-            "recorded after the rules, settings of its own: scored once, then used for one rule");
+            "recorded after the rules, settings of its own: scored once, then used for one rule",
+            "recorded after the rules, settings of its own: score once");
 
     /**
      * Losswatch alone on the synthetic runs of consecutive seeds, added up: one half has about 50

@@ -25,7 +25,7 @@ import java.util.zip.GZIPInputStream;
  * and checked as the manifest says. Stored under {@code resources/io/losswatch/bench/pytorch/}: one
  * gzip'd TSV of every step and the manifest of labels.
  *
- * <p>Ten sets: the first, and nine blind ones ({@link #blind(int)}), each recorded once the rules of
+ * <p>Eleven sets: the first, and ten blind ones ({@link #blind(int)}), each recorded once the rules of
  * its day were in, with settings no earlier set uses, and scored once as a whole; each has been used
  * for rules since.
  *
@@ -52,7 +52,8 @@ public final class PytorchCorpus {
             "pytorch-blind-6",
             "pytorch-blind-7",
             "pytorch-blind-8",
-            "pytorch-blind-9");
+            "pytorch-blind-9",
+            "pytorch-blind-10");
 
     static final String MANIFEST = "manifest.tsv";
     static final String STEPS = "pytorch-runs.tsv.gz";
