@@ -774,8 +774,8 @@ final class Diagnoser {
         }
         return String.format(
                 Locale.ROOT,
-                "loss %.3g at step %d, below zero since step %d and %sx the size of the first loss (%.3g): it falls "
-                        + "without a lower bound",
+                "loss %.3g at step %d, below zero since step %d and %sx the size of the first losses (at most %.3g): "
+                        + "it falls without a lower bound",
                 e.loss(),
                 e.step(),
                 s.facts.negativeLossSince,

@@ -46,7 +46,7 @@ final class RunFacts {
     double nonPositiveLearningRate = Double.NaN; // the newest rate sent, while it is 0 or below; NaN otherwise
     long nonPositiveSince = -1; // where the rates sent went to 0 or below, this time
     double momentum = Double.NaN; // the optimizer's momentum or beta1 from labels.momentum, NaN when not sent
-    double firstLossSizeLn = Double.NaN; // ln of the size of the attempt's first finite loss other than 0
+    double firstLossSizeLn = Double.NaN; // ln of the largest size among the attempt's first losses (not 0)
     long negativeLossSince = -1; // where the loss went below zero this time, -1 while it is 0 or above
     private String momentumLabel; // the label it was read from (not stored: read again after a restore)
     String optimizer = "";
@@ -204,10 +204,15 @@ final class RunFacts {
         }
     }
 
-    /** The sign and size of a finite loss: the attempt's first size, and where the loss went below zero. */
+    /**
+     * The sign and size of a finite loss: the largest size of the attempt's first {@link #FIRST_LOSSES}
+     * steps (one first loss that happens to sit near zero is no measure of the run's scale), and where
+     * the loss went below zero.
+     */
     void recordLoss(double loss, long step) {
-        if (loss != 0 && Double.isNaN(firstLossSizeLn)) {
-            firstLossSizeLn = Math.log(Math.abs(loss));
+        if (loss != 0 && (Double.isNaN(firstLossSizeLn) || processedSteps <= FIRST_LOSSES)) {
+            double size = Math.log(Math.abs(loss));
+            firstLossSizeLn = Double.isNaN(firstLossSizeLn) ? size : Math.max(firstLossSizeLn, size);
         }
         if (loss >= 0) {
             negativeLossSince = -1;
@@ -218,8 +223,8 @@ final class RunFacts {
 
     /**
      * The newest loss, {@code loss}, is below zero and {@link #UNBOUNDED_FACTOR} times the size of the
-     * attempt's first, or minus infinity after the loss went below zero: a loss that falls without a
-     * lower bound.
+     * attempt's first losses, or minus infinity after the loss went below zero: a loss that falls
+     * without a lower bound.
      */
     boolean unboundedBelow(double loss) {
         if (loss == Double.NEGATIVE_INFINITY) {
@@ -228,7 +233,10 @@ final class RunFacts {
         return loss < 0 && Math.log(-loss) - firstLossSizeLn >= LN_UNBOUNDED;
     }
 
-    /** How many times the size of its first a loss below zero must be to have no lower bound. */
+    /** Steps whose loss sizes the reference is the largest of. */
+    static final int FIRST_LOSSES = 3;
+
+    /** How many times the size of the first losses a loss below zero must be to have no lower bound. */
     static final double UNBOUNDED_FACTOR = 1000;
 
     private static final double LN_UNBOUNDED = Math.log(UNBOUNDED_FACTOR);
