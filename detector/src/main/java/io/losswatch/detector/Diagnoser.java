@@ -228,6 +228,26 @@ final class Diagnoser {
         // the two validations the jump came between
         long from = v.values.stepAt(v.jumpFrom());
         long to = v.values.stepAt(v.jumpFrom() + 1);
+        boolean rateSteady = !Double.isNaN(s.facts.lastLearningRate) && !highForOptimizer(s);
+        if (v.trainRiseLn > JUMP_TRAIN_RISE && !v.trainFarBelow && rateSteady) {
+            ev.add(String.format(
+                    Locale.ROOT,
+                    "the learning rate unchanged at %.3g: both losses moved with the data, not with the step size",
+                    s.facts.lastLearningRate));
+            return new Diagnosis(
+                    Cause.DATA_ISSUE,
+                    0.45,
+                    ev,
+                    String.format(
+                            Locale.ROOT,
+                            "The validation loss jumped between steps %d and %d and the training loss rose with it at "
+                                    + "an unchanged learning rate: check whether the inputs changed then (units, "
+                                    + "scale, masking, a transform, the classes drawn). Restore the checkpoint from "
+                                    + "step %d, where val_loss was lowest.",
+                            from,
+                            to,
+                            onset));
+        }
         if (v.trainRiseLn > JUMP_TRAIN_RISE && !v.trainFarBelow) {
             return new Diagnosis(
                     Cause.UNKNOWN,

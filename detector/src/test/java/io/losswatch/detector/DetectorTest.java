@@ -1291,6 +1291,35 @@ class DetectorTest {
         assertThat(o.diagnosis().cause()).isEqualTo(Cause.INSUFFICIENT_REGULARIZATION);
     }
 
+    @Test
+    void shouldBlameTheDataWhenBothLossesJumpedTogetherAtAnUnchangedRate() {
+        // 90% of the inputs masked from step 150: the training loss jumps 2.9x and comes back to 1.5x its
+        // lowest as the model learns the masked inputs; the validation loss on whole inputs goes 0.45 ->
+        // 4.0 -> 2.3 -> 2.0. The rate, sent, never moved: the inputs did
+        double[] noise = gaussian(41, 300, 0.05);
+        double[] val = {0.60, 0.50, 0.45, 4.0, 2.3, 2.0};
+        IntFunction<StepEvent> masked = i -> StepEvent.of(
+                        "run",
+                        i,
+                        (i < 150 ? 0.5 + 0.5 * Math.exp(-i / 40.0) : 0.75 + 0.7 * Math.exp(-(i - 150) / 15.0))
+                                * Math.exp(noise[i]))
+                .withLearningRate(0.03)
+                .withValLoss((i + 1) % 50 == 0 ? val[i / 50] : null)
+                .withLabels(Map.of("optimizer", "momentum"));
+        AlertEvent a =
+                firing(runEvents(300, masked), AlertType.VALIDATION_DIVERGENCE).get(0);
+        assertThat(a.diagnosis().cause()).isEqualTo(Cause.DATA_ISSUE);
+        assertThat(a.diagnosis().evidence()).anyMatch(e -> e.startsWith("the learning rate unchanged at 0.0300"));
+        assertThat(a.diagnosis().suggestion()).contains("the inputs changed");
+        // without the rate in the events the same curves say nothing of it: UNKNOWN
+        IntFunction<StepEvent> noRate = i -> masked.apply(i).withLearningRate(null);
+        assertThat(firing(runEvents(300, noRate), AlertType.VALIDATION_DIVERGENCE)
+                        .get(0)
+                        .diagnosis()
+                        .cause())
+                .isEqualTo(Cause.UNKNOWN);
+    }
+
     /**
      * The VALIDATION_DIVERGENCE alerts of a 300-step run validated every 50 steps ({@code val}, six
      * validations), the training loss falling in its noise throughout.
