@@ -2240,7 +2240,7 @@ def main():
     p.add_argument("--data", help="folder of the four Fashion-MNIST IDX .gz files (train-images-idx3-ubyte.gz ...)")
     p.add_argument(
         "--set", choices=sorted(SETS), default="first",
-        help="which set of runs: the first, the blind one, or the second to fifth blind one (blind-2 ...)",
+        help="which set of runs: the first, the blind one, or a later blind one (blind-2 ... blind-10)",
     )
     p.add_argument("--out", help="where to write (default: the set's folder in the benchmark's resources)")
     p.add_argument("--only", help="comma-separated run names (a trial; the manifest lists only these)")
