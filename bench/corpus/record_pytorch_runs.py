@@ -1134,52 +1134,62 @@ def setting_of(name):
     raise KeyError(name)
 
 
-class Lion(torch.optim.Optimizer):
+class _WrittenOut(torch.optim.Optimizer):
+    """An optimizer written out by hand: each step visits every parameter that has a gradient, with its
+    group and its state, in :meth:`update`."""
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    self.update(p, group, self.state[p])
+
+    def update(self, p, group, st):
+        raise NotImplementedError
+
+
+def _adam_first_moment(st, p, b1, v_dtype=None):
+    """Adam's step count and first moment brought up to this step, its second moment created (zero, in
+    ``v_dtype`` if given) on the first; the second moment is the caller's to update."""
+    if not st:
+        st["t"], st["m"], st["v"] = 0, torch.zeros_like(p), torch.zeros_like(p, dtype=v_dtype)
+    st["t"] += 1
+    st["m"].mul_(b1).add_(p.grad, alpha=1 - b1)
+
+
+class Lion(_WrittenOut):
     """Lion (Chen et al. 2023): each weight moved by the rate along the sign of beta1 of its gradient's
     running average and 1 - beta1 of its gradient; the average kept with beta2."""
 
     def __init__(self, params, lr, betas=(0.9, 0.99)):
         super().__init__(params, dict(lr=lr, betas=betas))
 
-    @torch.no_grad()
-    def step(self):
-        for group in self.param_groups:
-            b1, b2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                m = self.state[p].setdefault("exp_avg", torch.zeros_like(p))
-                p.add_(torch.sign(b1 * m + (1 - b1) * p.grad), alpha=-group["lr"])
-                m.mul_(b2).add_(p.grad, alpha=1 - b2)
+    def update(self, p, group, st):
+        b1, b2 = group["betas"]
+        m = st.setdefault("exp_avg", torch.zeros_like(p))
+        p.add_(torch.sign(b1 * m + (1 - b1) * p.grad), alpha=-group["lr"])
+        m.mul_(b2).add_(p.grad, alpha=1 - b2)
 
 
-class Lamb(torch.optim.Optimizer):
+class Lamb(_WrittenOut):
     """LAMB (You et al. 2019), without weight decay: Adam's bias-corrected step for each tensor, scaled by
     the trust ratio |w| / |step| (1 where either is zero), so that the tensor moves by the rate times |w|."""
 
     def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-6):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
 
-    @torch.no_grad()
-    def step(self):
-        for group in self.param_groups:
-            b1, b2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    st["t"], st["m"], st["v"] = 0, torch.zeros_like(p), torch.zeros_like(p)
-                st["t"] += 1
-                st["m"].mul_(b1).add_(p.grad, alpha=1 - b1)
-                st["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
-                u = (st["m"] / (1 - b1 ** st["t"])) / ((st["v"] / (1 - b2 ** st["t"])).sqrt() + group["eps"])
-                w_norm, u_norm = p.norm().item(), u.norm().item()
-                trust = w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0
-                p.add_(u, alpha=-group["lr"] * trust)
+    def update(self, p, group, st):
+        b1, b2 = group["betas"]
+        _adam_first_moment(st, p, b1)
+        st["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+        u = (st["m"] / (1 - b1 ** st["t"])) / ((st["v"] / (1 - b2 ** st["t"])).sqrt() + group["eps"])
+        w_norm, u_norm = p.norm().item(), u.norm().item()
+        trust = w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0
+        p.add_(u, alpha=-group["lr"] * trust)
 
 
-class Adafactor(torch.optim.Optimizer):
+class Adafactor(_WrittenOut):
     """Adafactor (Shazeer and Stern 2018) at a fixed rate, as transformers' Adafactor(lr, relative_step=False,
     scale_parameter=False, warmup_init=False): no first moment; the second moment of a tensor of two or
     more dimensions kept factored, as running means of the squared gradient over its last dimension and
@@ -1189,34 +1199,28 @@ class Adafactor(torch.optim.Optimizer):
     def __init__(self, params, lr, eps=1e-30, clip=1.0, decay=-0.8):
         super().__init__(params, dict(lr=lr, eps=eps, clip=clip, decay=decay))
 
-    @torch.no_grad()
-    def step(self):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                st = self.state[p]
-                st["t"] = st.get("t", 0) + 1
-                beta2 = 1 - st["t"] ** group["decay"]
-                sq = p.grad**2 + group["eps"]
-                if p.dim() >= 2:
-                    if "row" not in st:
-                        st["row"] = torch.zeros(p.shape[:-1])
-                        st["col"] = torch.zeros(p.shape[:-2] + p.shape[-1:])
-                    st["row"].mul_(beta2).add_(sq.mean(dim=-1), alpha=1 - beta2)
-                    st["col"].mul_(beta2).add_(sq.mean(dim=-2), alpha=1 - beta2)
-                    # the moment's inverse root, from its row and column factors' roots as transformers' does
-                    row = (st["row"] / st["row"].mean(dim=-1, keepdim=True)).rsqrt()
-                    inv_root = row.unsqueeze(-1) * st["col"].rsqrt().unsqueeze(-2)
-                else:
-                    v = st.setdefault("v", torch.zeros_like(p)).mul_(beta2).add_(sq, alpha=1 - beta2)
-                    inv_root = v.rsqrt()
-                u = p.grad * inv_root
-                u.div_((u.pow(2).mean().sqrt() / group["clip"]).clamp_min(1.0))
-                p.add_(u, alpha=-group["lr"])
+    def update(self, p, group, st):
+        st["t"] = st.get("t", 0) + 1
+        beta2 = 1 - st["t"] ** group["decay"]
+        sq = p.grad**2 + group["eps"]
+        if p.dim() >= 2:
+            if "row" not in st:
+                st["row"] = torch.zeros(p.shape[:-1])
+                st["col"] = torch.zeros(p.shape[:-2] + p.shape[-1:])
+            st["row"].mul_(beta2).add_(sq.mean(dim=-1), alpha=1 - beta2)
+            st["col"].mul_(beta2).add_(sq.mean(dim=-2), alpha=1 - beta2)
+            # the moment's inverse root, from its row and column factors' roots as transformers' does
+            row = (st["row"] / st["row"].mean(dim=-1, keepdim=True)).rsqrt()
+            inv_root = row.unsqueeze(-1) * st["col"].rsqrt().unsqueeze(-2)
+        else:
+            v = st.setdefault("v", torch.zeros_like(p)).mul_(beta2).add_(sq, alpha=1 - beta2)
+            inv_root = v.rsqrt()
+        u = p.grad * inv_root
+        u.div_((u.pow(2).mean().sqrt() / group["clip"]).clamp_min(1.0))
+        p.add_(u, alpha=-group["lr"])
 
 
-class BrokenAdam(torch.optim.Optimizer):
+class BrokenAdam(_WrittenOut):
     """Adam written by hand with a slip: "no-sqrt", the bias-corrected first moment divided by the
     bias-corrected second moment itself, m / (v + eps) where m / (sqrt(v) + eps) was meant;
     "corrections-swapped", the first moment corrected by 1 - beta2 ** t and the second by 1 - beta1 ** t;
@@ -1226,33 +1230,21 @@ class BrokenAdam(torch.optim.Optimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
         self.slip = slip
 
-    @torch.no_grad()
-    def step(self):
-        for group in self.param_groups:
-            b1, b2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                st = self.state[p]
-                if not st:
-                    st["t"], st["m"], st["v"] = 0, torch.zeros_like(p), torch.zeros_like(p)
-                    if self.slip == "v-fp16":
-                        st["v"] = st["v"].half()
-                st["t"] += 1
-                st["m"].mul_(b1).add_(p.grad, alpha=1 - b1)
-                if self.slip == "v-fp16":
-                    # the new share rounded to float16 before it is added, the sum held in float16
-                    st["v"].mul_(b2).add_((p.grad * p.grad * (1 - b2)).half())
-                    v = st["v"].float() / (1 - b2 ** st["t"])
-                    u = (st["m"] / (1 - b1 ** st["t"])) / (v.sqrt() + group["eps"])
-                    p.add_(u, alpha=-group["lr"])
-                    continue
-                st["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
-                if self.slip == "no-sqrt":
-                    u = (st["m"] / (1 - b1 ** st["t"])) / (st["v"] / (1 - b2 ** st["t"]) + group["eps"])
-                else:
-                    u = (st["m"] / (1 - b2 ** st["t"])) / ((st["v"] / (1 - b1 ** st["t"])).sqrt() + group["eps"])
-                p.add_(u, alpha=-group["lr"])
+    def update(self, p, group, st):
+        b1, b2 = group["betas"]
+        _adam_first_moment(st, p, b1, torch.float16 if self.slip == "v-fp16" else None)
+        if self.slip == "v-fp16":
+            # the new share rounded to float16 before it is added, the sum held in float16
+            st["v"].mul_(b2).add_((p.grad * p.grad * (1 - b2)).half())
+            v = st["v"].float() / (1 - b2 ** st["t"])
+            u = (st["m"] / (1 - b1 ** st["t"])) / (v.sqrt() + group["eps"])
+        else:
+            st["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+            if self.slip == "no-sqrt":
+                u = (st["m"] / (1 - b1 ** st["t"])) / (st["v"] / (1 - b2 ** st["t"]) + group["eps"])
+            else:
+                u = (st["m"] / (1 - b2 ** st["t"])) / ((st["v"] / (1 - b1 ** st["t"])).sqrt() + group["eps"])
+        p.add_(u, alpha=-group["lr"])
 
 
 def make_optimizer(
