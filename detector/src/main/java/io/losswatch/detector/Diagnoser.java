@@ -6,6 +6,8 @@ import io.losswatch.events.AlertEvent.Diagnosis;
 import io.losswatch.events.AlertType;
 import io.losswatch.events.Cause;
 import io.losswatch.events.StepEvent;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -14,9 +16,12 @@ import java.util.Locale;
  * Names the likely cause of an alert from what the step events carry, first rule that applies:
  * <ol>
  * <li>the newest learning rate sent below zero: LEARNING_RATE_NEGATIVE (each step climbs the loss);
+ * <li>a loss below zero at 1000x the size of the first losses, or on from there to minus infinity:
+ *     UNKNOWN, with the advice to check how the loss is computed (it has no lower bound);
  * <li>validation loss running away while training loss falls: INSUFFICIENT_REGULARIZATION; when it
  *     jumped instead (most of a 2x rise from one validation to the next) with the training loss near its
- *     lowest: LEARNING_RATE_TOO_HIGH if the rate rose to a new level since, else DATA_ISSUE;
+ *     lowest: LEARNING_RATE_TOO_HIGH if the rate rose to a new level since, else DATA_ISSUE; with the training
+ *     loss risen too, DATA_ISSUE when the rate is sent and not high, else UNKNOWN;
  * <li>update ratio above 0.1 or the learning rate raised to a new level just before the onset (at once,
  *     or step by step to twice where its climb began): LEARNING_RATE_TOO_HIGH;
  * <li>a momentum (labels.momentum: SGD's or RMSprop's, or Adam's beta1) above 0.99: UNSTABLE_OPTIMIZER;
@@ -109,8 +114,8 @@ final class Diagnoser {
             return learningRate(0.75, ev, s, describeRise(s, ev));
         }
         if (s.facts.momentum > HIGH_MOMENTUM) {
-            String m = new java.math.BigDecimal(s.facts.momentum)
-                    .round(new java.math.MathContext(4))
+            String m = new BigDecimal(s.facts.momentum)
+                    .round(new MathContext(4))
                     .stripTrailingZeros()
                     .toPlainString();
             ev.add(
@@ -228,27 +233,29 @@ final class Diagnoser {
         // the two validations the jump came between
         long from = v.values.stepAt(v.jumpFrom());
         long to = v.values.stepAt(v.jumpFrom() + 1);
-        boolean rateSteady = !Double.isNaN(s.facts.lastLearningRate) && !highForOptimizer(s);
-        if (v.trainRiseLn > JUMP_TRAIN_RISE && !v.trainFarBelow && rateSteady) {
-            ev.add(String.format(
-                    Locale.ROOT,
-                    "the learning rate unchanged at %.3g: both losses moved with the data, not with the step size",
-                    s.facts.lastLearningRate));
-            return new Diagnosis(
-                    Cause.DATA_ISSUE,
-                    0.45,
-                    ev,
-                    String.format(
-                            Locale.ROOT,
-                            "The validation loss jumped between steps %d and %d and the training loss rose with it at "
-                                    + "an unchanged learning rate: check whether the inputs changed then (units, "
-                                    + "scale, masking, a transform, the classes drawn). Restore the checkpoint from "
-                                    + "step %d, where val_loss was lowest.",
-                            from,
-                            to,
-                            onset));
-        }
         if (v.trainRiseLn > JUMP_TRAIN_RISE && !v.trainFarBelow) {
+            // the training loss rose with it: the inputs, when the rate sent was not raised and is not high
+            if (!Double.isNaN(s.facts.lastLearningRate) && !highForOptimizer(s)) {
+                ev.add(String.format(
+                        Locale.ROOT,
+                        "the learning rate at %.3g, not raised to a new level since step %d: both losses moved "
+                                + "with the inputs, not with the step size",
+                        s.facts.lastLearningRate,
+                        onset));
+                return new Diagnosis(
+                        Cause.DATA_ISSUE,
+                        0.45,
+                        ev,
+                        String.format(
+                                Locale.ROOT,
+                                "The validation loss jumped between steps %d and %d and the training loss rose with it, "
+                                        + "the learning rate not raised: check whether the inputs changed then (units, "
+                                        + "scale, masking, a transform, the classes drawn). Restore the checkpoint from "
+                                        + "step %d, where val_loss was lowest.",
+                                from,
+                                to,
+                                onset));
+            }
             return new Diagnosis(
                     Cause.UNKNOWN,
                     0.3,

@@ -1309,7 +1309,8 @@ class DetectorTest {
         AlertEvent a =
                 firing(runEvents(300, masked), AlertType.VALIDATION_DIVERGENCE).get(0);
         assertThat(a.diagnosis().cause()).isEqualTo(Cause.DATA_ISSUE);
-        assertThat(a.diagnosis().evidence()).anyMatch(e -> e.startsWith("the learning rate unchanged at 0.0300"));
+        assertThat(a.diagnosis().evidence())
+                .anyMatch(e -> e.startsWith("the learning rate at 0.0300, not raised to a new level since step 149"));
         assertThat(a.diagnosis().suggestion()).contains("the inputs changed");
         // without the rate in the events the same curves say nothing of it: UNKNOWN
         IntFunction<StepEvent> noRate = i -> masked.apply(i).withLearningRate(null);
