@@ -2131,6 +2131,18 @@ def first_moment(s):
     return ""
 
 
+def second_moment(s):
+    """The second of a setting's optimizer's betas, as the Python client labels it (``beta2``: an
+    Adam-like optimizer's second-moment decay, Lion's second momentum); "" where it has none."""
+    kind = s["opt"]
+    if kind in ("adam", "adamw", "nadam", "radam", "adamax", "lamb", "adam-no-sqrt",
+                "adam-corrections-swapped", "adam-v-fp16"):
+        return fmt(s["betas"][1] if s.get("betas") else 0.999)
+    if kind == "lion":
+        return fmt(s["betas"][1] if s.get("betas") else 0.99)
+    return ""
+
+
 def write_manifest(out_dir, recordings):
     reviewed = read_reviewed()
     with open(os.path.join(out_dir, "manifest.tsv"), "w") as f:
@@ -2139,8 +2151,9 @@ def write_manifest(out_dir, recordings):
         f.write("# fair to ask for), checked: how the label was judged (auto: the script's rule on the curve;\n")
         f.write("# reviewed: a reader's judgement of the curve, overriding the rule). Every run's summary, as\n")
         f.write("# --relabel prints it, was read; where it disagreed with the rule, labels-reviewed.tsv says why.\n")
-        f.write("# momentum: the optimizer's momentum or beta1, as the Python client labels it (empty: none).\n")
-        f.write("run\tarch\tsetting\toptimizer\tmomentum\tseed\tsteps\tlabel\tonset\tcause\tchecked\n")
+        f.write("# momentum: the optimizer's momentum or beta1, as the Python client labels it (empty: none);\n")
+        f.write("# beta2: the second of its betas, as the client labels it (empty: none).\n")
+        f.write("run\tarch\tsetting\toptimizer\tmomentum\tbeta2\tseed\tsteps\tlabel\tonset\tcause\tchecked\n")
         for name, rows in recordings.items():
             arch, setting, s, _ = setting_of(name)
             diverging, onset, why = verdict(name, rows)
@@ -2154,7 +2167,7 @@ def write_manifest(out_dir, recordings):
             if diverging and onset < 0:
                 raise SystemExit(f"{name}: diverging without an onset; add it to {REVIEWED}")
             f.write(
-                f"{name}\t{arch}\t{setting}\t{s['opt']}\t{first_moment(s)}\t{seed_of(name)}\t{len(rows)}\t"
+                f"{name}\t{arch}\t{setting}\t{s['opt']}\t{first_moment(s)}\t{second_moment(s)}\t{seed_of(name)}\t{len(rows)}\t"
                 f"{'diverging' if diverging else 'healthy'}\t{onset if diverging else -1}\t{cause}\t{checked}\n"
             )
 

@@ -74,6 +74,7 @@ public final class PytorchCorpus {
      * @param setting what the run was set up to do (healthy or failing); the label says what it did
      * @param optimizer sgd, momentum, adam, adamw or rmsprop
      * @param momentum the optimizer's momentum or beta1 as the Python client labels it, empty for none
+     * @param beta2 the second of the optimizer's betas as the Python client labels it, empty for none
      * @param diverging the label
      * @param onset the step the trouble began, -1 for a healthy run
      * @param cause the cause a diagnosis should give, null where none is fair to ask for
@@ -85,6 +86,7 @@ public final class PytorchCorpus {
             String setting,
             String optimizer,
             String momentum,
+            String beta2,
             boolean diverging,
             long onset,
             Cause cause,
@@ -109,10 +111,11 @@ public final class PytorchCorpus {
                     f[2],
                     f[3],
                     f[4],
-                    f[7].equals("diverging"),
-                    Long.parseLong(f[8]),
-                    f[9].equals("-") ? null : Cause.valueOf(f[9]),
-                    f[10]));
+                    f[5],
+                    f[8].equals("diverging"),
+                    Long.parseLong(f[9]),
+                    f[10].equals("-") ? null : Cause.valueOf(f[10]),
+                    f[11]));
         }
         return out;
     }
@@ -197,8 +200,8 @@ public final class PytorchCorpus {
     }
 
     /**
-     * What a trainer attaching through a client would send: the optimizer, its momentum (or beta1), and
-     * the class count of a classifier.
+     * What a trainer attaching through a client would send: the optimizer, its momentum (or beta1) and
+     * beta2, and the class count of a classifier.
      */
     private static Map<String, String> labels(Entry e) {
         Map<String, String> labels = new LinkedHashMap<>();
@@ -206,6 +209,9 @@ public final class PytorchCorpus {
         labels.put("model", e.arch());
         if (!e.momentum().isEmpty()) {
             labels.put("momentum", e.momentum());
+        }
+        if (!e.beta2().isEmpty()) {
+            labels.put("beta2", e.beta2());
         }
         if (!e.arch().equals("autoencoder") && !e.arch().equals("regression")) {
             labels.put("num_classes", "10");
