@@ -1,8 +1,8 @@
 """PyTorch: the numbers of a training step, measured after ``optimizer.step()`` and reported.
 
 ``watch(model, optimizer, reporter).step(step, loss)`` adds to every step event the gradient norm, one
-gradient norm per top-level child module, the learning rate, the optimizer's name and its momentum (or
-beta1), and to every ``param_every``-th event (and to any whose loss or gradient is not finite) the
+gradient norm per top-level child module, the learning rate, the optimizer's name, its momentum (or
+beta1) and beta2, and to every ``param_every``-th event (and to any whose loss or gradient is not finite) the
 parameter norm and the update ratio. The gradient norms are one pass over the gradients; the parameter
 norm is a second full pass, which on every step would cost about as much again (bench/overhead.py), for
 a figure that moves slowly. The update ratio needs the parameters from before the step: before each
@@ -58,6 +58,20 @@ def first_moment(optimizer: torch.optim.Optimizer) -> Optional[float]:
     return float(m)
 
 
+def second_moment(optimizer: torch.optim.Optimizer) -> Optional[float]:
+    """The second of the optimizer's ``betas``: Adam's and its kin's second-moment decay (Lion's second
+    momentum); None for an optimizer without betas."""
+    if not optimizer.param_groups:
+        return None
+    betas = optimizer.param_groups[0].get("betas")
+    if not isinstance(betas, (tuple, list)) or len(betas) < 2:
+        return None
+    b = betas[1]
+    if isinstance(b, bool) or not isinstance(b, (int, float)):
+        return None
+    return float(b)
+
+
 def optimizer_name(optimizer: torch.optim.Optimizer) -> str:
     """The optimizer's class name, lower case; SGD with momentum is ``momentum`` (``nesterov`` with
     Nesterov's), as Losswatch's diagnosis reads ``sgd`` as plain SGD, whose oscillation momentum cures."""
@@ -81,8 +95,9 @@ class Watcher:
         self.reporter = reporter
         self.param_every = param_every
         self.labels = {"optimizer": optimizer_name(optimizer)}
-        self._momentum: Optional[float] = None  # the first moment the step labels below were made for
-        self._step_labels: Dict[str, str] = self.labels  # self.labels and the momentum, remade when it moves
+        # the momentum (or beta1) and beta2 the step labels below were made for
+        self._moments: Tuple[Optional[float], Optional[float]] = (None, None)
+        self._step_labels: Dict[str, str] = self.labels  # self.labels and those two, remade when one moves
         self._params: List[torch.nn.Parameter] = [p for p in model.parameters() if p.requires_grad]
         index = {id(p): i for i, p in enumerate(self._params)}
         # one block per top-level child module; parameters held by the model itself each count as one
@@ -224,17 +239,20 @@ class Watcher:
             loss: the loss of this step (``loss.item()``), NaN allowed.
             val_loss: the validation loss, on steps where validation ran.
             epoch: the epoch, if the loop counts them.
-            labels: labels added to this event (the optimizer's name, and its momentum or beta1 as
-                ``momentum``, are added to every event).
+            labels: labels added to this event (the optimizer's name, its momentum or beta1 as
+                ``momentum`` and the second of its betas as ``beta2`` are added to every event).
 
         Returns:
             True when the event was queued for Kafka. Never raises a Kafka error.
         """
         fields = self.measure(loss)
-        momentum = first_moment(self.optimizer)
-        if momentum != self._momentum:
-            self._momentum = momentum
-            self._step_labels = self.labels if momentum is None else {**self.labels, "momentum": f"{momentum:.6g}"}
+        moments = (first_moment(self.optimizer), second_moment(self.optimizer))
+        if moments != self._moments:
+            self._moments = moments
+            self._step_labels = dict(self.labels)
+            for key, value in zip(("momentum", "beta2"), moments):
+                if value is not None:
+                    self._step_labels[key] = f"{value:.6g}"
         merged = {**self._step_labels, **labels} if labels else self._step_labels
         return self.reporter.report(step, loss, val_loss=val_loss, epoch=epoch, labels=merged, **fields)
 

@@ -75,7 +75,7 @@ def test_should_measure_the_update_ratio_of_the_step_exactly():
         watcher.step(step, train_step(m, opt, step))
         change = norm(p.detach() - b for p, b in zip(m.parameters(), before))
         assert reporter.events[-1]["update_ratio"] == pytest.approx(change / norm(m.parameters()), rel=1e-4)
-    assert reporter.events[-1]["labels"] == {"optimizer": "adam", "momentum": "0.9"}
+    assert reporter.events[-1]["labels"] == {"optimizer": "adam", "momentum": "0.9", "beta2": "0.999"}
 
 
 def test_should_estimate_a_large_layers_update_from_a_sample_within_a_few_percent():
@@ -219,3 +219,21 @@ def test_should_label_the_momentum_or_beta1_each_step_as_a_schedule_moves_it():
     reporter = Captured()
     watch(m, adam, reporter).step(0, train_step(m, adam))
     assert reporter.events[0]["labels"]["momentum"] == "0.999"
+
+
+def test_should_label_the_second_of_the_betas_as_beta2():
+    m = model()
+    adam = torch.optim.Adam(m.parameters(), lr=1e-3, betas=(0.9, 0.5))
+    reporter = Captured()
+    watcher = watch(m, adam, reporter)
+    watcher.step(0, train_step(m, adam))
+    adam.param_groups[0]["betas"] = (0.9, 0.95)
+    watcher.step(1, train_step(m, adam))
+    assert [e["labels"] for e in reporter.events] == [
+        {"optimizer": "adam", "momentum": "0.9", "beta2": "0.5"},
+        {"optimizer": "adam", "momentum": "0.9", "beta2": "0.95"},
+    ]
+    for opt in (torch.optim.SGD(m.parameters(), lr=0.1, momentum=0.9), torch.optim.Adagrad(m.parameters(), lr=0.1)):
+        reporter = Captured()
+        watch(m, opt, reporter).step(0, train_step(m, opt))
+        assert "beta2" not in reporter.events[0]["labels"]

@@ -25,6 +25,8 @@ import java.util.Locale;
  * <li>update ratio above 0.1 or the learning rate raised to a new level just before the onset (at once,
  *     or step by step to twice where its climb began): LEARNING_RATE_TOO_HIGH;
  * <li>a momentum (labels.momentum: SGD's or RMSprop's, or Adam's beta1) above 0.99: UNSTABLE_OPTIMIZER;
+ * <li>an Adam-like optimizer's beta2 (labels.beta2) so low for its beta1 that beta1^2 / sqrt(beta2) is 1 or
+ *     more (Adam's convergence asks less than 1): UNSTABLE_OPTIMIZER;
  * <li>a non-finite loss out of a steady run (no growth, no jump before it): DATA_ISSUE (a bad batch);
  * <li>trouble within the first 20 steps (of a per-epoch series: at its first epoch): LEARNING_RATE_TOO_HIGH;
  * <li>a blow-up of one batch at a known, unraised learning rate, that batch's gradient out of line: DATA_ISSUE;
@@ -48,6 +50,12 @@ final class Diagnoser {
      * carries the gradients of about a thousand before it, and at 1 or more the velocity never decays.
      */
     static final double HIGH_MOMENTUM = 0.99;
+    /**
+     * Adam's convergence (Kingma and Ba, 2015, theorem 4.1) asks beta1^2 / sqrt(beta2) below this: with
+     * beta1 0.9, a beta2 under 0.656. The second moment then forgets faster than the first, and where the
+     * gradients shrink for a step or two the first moment is divided by a small root.
+     */
+    static final double ADAM_BETAS_LIMIT = 1.0;
 
     static final int EARLY_STEPS = 20;
     /** A learning-rate rise explains trouble noticed up to this many steps later. */
@@ -114,10 +122,7 @@ final class Diagnoser {
             return learningRate(0.75, ev, s, describeRise(s, ev));
         }
         if (s.facts.momentum > HIGH_MOMENTUM) {
-            String m = new BigDecimal(s.facts.momentum)
-                    .round(new MathContext(4))
-                    .stripTrailingZeros()
-                    .toPlainString();
+            String m = plain(s.facts.momentum);
             ev.add(
                     s.facts.momentum >= 1
                             ? "momentum " + m
@@ -133,6 +138,24 @@ final class Diagnoser {
                     ev,
                     "Lower the momentum to 0.9 (Adam: beta1 0.9): above 0.99 the optimizer overshoots and swings; "
                             + "with momentum, the step is about the learning rate / (1 - momentum).");
+        }
+        if (betasTooFarApart(s.facts)) {
+            ev.add(String.format(
+                    Locale.ROOT,
+                    "beta2 %s with beta1 %s: beta1^2 / sqrt(beta2) is %.2f, where Adam's convergence asks less than 1 "
+                            + "(the second moment averages about %.0f steps, the first about %.0f)",
+                    plain(s.facts.beta2),
+                    plain(s.facts.momentum),
+                    s.facts.momentum * s.facts.momentum / Math.sqrt(s.facts.beta2),
+                    1 / (1 - s.facts.beta2),
+                    1 / (1 - s.facts.momentum)));
+            return new Diagnosis(
+                    Cause.UNSTABLE_OPTIMIZER,
+                    0.7,
+                    ev,
+                    "Raise beta2 to 0.999 (0.95-0.98 where large models train with it): with beta2 this low the "
+                            + "second moment follows each batch, and where the gradients shrink a step comes out many "
+                            + "times the learning rate.");
         }
         if (type == AlertType.LOSS_NON_FINITE && quietBefore(s, onset)) {
             ev.add("the loss was steady right before (no growth, no jump, not the first steps)");
@@ -768,6 +791,24 @@ final class Diagnoser {
             return true;
         }
         return false;
+    }
+
+    /** A setting as it was written: 4 significant digits, no trailing zeros (0.999, 1.05, 0.5). */
+    private static String plain(double v) {
+        return new BigDecimal(v).round(new MathContext(4)).stripTrailingZeros().toPlainString();
+    }
+
+    /**
+     * Both betas sent, and beta2 so low for beta1 that Adam's convergence does not hold. Lion's betas are
+     * two momenta, not a second moment: left out.
+     */
+    static boolean betasTooFarApart(RunFacts f) {
+        return f.beta2 >= 0
+                && f.beta2 < 1
+                && f.momentum >= 0
+                && f.momentum < 1
+                && !f.optimizer.toLowerCase(Locale.ROOT).contains("lion")
+                && f.momentum * f.momentum >= ADAM_BETAS_LIMIT * Math.sqrt(f.beta2);
     }
 
     static boolean isPlainSgd(String optimizer) {

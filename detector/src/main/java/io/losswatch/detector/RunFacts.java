@@ -46,9 +46,11 @@ final class RunFacts {
     double nonPositiveLearningRate = Double.NaN; // the newest rate sent, while it is 0 or below; NaN otherwise
     long nonPositiveSince = -1; // where the rates sent went to 0 or below, this time
     double momentum = Double.NaN; // the optimizer's momentum or beta1 from labels.momentum, NaN when not sent
+    double beta2 = Double.NaN; // the second of the optimizer's betas from labels.beta2, NaN when not sent
     double firstLossSizeLn = Double.NaN; // ln of the largest size among the attempt's first losses (not 0)
     long negativeLossSince = -1; // where the loss went below zero this time, -1 while it is 0 or above
     private String momentumLabel; // the label it was read from (not stored: read again after a restore)
+    private String beta2Label; // likewise
     String optimizer = "";
     /**
      * Every event so far carried an epoch, each one past the last: one point per epoch (a Keras
@@ -175,6 +177,16 @@ final class RunFacts {
         recentMaxUpdateRatio = Math.max(prev, ur);
     }
 
+    /** A label's number, or {@code kept} when it is none: a label, not a contract, so a bad one changes nothing. */
+    private static double number(String label, double kept) {
+        try {
+            double v = Double.parseDouble(label.trim());
+            return Double.isFinite(v) ? v : Double.NaN;
+        } catch (NumberFormatException e) {
+            return kept;
+        }
+    }
+
     void recordLabels(StepEvent e) {
         String opt = e.labels().get("optimizer");
         if (opt != null && opt.length() <= MAX_OPTIMIZER_LABEL && !opt.equals(optimizer)) {
@@ -183,12 +195,12 @@ final class RunFacts {
         String m = e.labels().get("momentum");
         if (m != null && !m.equals(momentumLabel)) { // parsed once per value, not on every event
             momentumLabel = m;
-            try {
-                double v = Double.parseDouble(m.trim());
-                momentum = Double.isFinite(v) ? v : Double.NaN;
-            } catch (NumberFormatException ignored) {
-                // a label, not a contract: a bad one only leaves the momentum unknown
-            }
+            momentum = number(m, momentum);
+        }
+        String b2 = e.labels().get("beta2");
+        if (b2 != null && !b2.equals(beta2Label)) {
+            beta2Label = b2;
+            beta2 = number(b2, beta2);
         }
         String classes = processedSteps <= 1 ? e.labels().get("num_classes") : null;
         if (classes != null) {
@@ -251,7 +263,7 @@ final class RunFacts {
         return chanceFromLabel ? chanceLn : Double.NaN;
     }
 
-    /** Forgets the attempt's facts: the run started over. The optimizer and its momentum stay. */
+    /** Forgets the attempt's facts: the run started over. The optimizer, its momentum and beta2 stay. */
     void startNewAttempt() {
         lastStep = -1;
         firstStep = -1;
@@ -286,6 +298,7 @@ final class RunFacts {
             MORE = 128; // a second mask byte follows (format 7 on)
     private static final int CLIMB = 1, RISE_FROM = 2, NON_POSITIVE_LR = 4, MOMENTUM = 8; // 4 and 8: format 8 on
     private static final int FIRST_SIZE = 16, NEGATIVE_LOSS = 32; // format 9 on
+    private static final int BETA2 = 64; // format 10 on
 
     /** First in the state: the other slices write their steps relative to {@link #lastStep}. */
     void writeTo(StateWriter w) {
@@ -303,7 +316,8 @@ final class RunFacts {
                 | (nonPositiveSince >= 0 ? NON_POSITIVE_LR : 0)
                 | StateWriter.unlessNaN(momentum, MOMENTUM)
                 | StateWriter.unlessNaN(firstLossSizeLn, FIRST_SIZE)
-                | (negativeLossSince >= 0 ? NEGATIVE_LOSS : 0);
+                | (negativeLossSince >= 0 ? NEGATIVE_LOSS : 0)
+                | StateWriter.unlessNaN(beta2, BETA2);
         w.u8(more != 0 ? mask | MORE : mask);
         if (more != 0) {
             w.u8(more);
@@ -344,6 +358,9 @@ final class RunFacts {
         if ((more & NEGATIVE_LOSS) != 0) {
             w.step(negativeLossSince, lastStep);
         }
+        if ((more & BETA2) != 0) {
+            w.f64(beta2);
+        }
     }
 
     void readFrom(StateReader r) {
@@ -373,6 +390,7 @@ final class RunFacts {
         momentum = r.f64(more, MOMENTUM, Double.NaN);
         firstLossSizeLn = r.f64(more, FIRST_SIZE, Double.NaN);
         negativeLossSince = (more & NEGATIVE_LOSS) != 0 ? r.step(lastStep) : -1;
+        beta2 = r.f64(more, BETA2, Double.NaN);
     }
 
     // the form of run state formats 3 and 4, where these facts are spread among the rules' state

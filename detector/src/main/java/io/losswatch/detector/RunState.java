@@ -15,14 +15,14 @@ import io.losswatch.events.AlertType;
  * earlier releases are still read ({@link LegacyRunStateFormat}).
  */
 public final class RunState {
-    static final byte FORMAT = 9;
+    static final byte FORMAT = 10;
     /**
-     * Formats 5 to 8 read with the same code as 9: each adds optional values behind bits of the masks
+     * Formats 5 to 9 read with the same code as 10: each adds optional values behind bits of the masks
      * the one before already had (6: the per-epoch facts, the level a learning rate rose to, the
      * training levels of the validation rule; 7: a second mask byte for the facts, behind the first's
      * last bit, with where the learning rate's climb began and the climb a rise came by; 8: the rates
      * sent at 0 or below, and since when, and the optimizer's momentum; 9: the size of the first losses,
-     * and where the loss went below zero), absent from the older one. The number changes so that a
+     * and where the loss went below zero; 10: the optimizer's beta2), absent from the older one. The number changes so that a
      * release that knows only an older format drops a newer state instead of misreading it. A flag with
      * no bytes of its own (the validation rule's "fired by a jump") needs no new number: a release that
      * does not know it reads the rest as before.

@@ -508,6 +508,49 @@ class DetectorTest {
     }
 
     @Test
+    void shouldNameAdamsBeta2TooLowForItsBeta1TheOptimizersFault() {
+        // healthy for 150 steps, then growth doubling every 10 steps, at an ordinary rate for Adam
+        double[] noise = gaussian(29, 400, 0.05);
+        java.util.function.Function<Map<String, String>, AlertEvent> first = labels -> firing(runEvents(
+                        400,
+                        i -> StepEvent.of("run", i, (i < 150 ? 1.0 : Math.exp(0.069 * (i - 150))) * Math.exp(noise[i]))
+                                .withLearningRate(0.001)
+                                .withLabels(labels)))
+                .get(0);
+        AlertEvent low = first.apply(Map.of("optimizer", "adam", "momentum", "0.9", "beta2", "0.5"));
+        assertThat(low.diagnosis().cause()).isEqualTo(Cause.UNSTABLE_OPTIMIZER);
+        assertThat(low.diagnosis().evidence())
+                .contains("beta2 0.5 with beta1 0.9: beta1^2 / sqrt(beta2) is 1.15, where Adam's convergence asks "
+                        + "less than 1 (the second moment averages about 2 steps, the first about 10)");
+        assertThat(low.diagnosis().suggestion()).startsWith("Raise beta2 to 0.999");
+        // 0.999, 0.95 and 0.9 are in use with beta1 0.9; a higher beta1 needs a higher beta2
+        for (String b2 : new String[] {"0.999", "0.95", "0.9", "0.7"}) {
+            AlertEvent a = first.apply(Map.of("optimizer", "adamw", "momentum", "0.9", "beta2", b2));
+            assertThat(a.step()).isEqualTo(low.step());
+            assertThat(a.diagnosis().cause()).as(b2).isNotEqualTo(Cause.UNSTABLE_OPTIMIZER);
+        }
+        assertThat(first.apply(Map.of("optimizer", "adam", "momentum", "0.95", "beta2", "0.8"))
+                        .diagnosis()
+                        .cause())
+                .isEqualTo(Cause.UNSTABLE_OPTIMIZER);
+        // Lion's betas are two momenta; without beta1, or with a label that is no number, nothing is known
+        for (Map<String, String> labels : List.of(
+                Map.of("optimizer", "lion", "momentum", "0.9", "beta2", "0.5"),
+                Map.of("optimizer", "adam", "beta2", "0.5"),
+                Map.of("optimizer", "adam", "momentum", "0.9", "beta2", "low"))) {
+            assertThat(first.apply(labels).diagnosis().cause())
+                    .as(labels.toString())
+                    .isNotEqualTo(Cause.UNSTABLE_OPTIMIZER);
+        }
+        // kept with the run's state
+        RunState s = detector.newState();
+        detector.onStep(
+                s, StepEvent.of("run", 0, 1.0).withLabels(Map.of("beta2", "0.98")), Instant.EPOCH, Instant.EPOCH);
+        assertThat(RunState.fromBytes(s.toBytes(), detector.config()).facts.beta2)
+                .isEqualTo(0.98);
+    }
+
+    @Test
     void shouldNotTakeTwoSpikesForABlowUp() {
         // 100x at 150 and again at 153, each falling back by 3x per step
         List<AlertEvent> alerts = run(

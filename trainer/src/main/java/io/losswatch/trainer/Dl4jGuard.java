@@ -88,10 +88,7 @@ public final class Dl4jGuard extends BaseTrainingListener implements AutoCloseab
         if (optimizer != null) {
             all.putIfAbsent("optimizer", optimizer);
         }
-        Double momentum = momentum(net);
-        if (momentum != null) {
-            all.putIfAbsent("momentum", Double.toString(momentum));
-        }
+        momentLabels(net).forEach(all::putIfAbsent);
         Integer classes = numClasses(net);
         if (classes != null) {
             all.putIfAbsent("num_classes", Integer.toString(classes));
@@ -124,23 +121,36 @@ public final class Dl4jGuard extends BaseTrainingListener implements AutoCloseab
         return u == null ? null : u.getClass().getSimpleName().toLowerCase(Locale.ROOT);
     }
 
-    /** That updater's momentum (Nesterovs) or beta1 (Adam and its kin), null when it has none. */
-    static Double momentum(Model net) {
+    /**
+     * The labels that describe the updater's moments: {@code momentum} (Nesterovs' momentum, or beta1 of
+     * Adam and its kin) and {@code beta2} (Adam and its kin), each only where it has one.
+     */
+    static Map<String, String> momentLabels(Model net) {
+        Map<String, String> labels = new LinkedHashMap<>();
         IUpdater u = updater(net);
+        double[] betas = betas(u);
         if (u instanceof Nesterovs n) {
-            return n.getMomentum();
+            labels.put("momentum", Double.toString(n.getMomentum()));
+        } else if (betas != null) {
+            labels.put("momentum", Double.toString(betas[0]));
+            labels.put("beta2", Double.toString(betas[1]));
         }
+        return labels;
+    }
+
+    /** The betas of Adam and its kin (beta1, beta2), null for an updater without them. */
+    private static double[] betas(IUpdater u) {
         if (u instanceof Adam a) {
-            return a.getBeta1();
+            return new double[] {a.getBeta1(), a.getBeta2()};
         }
         if (u instanceof Nadam a) {
-            return a.getBeta1();
+            return new double[] {a.getBeta1(), a.getBeta2()};
         }
         if (u instanceof AdaMax a) {
-            return a.getBeta1();
+            return new double[] {a.getBeta1(), a.getBeta2()};
         }
         if (u instanceof AMSGrad a) {
-            return a.getBeta1();
+            return new double[] {a.getBeta1(), a.getBeta2()};
         }
         return null;
     }

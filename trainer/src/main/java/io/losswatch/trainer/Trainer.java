@@ -178,10 +178,7 @@ public final class Trainer {
         MultiLayerNetwork net = config.architecture().build(config.networkSpec());
         StepTracker tracker = new StepTracker(publisher, progress);
         Map<String, String> eventLabels = labels(config);
-        Double momentum = Dl4jGuard.momentum(net);
-        if (momentum != null) {
-            eventLabels.put("momentum", Double.toString(momentum));
-        }
+        eventLabels.putAll(Dl4jGuard.momentLabels(net));
         MetricsListener listener = new MetricsListener(config.runId(), eventLabels, tracker);
         if (data.validation() != null) {
             listener.withValidation(data.validation(), config.validateEvery());

@@ -183,6 +183,7 @@ class Dl4jGuardIT {
         assertThat(steps.get(0).labels())
                 .containsEntry("optimizer", "adam")
                 .containsEntry("momentum", "0.9")
+                .containsEntry("beta2", "0.999")
                 .containsEntry("num_classes", "10")
                 .containsEntry("model", "cnn");
         if (acts.get(acts.size() - 1).kind() == GuardAct.Kind.ROLLBACK) {

@@ -62,6 +62,7 @@ class TrainerIT {
             assertThat(e.labels())
                     .containsEntry("optimizer", "adam")
                     .containsEntry("momentum", "0.9")
+                    .containsEntry("beta2", "0.999")
                     .containsEntry("model", "lenet5")
                     .containsEntry("num_classes", "10");
         });
