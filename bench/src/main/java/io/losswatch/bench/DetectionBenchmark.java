@@ -66,13 +66,15 @@ public final class DetectionBenchmark {
             "seventh blind set",
             "eighth blind set",
             "ninth blind set",
-            "tenth blind set");
+            "tenth blind set",
+            "eleventh blind set");
 
     private static final List<String> BLIND_NOTES = List.of(
             "recorded after the first rules, scored once, then used for the rules",
             "recorded after the rules, settings of its own: scored once, then used for two rules",
             "recorded after the rules, settings of its own: scored once, then used for the validation climb",
             "recorded after the rules, settings of its own: scored once, then used for two rules",
+            "recorded after the rules, settings of its own: scored once, then used for one rule",
             "recorded after the rules, settings of its own: scored once, then used for one rule",
             "recorded after the rules, settings of its own: scored once, then used for one rule",
             "recorded after the rules, settings of its own: scored once, then used for one rule",

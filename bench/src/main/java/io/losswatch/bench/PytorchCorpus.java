@@ -25,7 +25,7 @@ import java.util.zip.GZIPInputStream;
  * and checked as the manifest says. Stored under {@code resources/io/losswatch/bench/pytorch/}: one
  * gzip'd TSV of every step and the manifest of labels.
  *
- * <p>Eleven sets: the first, and ten blind ones ({@link #blind(int)}), each recorded once the rules of
+ * <p>Twelve sets: the first, and eleven blind ones ({@link #blind(int)}), each recorded once the rules of
  * its day were in, with settings no earlier set uses, and scored once as a whole; each has been used
  * for rules since.
  *
@@ -53,7 +53,8 @@ public final class PytorchCorpus {
             "pytorch-blind-7",
             "pytorch-blind-8",
             "pytorch-blind-9",
-            "pytorch-blind-10");
+            "pytorch-blind-10",
+            "pytorch-blind-11");
 
     static final String MANIFEST = "manifest.tsv";
     static final String STEPS = "pytorch-runs.tsv.gz";

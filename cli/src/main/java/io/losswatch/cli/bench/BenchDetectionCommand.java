@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
                     + "and the spike guards of OLMo-core, llm-foundry, Lightning Fabric and a W&B-style z-score) "
                     + "on a labelled corpus of diverging and healthy runs drawn from fixed seeds, and prints one table per half; "
                     + "then the same for the recorded PyTorch runs: their tuning and held-out parts, and with the held-out "
-                    + "half the ten blind sets, each recorded after the rules of its day with settings of its own and "
+                    + "half the eleven blind sets, each recorded after the rules of its day with settings of its own and "
                     + "scored as a whole.",
             "The threshold and the PromQL rule are tuned on the tuning half only; the spike guards run with their "
                     + "defaults; the held-out half has other seeds."
