@@ -80,7 +80,7 @@ public final class DetectionBenchmark {
             "recorded after the rules, settings of its own: scored once, then used for one rule",
             "recorded after the rules, settings of its own: scored once, then used for one rule",
             "recorded after the rules, settings of its own: scored once, then used for one rule",
-            "recorded after the rules, settings of its own: score once");
+            "recorded after the rules, settings of its own: scored once, then used for one rule");
 
     /**
      * Losswatch alone on the synthetic runs of consecutive seeds, added up: one half has about 50

@@ -121,7 +121,8 @@ final class BlowupRule {
 
     /**
      * A loss below zero, which the rules of ln(loss) cannot read: a blow-up when it has fallen to
-     * {@link RunFacts#UNBOUNDED_FACTOR} times the size of the attempt's first losses, a loss with no lower
+     * {@link RunFacts#UNBOUNDED_FACTOR} times the size of the attempt's first losses, or to
+     * {@link RunFacts#STEADY_FALL_FACTOR} times while it falls at a steady pace, a loss with no lower
      * bound (a negative log-likelihood of raw outputs, a sign flipped), dated from where it went below
      * zero; held while it stays that far down, resolved as any blow-up once it no longer is.
      */

@@ -16,7 +16,8 @@ import java.util.Locale;
  * Names the likely cause of an alert from what the step events carry, first rule that applies:
  * <ol>
  * <li>the newest learning rate sent below zero: LEARNING_RATE_NEGATIVE (each step climbs the loss);
- * <li>a loss below zero at 1000x the size of the first losses, or on from there to minus infinity:
+ * <li>a loss below zero at 1000x the size of the first losses (10x while it falls at a steady pace), or on
+ *     from there to minus infinity:
  *     UNKNOWN, with the advice to check how the loss is computed (it has no lower bound);
  * <li>validation loss running away while training loss falls: INSUFFICIENT_REGULARIZATION; when it
  *     jumped instead (most of a 2x rise from one validation to the next) with the training loss near its
@@ -102,7 +103,8 @@ final class Diagnoser {
                     0.7,
                     ev,
                     "Check how the loss is computed: it has no lower bound (NLLLoss expects log-probabilities, apply "
-                            + "log_softmax first; a sign flipped; a term that rewards ever larger outputs). Roll back to "
+                            + "log_softmax first; a sign flipped; a term that rewards ever larger outputs or a learned weight without end, as a log-variance "
+                            + "subtracted where it belongs added). Roll back to "
                             + "a checkpoint from before step " + s.facts.negativeLossSince + ".");
         }
         if (type == AlertType.VALIDATION_DIVERGENCE) {
@@ -839,6 +841,18 @@ final class Diagnoser {
         if (!Double.isFinite(e.loss())) {
             return String.format(
                     Locale.ROOT, "below zero since step %d: it fell without a lower bound", s.facts.negativeLossSince);
+        }
+        if (!Double.isNaN(s.facts.steadyFallPace)) {
+            return String.format(
+                    Locale.ROOT,
+                    "loss %.3g at step %d, below zero since step %d and falling a steady %.3g a step, %sx the size of "
+                            + "the first losses (at most %.3g): it falls without a lower bound",
+                    e.loss(),
+                    e.step(),
+                    s.facts.negativeLossSince,
+                    s.facts.steadyFallPace,
+                    multiple(Math.log(-e.loss()) - s.facts.firstLossSizeLn),
+                    Math.exp(s.facts.firstLossSizeLn));
         }
         return String.format(
                 Locale.ROOT,

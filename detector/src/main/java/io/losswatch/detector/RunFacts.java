@@ -49,6 +49,13 @@ final class RunFacts {
     double beta2 = Double.NaN; // the second of the optimizer's betas from labels.beta2, NaN when not sent
     double firstLossSizeLn = Double.NaN; // ln of the largest size among the attempt's first losses (not 0)
     long negativeLossSince = -1; // where the loss went below zero this time, -1 while it is 0 or above
+    // the loss below zero at two checkpoints of its fall, each twice as far from where it went below zero
+    // as the one before (steps -1 when none), and the pace of a steady fall once found (NaN before)
+    double fallQuarter = Double.NaN;
+    long fallQuarterStep = -1;
+    double fallHalf = Double.NaN;
+    long fallHalfStep = -1;
+    double steadyFallPace = Double.NaN;
     private String momentumLabel; // the label it was read from (not stored: read again after a restore)
     private String beta2Label; // likewise
     String optimizer = "";
@@ -228,21 +235,66 @@ final class RunFacts {
         }
         if (loss >= 0) {
             negativeLossSince = -1;
+            fallQuarter = Double.NaN;
+            fallQuarterStep = -1;
+            fallHalf = Double.NaN;
+            fallHalfStep = -1;
+            steadyFallPace = Double.NaN;
         } else if (negativeLossSince < 0) {
             negativeLossSince = step;
+        } else if (loss > Double.NEGATIVE_INFINITY) {
+            checkFall(loss, step);
         }
     }
 
     /**
+     * At each checkpoint of a fall below zero (16, 32, 64... steps from where it went below zero), from the
+     * third on: whether the loss fell from each checkpoint to the next at {@link #STEADY_PACE_SHARE} or more
+     * of the pace it fell at between the two before (a steady fall), judged again at each. A loss with a
+     * floor (a negative log-likelihood settling, a critic's loss) slows as it nears it.
+     */
+    private void checkFall(double loss, long step) {
+        long span = step - negativeLossSince;
+        long next = fallHalfStep < 0 ? FIRST_FALL_CHECK : 2 * (fallHalfStep - negativeLossSince);
+        if (span < next) {
+            return;
+        }
+        if (fallQuarterStep >= 0) {
+            double paceBefore = (fallQuarter - fallHalf) / (fallHalfStep - fallQuarterStep);
+            double pace = (fallHalf - loss) / (step - fallHalfStep);
+            steadyFallPace = paceBefore > 0 && pace >= STEADY_PACE_SHARE * paceBefore ? pace : Double.NaN;
+        }
+        fallQuarter = fallHalf;
+        fallQuarterStep = fallHalfStep;
+        fallHalf = loss;
+        fallHalfStep = step;
+    }
+
+    /** Steps below zero of a fall's first checkpoint; its pace is judged from the third, 64 steps on. */
+    static final int FIRST_FALL_CHECK = 16;
+
+    /** Share of the pace before that a fall below zero keeps, to be steady. */
+    static final double STEADY_PACE_SHARE = 0.8;
+
+    /** How many times the size of the first losses a loss below zero and falling steadily must be. */
+    static final double STEADY_FALL_FACTOR = 10;
+
+    private static final double LN_STEADY_FALL = Math.log(STEADY_FALL_FACTOR);
+
+    /**
      * The newest loss, {@code loss}, is below zero and {@link #UNBOUNDED_FACTOR} times the size of the
-     * attempt's first losses, or minus infinity after the loss went below zero: a loss that falls
-     * without a lower bound.
+     * attempt's first losses, or {@link #STEADY_FALL_FACTOR} times while it falls at a steady pace, or
+     * minus infinity after the loss went below zero: a loss that falls without a lower bound.
      */
     boolean unboundedBelow(double loss) {
         if (loss == Double.NEGATIVE_INFINITY) {
             return negativeLossSince >= 0; // the end of such a fall: below zero before, minus infinity now
         }
-        return loss < 0 && Math.log(-loss) - firstLossSizeLn >= LN_UNBOUNDED;
+        if (!(loss < 0)) {
+            return false;
+        }
+        double size = Math.log(-loss) - firstLossSizeLn;
+        return size >= LN_UNBOUNDED || (size >= LN_STEADY_FALL && !Double.isNaN(steadyFallPace));
     }
 
     /** Steps whose loss sizes the reference is the largest of. */
@@ -283,6 +335,11 @@ final class RunFacts {
         chanceFromLabel = false;
         firstLossSizeLn = Double.NaN;
         negativeLossSince = -1;
+        fallQuarter = Double.NaN;
+        fallQuarterStep = -1;
+        fallHalf = Double.NaN;
+        fallHalfStep = -1;
+        steadyFallPace = Double.NaN;
         perEpoch = false;
         lastEpoch = -1;
         attempt++;
@@ -298,7 +355,7 @@ final class RunFacts {
             MORE = 128; // a second mask byte follows (format 7 on)
     private static final int CLIMB = 1, RISE_FROM = 2, NON_POSITIVE_LR = 4, MOMENTUM = 8; // 4 and 8: format 8 on
     private static final int FIRST_SIZE = 16, NEGATIVE_LOSS = 32; // format 9 on
-    private static final int BETA2 = 64; // format 10 on
+    private static final int BETA2 = 64, FALL = 128; // format 10 on
 
     /** First in the state: the other slices write their steps relative to {@link #lastStep}. */
     void writeTo(StateWriter w) {
@@ -317,7 +374,8 @@ final class RunFacts {
                 | StateWriter.unlessNaN(momentum, MOMENTUM)
                 | StateWriter.unlessNaN(firstLossSizeLn, FIRST_SIZE)
                 | (negativeLossSince >= 0 ? NEGATIVE_LOSS : 0)
-                | StateWriter.unlessNaN(beta2, BETA2);
+                | StateWriter.unlessNaN(beta2, BETA2)
+                | (fallHalfStep >= 0 ? FALL : 0);
         w.u8(more != 0 ? mask | MORE : mask);
         if (more != 0) {
             w.u8(more);
@@ -361,6 +419,11 @@ final class RunFacts {
         if ((more & BETA2) != 0) {
             w.f64(beta2);
         }
+        if ((more & FALL) != 0) {
+            // the quarter checkpoint is NaN and -1 only right after the first; the pace NaN until found
+            w.f64(fallHalf).step(fallHalfStep, lastStep).f64(fallQuarter).signed(fallQuarterStep);
+            w.f64(steadyFallPace);
+        }
     }
 
     void readFrom(StateReader r) {
@@ -391,6 +454,19 @@ final class RunFacts {
         firstLossSizeLn = r.f64(more, FIRST_SIZE, Double.NaN);
         negativeLossSince = (more & NEGATIVE_LOSS) != 0 ? r.step(lastStep) : -1;
         beta2 = r.f64(more, BETA2, Double.NaN);
+        if ((more & FALL) != 0) {
+            fallHalf = r.f64();
+            fallHalfStep = r.step(lastStep);
+            fallQuarter = r.f64();
+            fallQuarterStep = r.signed();
+            steadyFallPace = r.f64();
+        } else {
+            fallHalf = Double.NaN;
+            fallHalfStep = -1;
+            fallQuarter = Double.NaN;
+            fallQuarterStep = -1;
+            steadyFallPace = Double.NaN;
+        }
     }
 
     // the form of run state formats 3 and 4, where these facts are spread among the rules' state

@@ -475,6 +475,39 @@ class DetectorTest {
     }
 
     @Test
+    void shouldCallALossBelowZeroFallingAtASteadyPaceABlowUp() {
+        // a term linear in a free parameter (a learned log-variance subtracted where it should be added): from
+        // 2.3 below zero at step 10, then down a steady 0.25 a step; only 30x the first loss after 300 steps
+        double[] n = gaussian(31, 400, 0.01);
+        List<AlertEvent> alerts = run(400, i -> 2.3 - 0.25 * i + n[i], 0.025, "momentum");
+        assertThat(firing(alerts, AlertType.LOSS_BLOWUP)).singleElement().satisfies(a -> {
+            // steady from the checkpoint at 64 steps below zero (step 74, -16.2); 10x the first losses at 102
+            assertThat(a.step()).isEqualTo(102);
+            assertThat(a.onsetStep()).isEqualTo(10);
+            assertThat(a.diagnosis().cause()).isEqualTo(Cause.UNKNOWN);
+            assertThat(a.diagnosis().evidence().get(0))
+                    .startsWith("loss -23.2 at step 102, below zero since step 10 and falling a steady 0.25")
+                    .endsWith("it falls without a lower bound");
+        });
+        // a loss with a floor slows as it nears it: to -30 from 2 (15x), settling over about 60 steps
+        assertThat(run(400, i -> -30 + 32 * Math.exp(-i / 60.0) + n[i], 1e-3, "adam"))
+                .isEmpty();
+        // and one that falls steadily but stays within 10x its first losses (-8 from 1): nothing
+        assertThat(run(400, i -> Math.max(-8, 1 - 0.05 * i) + n[i], 1e-3, "adam"))
+                .isEmpty();
+        // the checkpoints and the pace are kept in the run's state
+        RunState s = detector.newState();
+        for (int i = 0; i < 80; i++) {
+            detector.onStep(s, StepEvent.of("run", i, 2.3 - 0.25 * i), Instant.EPOCH, Instant.EPOCH);
+        }
+        RunState back = RunState.fromBytes(s.toBytes(), detector.config());
+        assertThat(back.facts.steadyFallPace).isEqualTo(s.facts.steadyFallPace).isCloseTo(0.25, within(1e-9));
+        assertThat(back.facts.fallHalfStep).isEqualTo(74);
+        assertThat(back.facts.fallQuarterStep).isEqualTo(42);
+        assertThat(back.facts.fallHalf).isEqualTo(s.facts.fallHalf);
+    }
+
+    @Test
     void shouldNameAMomentumAbove099TheOptimizersFaultFromItsLabel() {
         // healthy for 150 steps, then growth doubling every 10 steps, at an unchanged ordinary rate
         double[] noise = gaussian(23, 400, 0.05);
