@@ -151,11 +151,10 @@ learned loss weight's log-variance term subtracted, per-pixel statistics of a sa
 the Polyak step without its cap given to SGD with momentum; from step 150: random erasing with its fill
 in pixel units), recorded after the tenth blind set had been scored and labelled from the curves alone,
 to be scored once. On two cores, half of it in each of two processes, then joined (about 8 minutes of
-one CPU core); --only takes run names, so NAMES_A is every other name of run_names(BLIND11_PLAN) from the
-first, comma-separated, and NAMES_B the rest:
+one CPU core):
 
-  OMP_NUM_THREADS=1 nice -n 10 python3 bench/corpus/record_pytorch_runs.py --set blind-11 --data DIR --only NAMES_A --out PART_A
-  OMP_NUM_THREADS=1 nice -n 10 python3 bench/corpus/record_pytorch_runs.py --set blind-11 --data DIR --only NAMES_B --out PART_B
+  OMP_NUM_THREADS=1 nice -n 10 python3 bench/corpus/record_pytorch_runs.py --set blind-11 --data DIR --only A --out PART_A
+  OMP_NUM_THREADS=1 nice -n 10 python3 bench/corpus/record_pytorch_runs.py --set blind-11 --data DIR --only B --out PART_B
   python3 bench/corpus/record_pytorch_runs.py --set blind-11 --merge PART_A,PART_B
   python3 bench/corpus/record_pytorch_runs.py --set blind-11 --relabel
 """
@@ -2503,7 +2502,8 @@ def main():
         help="which set of runs: the first, the blind one, or a later blind one (blind-2 ... blind-11)",
     )
     p.add_argument("--out", help="where to write (default: the set's folder in the benchmark's resources)")
-    p.add_argument("--only", help="comma-separated run names (a trial; the manifest lists only these)")
+    p.add_argument("--only", help="comma-separated run names (a trial; the manifest lists only these), "
+                   "or A or B: every other run of the set, from the first or the second (two processes, then --merge)")
     p.add_argument("--merge", help="comma-separated folders of partial recordings (--only ... --out F) to join into --out")
     p.add_argument("--relabel", action="store_true", help="rewrite the manifest from the recordings, no training")
     p.add_argument("--missing", action="store_true", help="train only the runs not yet recorded, keep the others")
@@ -2537,7 +2537,11 @@ def main():
         p.error("--data is needed to train: a folder with the four Fashion-MNIST IDX .gz files")
     torch.set_num_threads(1)
     images = fashion_mnist(args.data)
-    names = args.only.split(",") if args.only else run_names(plan)
+    names = run_names(plan)
+    if args.only in ("A", "B"):  # a half for one of two processes: every other run, from the first or the second
+        names = names[0::2] if args.only == "A" else names[1::2]
+    elif args.only:
+        names = args.only.split(",")
     kept = {}
     if args.missing:
         # each run has its own seed, so the runs already recorded are what a full recording would give
