@@ -85,8 +85,12 @@ class PytorchCorpusTest {
             for (int i = 0; i < ev.size(); i++) {
                 assertThat(ev.get(i).step()).as(r.name()).isEqualTo(i);
                 assertThat(ev.get(i).gradNorm()).as(r.name()).isNotNull();
-                // finite; zero or below where a schedule ran past its end, as the trainer logged it
-                assertThat(ev.get(i).learningRate()).as(r.name()).isNotNull().isFinite();
+                // finite (zero or below where a schedule ran past its end, as the trainer logged it), but
+                // where the loss is not: a rate computed from the loss (a Polyak step) is NaN with it
+                assertThat(ev.get(i).learningRate()).as(r.name()).isNotNull();
+                if (Double.isFinite(ev.get(i).loss())) {
+                    assertThat(ev.get(i).learningRate()).as(r.name()).isFinite();
+                }
             }
             // a trainer stops after a few non-finite losses
             long bad = ev.stream().filter(e -> !Double.isFinite(e.loss())).count();
