@@ -103,9 +103,9 @@ final class Diagnoser {
                     0.7,
                     ev,
                     "Check how the loss is computed: it has no lower bound (NLLLoss expects log-probabilities, apply "
-                            + "log_softmax first; a sign flipped; a term that rewards ever larger outputs or a learned weight without end, as a log-variance "
-                            + "subtracted where it belongs added). Roll back to "
-                            + "a checkpoint from before step " + s.facts.negativeLossSince + ".");
+                            + "log_softmax first; a sign flipped; a term that rewards ever larger outputs, or a learned "
+                            + "weight without end, as a log-variance subtracted where it belongs added). Roll back to a "
+                            + "checkpoint from before step " + s.facts.negativeLossSince + ".");
         }
         if (type == AlertType.VALIDATION_DIVERGENCE) {
             return validation(s, ev, onset);

@@ -421,7 +421,7 @@ final class RunFacts {
         }
         if ((more & FALL) != 0) {
             // the quarter checkpoint is NaN and -1 only right after the first; the pace NaN until found
-            w.f64(fallHalf).step(fallHalfStep, lastStep).f64(fallQuarter).signed(fallQuarterStep);
+            w.f64(fallHalf).step(fallHalfStep, lastStep).f64(fallQuarter).step(fallQuarterStep, lastStep);
             w.f64(steadyFallPace);
         }
     }
@@ -458,7 +458,7 @@ final class RunFacts {
             fallHalf = r.f64();
             fallHalfStep = r.step(lastStep);
             fallQuarter = r.f64();
-            fallQuarterStep = r.signed();
+            fallQuarterStep = r.step(lastStep);
             steadyFallPace = r.f64();
         } else {
             fallHalf = Double.NaN;
