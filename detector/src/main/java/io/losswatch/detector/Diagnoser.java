@@ -16,7 +16,7 @@ import java.util.Locale;
  * Names the likely cause of an alert from what the step events carry, first rule that applies:
  * <ol>
  * <li>the newest learning rate sent below zero: LEARNING_RATE_NEGATIVE (each step climbs the loss);
- * <li>a loss below zero at 1000x the size of the first losses (10x while it falls at a steady pace), or on
+ * <li>a loss below zero at 1000x the size of the first losses (20x while it falls at a steady pace), or on
  *     from there to minus infinity:
  *     UNKNOWN, with the advice to check how the loss is computed (it has no lower bound);
  * <li>validation loss running away while training loss falls: INSUFFICIENT_REGULARIZATION; when it

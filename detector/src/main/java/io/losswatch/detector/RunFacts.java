@@ -250,8 +250,9 @@ final class RunFacts {
     /**
      * At each checkpoint of a fall below zero (16, 32, 64... steps from where it went below zero), from the
      * third on: whether the loss fell from each checkpoint to the next at {@link #STEADY_PACE_SHARE} or more
-     * of the pace it fell at between the two before (a steady fall), judged again at each. A loss with a
-     * floor (a negative log-likelihood settling, a critic's loss) slows as it nears it.
+     * of the pace it fell at between the two before, by {@link #STEADY_FALL_SHARE} of its size or more (a
+     * steady fall), judged again at each. A loss with a floor (a negative log-likelihood settling, a
+     * critic's loss) slows as it nears it.
      */
     private void checkFall(double loss, long step) {
         long span = step - negativeLossSince;
@@ -262,7 +263,10 @@ final class RunFacts {
         if (fallQuarterStep >= 0) {
             double paceBefore = (fallQuarter - fallHalf) / (fallHalfStep - fallQuarterStep);
             double pace = (fallHalf - loss) / (step - fallHalfStep);
-            steadyFallPace = paceBefore > 0 && pace >= STEADY_PACE_SHARE * paceBefore ? pace : Double.NaN;
+            boolean steady = paceBefore > 0
+                    && pace >= STEADY_PACE_SHARE * paceBefore
+                    && fallHalf - loss >= STEADY_FALL_SHARE * -loss;
+            steadyFallPace = steady ? pace : Double.NaN;
         }
         fallQuarter = fallHalf;
         fallQuarterStep = fallHalfStep;
@@ -276,8 +280,18 @@ final class RunFacts {
     /** Share of the pace before that a fall below zero keeps, to be steady. */
     static final double STEADY_PACE_SHARE = 0.8;
 
-    /** How many times the size of the first losses a loss below zero and falling steadily must be. */
-    static final double STEADY_FALL_FACTOR = 10;
+    /**
+     * Share of the loss's size that its fall since the checkpoint before must be, to be steady: a fall
+     * from about zero at one pace makes half of it; a level below zero that only wavers, none.
+     */
+    static final double STEADY_FALL_SHARE = 0.25;
+
+    /**
+     * How many times the size of the first losses a loss below zero and falling steadily must be. A
+     * negative log-likelihood that settles slowly falls steadily too while it is far from its floor;
+     * floors 20x below the first losses are rare (a variance shrunk to e^-20 of the data's).
+     */
+    static final double STEADY_FALL_FACTOR = 20;
 
     private static final double LN_STEADY_FALL = Math.log(STEADY_FALL_FACTOR);
 
