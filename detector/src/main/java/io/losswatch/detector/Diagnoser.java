@@ -182,7 +182,17 @@ final class Diagnoser {
                                     ", at learning rate %.3g%s",
                                     s.facts.lastLearningRate,
                                     high ? " (high for " + optimizerName(s) + ")" : "")));
-            return learningRate(high ? 0.75 : 0.6, ev, s, "");
+            // at a rate usual for the optimizer, inputs on the wrong scale blow up the first steps the same way
+            return learningRate(
+                    high ? 0.75 : 0.6,
+                    ev,
+                    s,
+                    high || Double.isNaN(s.facts.lastLearningRate)
+                            ? ""
+                            : " At a rate not unusual for " + optimizerName(s)
+                                    + ", inputs on the wrong scale do the same: check that they are normalised with "
+                                    + "the training set's statistics (no constant or near-constant feature divided by "
+                                    + "its tiny spread).");
         }
         if (oneBadBatch(type, s, e, onset, ev)) {
             return new Diagnosis(

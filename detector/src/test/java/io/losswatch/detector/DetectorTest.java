@@ -512,6 +512,24 @@ class DetectorTest {
     }
 
     @Test
+    void shouldPointAtTheInputsToWhenTheFirstStepsBlowUpAtAUsualRate() {
+        // 2.3, then 500x from step 2 on: inputs on the wrong scale look like a rate far too high
+        IntToDoubleFunction blowup = i -> i < 2 ? 2.3 : 1150 * (1 + 0.01 * (i % 3));
+        AlertEvent usual = firing(run(40, blowup, 0.025, "momentum"), AlertType.LOSS_BLOWUP)
+                .get(0);
+        assertThat(usual.diagnosis().cause()).isEqualTo(Cause.LEARNING_RATE_TOO_HIGH);
+        assertThat(usual.diagnosis().suggestion())
+                .startsWith("Lower the learning rate about 10x from 0.0250")
+                .endsWith("At a rate not unusual for momentum, inputs on the wrong scale do the same: check that they "
+                        + "are normalised with the training set's statistics (no constant or near-constant feature "
+                        + "divided by its tiny spread).");
+        // at a rate far too high for the optimizer, the rate alone is named
+        AlertEvent high =
+                firing(run(40, blowup, 1.0, "momentum"), AlertType.LOSS_BLOWUP).get(0);
+        assertThat(high.diagnosis().suggestion()).doesNotContain("inputs");
+    }
+
+    @Test
     void shouldNameAMomentumAbove099TheOptimizersFaultFromItsLabel() {
         // healthy for 150 steps, then growth doubling every 10 steps, at an unchanged ordinary rate
         double[] noise = gaussian(23, 400, 0.05);
