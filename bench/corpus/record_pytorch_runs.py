@@ -1297,6 +1297,12 @@ def _adam_first_moment(st, p, b1, v_dtype=None):
     st["m"].mul_(b1).add_(p.grad, alpha=1 - b1)
 
 
+def _adam_moments(st, p, b1, b2):
+    """Adam's step count and both moments brought up to this step, the second in the gradient's dtype."""
+    _adam_first_moment(st, p, b1)
+    st["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+
+
 class Lion(_WrittenOut):
     """Lion (Chen et al. 2023): each weight moved by the rate along the sign of beta1 of its gradient's
     running average and 1 - beta1 of its gradient; the average kept with beta2."""
@@ -1320,8 +1326,7 @@ class Lamb(_WrittenOut):
 
     def update(self, p, group, st):
         b1, b2 = group["betas"]
-        _adam_first_moment(st, p, b1)
-        st["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+        _adam_moments(st, p, b1, b2)
         u = (st["m"] / (1 - b1 ** st["t"])) / ((st["v"] / (1 - b2 ** st["t"])).sqrt() + group["eps"])
         w_norm, u_norm = p.norm().item(), u.norm().item()
         trust = w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0
@@ -1371,14 +1376,14 @@ class BrokenAdam(_WrittenOut):
 
     def update(self, p, group, st):
         b1, b2 = group["betas"]
-        _adam_first_moment(st, p, b1, torch.float16 if self.slip == "v-fp16" else None)
         if self.slip == "v-fp16":
+            _adam_first_moment(st, p, b1, torch.float16)
             # the new share rounded to float16 before it is added, the sum held in float16
             st["v"].mul_(b2).add_((p.grad * p.grad * (1 - b2)).half())
             v = st["v"].float() / (1 - b2 ** st["t"])
             u = (st["m"] / (1 - b1 ** st["t"])) / (v.sqrt() + group["eps"])
         else:
-            st["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+            _adam_moments(st, p, b1, b2)
             if self.slip == "no-sqrt":
                 u = (st["m"] / (1 - b1 ** st["t"])) / (st["v"] / (1 - b2 ** st["t"]) + group["eps"])
             else:
@@ -1395,8 +1400,7 @@ class AdamUncorrected(_WrittenOut):
 
     def update(self, p, group, st):
         b1, b2 = group["betas"]
-        _adam_first_moment(st, p, b1)
-        st["v"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+        _adam_moments(st, p, b1, b2)
         p.addcdiv_(st["m"], st["v"].sqrt().add_(group["eps"]), value=-group["lr"])
 
 

@@ -2,10 +2,10 @@
 
 ``watch(model, optimizer, reporter).step(step, loss)`` adds to every step event the gradient norm, one
 gradient norm per top-level child module, the learning rate, the optimizer's name, its momentum (or
-beta1) and beta2, and to every ``param_every``-th event (and to any whose loss or gradient is not finite) the
-parameter norm and the update ratio. The gradient norms are one pass over the gradients; the parameter
-norm is a second full pass, which on every step would cost about as much again (bench/overhead.py), for
-a figure that moves slowly. The update ratio needs the parameters from before the step: before each
+beta1) and beta2, and to every ``param_every``-th event (and to any whose loss or gradient is not
+finite) the parameter norm and the update ratio. The gradient norms are one pass over the gradients;
+the parameter norm is a second full pass, which on every step would cost about as much again
+(bench/overhead.py), for a figure that moves slowly. The update ratio needs the parameters from before the step: before each
 step it measures, the watcher copies them (inside ``optimizer.step``, which it wraps) into buffers it
 allocates once, so the ratio stays exact when a guard restores a checkpoint between steps.
 """

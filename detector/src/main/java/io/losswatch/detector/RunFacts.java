@@ -235,11 +235,7 @@ final class RunFacts {
         }
         if (loss >= 0) {
             negativeLossSince = -1;
-            fallQuarter = Double.NaN;
-            fallQuarterStep = -1;
-            fallHalf = Double.NaN;
-            fallHalfStep = -1;
-            steadyFallPace = Double.NaN;
+            forgetFall();
         } else if (negativeLossSince < 0) {
             negativeLossSince = step;
         } else if (loss > Double.NEGATIVE_INFINITY) {
@@ -272,6 +268,15 @@ final class RunFacts {
         fallQuarterStep = fallHalfStep;
         fallHalf = loss;
         fallHalfStep = step;
+    }
+
+    /** No fall below zero under way: its checkpoints and pace forgotten. */
+    private void forgetFall() {
+        fallQuarter = Double.NaN;
+        fallQuarterStep = -1;
+        fallHalf = Double.NaN;
+        fallHalfStep = -1;
+        steadyFallPace = Double.NaN;
     }
 
     /** Steps below zero of a fall's first checkpoint; its pace is judged from the third, 64 steps on. */
@@ -349,11 +354,7 @@ final class RunFacts {
         chanceFromLabel = false;
         firstLossSizeLn = Double.NaN;
         negativeLossSince = -1;
-        fallQuarter = Double.NaN;
-        fallQuarterStep = -1;
-        fallHalf = Double.NaN;
-        fallHalfStep = -1;
-        steadyFallPace = Double.NaN;
+        forgetFall();
         perEpoch = false;
         lastEpoch = -1;
         attempt++;
@@ -475,11 +476,7 @@ final class RunFacts {
             fallQuarterStep = r.step(lastStep);
             steadyFallPace = r.f64();
         } else {
-            fallHalf = Double.NaN;
-            fallHalfStep = -1;
-            fallQuarter = Double.NaN;
-            fallQuarterStep = -1;
-            steadyFallPace = Double.NaN;
+            forgetFall();
         }
     }
 
